@@ -1,0 +1,38 @@
+//! `edgesim`: a local edge emulator and test harness.
+//!
+//! Each subcommand lives in its own module: `dev`, `supabase`, `run`.
+
+mod dev;
+mod run;
+mod supabase;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// A local edge emulator: a real wasm Worker, a multi-region eventually consistent KV,
+/// a mock Supabase, one virtual clock and seeded faults.
+#[derive(Parser)]
+#[command(name = "edgesim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Worker, the multi-region KV and the mock Supabase on loopback (wall clock).
+    Dev(dev::DevArgs),
+    /// Serve a mock Supabase project (PostgREST + Database Webhooks) on loopback.
+    Supabase(supabase::SupabaseArgs),
+    /// Run a chaos scenario in virtual time, for one seed or many.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Dev(args) => dev::main(args),
+        Command::Supabase(args) => supabase::main(args),
+        Command::Run(args) => run::main(args),
+    }
+}

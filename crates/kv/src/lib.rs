@@ -1,0 +1,1 @@
+//! Cloudflare Workers KV as seen from many colos at once: an eventually consistent model, pure, clock and RNG injected.

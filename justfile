@@ -1,0 +1,20 @@
+# edgesim tasks. `just test` is what CI runs (after scripts/setup.sh).
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Format, lint and run every test.
+test: setup
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo test --workspace
+
+# Install the wasm target, just and the other tools the build needs.
+setup:
+    ./scripts/setup.sh
+
+# Serve the demo Worker, the multi-region KV and the mock Supabase (see README).
+dev *ARGS:
+    cargo run -p edgesim-cli -- dev {{ARGS}}
+
+# Format the tree.
+fmt:
+    cargo fmt --all
