@@ -1,0 +1,203 @@
+//! Optional SQLite persistence of central's records and of writes in flight (`edgesim dev`).
+//!
+//! Colo caches are not persisted: after a restart every colo starts cold.
+
+use crate::cache::{Pending, Record};
+use crate::limits::KvError;
+use crate::model::{Landed, NsState};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS kv_central (
+  namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB, metadata TEXT,
+  expiration INTEGER, version INTEGER NOT NULL, PRIMARY KEY (namespace, key));
+CREATE TABLE IF NOT EXISTS kv_pending (
+  namespace TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL, value BLOB,
+  metadata TEXT, expiration INTEGER, origin TEXT NOT NULL, issued_ms INTEGER NOT NULL,
+  arrival_ms INTEGER NOT NULL, PRIMARY KEY (namespace, version));
+CREATE TABLE IF NOT EXISTS kv_versions (namespace TEXT PRIMARY KEY, next_version INTEGER NOT NULL);
+";
+
+/// The SQLite file behind central.
+#[derive(Debug)]
+pub(crate) struct Db {
+    conn: Connection,
+}
+
+fn err(e: impl std::fmt::Display) -> KvError {
+    KvError::Unavailable(format!("KV storage failed: {e}"))
+}
+
+fn meta_text(m: &Option<Arc<serde_json::Value>>) -> Option<String> {
+    m.as_ref().map(|v| v.to_string())
+}
+
+fn meta_parse(s: Option<String>) -> Result<Option<Arc<serde_json::Value>>, KvError> {
+    s.map(|t| serde_json::from_str(&t).map(Arc::new).map_err(err))
+        .transpose()
+}
+
+fn as_i64(x: u64) -> i64 {
+    i64::try_from(x).unwrap_or(i64::MAX)
+}
+
+impl Db {
+    /// Opens (or creates) the file and its tables.
+    pub fn open(path: &Path) -> Result<Self, KvError> {
+        let conn = Connection::open(path)
+            .map_err(|e| err(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(Self { conn })
+    }
+
+    /// Loads namespace `ns`'s central records, writes in flight and version counter.
+    /// Writes from colos no longer configured are attributed to the first colo.
+    pub fn load(
+        &self,
+        ns: &str,
+        state: &mut NsState,
+        colo_index: &BTreeMap<String, usize>,
+    ) -> Result<(), KvError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value, metadata, expiration, version FROM kv_central WHERE namespace = ?1")
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([ns], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (key, value, meta, exp, version) = row.map_err(err)?;
+            let record = Record {
+                value: value.map(Arc::new),
+                metadata: meta_parse(meta)?,
+                expiration: exp.map(|e| e as u64),
+                version: version as u64,
+            };
+            state.central.insert(key, record);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, value, metadata, expiration, version, origin, issued_ms, arrival_ms \
+                 FROM kv_pending WHERE namespace = ?1",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([ns], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (key, value, meta, exp, version, origin, issued, arrival) = row.map_err(err)?;
+            let p = Pending {
+                key,
+                record: Record {
+                    value: value.map(Arc::new),
+                    metadata: meta_parse(meta)?,
+                    expiration: exp.map(|e| e as u64),
+                    version: version as u64,
+                },
+                origin: colo_index.get(&origin).copied().unwrap_or(0),
+                issued_ms: issued as u64,
+                arrival_ms: arrival as u64,
+            };
+            state.pending.insert((p.arrival_ms, version as u64), p);
+        }
+        let next: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT next_version FROM kv_versions WHERE namespace = ?1",
+                [ns],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(n) = next {
+            state.next_version = state.next_version.max(n as u64);
+        }
+        Ok(())
+    }
+
+    /// Records a write in flight and the namespace's next version.
+    pub fn save_pending(
+        &self,
+        ns: &str,
+        origin: &str,
+        p: &Pending,
+        next_version: u64,
+    ) -> Result<(), KvError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO kv_pending \
+                 (namespace, version, key, value, metadata, expiration, origin, issued_ms, arrival_ms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    ns,
+                    as_i64(p.record.version),
+                    p.key,
+                    p.record.value.as_deref(),
+                    meta_text(&p.record.metadata),
+                    p.record.expiration.map(as_i64),
+                    origin,
+                    as_i64(p.issued_ms),
+                    as_i64(p.arrival_ms),
+                ],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO kv_versions (namespace, next_version) VALUES (?1, ?2)",
+                params![ns, as_i64(next_version)],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    /// Moves landed writes from in flight to central, in landing order.
+    pub fn land(&self, ns: &str, landed: &Landed) -> Result<(), KvError> {
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        for (version, p) in landed {
+            tx.execute(
+                "INSERT OR REPLACE INTO kv_central (namespace, key, value, metadata, expiration, version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    ns,
+                    p.key,
+                    p.record.value.as_deref(),
+                    meta_text(&p.record.metadata),
+                    p.record.expiration.map(as_i64),
+                    as_i64(*version),
+                ],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "DELETE FROM kv_pending WHERE namespace = ?1 AND version = ?2",
+                params![ns, as_i64(*version)],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+}
