@@ -1,1 +1,25 @@
 //! Deterministic simulation: one virtual clock, one seeded RNG, chaos scenarios and convergence checks.
+//!
+//! # Determinism
+//!
+//! Virtual time is a tokio **current_thread runtime started paused** (`start_paused(true)`):
+//! everything (requests, KV propagation and cacheTtl, webhook delivery, Worker sleeps and
+//! waitUntil) waits with `tokio::time::sleep_until`, and when every task is waiting tokio jumps
+//! the clock to the next timer. [`SimClock`] reads that clock as
+//! `VIRTUAL_EPOCH_MS + (tokio::time::Instant::now() - base)` whenever it is called inside the
+//! runtime, and otherwise returns the last value it saw (a mirrored `AtomicU64`, refreshed by the
+//! driver after every `block_on`), so components read a sensible time from harness code too.
+//!
+//! One `u64` seed drives every random choice through [`edgesim_core::SimRng`] forks:
+//! `kv`, `webhooks`, `workload`, `mutations`, `supabase-faults`, `host`. Nothing on a behaviour
+//! path reads the wall clock or OS randomness, iterates a `HashMap`, or uses an unbiased
+//! `select!`. The only wall-clock read is the runner's `wall_ms` figure, which never feeds back.
+//! The determinism test runs a seed twice and compares event-log digests.
+
+pub mod events;
+pub mod history;
+pub mod scenario;
+
+pub use events::{Event, EventKind, EventLog, Origin, Served};
+pub use history::DbHistory;
+pub use scenario::{Scenario, ScenarioError, Variant};

@@ -1,0 +1,294 @@
+//! The database's history: every committed state of each row and of the whole table, with the
+//! DB version (a commit counter) and virtual time at which it became current.
+//!
+//! The safety checker asks "is this body equal to some committed state at or before `t`?" and
+//! the liveness checker "is it the current one?".
+
+use crate::events::Served;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One committed state of a row (`None` = the row does not exist) or of the list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct State<T> {
+    /// DB version at which this state became current.
+    pub version: u64,
+    /// Virtual ms at which it became current.
+    pub t_ms: u64,
+    /// The state.
+    pub value: T,
+}
+
+/// A change found between two table snapshots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowChange {
+    /// The row's primary key, as text.
+    pub id: String,
+    /// `INSERT`, `UPDATE` or `DELETE`.
+    pub op: &'static str,
+    /// The new row (`None` for a delete).
+    pub row: Option<Value>,
+}
+
+/// Histories of one table, keyed by row id.
+#[derive(Clone, Debug)]
+pub struct DbHistory {
+    key_column: String,
+    start_ms: u64,
+    version: u64,
+    rows: BTreeMap<String, Vec<State<Option<Value>>>>,
+    list: Vec<State<Vec<Value>>>,
+}
+
+/// A row id as text: numbers and strings alike (`1` and `"1"` both give `1`).
+pub fn id_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The canonical text of a JSON value: object keys sorted, so key order never matters.
+pub fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let inner: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(a) => {
+            let inner: Vec<String> = a.iter().map(canonical).collect();
+            format!("[{}]", inner.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn list_key(rows: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = rows.iter().map(canonical).collect();
+    v.sort();
+    v
+}
+
+impl DbHistory {
+    /// A history whose first state (DB version 0, at `t_ms`) is `rows`, keyed by `key_column`.
+    pub fn new(key_column: &str, rows: Vec<Value>, t_ms: u64) -> Self {
+        let mut h = Self {
+            key_column: key_column.to_string(),
+            start_ms: t_ms,
+            version: 0,
+            rows: BTreeMap::new(),
+            list: vec![State {
+                version: 0,
+                t_ms,
+                value: rows.clone(),
+            }],
+        };
+        for r in rows {
+            let id = h.id_of(&r);
+            h.rows.insert(
+                id,
+                vec![State {
+                    version: 0,
+                    t_ms,
+                    value: Some(r),
+                }],
+            );
+        }
+        h
+    }
+
+    fn id_of(&self, row: &Value) -> String {
+        row.get(&self.key_column).map(id_text).unwrap_or_default()
+    }
+
+    /// The current DB version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Every row id that ever existed, in order.
+    pub fn row_ids(&self) -> Vec<String> {
+        self.rows.keys().cloned().collect()
+    }
+
+    /// Records a new snapshot of the whole table taken at `t_ms`. Each changed row becomes one
+    /// commit with its own DB version; returns `(version, change)` per changed row.
+    pub fn record(&mut self, rows: Vec<Value>, t_ms: u64) -> Vec<(u64, RowChange)> {
+        let mut now: BTreeMap<String, Value> = BTreeMap::new();
+        for r in &rows {
+            now.insert(self.id_of(r), r.clone());
+        }
+        let mut changes = Vec::new();
+        let ids: Vec<String> = self.rows.keys().chain(now.keys()).cloned().collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for id in ids {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let before = self.current_row(&id).cloned();
+            let after = now.get(&id).cloned();
+            let same = match (&before, &after) {
+                (Some(a), Some(b)) => canonical(a) == canonical(b),
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
+                continue;
+            }
+            self.version += 1;
+            let op = match (&before, &after) {
+                (None, Some(_)) => "INSERT",
+                (Some(_), None) => "DELETE",
+                _ => "UPDATE",
+            };
+            let start_ms = self.start_ms;
+            self.rows
+                .entry(id.clone())
+                .or_insert_with(|| {
+                    vec![State {
+                        version: 0,
+                        t_ms: start_ms,
+                        value: None,
+                    }]
+                })
+                .push(State {
+                    version: self.version,
+                    t_ms,
+                    value: after.clone(),
+                });
+            changes.push((self.version, RowChange { id, op, row: after }));
+        }
+        if !changes.is_empty() {
+            self.list.push(State {
+                version: self.version,
+                t_ms,
+                value: rows,
+            });
+        }
+        changes
+    }
+
+    /// The current state of row `id` (`None` when it does not exist).
+    pub fn current_row(&self, id: &str) -> Option<&Value> {
+        self.rows
+            .get(id)
+            .and_then(|h| h.last())
+            .and_then(|s| s.value.as_ref())
+    }
+
+    /// The history of row `id`: empty when it never existed; a row inserted later starts with an
+    /// absent state at version 0.
+    pub fn row_history(&self, id: &str) -> &[State<Option<Value>>] {
+        self.rows.get(id).map_or(&[], |v| v.as_slice())
+    }
+
+    /// The history of the whole list.
+    pub fn list_history(&self) -> &[State<Vec<Value>>] {
+        &self.list
+    }
+
+    /// The version of the row's current state (0 when it never changed).
+    pub fn current_row_version(&self, id: &str) -> u64 {
+        self.row_history(id).last().map_or(0, |s| s.version)
+    }
+
+    /// The version of the list's current state.
+    pub fn current_list_version(&self) -> u64 {
+        self.list.last().map_or(0, |s| s.version)
+    }
+
+    /// Which committed state of row `id` (at or before `t_ms`) `body` equals; `None` body = absent.
+    pub fn match_row(&self, id: &str, body: Option<&Value>, t_ms: u64) -> Served {
+        let want = body.map(canonical);
+        let hist = self.row_history(id);
+        if hist.is_empty() {
+            return if want.is_none() {
+                Served::Version(0)
+            } else {
+                Served::Phantom
+            };
+        }
+        for s in hist.iter().rev().filter(|s| s.t_ms <= t_ms) {
+            if s.value.as_ref().map(canonical) == want {
+                return Served::Version(s.version);
+            }
+        }
+        Served::Phantom
+    }
+
+    /// Which committed state of the list (at or before `t_ms`) `body` equals, ignoring row order.
+    pub fn match_list(&self, body: &[Value], t_ms: u64) -> Served {
+        let want = list_key(body);
+        for s in self.list.iter().rev().filter(|s| s.t_ms <= t_ms) {
+            if list_key(&s.value) == want {
+                return Served::Version(s.version);
+            }
+        }
+        Served::Phantom
+    }
+
+    /// When the state at `version` of row `id` stopped being current (`None`: still current).
+    pub fn row_superseded_at(&self, id: &str, version: u64) -> Option<u64> {
+        let hist = self.row_history(id);
+        let i = hist.iter().position(|s| s.version == version)?;
+        hist.get(i + 1).map(|s| s.t_ms)
+    }
+
+    /// When the list state at `version` stopped being current (`None`: still current).
+    pub fn list_superseded_at(&self, version: u64) -> Option<u64> {
+        let i = self.list.iter().position(|s| s.version == version)?;
+        self.list.get(i + 1).map(|s| s.t_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn records_changes_and_matches_bodies() {
+        let mut h = DbHistory::new("id", vec![json!({"id":1,"title":"a"})], 0);
+        let ch = h.record(
+            vec![json!({"id":1,"title":"b"}), json!({"id":2,"title":"c"})],
+            1_000,
+        );
+        assert_eq!(ch.len(), 2);
+        assert_eq!(ch[0].0, 1);
+        assert_eq!(ch[0].1.op, "UPDATE");
+        assert_eq!(ch[1].1.op, "INSERT");
+        assert_eq!(h.version(), 2);
+        // Key order does not matter; time does.
+        assert_eq!(
+            h.match_row("1", Some(&json!({"title":"b","id":1})), 1_000),
+            Served::Version(1)
+        );
+        assert_eq!(
+            h.match_row("1", Some(&json!({"id":1,"title":"b"})), 999),
+            Served::Phantom
+        );
+        assert_eq!(
+            h.match_row("1", Some(&json!({"id":1,"title":"a"})), 5_000),
+            Served::Version(0)
+        );
+        assert_eq!(
+            h.match_row("1", Some(&json!({"id":1,"title":"zzz"})), 5_000),
+            Served::Phantom
+        );
+        assert_eq!(h.match_row("2", None, 10), Served::Version(0));
+        assert_eq!(h.match_row("9", None, 10), Served::Version(0));
+        assert_eq!(h.row_superseded_at("1", 0), Some(1_000));
+        assert_eq!(h.row_superseded_at("2", 0), Some(1_000));
+        assert_eq!(h.row_superseded_at("1", 1), None);
+        let list = vec![json!({"id":2,"title":"c"}), json!({"id":1,"title":"b"})];
+        assert_eq!(h.match_list(&list, 2_000), Served::Version(2));
+        assert_eq!(h.match_list(&list[..1], 2_000), Served::Phantom);
+        assert_eq!(h.list_superseded_at(0), Some(1_000));
+        assert!(h.record(list, 3_000).is_empty());
+    }
+}
