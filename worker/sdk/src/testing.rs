@@ -1,0 +1,1 @@
+//! Host-target helpers for testing Worker logic: an in-memory KV namespace.
