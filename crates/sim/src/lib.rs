@@ -16,10 +16,17 @@
 //! `select!`. The only wall-clock read is the runner's `wall_ms` figure, which never feeds back.
 //! The determinism test runs a seed twice and compares event-log digests.
 
+pub mod check;
+pub mod clock;
 pub mod events;
+pub mod faults;
 pub mod history;
 pub mod scenario;
+pub mod track;
 
+pub use check::{Expectations, Property, Violation};
+pub use clock::SimClock;
 pub use events::{Event, EventKind, EventLog, Origin, Served};
 pub use history::DbHistory;
 pub use scenario::{Scenario, ScenarioError, Variant};
+pub use track::{Resource, Tracker};
