@@ -1,1 +1,337 @@
 //! A mock Supabase: PostgREST over SQLite behind the API gateway, with Database Webhooks.
+//!
+//! [`Supabase`] is a library first: [`Supabase::handle`] takes an `http::Request<Bytes>` and
+//! returns the response, in-process; [`serve`] puts it on a socket with hyper.
+//!
+//! * **Project layout** (Supabase CLI): `supabase/migrations/<digits>_<name>.sql` applied in
+//!   version order, then `supabase/seed.sql` on a fresh database, then the webhooks of
+//!   `supabase/webhooks.toml` and of `create trigger ... supabase_functions.http_request(...)`
+//!   statements. Postgres DDL is translated (see [`migrate::translate`] for the accepted forms);
+//!   anything else fails with the file, line and statement.
+//! * **Gateway**: `apikey` header or query parameter must be one of the CLI's keys
+//!   ([`ANON_KEY`], [`SERVICE_ROLE_KEY`], [`PUBLISHABLE_KEY`], [`SECRET_KEY`]); a Bearer JWT is
+//!   verified with [`JWT_SECRET`] (HS256). Row level security is not modelled: every role may
+//!   read and write every table.
+//! * **Webhooks**: one delivery per changed row, built only after the change commits, handed to
+//!   a [`WebhookDispatcher`]; all recorded, readable at `GET /__edgesim/deliveries`.
+//! * **Time**: `now()` and defaults read the injected clock.
+
+pub mod db;
+pub mod errors;
+mod functions;
+pub mod gateway;
+pub mod jsonb;
+mod keys;
+pub mod migrate;
+pub mod query;
+pub mod rest;
+pub mod schema;
+mod server;
+pub mod sql;
+pub mod sqlerr;
+pub mod time;
+pub mod types;
+pub mod webhooks;
+
+pub use errors::{ApiError, DbError, ProjectError};
+pub use keys::{ANON_KEY, JWT_SECRET, PUBLISHABLE_KEY, SECRET_KEY, SERVICE_ROLE_KEY};
+pub use server::serve;
+pub use webhooks::http::HttpDispatcher;
+pub use webhooks::{
+    DeliveryOutcome, DeliveryRecord, Hook, NoopDispatcher, WebhookDelivery, WebhookDispatcher,
+};
+
+use bytes::Bytes;
+use db::Db;
+use edgesim_core::SharedClock;
+use http::{Request, Response, header};
+use migrate::{Project, Source};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use webhooks::capture::RowChange;
+
+struct Inner {
+    db: Mutex<Db>,
+    hooks: Mutex<Vec<Hook>>,
+    records: Mutex<Vec<DeliveryRecord>>,
+    next_id: Mutex<u64>,
+    clock: SharedClock,
+    dispatcher: Arc<dyn WebhookDispatcher>,
+}
+
+/// The mock Supabase project. Cheap to clone (clones share one database).
+#[derive(Clone)]
+pub struct Supabase {
+    inner: Arc<Inner>,
+}
+
+/// A weak handle, for dispatchers that report outcomes back.
+#[derive(Clone)]
+pub struct WeakSupabase(Weak<Inner>);
+
+impl WeakSupabase {
+    /// The project, if it is still alive.
+    pub fn upgrade(&self) -> Option<Supabase> {
+        self.0.upgrade().map(|inner| Supabase { inner })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The embedded demo project (`fixtures/supabase`).
+pub fn demo_project() -> Project {
+    let src = |path: &str, text: &str| Source {
+        path: PathBuf::from(path),
+        text: text.to_string(),
+    };
+    Project {
+        migrations: vec![(
+            "20240101000000".into(),
+            src(
+                "fixtures/supabase/supabase/migrations/20240101000000_create_articles.sql",
+                include_str!(
+                    "../../../fixtures/supabase/supabase/migrations/20240101000000_create_articles.sql"
+                ),
+            ),
+        )],
+        seed: Some(src(
+            "fixtures/supabase/supabase/seed.sql",
+            include_str!("../../../fixtures/supabase/supabase/seed.sql"),
+        )),
+        webhooks: Some(src(
+            "fixtures/supabase/supabase/webhooks.toml",
+            include_str!("../../../fixtures/supabase/supabase/webhooks.toml"),
+        )),
+    }
+}
+
+impl Supabase {
+    /// Opens a project directory (Supabase CLI layout) on `db_file` (in-memory when `None`).
+    pub fn open(
+        project_dir: &Path,
+        db_file: Option<&Path>,
+        clock: SharedClock,
+        dispatcher: Arc<dyn WebhookDispatcher>,
+    ) -> Result<Self, ProjectError> {
+        let project = Project::from_dir(project_dir)?;
+        Self::from_project(&project, db_file, clock, dispatcher)
+    }
+
+    /// The embedded demo project (the `articles` table, the course rows, `articles_revalidate`).
+    pub fn demo(
+        clock: SharedClock,
+        dispatcher: Arc<dyn WebhookDispatcher>,
+    ) -> Result<Self, ProjectError> {
+        Self::from_project(&demo_project(), None, clock, dispatcher)
+    }
+
+    /// Opens an already-loaded project.
+    pub fn from_project(
+        project: &Project,
+        db_file: Option<&Path>,
+        clock: SharedClock,
+        dispatcher: Arc<dyn WebhookDispatcher>,
+    ) -> Result<Self, ProjectError> {
+        let mut db = Db::open(db_file, clock.clone())?;
+        let hooks = migrate::apply(&mut db, project)?;
+        Ok(Supabase {
+            inner: Arc::new(Inner {
+                db: Mutex::new(db),
+                hooks: Mutex::new(hooks),
+                records: Mutex::new(Vec::new()),
+                next_id: Mutex::new(0),
+                clock,
+                dispatcher,
+            }),
+        })
+    }
+
+    /// A weak handle (does not keep the project alive).
+    pub fn downgrade(&self) -> WeakSupabase {
+        WeakSupabase(Arc::downgrade(&self.inner))
+    }
+
+    /// Serves one request: the gateway, `/rest/v1/...` and `GET /__edgesim/deliveries`.
+    pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
+        let (parts, body) = req.into_parts();
+        let mut pairs = query::decode_pairs(parts.uri.query().unwrap_or(""));
+        let query_key = gateway::take_apikey(&mut pairs);
+        let now_secs = self.inner.clock.now_secs();
+        let mut resp = match gateway::route(
+            &parts.method,
+            parts.uri.path(),
+            &parts.headers,
+            query_key.as_deref(),
+            now_secs,
+        ) {
+            gateway::Route::Done(r) => r,
+            gateway::Route::Deliveries => {
+                let body =
+                    serde_json::to_string(&self.deliveries()).unwrap_or_else(|_| "[]".into());
+                Response::builder()
+                    .header(header::CONTENT_TYPE, rest::response::JSON)
+                    .body(Bytes::from(body))
+                    .unwrap_or_default()
+            }
+            gateway::Route::Root => self.openapi(),
+            gateway::Route::Table(table) => {
+                let mut db = lock(&self.inner.db);
+                let (resp, changes) = rest::handle(
+                    &mut db,
+                    &parts.method,
+                    &table,
+                    &pairs,
+                    &parts.headers,
+                    &body,
+                );
+                let deliveries = self.deliveries_for(&db, &changes);
+                drop(db);
+                self.dispatch(deliveries);
+                resp
+            }
+        };
+        gateway::cors(&mut resp);
+        resp
+    }
+
+    fn openapi(&self) -> Response<Bytes> {
+        let db = lock(&self.inner.db);
+        let mut paths = serde_json::Map::new();
+        paths.insert("/".into(), serde_json::json!({}));
+        for t in db.schema.tables.keys() {
+            paths.insert(format!("/{t}"), serde_json::json!({}));
+        }
+        let body = serde_json::json!({
+            "swagger": "2.0",
+            "info": {"title": "standard public schema", "version": "14.12"},
+            "basePath": "/",
+            "paths": paths,
+        });
+        Response::builder()
+            .header(
+                header::CONTENT_TYPE,
+                "application/openapi+json; charset=utf-8",
+            )
+            .body(Bytes::from(body.to_string()))
+            .unwrap_or_default()
+    }
+
+    fn deliveries_for(&self, db: &Db, changes: &[RowChange]) -> Vec<WebhookDelivery> {
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        let hooks = lock(&self.inner.hooks);
+        let mut next = lock(&self.inner.next_id);
+        let out = webhooks::deliveries_for(
+            changes,
+            &hooks,
+            &db.schema,
+            &mut next,
+            self.inner.clock.now_ms(),
+        );
+        let mut records = lock(&self.inner.records);
+        records.extend(out.iter().map(|d| DeliveryRecord {
+            delivery: d.clone(),
+            outcome: None,
+        }));
+        out
+    }
+
+    fn dispatch(&self, deliveries: Vec<WebhookDelivery>) {
+        for d in deliveries {
+            self.inner.dispatcher.dispatch(d);
+        }
+    }
+
+    /// Runs SQL as the database owner, all statements in one transaction (like a multi-statement
+    /// simple query). Postgres forms are translated as in migrations. Returns the number of rows
+    /// inserted, updated or deleted; row changes fire webhooks after the commit.
+    pub fn execute(&self, sql: &str) -> Result<usize, DbError> {
+        let mut db = lock(&self.inner.db);
+        let mut new_hooks = Vec::new();
+        let result = db.transaction(
+            false,
+            |db| {
+                let mut n = 0;
+                for st in migrate::lex::split(sql) {
+                    match migrate::translate::translate(&st.text) {
+                        Err(message) => {
+                            return Err(DbError {
+                                code: "0A000".into(),
+                                message,
+                            });
+                        }
+                        Ok(migrate::translate::Translated::Skip) => {}
+                        Ok(migrate::translate::Translated::Hook(h)) => new_hooks.push(h),
+                        Ok(migrate::translate::Translated::Sql { sql, ddl }) => {
+                            let schema = db.schema.clone();
+                            let r = if ddl {
+                                db.execute_ddl(&sql)
+                            } else {
+                                db.conn.execute_batch(&sql)
+                            };
+                            r.map_err(|e| {
+                                let ctx = sqlerr::ErrCtx {
+                                    schema: Some(&schema),
+                                    ..Default::default()
+                                };
+                                DbError::from(sqlerr::map(&e, &ctx))
+                            })?;
+                            if !ddl {
+                                n += db.conn.changes() as usize;
+                            }
+                        }
+                    }
+                }
+                Ok(n)
+            },
+            |e| DbError {
+                code: "XX000".into(),
+                message: e.to_string(),
+            },
+        );
+        let (n, changes) = result?;
+        if !new_hooks.is_empty() {
+            let mut hooks = lock(&self.inner.hooks);
+            for h in new_hooks {
+                hooks.retain(|o| o.name != h.name);
+                hooks.push(h);
+            }
+        }
+        let deliveries = self.deliveries_for(&db, &changes);
+        drop(db);
+        self.dispatch(deliveries);
+        Ok(n)
+    }
+
+    /// Points one hook (`Some(name)`) or every hook (`None`) at `url`.
+    pub fn set_webhook_url(&self, hook: Option<&str>, url: &str) {
+        for h in lock(&self.inner.hooks).iter_mut() {
+            if hook.is_none_or(|n| n == h.name) {
+                h.url = url.to_string();
+            }
+        }
+    }
+
+    /// The declared webhooks.
+    pub fn hooks(&self) -> Vec<Hook> {
+        lock(&self.inner.hooks).clone()
+    }
+
+    /// Every delivery so far, in creation order, with outcomes where reported.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        lock(&self.inner.records).clone()
+    }
+
+    /// Records what happened to delivery `id` (the latest report wins).
+    pub fn record_outcome(&self, id: u64, outcome: DeliveryOutcome) {
+        if let Some(r) = lock(&self.inner.records)
+            .iter_mut()
+            .find(|r| r.delivery.id == id)
+        {
+            r.outcome = Some(outcome);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The SQLite connection: functions, change capture, transactions and row queries.
+
+use crate::errors::{ApiError, ProjectError};
+use crate::rest::response::row_text;
+use crate::schema::{Schema, Table};
+use crate::sql::Projection;
+use crate::sqlerr::{self, ErrCtx};
+use crate::webhooks::capture::{self, RowChange};
+use edgesim_core::SharedClock;
+use rusqlite::Connection;
+use rusqlite::types::Value;
+use serde_json::{Map, Value as Json};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The database and its schema cache.
+pub struct Db {
+    /// The connection (only ever used under the `Supabase` mutex).
+    pub conn: Connection,
+    /// Exposed tables.
+    pub schema: Schema,
+    pending: Arc<Mutex<Vec<RowChange>>>,
+}
+
+/// Rows of a query: rendered texts, and JSON maps when asked for.
+pub struct Rows {
+    /// Each row as `row_to_json` text.
+    pub texts: Vec<String>,
+    /// Each row as a JSON object (only when requested).
+    pub maps: Vec<Map<String, Json>>,
+}
+
+impl Db {
+    /// Opens `file` (or an in-memory database) with the mock's functions and change capture.
+    pub fn open(file: Option<&Path>, clock: SharedClock) -> Result<Db, ProjectError> {
+        let err = |e: rusqlite::Error| ProjectError::Db(e.to_string());
+        let conn = match file {
+            Some(f) => Connection::open(f).map_err(err)?,
+            None => Connection::open_in_memory().map_err(err)?,
+        };
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = ON;")
+            .map_err(err)?;
+        crate::functions::register(&conn, clock).map_err(err)?;
+        let pending = Arc::new(Mutex::new(Vec::new()));
+        capture::install(&conn, pending.clone()).map_err(err)?;
+        let schema = Schema::load(&conn).map_err(err)?;
+        capture::create_triggers(&conn, &schema).map_err(err)?;
+        Ok(Db {
+            conn,
+            schema,
+            pending,
+        })
+    }
+
+    /// Re-reads the schema after DDL.
+    pub fn refresh_schema(&mut self) -> rusqlite::Result<()> {
+        self.schema = Schema::load(&self.conn)?;
+        capture::create_triggers(&self.conn, &self.schema)
+    }
+
+    /// Runs one DDL statement: capture triggers are dropped first and rebuilt after.
+    pub fn execute_ddl(&mut self, sql: &str) -> rusqlite::Result<()> {
+        capture::drop_triggers(&self.conn)?;
+        let r = self.conn.execute_batch(sql);
+        let refreshed = self.refresh_schema();
+        r.and(refreshed)
+    }
+
+    /// Runs `f` in a transaction. On `Ok` it commits and returns the committed row changes;
+    /// on `Err` (or `rollback`) everything is rolled back and no change is reported.
+    pub fn transaction<T, E>(
+        &mut self,
+        rollback: bool,
+        f: impl FnOnce(&mut Db) -> Result<T, E>,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<(T, Vec<RowChange>), E> {
+        self.take_pending();
+        self.conn.execute_batch("BEGIN").map_err(&on_sql_err)?;
+        match f(self) {
+            Ok(v) if !rollback => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok((v, self.take_pending())),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    self.take_pending();
+                    Err(on_sql_err(e))
+                }
+            },
+            Ok(v) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.take_pending();
+                Ok((v, Vec::new()))
+            }
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                self.take_pending();
+                Err(e)
+            }
+        }
+    }
+
+    /// How many `event` changes on `table` the open transaction has captured so far.
+    pub fn pending_events(&self, table: &str, event: &str) -> usize {
+        let p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        p.iter()
+            .filter(|c| c.table == table && c.event == event)
+            .count()
+    }
+
+    fn take_pending(&self) -> Vec<RowChange> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// `SELECT count(*) ...`.
+    pub fn query_count(&self, sql: &str, params: &[Value], t: &Table) -> Result<u64, ApiError> {
+        let ctx = ErrCtx {
+            table: Some(t),
+            ..Default::default()
+        };
+        self.conn
+            .query_row(sql, rusqlite::params_from_iter(params.iter()), |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| sqlerr::map(&e, &ctx))
+    }
+
+    /// Runs a row-returning statement (SELECT or DML with RETURNING) and renders each row.
+    pub fn query_rows(
+        &self,
+        sql: &str,
+        params: &[Value],
+        proj: &Projection,
+        t: &Table,
+        want_maps: bool,
+    ) -> Result<Rows, ApiError> {
+        let ctx = ErrCtx {
+            table: Some(t),
+            schema: Some(&self.schema),
+            ..Default::default()
+        };
+        self.query_rows_ctx(sql, params, proj, &ctx, want_maps)
+    }
+
+    /// Like [`Db::query_rows`] with an explicit error context.
+    pub fn query_rows_ctx(
+        &self,
+        sql: &str,
+        params: &[Value],
+        proj: &Projection,
+        ctx: &ErrCtx<'_>,
+        want_maps: bool,
+    ) -> Result<Rows, ApiError> {
+        let map = |e: rusqlite::Error| sqlerr::map(&e, ctx);
+        let mut st = self.conn.prepare(sql).map_err(map)?;
+        let mut rows = st
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(map)?;
+        let mut out = Rows {
+            texts: Vec::new(),
+            maps: Vec::new(),
+        };
+        while let Some(r) = rows.next().map_err(map)? {
+            out.texts.push(row_text(proj, r).map_err(map)?);
+            if want_maps {
+                out.maps.push(proj.row_json(r).map_err(map)?);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,194 @@
+//! SQL functions the mock registers: `now()` on the injected clock, deterministic
+//! `gen_random_uuid()`, `regexp` for `match`/`imatch`, Unicode `pg_lower`, JSON text and casts.
+
+use crate::jsonb::jsonb_text;
+use crate::types::{Kind, parse_bool, parse_float};
+use edgesim_core::{SharedClock, SimRng};
+use regex::Regex;
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, Error};
+use std::sync::{Arc, Mutex};
+
+/// Prefix marking an error raised by our SQL functions: `PGERR|<sqlstate>|<message>`.
+pub const PGERR: &str = "PGERR|";
+
+fn pg_err(code: &str, msg: String) -> Error {
+    Error::UserFunctionError(format!("{PGERR}{code}|{msg}").into())
+}
+
+fn text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+    }
+}
+
+/// Registers every function on `conn`.
+pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
+    let inno = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS;
+    let det = inno | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("now", 0, inno, move |_| {
+        Ok(crate::time::timestamptz_from_ms(clock.now_ms()))
+    })?;
+    let rng = Arc::new(Mutex::new(
+        SimRng::from_seed(0x5u64).fork("gen_random_uuid"),
+    ));
+    conn.create_scalar_function("gen_random_uuid", 0, inno, move |_| {
+        let mut r = rng.lock().unwrap_or_else(|p| p.into_inner());
+        let (a, b) = (r.next_u64(), r.next_u64());
+        let a = (a & !0xf000) | 0x4000;
+        let b = (b & !(0xc000 << 48)) | (0x8000 << 48);
+        let h = format!("{a:016x}{b:016x}");
+        Ok(format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        ))
+    })?;
+    conn.create_scalar_function("pg_lower", 1, det, |ctx| {
+        Ok(text(ctx.get_raw(0)).map(|s| s.to_lowercase()))
+    })?;
+    conn.create_scalar_function("regexp", 2, det, regexp)?;
+    conn.create_scalar_function("pg_json_text", 1, det, |ctx| {
+        Ok(
+            text(ctx.get_raw(0)).and_then(|s| {
+                match serde_json::from_str::<serde_json::Value>(&s) {
+                    Ok(serde_json::Value::Null) => None,
+                    Ok(serde_json::Value::String(s)) => Some(s),
+                    Ok(v) => Some(jsonb_text(&v)),
+                    Err(_) => Some(s),
+                }
+            }),
+        )
+    })?;
+    conn.create_scalar_function("pg_cast", 3, det, pg_cast)?;
+    Ok(())
+}
+
+fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {
+    let re: Arc<Regex> = ctx.get_or_create_aux(
+        0,
+        |v| -> Result<Regex, Box<dyn std::error::Error + Send + Sync>> {
+            let p = text(v).unwrap_or_default();
+            Regex::new(&p)
+                .map_err(|e| format!("{PGERR}2201B|invalid regular expression: {e}").into())
+        },
+    )?;
+    Ok(text(ctx.get_raw(1)).map(|s| re.is_match(&s)))
+}
+
+/// `pg_cast(value, from_kind, to_type)`: Postgres cast semantics for the casts `select` allows.
+fn pg_cast(ctx: &Context<'_>) -> rusqlite::Result<Value> {
+    let v = ctx.get_raw(0);
+    let from = Kind::from_decl(&text(ctx.get_raw(1)).unwrap_or_default());
+    let to = text(ctx.get_raw(2)).unwrap_or_default();
+    if matches!(v, ValueRef::Null) {
+        return Ok(Value::Null);
+    }
+    let as_text = || -> String {
+        match (&from, v) {
+            (Kind::Bool, ValueRef::Integer(i)) => if i != 0 { "true" } else { "false" }.into(),
+            (Kind::Timestamptz, _) => text(v)
+                .unwrap_or_default()
+                .replace('T', " ")
+                .replace("+00:00", "+00"),
+            (Kind::Timestamp, _) => text(v).unwrap_or_default().replace('T', " "),
+            (Kind::Json(_), _) => text(v)
+                .and_then(|s| {
+                    serde_json::from_str::<serde_json::Value>(&s)
+                        .ok()
+                        .map(|j| jsonb_text(&j))
+                })
+                .unwrap_or_default(),
+            (_, ValueRef::Real(f)) => match crate::types::float_json(f) {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+            _ => text(v).unwrap_or_default(),
+        }
+    };
+    let target = Kind::from_decl(&to);
+    match target {
+        Kind::Text(_) => Ok(Value::Text(as_text())),
+        Kind::Int(name) => {
+            let i = match v {
+                ValueRef::Integer(i) => i,
+                ValueRef::Real(f) => f.round_ties_even() as i64,
+                _ => {
+                    let s = as_text();
+                    if matches!(from, Kind::Float(_)) {
+                        parse_float(&s).map(|f| f.round_ties_even() as i64)
+                    } else {
+                        s.trim().parse().ok()
+                    }
+                    .ok_or_else(|| {
+                        pg_err(
+                            "22P02",
+                            format!("invalid input syntax for type {name}: \"{s}\""),
+                        )
+                    })?
+                }
+            };
+            let fits = match name {
+                "integer" => i32::try_from(i).is_ok(),
+                "smallint" => i16::try_from(i).is_ok(),
+                _ => true,
+            };
+            if fits {
+                Ok(Value::Integer(i))
+            } else {
+                Err(pg_err("22003", format!("{name} out of range")))
+            }
+        }
+        Kind::Float(name) => match v {
+            ValueRef::Integer(i) => Ok(Value::Real(i as f64)),
+            ValueRef::Real(f) => Ok(Value::Real(f)),
+            _ => {
+                let s = as_text();
+                parse_float(&s).map(Value::Real).ok_or_else(|| {
+                    pg_err(
+                        "22P02",
+                        format!("invalid input syntax for type {name}: \"{s}\""),
+                    )
+                })
+            }
+        },
+        Kind::Bool => match v {
+            ValueRef::Integer(i) => Ok(Value::Integer(i64::from(i != 0))),
+            _ => {
+                let s = as_text();
+                parse_bool(&s)
+                    .map(|b| Value::Integer(i64::from(b)))
+                    .ok_or_else(|| {
+                        pg_err(
+                            "22P02",
+                            format!("invalid input syntax for type boolean: \"{s}\""),
+                        )
+                    })
+            }
+        },
+        Kind::Json(_) => {
+            let j = match (&from, v) {
+                (Kind::Json(_), _) => return Ok(Value::Text(text(v).unwrap_or_default())),
+                (Kind::Bool, ValueRef::Integer(i)) => serde_json::Value::Bool(i != 0),
+                (_, ValueRef::Integer(i)) => serde_json::Value::from(i),
+                (_, ValueRef::Real(f)) => crate::types::float_json(f),
+                _ => serde_json::Value::String(as_text()),
+            };
+            Ok(Value::Text(j.to_string()))
+        }
+        Kind::Timestamptz | Kind::Timestamp | Kind::Date => {
+            let s = as_text();
+            match target.from_text(&s) {
+                Ok(v) => Ok(v),
+                Err(e) => Err(pg_err(&e.code, e.message)),
+            }
+        }
+    }
+}

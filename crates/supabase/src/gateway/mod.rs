@@ -1,0 +1,119 @@
+//! The API gateway in front of PostgREST: routing, CORS, `apikey`/JWT auth, schema profiles.
+
+pub mod auth;
+
+use crate::errors::ApiError;
+use crate::rest::response;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, header};
+use serde_json::json;
+
+/// Where a request goes after the gateway.
+pub enum Route {
+    /// `/rest/v1/<table>`.
+    Table(String),
+    /// `/rest/v1/` (the OpenAPI root).
+    Root,
+    /// `/__edgesim/deliveries` (the webhook delivery log).
+    Deliveries,
+    /// An answer decided at the gateway (404, CORS preflight, auth failure, ...).
+    Done(Response<Bytes>),
+}
+
+fn json_response(status: u16, body: serde_json::Value) -> Response<Bytes> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, response::JSON)
+        .body(Bytes::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+/// Adds the CORS headers Kong's `cors` plugin sets.
+pub fn cors(resp: &mut Response<Bytes>) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        header::HeaderValue::from_static("Content-Range, Preference-Applied, Location"),
+    );
+}
+
+/// Takes `apikey` out of the decoded query pairs (it is a gateway credential, not a filter).
+pub fn take_apikey(pairs: &mut Vec<(String, String)>) -> Option<String> {
+    let pos = pairs.iter().position(|(k, _)| k == "apikey")?;
+    Some(pairs.remove(pos).1)
+}
+
+/// Routes a request and authenticates it.
+pub fn route(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    query_apikey: Option<&str>,
+    now_secs: u64,
+) -> Route {
+    if path == "/__edgesim/deliveries" {
+        return Route::Deliveries;
+    }
+    let Some(rest) = path.strip_prefix("/rest/v1") else {
+        return Route::Done(json_response(
+            404,
+            json!({"message": "no Route matched with those values"}),
+        ));
+    };
+    if method == Method::OPTIONS {
+        let resp = Response::builder()
+            .status(200)
+            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT")
+            .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "authorization,x-client-info,apikey,content-type,prefer,accept-profile,content-profile,range,range-unit")
+            .header(header::ACCESS_CONTROL_MAX_AGE, "3600")
+            .body(Bytes::new())
+            .unwrap_or_default();
+        return Route::Done(resp);
+    }
+    let header_key = headers.get("apikey").and_then(|v| v.to_str().ok());
+    let authz = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = auth::authenticate(header_key.or(query_apikey), authz, now_secs) {
+        let mut resp = json_response(e.status, e.body);
+        if let Some(w) = e.www_authenticate {
+            if let Ok(v) = header::HeaderValue::from_str(&w) {
+                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        return Route::Done(resp);
+    }
+    let profile_header = if matches!(*method, Method::GET | Method::HEAD) {
+        "accept-profile"
+    } else {
+        "content-profile"
+    };
+    if let Some(p) = headers.get(profile_header).and_then(|v| v.to_str().ok()) {
+        if p != "public" {
+            let e = ApiError::new(406, "PGRST106", format!("Invalid schema: {p}"))
+                .hint("Only the following schemas are exposed: public, graphql_public");
+            return Route::Done(response::error(&e, method == Method::HEAD));
+        }
+    }
+    let rest = rest.trim_start_matches('/');
+    if rest.is_empty() {
+        return Route::Root;
+    }
+    let decoded = percent_encoding::percent_decode_str(rest)
+        .decode_utf8_lossy()
+        .into_owned();
+    if let Some(func) = decoded.strip_prefix("rpc/") {
+        let e = ApiError::new(404, "PGRST202", format!("Could not find the function public.{func} without parameters in the schema cache"))
+            .details(format!("Searched for the function public.{func} without parameters or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache."));
+        return Route::Done(response::error(&e, method == Method::HEAD));
+    }
+    if decoded.contains('/') {
+        let e = ApiError::new(404, "PGRST125", "Invalid path specified in request URL");
+        return Route::Done(response::error(&e, method == Method::HEAD));
+    }
+    Route::Table(decoded)
+}

@@ -1,0 +1,308 @@
+//! Splitting SQL files into statements and statements into tokens.
+
+/// A SQL token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tok {
+    /// A bare word: keyword or unquoted identifier (original spelling).
+    Word(String),
+    /// A `"quoted"` identifier (unescaped content).
+    QIdent(String),
+    /// A `'string'` literal (raw text including quotes).
+    Str(String),
+    /// A number.
+    Num(String),
+    /// Punctuation or an operator (`(`, `,`, `::`, `->>`, `>=`, ...).
+    Punct(String),
+}
+
+impl Tok {
+    /// Whether this is the keyword `kw` (case-insensitive).
+    pub fn is(&self, kw: &str) -> bool {
+        matches!(self, Tok::Word(w) if w.eq_ignore_ascii_case(kw))
+    }
+
+    /// Whether this is the punctuation `p`.
+    pub fn is_p(&self, p: &str) -> bool {
+        matches!(self, Tok::Punct(x) if x == p)
+    }
+
+    /// The identifier name of a word or quoted identifier.
+    pub fn name(&self) -> Option<String> {
+        match self {
+            Tok::Word(w) => Some(w.to_ascii_lowercase()),
+            Tok::QIdent(q) => Some(q.clone()),
+            _ => None,
+        }
+    }
+
+    /// SQL text for this token.
+    pub fn sql(&self) -> String {
+        match self {
+            Tok::Word(w) => w.clone(),
+            Tok::QIdent(q) => format!("\"{}\"", q.replace('"', "\"\"")),
+            Tok::Str(s) | Tok::Num(s) | Tok::Punct(s) => s.clone(),
+        }
+    }
+}
+
+/// Joins tokens back into SQL.
+pub fn render(toks: &[Tok]) -> String {
+    let mut out = String::new();
+    for (i, t) in toks.iter().enumerate() {
+        if i > 0
+            && !t.is_p(",")
+            && !t.is_p(")")
+            && !toks[i - 1].is_p("(")
+            && !t.is_p(".")
+            && !toks[i - 1].is_p(".")
+        {
+            out.push(' ');
+        }
+        out.push_str(&t.sql());
+    }
+    out
+}
+
+/// One statement of a file: its text (without the `;`) and the 1-based line where it starts.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// Statement text as written, trimmed.
+    pub text: String,
+    /// Line of its first non-blank character.
+    pub line: usize,
+}
+
+/// Splits SQL text into statements on `;` outside strings, identifiers, comments and `$$` bodies.
+pub fn split(sql: &str) -> Vec<Statement> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut line = 1;
+    let mut start_line = None;
+    let mut i = 0;
+    let push = |cur: &mut String, start_line: &mut Option<usize>, out: &mut Vec<Statement>| {
+        let text = cur.trim().to_string();
+        if !text.is_empty() && !is_only_comments(&text) {
+            out.push(Statement {
+                text,
+                line: start_line.unwrap_or(1),
+            });
+        }
+        cur.clear();
+        *start_line = None;
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let begin = |sl: &mut Option<usize>, l: usize| {
+            if sl.is_none() {
+                *sl = Some(l);
+            }
+        };
+        if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                cur.push(chars[i]);
+                i += 1;
+            }
+            continue;
+        }
+        if c == '/' && chars.get(i + 1) == Some(&'*') {
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                if chars[i] == '\n' {
+                    line += 1;
+                }
+                cur.push(chars[i]);
+                i += 1;
+            }
+            cur.push_str("*/");
+            i += 2;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            begin(&mut start_line, line);
+            cur.push(c);
+            i += 1;
+            while i < chars.len() {
+                let d = chars[i];
+                cur.push(d);
+                i += 1;
+                if d == '\n' {
+                    line += 1;
+                }
+                if d == c {
+                    if chars.get(i) == Some(&c) {
+                        cur.push(c);
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c == '$' {
+            // $tag$ ... $tag$
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if chars.get(j) == Some(&'$') {
+                begin(&mut start_line, line);
+                let tag: String = chars[i..=j].iter().collect();
+                cur.push_str(&tag);
+                i = j + 1;
+                while i < chars.len() {
+                    if chars[i..]
+                        .iter()
+                        .take(tag.chars().count())
+                        .collect::<String>()
+                        == tag
+                    {
+                        cur.push_str(&tag);
+                        i += tag.chars().count();
+                        break;
+                    }
+                    if chars[i] == '\n' {
+                        line += 1;
+                    }
+                    cur.push(chars[i]);
+                    i += 1;
+                }
+                continue;
+            }
+        }
+        if c == ';' {
+            push(&mut cur, &mut start_line, &mut out);
+            i += 1;
+            continue;
+        }
+        if c == '\n' {
+            line += 1;
+        } else if !c.is_whitespace() {
+            begin(&mut start_line, line);
+        }
+        cur.push(c);
+        i += 1;
+    }
+    push(&mut cur, &mut start_line, &mut out);
+    out
+}
+
+fn is_only_comments(s: &str) -> bool {
+    tokenize(s).map(|t| t.is_empty()).unwrap_or(false)
+}
+
+/// Tokenizes one statement; comments are dropped. `$$` bodies are refused.
+pub fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '-' && chars.get(i + 1) == Some(&'-') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                i += 1;
+            }
+            i += 2;
+        } else if c == '\'' || ((c == 'E' || c == 'e') && chars.get(i + 1) == Some(&'\'')) {
+            let mut s = String::new();
+            if c != '\'' {
+                i += 1;
+            }
+            s.push('\'');
+            i += 1;
+            loop {
+                let Some(&d) = chars.get(i) else {
+                    return Err("unterminated string literal".into());
+                };
+                i += 1;
+                if d == '\'' {
+                    if chars.get(i) == Some(&'\'') {
+                        s.push_str("''");
+                        i += 1;
+                        continue;
+                    }
+                    s.push('\'');
+                    break;
+                }
+                s.push(d);
+            }
+            out.push(Tok::Str(s));
+        } else if c == '"' {
+            let mut s = String::new();
+            i += 1;
+            loop {
+                let Some(&d) = chars.get(i) else {
+                    return Err("unterminated quoted identifier".into());
+                };
+                i += 1;
+                if d == '"' {
+                    if chars.get(i) == Some(&'"') {
+                        s.push('"');
+                        i += 1;
+                        continue;
+                    }
+                    break;
+                }
+                s.push(d);
+            }
+            out.push(Tok::QIdent(s));
+        } else if c == '$' {
+            return Err("dollar-quoted bodies (functions, DO blocks) are not supported".into());
+        } else if c.is_alphabetic() || c == '_' {
+            let mut w = String::new();
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
+                w.push(chars[i]);
+                i += 1;
+            }
+            out.push(Tok::Word(w));
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            let mut w = String::new();
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                w.push(chars[i]);
+                i += 1;
+            }
+            out.push(Tok::Num(w));
+        } else {
+            let ops = ["->>", "::", "<=", ">=", "<>", "!=", "||", "->"];
+            let rest: String = chars[i..chars.len().min(i + 3)].iter().collect();
+            let op = ops
+                .iter()
+                .find(|o| rest.starts_with(**o))
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| c.to_string());
+            i += op.chars().count();
+            out.push(Tok::Punct(op));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_with_lines() {
+        let s = split(
+            "-- hi\ncreate table a (x text default 'a;b');\n\ninsert into a values ('x');\n-- end\n",
+        );
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].line, 2);
+        assert_eq!(s[1].line, 4);
+        let t = tokenize("select 'it''s', \"Q\"\"x\", 1.5::text -- c\n").unwrap();
+        assert_eq!(t[1], Tok::Str("'it''s'".into()));
+        assert_eq!(t[3], Tok::QIdent("Q\"x".into()));
+        assert!(t.iter().any(|x| x.is_p("::")));
+    }
+}

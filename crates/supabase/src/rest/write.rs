@@ -1,0 +1,417 @@
+//! POST (insert/upsert), PATCH and DELETE, each in one transaction.
+
+use super::prefer::{Media, Prefs, Return, parse_accept, parse_prefer};
+use super::response::{self, JSON, OBJECT};
+use crate::db::{Db, Rows};
+use crate::errors::ApiError;
+use crate::query::Query;
+use crate::schema::Table;
+use crate::sql::{self, Projection, ident};
+use crate::sqlerr::ErrCtx;
+use crate::webhooks::capture::RowChange;
+use bytes::Bytes;
+use http::{HeaderMap, Response, header};
+use rusqlite::types::Value;
+use serde_json::{Map, Value as Json};
+
+type Out = Result<(Response<Bytes>, Vec<RowChange>), ApiError>;
+
+fn invalid_json() -> ApiError {
+    ApiError::new(400, "PGRST102", "Empty or invalid json")
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => Ok(()),
+        Some(ct) => {
+            let mt = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if mt == "application/json" || mt.is_empty() {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    415,
+                    "PGRST107",
+                    format!("Content-Type not acceptable: {ct}"),
+                ))
+            }
+        }
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<Json, ApiError> {
+    serde_json::from_slice(body).map_err(|_| invalid_json())
+}
+
+/// Builds the response of a write.
+struct Written<'a> {
+    prefs: &'a Prefs,
+    media: Media,
+    rows: Rows,
+    status_body: u16,
+    status_empty: u16,
+    range: String,
+    location: Option<String>,
+}
+
+fn respond(w: Written<'_>) -> Response<Bytes> {
+    let mut b = Response::builder().header("content-range", w.range);
+    let applied: Vec<&str> = w
+        .prefs
+        .applied
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.starts_with("tx=") && !p.starts_with("timezone"))
+        .collect();
+    if !applied.is_empty() {
+        b = b.header("preference-applied", applied.join(", "));
+    }
+    match w.prefs.ret {
+        Some(Return::Representation) => {
+            let (ct, body) = if w.media == Media::Object {
+                (OBJECT, w.rows.texts.first().cloned().unwrap_or_default())
+            } else {
+                (JSON, response::array_text(&w.rows.texts))
+            };
+            b.status(w.status_body)
+                .header(header::CONTENT_TYPE, ct)
+                .body(Bytes::from(body))
+        }
+        Some(Return::HeadersOnly) => {
+            if let Some(l) = w.location {
+                b = b.header(header::LOCATION, l);
+            }
+            b.status(w.status_empty).body(Bytes::new())
+        }
+        _ => b.status(w.status_empty).body(Bytes::new()),
+    }
+    .unwrap_or_default()
+}
+
+fn check_single(media: Media, n: usize) -> Result<(), ApiError> {
+    if media == Media::Object && n != 1 {
+        return Err(super::not_single(n));
+    }
+    Ok(())
+}
+
+fn check_max_affected(p: &Prefs, n: usize) -> Result<(), ApiError> {
+    if let (true, Some(max)) = (p.strict, p.max_affected) {
+        if n as u64 > max {
+            return Err(ApiError::new(
+                400,
+                "PGRST124",
+                "Query result exceeds max-affected preference constraint",
+            )
+            .details(format!("The query affects {n} rows")));
+        }
+    }
+    Ok(())
+}
+
+fn sql_err(e: rusqlite::Error) -> ApiError {
+    crate::sqlerr::map(&e, &ErrCtx::default())
+}
+
+/// The representation projection (`select=`, default `*`).
+fn rep_projection(t: &Table, q: &Query, table: &str) -> Result<Projection, ApiError> {
+    if let Some(e) = &q.embed {
+        return Err(super::no_relationship(table, e));
+    }
+    sql::projection(t, q.select.as_deref())
+}
+
+/// `Location: /t?pk=eq.v` for headers-only inserts.
+fn location(t: &Table, row: &Map<String, Json>) -> Option<String> {
+    let pk = t.pk();
+    if pk.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = pk
+        .iter()
+        .map(|c| {
+            let v = match row.get(&c.name) {
+                Some(Json::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            format!("{}=eq.{}", c.name, v)
+        })
+        .collect();
+    Some(format!("/{}?{}", t.name, parts.join("&")))
+}
+
+/// POST: insert one object or an array; upsert with `Prefer: resolution=...`.
+pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
+    let media = parse_accept(headers)?;
+    let prefs = parse_prefer(headers)?;
+    check_content_type(headers)?;
+    let t = db.schema.table(table)?.clone();
+    let proj = rep_projection(&t, q, table)?;
+    let payload = parse_body(body)?;
+    let rows: Vec<Map<String, Json>> = match payload {
+        Json::Object(m) => vec![m],
+        Json::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Json::Object(m) => Ok(m),
+                _ => Err(invalid_json()),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(invalid_json()),
+    };
+    let cols: Vec<String> = match &q.columns {
+        Some(c) => c.clone(),
+        None => {
+            let first: Vec<String> = rows
+                .first()
+                .map(|r| r.keys().cloned().collect())
+                .unwrap_or_default();
+            for r in &rows[1.min(rows.len())..] {
+                if r.len() != first.len() || !first.iter().all(|k| r.contains_key(k)) {
+                    return Err(ApiError::new(400, "PGRST102", "All object keys must match"));
+                }
+            }
+            first
+        }
+    };
+    for c in &cols {
+        if t.column(c).is_none() {
+            return Err(t.unknown_column(c));
+        }
+    }
+    let target: Vec<String> = match &q.on_conflict {
+        Some(c) => c.clone(),
+        None => t.pk().iter().map(|c| c.name.clone()).collect(),
+    };
+    if prefs.merge.is_some() {
+        for c in &target {
+            if t.column(c).is_none() {
+                return Err(t.undefined_column(c));
+            }
+        }
+    }
+    let ((texts, maps, inserted), changes) = db.transaction(
+        false,
+        |db| {
+            let mut texts = Vec::new();
+            let mut maps = Vec::new();
+            let mut seen_keys = std::collections::BTreeSet::new();
+            for row in &rows {
+                let mut names = Vec::new();
+                let mut params: Vec<Value> = Vec::new();
+                for c in &cols {
+                    let col = t.column(c).expect("validated");
+                    match row.get(c) {
+                        Some(v) => params.push(col.kind.from_json(v)?),
+                        None if prefs.missing_default => continue,
+                        None => params.push(Value::Null),
+                    }
+                    names.push(ident(c));
+                }
+                if prefs.merge == Some(true) {
+                    let key: Vec<String> = target.iter().map(|c| row.get(c).map(Json::to_string).unwrap_or_default()).collect();
+                    if target.iter().all(|c| row.get(c).is_some_and(|v| !v.is_null())) && !seen_keys.insert(key) {
+                        return Err(crate::sqlerr::pg("21000", "ON CONFLICT DO UPDATE command cannot affect row a second time")
+                            .hint("Ensure that no rows proposed for insertion within the same command have duplicate constrained values."));
+                    }
+                }
+                let mut s = if names.is_empty() {
+                    format!("INSERT INTO {} DEFAULT VALUES", ident(&t.name))
+                } else {
+                    let marks = vec!["?"; names.len()].join(", ");
+                    format!("INSERT INTO {} ({}) VALUES ({marks})", ident(&t.name), names.join(", "))
+                };
+                if let Some(merge) = prefs.merge {
+                    if names.is_empty() {
+                        s = format!("INSERT INTO {} DEFAULT VALUES", ident(&t.name));
+                    } else {
+                        let tgt: Vec<String> = target.iter().map(|c| ident(c)).collect();
+                        let sets: Vec<String> = names.iter().map(|n| format!("{n} = excluded.{n}")).collect();
+                        if merge && !sets.is_empty() {
+                            s.push_str(&format!(" ON CONFLICT ({}) DO UPDATE SET {}", tgt.join(", "), sets.join(", ")));
+                        } else {
+                            s.push_str(&format!(" ON CONFLICT ({}) DO NOTHING", tgt.join(", ")));
+                        }
+                    }
+                }
+                s.push_str(&format!(" RETURNING {}", proj.sql));
+                let ctx = ErrCtx { table: Some(&t), schema: Some(&db.schema), row: Some(row), delete: false };
+                let r = db.query_rows_ctx(&s, &params, &proj, &ctx, true)?;
+                texts.extend(r.texts);
+                maps.extend(r.maps);
+            }
+            let inserted = db.pending_events(&t.name, "INSERT");
+            check_single(media, texts.len())?;
+            Ok((texts, maps, inserted))
+        },
+        sql_err,
+    )?;
+    let n = texts.len();
+    let status = if prefs.merge.is_some() && inserted == 0 && n > 0 {
+        200
+    } else {
+        201
+    };
+    let range = match prefs.count {
+        Some(_) => format!("*/{n}"),
+        None => "*/*".to_string(),
+    };
+    let loc = maps.first().and_then(|m| location(&t, m));
+    let resp = respond(Written {
+        prefs: &prefs,
+        media,
+        rows: Rows {
+            texts,
+            maps: Vec::new(),
+        },
+        status_body: status,
+        status_empty: status,
+        range,
+        location: loc,
+    });
+    Ok((resp, changes))
+}
+
+/// PATCH: update the filtered rows (a filter is required, as Supabase's safeupdate demands).
+pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
+    let media = parse_accept(headers)?;
+    let prefs = parse_prefer(headers)?;
+    check_content_type(headers)?;
+    let t = db.schema.table(table)?.clone();
+    let proj = rep_projection(&t, q, table)?;
+    let obj = match parse_body(body)? {
+        Json::Object(m) => m,
+        Json::Array(mut items) if items.len() == 1 && items[0].is_object() => match items.remove(0)
+        {
+            Json::Object(m) => m,
+            _ => return Err(invalid_json()),
+        },
+        _ => return Err(invalid_json()),
+    };
+    let keys: Vec<String> = match &q.columns {
+        Some(c) => c.clone(),
+        None => obj.keys().cloned().collect(),
+    };
+    let mut sets = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    for k in &keys {
+        let col = t.column(k).ok_or_else(|| t.unknown_column(k))?;
+        match obj.get(k) {
+            Some(v) => params.push(col.kind.from_json(v)?),
+            None if prefs.missing_default => {
+                continue;
+            }
+            None => params.push(Value::Null),
+        }
+        sets.push(format!("{} = ?", ident(k)));
+    }
+    let wh = sql::where_clause(&t, &q.filters, &mut params)?;
+    let Some(wh) = wh else {
+        return Err(crate::sqlerr::pg("21000", "UPDATE requires a WHERE clause"));
+    };
+    let ((texts, n), changes) = if sets.is_empty() {
+        ((Vec::new(), 0), Vec::new())
+    } else {
+        let s = format!(
+            "UPDATE {} SET {} WHERE {wh} RETURNING {}",
+            ident(&t.name),
+            sets.join(", "),
+            proj.sql
+        );
+        db.transaction(
+            false,
+            |db| {
+                let ctx = ErrCtx {
+                    table: Some(&t),
+                    schema: Some(&db.schema),
+                    row: Some(&obj),
+                    delete: false,
+                };
+                let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
+                check_single(media, r.texts.len())?;
+                check_max_affected(&prefs, r.texts.len())?;
+                let n = r.texts.len();
+                Ok((r.texts, n))
+            },
+            sql_err,
+        )?
+    };
+    let total = prefs.count.map_or("*".to_string(), |_| n.to_string());
+    let range = if n == 0 {
+        format!("*/{total}")
+    } else {
+        format!("0-{}/{total}", n - 1)
+    };
+    let resp = respond(Written {
+        prefs: &prefs,
+        media,
+        rows: Rows {
+            texts,
+            maps: Vec::new(),
+        },
+        status_body: 200,
+        status_empty: 204,
+        range,
+        location: None,
+    });
+    Ok((resp, changes))
+}
+
+/// DELETE: delete the filtered rows (a filter is required).
+pub fn delete(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap) -> Out {
+    let media = parse_accept(headers)?;
+    let prefs = parse_prefer(headers)?;
+    let t = db.schema.table(table)?.clone();
+    let proj = rep_projection(&t, q, table)?;
+    let mut params: Vec<Value> = Vec::new();
+    let Some(wh) = sql::where_clause(&t, &q.filters, &mut params)? else {
+        return Err(crate::sqlerr::pg("21000", "DELETE requires a WHERE clause"));
+    };
+    let s = format!(
+        "DELETE FROM {} WHERE {wh} RETURNING {}",
+        ident(&t.name),
+        proj.sql
+    );
+    let (texts, changes) = db.transaction(
+        false,
+        |db| {
+            let ctx = ErrCtx {
+                table: Some(&t),
+                schema: Some(&db.schema),
+                row: None,
+                delete: true,
+            };
+            let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
+            check_single(media, r.texts.len())?;
+            check_max_affected(&prefs, r.texts.len())?;
+            Ok(r.texts)
+        },
+        sql_err,
+    )?;
+    let n = texts.len();
+    let range = format!(
+        "*/{}",
+        prefs.count.map_or("*".to_string(), |_| n.to_string())
+    );
+    let resp = respond(Written {
+        prefs: &prefs,
+        media,
+        rows: Rows {
+            texts,
+            maps: Vec::new(),
+        },
+        status_body: 200,
+        status_empty: 204,
+        range,
+        location: None,
+    });
+    Ok((resp, changes))
+}

@@ -1,0 +1,374 @@
+//! Translating parsed select/filter/order into SQLite SQL with Postgres semantics.
+
+use crate::errors::ApiError;
+use crate::query::ast::{CmpOp, Field, Filter, IsVal, JsonKey, Op, OrderTerm, Quant, SelectItem};
+use crate::schema::Table;
+use crate::sqlerr::pg;
+use crate::types::Kind;
+use rusqlite::types::Value;
+use serde_json::{Map, Value as Json};
+
+/// `"name"` with embedded quotes doubled.
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `'text'` with embedded quotes doubled.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A select list: the SQL expressions and each output key with its kind.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    /// Comma-separated SQL expressions (never empty).
+    pub sql: String,
+    /// Output keys and kinds, one per expression (may be empty for `select=`).
+    pub cols: Vec<(String, Kind)>,
+}
+
+impl Projection {
+    /// Builds one JSON object from a result row.
+    pub fn row_json(&self, row: &rusqlite::Row<'_>) -> rusqlite::Result<Map<String, Json>> {
+        let mut m = Map::new();
+        for (i, (name, kind)) in self.cols.iter().enumerate() {
+            m.insert(name.clone(), kind.to_json(row.get_ref(i)?));
+        }
+        Ok(m)
+    }
+}
+
+/// A SQL expression for a field and the Postgres kind of its value.
+pub fn field_expr(t: &Table, f: &Field) -> Result<(String, Kind), ApiError> {
+    let col = t
+        .column(&f.name)
+        .ok_or_else(|| t.undefined_column(&f.name))?;
+    if f.path.is_empty() {
+        return Ok((ident(&col.name), col.kind.clone()));
+    }
+    if !matches!(col.kind, Kind::Json(_)) {
+        let op = if f.path[0].text { "->>" } else { "->" };
+        return Err(pg("42883", format!("operator does not exist: {} {op} unknown", col.kind.pg_name()))
+            .hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+    }
+    let mut path = String::from("$");
+    for (i, step) in f.path.iter().enumerate() {
+        if step.text && i + 1 != f.path.len() {
+            return Err(pg("42883", "operator does not exist: text -> unknown"));
+        }
+        match &step.key {
+            JsonKey::Name(n) => path.push_str(&format!(".\"{n}\"")),
+            JsonKey::Index(i) if *i >= 0 => path.push_str(&format!("[{i}]")),
+            JsonKey::Index(i) => path.push_str(&format!("[#{i}]")),
+        }
+    }
+    let base = format!("({} -> {})", ident(&col.name), literal(&path));
+    if f.path.last().is_some_and(|s| s.text) {
+        Ok((format!("pg_json_text({base})"), Kind::Text("text")))
+    } else {
+        Ok((base, Kind::Json("jsonb")))
+    }
+}
+
+fn known_cast(name: &str) -> bool {
+    matches!(
+        name,
+        "text"
+            | "varchar"
+            | "character varying"
+            | "int"
+            | "integer"
+            | "int4"
+            | "bigint"
+            | "int8"
+            | "smallint"
+            | "int2"
+            | "float"
+            | "float8"
+            | "double precision"
+            | "real"
+            | "float4"
+            | "numeric"
+            | "decimal"
+            | "bool"
+            | "boolean"
+            | "json"
+            | "jsonb"
+            | "timestamptz"
+            | "timestamp"
+            | "date"
+            | "uuid"
+    )
+}
+
+/// The projection for `select` items (`None` = `*`).
+pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection, ApiError> {
+    let star = [SelectItem::Star];
+    let items = items.unwrap_or(&star);
+    let mut exprs = Vec::new();
+    let mut cols = Vec::new();
+    for item in items {
+        match item {
+            SelectItem::Star => {
+                for c in &t.columns {
+                    exprs.push(ident(&c.name));
+                    cols.push((c.name.clone(), c.kind.clone()));
+                }
+            }
+            SelectItem::Field { field, alias, cast } => {
+                let (mut sql, mut kind) = field_expr(t, field)?;
+                if let Some(ty) = cast {
+                    if !known_cast(ty) {
+                        return Err(pg("42704", format!("type \"{ty}\" does not exist")));
+                    }
+                    let from = kind.pg_name();
+                    sql = format!("pg_cast({sql}, {}, {})", literal(from), literal(ty));
+                    kind = Kind::from_decl(ty);
+                }
+                exprs.push(sql);
+                cols.push((alias.clone().unwrap_or_else(|| field.output_name()), kind));
+            }
+        }
+    }
+    if exprs.is_empty() {
+        exprs.push("NULL".into());
+    }
+    Ok(Projection {
+        sql: exprs.join(", "),
+        cols,
+    })
+}
+
+/// The WHERE expression for all filters (AND-ed); `None` when there are none.
+pub fn where_clause(
+    t: &Table,
+    filters: &[Filter],
+    params: &mut Vec<Value>,
+) -> Result<Option<String>, ApiError> {
+    if filters.is_empty() {
+        return Ok(None);
+    }
+    let parts = filters
+        .iter()
+        .map(|f| filter_sql(t, f, params))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(parts.join(" AND ")))
+}
+
+fn filter_sql(t: &Table, f: &Filter, params: &mut Vec<Value>) -> Result<String, ApiError> {
+    let (sql, negate) = match f {
+        Filter::Logic {
+            negate,
+            and,
+            children,
+        } => {
+            let parts = children
+                .iter()
+                .map(|c| filter_sql(t, c, params))
+                .collect::<Result<Vec<_>, _>>()?;
+            (
+                format!("({})", parts.join(if *and { " AND " } else { " OR " })),
+                *negate,
+            )
+        }
+        Filter::Cond { field, negate, op } => {
+            let (lhs, kind) = field_expr(t, field)?;
+            (format!("({})", cond_sql(&lhs, &kind, op, params)?), *negate)
+        }
+    };
+    Ok(if negate { format!("NOT {sql}") } else { sql })
+}
+
+fn cond_sql(lhs: &str, kind: &Kind, op: &Op, params: &mut Vec<Value>) -> Result<String, ApiError> {
+    match op {
+        Op::Cmp(c, v) => cmp_sql(lhs, kind, *c, Some(v), params),
+        Op::Quant(c, q, items) => {
+            if items.is_empty() {
+                return Ok(if *q == Quant::Any { "0" } else { "1" }.into());
+            }
+            let parts = items
+                .iter()
+                .map(|v| cmp_sql(lhs, kind, *c, v.as_deref(), params))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(parts.join(if *q == Quant::Any { " OR " } else { " AND " }))
+        }
+        Op::In(items) => {
+            if items.is_empty() {
+                return Ok("0".into());
+            }
+            let mut marks = Vec::new();
+            for v in items {
+                match v {
+                    Some(v) => {
+                        params.push(kind.from_text(v)?);
+                        marks.push("?");
+                    }
+                    None => marks.push("NULL"),
+                }
+            }
+            Ok(format!("{lhs} IN ({})", marks.join(", ")))
+        }
+        Op::Is(v) => {
+            let need_bool = |word: &str| -> Result<(), ApiError> {
+                if *kind == Kind::Bool {
+                    Ok(())
+                } else {
+                    Err(pg(
+                        "42804",
+                        format!(
+                            "argument of IS {word} must be type boolean, not type {}",
+                            kind.pg_name()
+                        ),
+                    ))
+                }
+            };
+            Ok(match v {
+                IsVal::Null => format!("{lhs} IS NULL"),
+                IsVal::NotNull => format!("{lhs} IS NOT NULL"),
+                IsVal::True => {
+                    need_bool("TRUE")?;
+                    format!("{lhs} IS TRUE")
+                }
+                IsVal::False => {
+                    need_bool("FALSE")?;
+                    format!("{lhs} IS FALSE")
+                }
+                IsVal::Unknown => {
+                    need_bool("UNKNOWN")?;
+                    format!("{lhs} IS NULL")
+                }
+            })
+        }
+        Op::IsDistinct(v) => {
+            params.push(kind.from_text(v)?);
+            Ok(format!("{lhs} IS NOT ?"))
+        }
+        Op::Unsupported(name) => Err(pg(
+            "0A000",
+            format!("edgesim: the \"{name}\" operator is not supported by the mock Supabase"),
+        )),
+    }
+}
+
+fn cmp_sql(
+    lhs: &str,
+    kind: &Kind,
+    op: CmpOp,
+    v: Option<&str>,
+    params: &mut Vec<Value>,
+) -> Result<String, ApiError> {
+    let text_only = |sym: &str| -> Result<(), ApiError> {
+        if kind.is_text() {
+            Ok(())
+        } else {
+            Err(pg("42883", format!("operator does not exist: {} {sym} unknown", kind.pg_name()))
+                .hint("No operator matches the given name and argument types. You might need to add explicit type casts."))
+        }
+    };
+    let sym = match op {
+        CmpOp::Eq => "=",
+        CmpOp::Neq => "<>",
+        CmpOp::Gt => ">",
+        CmpOp::Gte => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Lte => "<=",
+        CmpOp::Like => "~~",
+        CmpOp::Ilike => "~~*",
+        CmpOp::Match => "~",
+        CmpOp::Imatch => "~*",
+    };
+    if matches!(
+        op,
+        CmpOp::Like | CmpOp::Ilike | CmpOp::Match | CmpOp::Imatch
+    ) {
+        text_only(sym)?;
+    }
+    let Some(v) = v else { return Ok("NULL".into()) };
+    match op {
+        CmpOp::Like | CmpOp::Ilike => {
+            let pat = v.replace('*', "%");
+            if op == CmpOp::Like {
+                params.push(Value::Text(like_to_glob(&pat)?));
+                Ok(format!("{lhs} GLOB ?"))
+            } else {
+                params.push(Value::Text(like_to_glob(&pat.to_lowercase())?));
+                Ok(format!("pg_lower({lhs}) GLOB ?"))
+            }
+        }
+        CmpOp::Match | CmpOp::Imatch => {
+            let pat = if op == CmpOp::Imatch {
+                format!("(?i){v}")
+            } else {
+                v.to_string()
+            };
+            regex::Regex::new(&pat)
+                .map_err(|e| pg("2201B", format!("invalid regular expression: {e}")))?;
+            params.push(Value::Text(pat));
+            Ok(format!("{lhs} REGEXP ?"))
+        }
+        _ => {
+            params.push(kind.from_text(v)?);
+            Ok(format!("{lhs} {sym} ?"))
+        }
+    }
+}
+
+/// Converts a Postgres LIKE pattern (`%`, `_`, `\` escape) to an equivalent SQLite GLOB.
+pub fn like_to_glob(pat: &str) -> Result<String, ApiError> {
+    let mut out = String::new();
+    let mut it = pat.chars();
+    while let Some(c) = it.next() {
+        let lit = match c {
+            '%' => {
+                out.push('*');
+                continue;
+            }
+            '_' => {
+                out.push('?');
+                continue;
+            }
+            '\\' => it
+                .next()
+                .ok_or_else(|| pg("22025", "LIKE pattern must not end with escape character"))?,
+            c => c,
+        };
+        match lit {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// `ORDER BY` terms with Postgres NULL placement (last for ASC, first for DESC, unless given).
+pub fn order_clause(t: &Table, order: &[OrderTerm]) -> Result<Option<String>, ApiError> {
+    if order.is_empty() {
+        return Ok(None);
+    }
+    let mut parts = Vec::new();
+    for o in order {
+        let (lhs, _) = field_expr(t, &o.field)?;
+        let nulls_first = o.nulls_first.unwrap_or(o.desc);
+        parts.push(format!(
+            "{lhs} {} NULLS {}",
+            if o.desc { "DESC" } else { "ASC" },
+            if nulls_first { "FIRST" } else { "LAST" }
+        ));
+    }
+    Ok(Some(parts.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_become_globs() {
+        assert_eq!(like_to_glob("a%b_c").unwrap(), "a*b?c");
+        assert_eq!(like_to_glob("[x]*?").unwrap(), "[[]x][*][?]");
+        assert_eq!(like_to_glob("100\\%").unwrap(), "100%");
+        assert!(like_to_glob("bad\\").is_err());
+    }
+}
