@@ -1,1 +1,34 @@
 //! The wasmtime host: runs a wasi:http Worker component bound to the KV model and the mock Supabase.
+//!
+//! A [`Host`] compiles a component once (cached on disk), pre-instantiates it, and serves each
+//! request in a fresh store at a colo, with the Workers limits (CPU via fuel, memory,
+//! subrequests, KV operations, waitUntil). Everything that decides behaviour reads the injected
+//! clock and RNG or tokio's clock, so a current-thread runtime with paused time replays a run
+//! exactly. [`serve`] puts a host on a TCP listener for `edgesim dev`.
+
+mod config;
+mod engine;
+mod host;
+mod invoke;
+mod keyvalue;
+mod kv;
+mod observer;
+mod outbound;
+mod pages;
+mod serve;
+mod state;
+
+pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, Limits};
+pub use engine::is_cached;
+pub use host::Host;
+pub use invoke::{BackgroundTask, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED};
+pub use observer::{
+    HostEvent, HostObserver, NoopObserver, RecordingObserver, SharedObserver, WaitUntilOutcome,
+};
+pub use outbound::{
+    FetchError, Handler, HttpUpstream, InProcessUpstream, TOO_MANY_SUBREQUESTS, Upstream,
+    host_refused_message,
+};
+pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, THREW_EXCEPTION};
+pub use serve::{Control, control_endpoint, serve};
+pub use state::InvocationStats;

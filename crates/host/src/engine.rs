@@ -1,0 +1,142 @@
+//! One wasmtime [`Engine`] per process and configuration, and compiled components cached on disk.
+//!
+//! Compiling a Worker with Cranelift takes seconds; a restart must not pay that again. The
+//! compiled artifact is written to `cache_dir/<sha256>.cwasm`, where the key covers the component
+//! bytes, the wasmtime version and the engine's compatibility hash, so a different engine
+//! configuration never loads a stale artifact. Within one process both the engine and the
+//! compiled components are also kept in memory, so a simulation that builds many hosts compiles
+//! once.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+use wasmtime::Result;
+use wasmtime::component::Component;
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Instances the pooling allocator keeps slots for (concurrent requests in flight).
+const POOL_INSTANCES: u32 = 256;
+
+/// The engine for instances limited to `memory_bytes` of linear memory.
+///
+/// Fuel is always on (the CPU limit), and so are wasm backtraces with details (traps are
+/// logged with them). The pooling allocator is used when the machine can reserve its address
+/// space; otherwise instances are allocated on demand.
+pub(crate) fn engine(memory_bytes: usize) -> Result<Engine> {
+    static ENGINES: OnceLock<Mutex<BTreeMap<usize, Engine>>> = OnceLock::new();
+    let engines = ENGINES.get_or_init(Default::default);
+    let mut engines = engines.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(engine) = engines.get(&memory_bytes) {
+        return Ok(engine.clone());
+    }
+    let engine = match Engine::new(&config(memory_bytes, true)) {
+        Ok(engine) => engine,
+        Err(err) => {
+            tracing::debug!("pooling allocator unavailable ({err}); allocating on demand");
+            Engine::new(&config(memory_bytes, false)).context("creating the wasmtime engine")?
+        }
+    };
+    engines.insert(memory_bytes, engine.clone());
+    Ok(engine)
+}
+
+fn config(memory_bytes: usize, pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.consume_fuel(true);
+    config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_INSTANCES);
+        pool.total_core_instances(POOL_INSTANCES * 4);
+        pool.total_memories(POOL_INSTANCES * 2);
+        pool.total_tables(POOL_INSTANCES * 2);
+        // Room above the limit so a guest asking for more gets a clean limiter refusal.
+        pool.max_memory_size(memory_bytes.saturating_mul(2).max(1 << 20));
+        pool.max_component_instance_size(10 << 20);
+        pool.linear_memory_keep_resident(1 << 20);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// The compiled `bytes`: from memory, else from `cache_dir`, else compiled (and then cached).
+pub(crate) fn component(
+    engine: &Engine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> Result<Component> {
+    static COMPONENTS: OnceLock<Mutex<BTreeMap<String, Component>>> = OnceLock::new();
+    let key = cache_key(engine, bytes);
+    let components = COMPONENTS.get_or_init(Default::default);
+    if let Some(c) = components
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+    {
+        return Ok(c.clone());
+    }
+    let component = load_or_compile(engine, bytes, &key, cache_dir)?;
+    components
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, component.clone());
+    Ok(component)
+}
+
+fn load_or_compile(
+    engine: &Engine,
+    bytes: &[u8],
+    key: &str,
+    cache_dir: Option<&Path>,
+) -> Result<Component> {
+    let Some(dir) = cache_dir else {
+        return Component::new(engine, bytes).context("compiling the Worker component");
+    };
+    let path = dir.join(format!("{key}.cwasm"));
+    if path.exists() {
+        // SAFETY: the file was written by `Component::serialize` below, under a name that
+        // includes the engine's compatibility hash; wasmtime re-checks the header on load.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => {
+                tracing::debug!(path = %path.display(), "loaded the compiled Worker from cache");
+                return Ok(c);
+            }
+            Err(err) => tracing::warn!(path = %path.display(), "ignoring a bad cache entry: {err}"),
+        }
+    }
+    let component = Component::new(engine, bytes).context("compiling the Worker component")?;
+    let write = || -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!("{key}.cwasm.tmp{}", std::process::id()));
+        std::fs::write(&tmp, component.serialize()?)?;
+        std::fs::rename(&tmp, &path)?;
+        Ok(())
+    };
+    if let Err(err) = write() {
+        tracing::warn!(dir = %dir.display(), "could not cache the compiled Worker: {err}");
+    }
+    Ok(component)
+}
+
+/// Hex SHA-256 over the component bytes, the wasmtime version and the engine's compatibility hash.
+pub(crate) fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let mut h = Sha256::new();
+    h.update(bytes);
+    h.update(b"wasmtime-48");
+    h.update(compat.finish().to_le_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a compiled artifact for `bytes` is already in `cache_dir` (for tests and `edgesim dev`).
+pub fn is_cached(bytes: &[u8], memory_bytes: usize, cache_dir: &Path) -> anyhow::Result<bool> {
+    let engine = engine(memory_bytes).map_err(crate::host::to_anyhow)?;
+    Ok(cache_dir
+        .join(format!("{}.cwasm", cache_key(&engine, bytes)))
+        .exists())
+}

@@ -1,0 +1,228 @@
+//! [`Host`]: the compiled Worker, its linker and everything a request's store is built from.
+
+use crate::config::{FUEL_YIELD_INTERVAL, HostConfig};
+use crate::kv::{HasKv, KvCtx, KvView};
+use crate::observer::{NoopObserver, SharedObserver};
+use crate::outbound::{OutboundHooks, Upstream, authority_of};
+use crate::state::{
+    GuestRng, InvocationStats, Limiter, SimWallClock, StoreState, TokioMonotonicClock,
+};
+use edgesim_core::{SharedClock, SimRng};
+use edgesim_kv::{KvStore, OpBudget};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use wasmtime::Store;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::error::Context as _;
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+/// Bytes of guest stdout/stderr kept per request (logged when the request ends).
+const GUEST_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// Runs one Worker component: a fresh instance (and store) per request, from one
+/// pre-instantiated component. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct Host {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub pre: ProxyPre<StoreState>,
+    pub config: HostConfig,
+    pub kv: KvStore,
+    pub upstream: Arc<dyn Upstream>,
+    pub clock: SharedClock,
+    pub rng: Mutex<SimRng>,
+    pub observer: SharedObserver,
+    pub allowed: Arc<Vec<String>>,
+    pub bindings: Arc<Vec<String>>,
+    pub colo_codes: Vec<String>,
+}
+
+/// What a request's store is built with.
+pub(crate) struct StoreParts {
+    pub colo: String,
+    pub ray: String,
+    pub guest_seed: u64,
+    pub stats: Arc<InvocationStats>,
+    pub stdout: MemoryOutputPipe,
+    pub stderr: MemoryOutputPipe,
+}
+
+impl Host {
+    /// Compiles (or loads from `cache_dir`) `component` and links it against WASI, wasi:http,
+    /// our KV and `wasi:keyvalue/store`.
+    ///
+    /// `clock` is the emulator's clock (WASI wall clock, waitUntil deadline); `rng` seeds
+    /// `cf-ray` ids and the guest's randomness (pass a fork, e.g. `root.fork("host")`).
+    /// Fails when the component does not compile, imports something the host does not offer,
+    /// or does not export `wasi:http/incoming-handler`.
+    pub fn new(
+        component: &[u8],
+        config: HostConfig,
+        kv: KvStore,
+        upstream: Arc<dyn Upstream>,
+        clock: SharedClock,
+        rng: SimRng,
+        cache_dir: Option<&Path>,
+    ) -> anyhow::Result<Host> {
+        if config.colo(&config.default_colo).is_none() {
+            anyhow::bail!(
+                "the default colo {} is not among the configured colos",
+                config.default_colo
+            );
+        }
+        Self::build(component, config, kv, upstream, clock, rng, cache_dir).map_err(to_anyhow)
+    }
+
+    fn build(
+        component: &[u8],
+        config: HostConfig,
+        kv: KvStore,
+        upstream: Arc<dyn Upstream>,
+        clock: SharedClock,
+        rng: SimRng,
+        cache_dir: Option<&Path>,
+    ) -> wasmtime::Result<Host> {
+        let engine = crate::engine::engine(config.limits.memory_bytes)?;
+        let component = crate::engine::component(&engine, component, cache_dir)?;
+        let mut linker = Linker::<StoreState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        let kv_view: fn(&mut StoreState) -> KvView<'_> = |s| KvView {
+            ctx: &mut s.kv,
+            table: &mut s.table,
+        };
+        crate::kv::add_to_linker::<StoreState, HasKv>(&mut linker, kv_view)?;
+        crate::keyvalue::add_to_linker(&mut linker, kv_view)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .context("linking the Worker (does it import something edgesim does not offer?)")?;
+        let pre =
+            ProxyPre::new(pre).context("the Worker does not export wasi:http/incoming-handler")?;
+        let mut allowed = vec![authority_of(&config.supabase_url)];
+        allowed.extend(config.allowlist.iter().map(|a| authority_of(a)));
+        let colo_codes = config.colos.iter().map(|c| c.code.clone()).collect();
+        Ok(Host {
+            inner: Arc::new(Inner {
+                pre,
+                bindings: Arc::new(config.kv_bindings.clone()),
+                config,
+                kv,
+                upstream,
+                clock,
+                rng: Mutex::new(rng),
+                observer: Arc::new(NoopObserver),
+                allowed: Arc::new(allowed),
+                colo_codes,
+            }),
+        })
+    }
+
+    /// This host reporting to `observer` (call before cloning the host).
+    pub fn with_observer(self, observer: SharedObserver) -> Host {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.observer = observer;
+                Host {
+                    inner: Arc::new(inner),
+                }
+            }
+            Err(shared) => {
+                tracing::warn!("with_observer on a shared Host; the observer is ignored");
+                Host { inner: shared }
+            }
+        }
+    }
+
+    /// The configuration the host runs with.
+    pub fn config(&self) -> &HostConfig {
+        &self.inner.config
+    }
+
+    /// The KV model the Worker's bindings use.
+    pub fn kv(&self) -> &KvStore {
+        &self.inner.kv
+    }
+
+    /// The emulator's clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// A new store for one request, with fuel, memory limits and the per-request contexts.
+    pub(crate) fn new_store(&self, parts: &StoreParts) -> wasmtime::Result<Store<StoreState>> {
+        let inner = &self.inner;
+        let mut rng = SimRng::from_seed(parts.guest_seed);
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(
+            &inner
+                .config
+                .vars
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .stdout(parts.stdout.clone())
+        .stderr(parts.stderr.clone())
+        .wall_clock(SimWallClock(inner.clock.clone()))
+        .monotonic_clock(TokioMonotonicClock(tokio::time::Instant::now()))
+        .insecure_random_seed(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
+        .insecure_random(GuestRng(rng.fork("insecure")))
+        .secure_random(GuestRng(rng.fork("secure")))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+        let state = StoreState {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            hooks: OutboundHooks {
+                upstream: inner.upstream.clone(),
+                allowed: inner.allowed.clone(),
+                subrequest_limit: inner.config.limits.subrequests,
+                stats: parts.stats.clone(),
+                observer: inner.observer.clone(),
+                colo: parts.colo.clone(),
+                ray: parts.ray.clone(),
+            },
+            kv: KvCtx {
+                store: inner.kv.clone(),
+                colo: parts.colo.clone(),
+                ray: parts.ray.clone(),
+                bindings: inner.bindings.clone(),
+                budget: OpBudget::new(inner.config.limits.kv_ops),
+                stats: parts.stats.clone(),
+                observer: inner.observer.clone(),
+            },
+            limiter: Limiter::new(inner.config.limits.memory_bytes, parts.stats.clone()),
+        };
+        let mut store = Store::new(inner.pre.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_fuel(inner.config.limits.fuel())?;
+        store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))?;
+        Ok(store)
+    }
+
+    /// Draws a `cf-ray` id for `colo` and a seed for the guest's randomness.
+    pub(crate) fn draw_ray(&self, colo: &str) -> (String, u64) {
+        let mut rng = self.inner.rng.lock().unwrap_or_else(|e| e.into_inner());
+        let ray = format!("{:016x}-{colo}", rng.next_u64());
+        (ray, rng.next_u64())
+    }
+
+    pub(crate) fn guest_output() -> (MemoryOutputPipe, MemoryOutputPipe) {
+        (
+            MemoryOutputPipe::new(GUEST_OUTPUT_BYTES),
+            MemoryOutputPipe::new(GUEST_OUTPUT_BYTES),
+        )
+    }
+}
+
+/// A wasmtime error as an `anyhow` error, keeping its chain of causes in the message.
+pub(crate) fn to_anyhow(e: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e:?}")
+}

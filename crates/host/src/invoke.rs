@@ -1,0 +1,367 @@
+//! One request: colo headers, a fresh instance, the response, error pages, and waitUntil.
+
+use crate::host::{Host, StoreParts};
+use crate::observer::{HostEvent, WaitUntilOutcome};
+use crate::pages::{self, Failure};
+use crate::state::InvocationStats;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+
+/// The header that picks the colo a request runs at.
+pub const COLO_HEADER: &str = "x-edgesim-colo";
+
+/// Logged (at warn) when waitUntil work is cut off, as production logs it.
+pub const WAIT_UNTIL_CANCELLED: &str = "waitUntil() tasks did not complete within the allowed time after invocation end and have been cancelled.";
+
+/// How often (tokio time) the waitUntil watcher re-reads the emulator's clock, so a clock that
+/// jumps (`time/advance` in `edgesim dev`) cancels overdue work promptly.
+const DEADLINE_POLL: Duration = Duration::from_secs(1);
+
+/// The result of [`Host::handle`].
+pub struct Invocation {
+    /// The response, complete (body buffered), with `cf-ray`.
+    pub response: Response<Bytes>,
+    /// The colo the request ran at (`None` when the colo was unknown).
+    pub colo: Option<String>,
+    /// The request's `cf-ray` (`None` when the colo was unknown).
+    pub ray: Option<String>,
+    /// Work the guest still does after the response (waitUntil), if any.
+    pub background: Option<BackgroundTask>,
+}
+
+/// The guest's work after the response. It runs on its own tokio task whether or not this
+/// handle is kept; dropping the handle detaches it. It ends on its own, or is cancelled
+/// [`Limits::wait_until`](crate::Limits::wait_until) after the response on the emulator's clock.
+pub struct BackgroundTask {
+    join: JoinHandle<WaitUntilOutcome>,
+}
+
+impl BackgroundTask {
+    /// Waits until the work completes or is cancelled.
+    pub async fn wait(self) -> WaitUntilOutcome {
+        match self.join.await {
+            Ok(outcome) => outcome,
+            Err(e) => WaitUntilOutcome::Failed(format!("waitUntil task failed: {e}")),
+        }
+    }
+
+    /// Whether the work has ended.
+    pub fn is_finished(&self) -> bool {
+        self.join.is_finished()
+    }
+}
+
+/// How the guest's `handle` call ended.
+struct GuestExit {
+    result: wasmtime::Result<()>,
+    stdout: MemoryOutputPipe,
+    stderr: MemoryOutputPipe,
+}
+
+/// Request facts for logs and events.
+#[derive(Clone)]
+struct Meta {
+    colo: String,
+    ray: String,
+    method: String,
+    path: String,
+    start: tokio::time::Instant,
+}
+
+impl Host {
+    /// Serves `req` at the colo named by its `x-edgesim-colo` header, else the default colo.
+    /// An unknown colo gets a 400 naming the configured ones.
+    pub async fn handle(&self, req: Request<Bytes>) -> Invocation {
+        let colo = req
+            .headers()
+            .get(COLO_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| self.inner.config.default_colo.clone());
+        self.handle_at(&colo, req).await
+    }
+
+    /// Serves `req` at `colo` (case-insensitive), ignoring any `x-edgesim-colo` header.
+    pub async fn handle_at(&self, colo: &str, mut req: Request<Bytes>) -> Invocation {
+        let Some(colo) = self.inner.config.colo(colo).cloned() else {
+            return Invocation {
+                response: pages::unknown_colo(colo, &self.inner.colo_codes),
+                colo: None,
+                ray: None,
+                background: None,
+            };
+        };
+        let (ray, guest_seed) = self.draw_ray(&colo.code);
+        let meta = Meta {
+            colo: colo.code.clone(),
+            ray: ray.clone(),
+            method: req.method().to_string(),
+            path: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into()),
+            start: tokio::time::Instant::now(),
+        };
+        let headers = req.headers_mut();
+        headers.remove(COLO_HEADER);
+        for (name, value) in [
+            ("cf-ray", ray.as_str()),
+            ("cf-connecting-ip", colo.client_ip.as_str()),
+            ("cf-ipcountry", colo.country.as_str()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(name, v);
+            }
+        }
+        self.inner.observer.event(&HostEvent::RequestStart {
+            ray: ray.clone(),
+            colo: colo.code.clone(),
+            method: meta.method.clone(),
+            path: meta.path.clone(),
+        });
+        let stats = Arc::new(InvocationStats::default());
+        let (response, background, error_code) = self.run(req, &meta, guest_seed, &stats).await;
+        let mut response = response;
+        if let Ok(v) = HeaderValue::from_str(&ray) {
+            response.headers_mut().insert("cf-ray", v);
+        }
+        self.report_end(&meta, &response, error_code, &stats);
+        Invocation {
+            response,
+            colo: Some(colo.code),
+            ray: Some(ray),
+            background,
+        }
+    }
+
+    async fn run(
+        &self,
+        req: Request<Bytes>,
+        meta: &Meta,
+        guest_seed: u64,
+        stats: &Arc<InvocationStats>,
+    ) -> (Response<Bytes>, Option<BackgroundTask>, Option<u16>) {
+        let (stdout, stderr) = Host::guest_output();
+        let parts = StoreParts {
+            colo: meta.colo.clone(),
+            ray: meta.ray.clone(),
+            guest_seed,
+            stats: stats.clone(),
+            stdout: stdout.clone(),
+            stderr: stderr.clone(),
+        };
+        let prepared = (|| -> wasmtime::Result<_> {
+            let mut store = self.new_store(&parts)?;
+            let req = req.map(Full::new);
+            let incoming = store
+                .data_mut()
+                .http()
+                .new_incoming_request(Scheme::Https, req)?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let out = store.data_mut().http().new_response_outparam(tx)?;
+            Ok((store, incoming, out, rx))
+        })();
+        let (mut store, incoming, out, rx) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(ray = %meta.ray, "could not prepare the request: {e:?}");
+                let f = Failure::exception("the host could not prepare the request");
+                return (f.response(), None, Some(f.code));
+            }
+        };
+        let pre = self.inner.pre.clone();
+        let mut guest = tokio::spawn(async move {
+            let result = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, out)
+                    .await
+            }
+            .await;
+            drop(store);
+            GuestExit {
+                result,
+                stdout,
+                stderr,
+            }
+        });
+
+        let head = rx.await;
+        let body = match head {
+            Ok(Ok(resp)) => {
+                let (parts, body) = resp.into_parts();
+                match body.collect().await {
+                    Ok(b) => Ok(Response::from_parts(parts, b.to_bytes())),
+                    Err(e) => Err(format!("the response body failed: {e}")),
+                }
+            }
+            Ok(Err(code)) => Err(format!("the Worker responded with an error: {code:?}")),
+            Err(_) => Err("the Worker did not produce a response".to_string()),
+        };
+        match body {
+            Ok(response) => {
+                if guest.is_finished() {
+                    let exit = join(&mut guest).await;
+                    self.after_response(meta, exit, stats);
+                    (response, None, None)
+                } else {
+                    let bg = self.watch_wait_until(meta.clone(), guest, stats.clone());
+                    (response, Some(bg), None)
+                }
+            }
+            Err(why) => {
+                let exit = join(&mut guest).await;
+                let failure = match &exit.result {
+                    Err(e) => {
+                        let f = Failure::from_guest_error(
+                            e,
+                            stats.memory_exceeded.load(Ordering::Relaxed),
+                        );
+                        tracing::error!(
+                            colo = %meta.colo, ray = %meta.ray,
+                            "error {}: {}: {e:?}", f.code, f.reason
+                        );
+                        f
+                    }
+                    Ok(()) => {
+                        tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
+                        Failure::exception(&why)
+                    }
+                };
+                log_guest_output(meta, &exit);
+                (failure.response(), None, Some(failure.code))
+            }
+        }
+    }
+
+    /// Logs how a guest that finished with (or right after) its response ended.
+    fn after_response(
+        &self,
+        meta: &Meta,
+        exit: GuestExit,
+        stats: &InvocationStats,
+    ) -> WaitUntilOutcome {
+        log_guest_output(meta, &exit);
+        match &exit.result {
+            Ok(()) => WaitUntilOutcome::Completed,
+            Err(e) => {
+                let f = Failure::from_guest_error(e, stats.memory_exceeded.load(Ordering::Relaxed));
+                tracing::error!(
+                    colo = %meta.colo, ray = %meta.ray,
+                    "after the response, error {}: {}: {e:?}", f.code, f.reason
+                );
+                WaitUntilOutcome::Failed(f.reason)
+            }
+        }
+    }
+
+    fn watch_wait_until(
+        &self,
+        meta: Meta,
+        mut guest: JoinHandle<GuestExit>,
+        stats: Arc<InvocationStats>,
+    ) -> BackgroundTask {
+        let host = self.clone();
+        let join = tokio::spawn(async move {
+            let clock = host.inner.clock.clone();
+            let limit = host.inner.config.limits.wait_until;
+            let deadline = clock.now_ms().saturating_add(limit.as_millis() as u64);
+            let outcome = loop {
+                let now = clock.now_ms();
+                if now >= deadline {
+                    guest.abort();
+                    tracing::warn!(colo = %meta.colo, ray = %meta.ray, "{WAIT_UNTIL_CANCELLED}");
+                    break WaitUntilOutcome::Cancelled;
+                }
+                let wait = Duration::from_millis(deadline - now).min(DEADLINE_POLL);
+                tokio::select! {
+                    biased;
+                    exit = &mut guest => {
+                        let exit = exit.unwrap_or_else(|e| GuestExit {
+                            result: Err(wasmtime::format_err!("the guest task failed: {e}")),
+                            stdout: MemoryOutputPipe::new(0),
+                            stderr: MemoryOutputPipe::new(0),
+                        });
+                        break host.after_response(&meta, exit, &stats);
+                    }
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            };
+            host.inner.observer.event(&HostEvent::WaitUntilEnd {
+                ray: meta.ray.clone(),
+                colo: meta.colo.clone(),
+                outcome: outcome.clone(),
+            });
+            outcome
+        });
+        BackgroundTask { join }
+    }
+
+    fn report_end(
+        &self,
+        meta: &Meta,
+        response: &Response<Bytes>,
+        error_code: Option<u16>,
+        stats: &InvocationStats,
+    ) {
+        let (kv_hits, kv_misses) = stats.kv_hits_misses();
+        let duration = meta.start.elapsed();
+        tracing::info!(
+            target: "edgesim::request",
+            colo = %meta.colo,
+            method = %meta.method,
+            path = %meta.path,
+            status = response.status().as_u16(),
+            kv_hits,
+            kv_misses,
+            duration_ms = duration.as_secs_f64() * 1000.0,
+            "{} {} {} → {}",
+            meta.colo,
+            meta.method,
+            meta.path,
+            response.status().as_u16()
+        );
+        self.inner.observer.event(&HostEvent::RequestEnd {
+            ray: meta.ray.clone(),
+            colo: meta.colo.clone(),
+            method: meta.method.clone(),
+            path: meta.path.clone(),
+            status: response.status().as_u16(),
+            error_code,
+            kv_hits,
+            kv_misses,
+            duration,
+        });
+    }
+}
+
+async fn join(guest: &mut JoinHandle<GuestExit>) -> GuestExit {
+    guest.await.unwrap_or_else(|e| GuestExit {
+        result: Err(wasmtime::format_err!("the guest task failed: {e}")),
+        stdout: MemoryOutputPipe::new(0),
+        stderr: MemoryOutputPipe::new(0),
+    })
+}
+
+fn log_guest_output(meta: &Meta, exit: &GuestExit) {
+    for (stream, pipe) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
+        let bytes = pipe.contents();
+        if !bytes.is_empty() {
+            tracing::info!(
+                target: "edgesim::guest",
+                colo = %meta.colo, ray = %meta.ray, stream,
+                "{}", String::from_utf8_lossy(&bytes).trim_end()
+            );
+        }
+    }
+}

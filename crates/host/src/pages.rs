@@ -1,0 +1,122 @@
+//! The responses the host itself gives: Workers error pages (1101, 1102) and bad requests.
+//!
+//! Production answers API clients with a short text body, `error code: 1102`; edgesim adds a
+//! second line with the reason. Statuses:
+//! - **1101** "Worker threw exception" (a trap, or no response): HTTP **500**.
+//! - **1102** "Worker exceeded resource limits" (CPU time via fuel, or memory): HTTP **503**,
+//!   as production sends for exceeded resource limits.
+
+use bytes::Bytes;
+use http::{Response, StatusCode, header};
+
+/// Why an invocation failed, as a Workers error code and a reason line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// 1101 or 1102.
+    pub code: u16,
+    /// The reason line (`Worker exceeded CPU time limit.`).
+    pub reason: String,
+}
+
+/// Reason line for running out of fuel.
+pub const CPU_EXCEEDED: &str = "Worker exceeded CPU time limit.";
+/// Reason line for going over the memory limit.
+pub const MEMORY_EXCEEDED: &str = "Worker exceeded memory limit.";
+/// Reason line for a trap.
+pub const THREW_EXCEPTION: &str = "Worker threw exception";
+
+impl Failure {
+    /// Classifies a guest error: out of fuel → 1102 CPU; memory limit hit → 1102 memory;
+    /// anything else → 1101.
+    pub(crate) fn from_guest_error(err: &wasmtime::Error, memory_exceeded: bool) -> Self {
+        if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+            Self::cpu()
+        } else if memory_exceeded {
+            Self {
+                code: 1102,
+                reason: MEMORY_EXCEEDED.to_string(),
+            }
+        } else {
+            Self {
+                code: 1101,
+                reason: THREW_EXCEPTION.to_string(),
+            }
+        }
+    }
+
+    /// Error 1102 for the CPU limit.
+    pub(crate) fn cpu() -> Self {
+        Self {
+            code: 1102,
+            reason: CPU_EXCEEDED.to_string(),
+        }
+    }
+
+    /// Error 1101 with a specific reason.
+    pub(crate) fn exception(reason: &str) -> Self {
+        Self {
+            code: 1101,
+            reason: format!("{THREW_EXCEPTION}: {reason}"),
+        }
+    }
+
+    /// The HTTP status of the error page.
+    pub fn status(&self) -> StatusCode {
+        if self.code == 1102 {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+
+    /// The error page.
+    pub fn response(&self) -> Response<Bytes> {
+        text(
+            self.status(),
+            format!("error code: {}\n{}\n", self.code, self.reason),
+        )
+    }
+}
+
+/// A plain-text response.
+pub(crate) fn text(status: StatusCode, body: String) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain;charset=UTF-8"),
+    );
+    resp
+}
+
+/// The 400 for a request naming a colo that is not configured.
+pub(crate) fn unknown_colo(code: &str, known: &[String]) -> Response<Bytes> {
+    text(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "unknown colo `{code}` in x-edgesim-colo; configured colos: {}\n",
+            known.join(", ")
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_carry_code_and_status() {
+        let cpu = Failure::cpu().response();
+        assert_eq!(cpu.status(), 503);
+        assert!(cpu.body().starts_with(b"error code: 1102\n"));
+        let ex = Failure::exception("boom").response();
+        assert_eq!(ex.status(), 500);
+        assert_eq!(
+            ex.body().as_ref(),
+            b"error code: 1101\nWorker threw exception: boom\n"
+        );
+        let bad = unknown_colo("XYZ", &["SYD".into(), "LHR".into()]);
+        assert_eq!(bad.status(), 400);
+        assert!(String::from_utf8_lossy(bad.body()).contains("SYD, LHR"));
+    }
+}

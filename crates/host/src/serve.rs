@@ -1,0 +1,163 @@
+//! Serving a [`Host`] over loopback HTTP/1.1, with the `/__edgesim/` control endpoints.
+
+use crate::host::Host;
+use crate::pages::text;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Largest request body accepted (production's limit on the Free and Pro plans is 100 MB).
+const MAX_BODY: usize = 100 << 20;
+
+/// Control hooks for `edgesim dev`: how `POST /__edgesim/time/advance` moves the clock.
+#[derive(Clone)]
+pub struct Control {
+    /// Moves the emulator clock forward.
+    pub advance: Arc<dyn Fn(Duration) + Send + Sync>,
+}
+
+/// Accepts connections on `listener` forever, serving each request with `host` (waitUntil work
+/// runs on after the response). With `control`, `/__edgesim/` paths are control endpoints:
+/// - `POST /__edgesim/time/advance?seconds=N` moves the clock forward N seconds;
+/// - `GET /__edgesim/kv/<BINDING>/<key>` returns the key's central value/version and each
+///   colo's cache entry as JSON.
+pub async fn serve(
+    listener: TcpListener,
+    host: Host,
+    control: Option<Control>,
+) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let host = host.clone();
+        let control = control.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let host = host.clone();
+                let control = control.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(respond(&host, control.as_ref(), req).await)
+                }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+}
+
+async fn respond(
+    host: &Host,
+    control: Option<&Control>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            return text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body: {e}\n"),
+            )
+            .map(Full::new);
+        }
+    };
+    let req = Request::from_parts(parts, body);
+    if let Some(control) = control
+        && req.uri().path().starts_with("/__edgesim/")
+    {
+        return control_endpoint(host, control, &req).map(Full::new);
+    }
+    let inv = host.handle(req).await;
+    inv.response.map(Full::new)
+}
+
+/// Answers a `/__edgesim/` request.
+pub fn control_endpoint(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes> {
+    let path = req.uri().path();
+    if path == "/__edgesim/time/advance" {
+        if req.method() != Method::POST {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n".into());
+        }
+        let seconds = req
+            .uri()
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("seconds="))
+            .map(|s| s.parse::<f64>());
+        let secs = match seconds {
+            Some(Ok(s)) if s.is_finite() && s >= 0.0 => s,
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "expected ?seconds=N with N a non-negative number\n".into(),
+                );
+            }
+        };
+        (control.advance)(Duration::from_secs_f64(secs));
+        let now = host.clock().now_ms();
+        return json(
+            StatusCode::OK,
+            &serde_json::json!({ "advanced_seconds": secs, "now_ms": now }),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/__edgesim/kv/") {
+        let Some((binding, key)) = rest.split_once('/') else {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "expected /__edgesim/kv/<BINDING>/<key>\n".into(),
+            );
+        };
+        let key = percent_decode(key);
+        // Keys such as `/articles` arrive as `/__edgesim/kv/ARTICLES//articles`.
+        return match host.kv().namespace(binding) {
+            Ok(ns) => match serde_json::to_value(ns.view(&key)) {
+                Ok(v) => json(StatusCode::OK, &v),
+                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+            },
+            Err(e) => text(StatusCode::NOT_FOUND, format!("{e}\n")),
+        };
+    }
+    text(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no control endpoint at {path}; see POST /__edgesim/time/advance?seconds=N and GET /__edgesim/kv/<BINDING>/<key>\n"
+        ),
+    )
+}
+
+fn json(status: StatusCode, v: &serde_json::Value) -> Response<Bytes> {
+    let mut resp = text(status, format!("{v:#}\n"));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_keys() {
+        assert_eq!(percent_decode("%2Farticles%2F2"), "/articles/2");
+        assert_eq!(percent_decode("/articles"), "/articles");
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

@@ -1,0 +1,166 @@
+//! The data of one request's `Store`: WASI and wasi:http contexts, KV view, limits and counters.
+
+use crate::kv::KvCtx;
+use crate::outbound::OutboundHooks;
+use edgesim_core::{SharedClock, SimRng};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// What one invocation did, shared between the running guest and the host that reports on it.
+#[derive(Debug, Default)]
+pub struct InvocationStats {
+    /// KV reads answered from the colo's cache.
+    pub kv_hits: AtomicU32,
+    /// KV reads that went to central.
+    pub kv_misses: AtomicU32,
+    /// KV operations charged (every call, including failed ones).
+    pub kv_ops: AtomicU32,
+    /// Outgoing fetches attempted.
+    pub subrequests: AtomicU32,
+    /// Whether the guest asked for more memory than the limit allows.
+    pub memory_exceeded: AtomicBool,
+}
+
+impl InvocationStats {
+    /// `(hits, misses)` so far.
+    pub fn kv_hits_misses(&self) -> (u32, u32) {
+        (
+            self.kv_hits.load(Ordering::Relaxed),
+            self.kv_misses.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The `T` of `Store<T>` for one request.
+pub(crate) struct StoreState {
+    pub table: ResourceTable,
+    pub wasi: WasiCtx,
+    pub http: WasiHttpCtx,
+    pub hooks: OutboundHooks,
+    pub kv: KvCtx,
+    pub limiter: Limiter,
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// [`StoreLimits`] that also records when a guest hit the memory limit (→ error 1102).
+pub(crate) struct Limiter {
+    inner: StoreLimits,
+    memory_bytes: usize,
+    stats: Arc<InvocationStats>,
+}
+
+impl Limiter {
+    pub fn new(memory_bytes: usize, stats: Arc<InvocationStats>) -> Self {
+        Self {
+            inner: StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .instances(64)
+                .build(),
+            memory_bytes,
+            stats,
+        }
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.stats.memory_exceeded.store(true, Ordering::Relaxed);
+        }
+        self.inner.memory_growing(current, desired, maximum)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+/// WASI `wall-clock` read from the emulator's [`SharedClock`].
+pub(crate) struct SimWallClock(pub SharedClock);
+
+impl HostWallClock for SimWallClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.now_ms())
+    }
+}
+
+/// WASI `monotonic-clock` on tokio's clock, which stands still under paused time; guest
+/// sleeps (`subscribe-duration`) are tokio timers too, so both follow virtual time.
+pub(crate) struct TokioMonotonicClock(pub tokio::time::Instant);
+
+impl HostMonotonicClock for TokioMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The guest's randomness: a stream of the injected [`SimRng`].
+pub(crate) struct GuestRng(pub SimRng);
+
+impl rand_core::TryRng for GuestRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(rand::RngCore::next_u32(&mut self.0))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.0.next_u64())
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        rand::RngCore::fill_bytes(&mut self.0, dst);
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for GuestRng {}
