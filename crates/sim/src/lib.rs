@@ -18,15 +18,19 @@
 
 pub mod check;
 pub mod clock;
+mod core;
 pub mod events;
 pub mod faults;
 pub mod history;
 pub mod scenario;
+mod sim;
 pub mod track;
+mod upstream;
 
 pub use check::{Expectations, Property, Violation};
 pub use clock::SimClock;
 pub use events::{Event, EventKind, EventLog, Origin, Served};
 pub use history::DbHistory;
 pub use scenario::{Scenario, ScenarioError, Variant};
+pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource};
 pub use track::{Resource, Tracker};

@@ -1,0 +1,268 @@
+//! The running world: host, KV, Supabase, the webhook scheduler, the DB history and the log.
+
+use crate::events::{EventKind, EventLog, Origin, short_hash};
+use crate::faults::{Override, decide};
+use crate::history::{DbHistory, id_text};
+use crate::scenario::WebhookFaults;
+use crate::track::Tracker;
+use crate::{SimClock, upstream::UpstreamFaults};
+use bytes::Bytes;
+use edgesim_core::{Clock, SimRng};
+use edgesim_host::Host;
+use edgesim_kv::KvStore;
+use edgesim_supabase::{
+    DeliveryOutcome, SERVICE_ROLE_KEY, Supabase, WebhookDelivery, WebhookDispatcher,
+};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Duration;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Collects deliveries; the core schedules them once the commit is in the DB history.
+#[derive(Default)]
+pub(crate) struct QueueDispatcher(pub Mutex<Vec<WebhookDelivery>>);
+
+impl WebhookDispatcher for QueueDispatcher {
+    fn dispatch(&self, delivery: WebhookDelivery) {
+        lock(&self.0).push(delivery);
+    }
+}
+
+/// Webhook fault settings of a run.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WebhookPlan {
+    pub faults: WebhookFaults,
+    /// `[from, to)` in ms since start.
+    pub window: (u64, u64),
+}
+
+pub(crate) struct Core {
+    pub log: EventLog,
+    pub clock: SimClock,
+    pub start_ms: u64,
+    pub kv: KvStore,
+    pub supabase: Supabase,
+    pub queue: Arc<QueueDispatcher>,
+    pub host: OnceLock<Host>,
+    pub history: Mutex<DbHistory>,
+    pub tracker: Tracker,
+    pub table: String,
+    pub webhook_colo: String,
+    pub webhooks: Mutex<WebhookPlan>,
+    pub webhook_rng: Mutex<SimRng>,
+    pub next_override: Mutex<Override>,
+    pub upstream_faults: Arc<UpstreamFaults>,
+    pub next_request: AtomicU64,
+    pub me: OnceLock<Weak<Core>>,
+}
+
+impl Core {
+    fn arc(&self) -> Option<Arc<Core>> {
+        self.me.get().and_then(Weak::upgrade)
+    }
+
+    /// The tracked table's rows, as PostgREST returns them to the service role.
+    pub fn table_rows(&self) -> Vec<Value> {
+        let req = http::Request::get(format!(
+            "http://supabase.sim/rest/v1/{}?select=*",
+            self.table
+        ))
+        .header("apikey", SERVICE_ROLE_KEY)
+        .body(Bytes::new())
+        .expect("static request");
+        let resp = self.supabase.handle(req);
+        match serde_json::from_slice(resp.body()) {
+            Ok(Value::Array(rows)) => rows,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Runs SQL; its webhooks get `ov` (drop, duplicate, fixed delay) instead of random faults.
+    pub fn execute(&self, sql: &str, ov: Override) -> Result<usize, edgesim_supabase::DbError> {
+        self.clock.sync();
+        *lock(&self.next_override) = ov;
+        let r = self.supabase.execute(sql);
+        self.after_commit();
+        r
+    }
+
+    /// After SQL ran: record the new DB state, then schedule the webhooks it fired.
+    pub fn after_commit(&self) {
+        let now = self.log.now();
+        let rows = self.table_rows();
+        let changes = lock(&self.history).record(rows, now);
+        for (version, ch) in changes {
+            let row_hash = ch
+                .row
+                .as_ref()
+                .map(|r| short_hash(crate::history::canonical(r).as_bytes()))
+                .unwrap_or_default();
+            self.log.push(EventKind::DbCommit {
+                version,
+                table: self.table.clone(),
+                op: ch.op.to_string(),
+                row_id: ch.id,
+                row_hash,
+            });
+        }
+        let ov = std::mem::take(&mut *lock(&self.next_override));
+        let deliveries = std::mem::take(&mut *lock(&self.queue.0));
+        for d in deliveries {
+            self.schedule(d, ov);
+        }
+    }
+
+    fn schedule(&self, d: WebhookDelivery, ov: Override) {
+        let now = self.log.now();
+        let row_id = delivery_row_id(&d);
+        let db_version = lock(&self.history).current_row_version(&row_id);
+        let decision = {
+            let plan = lock(&self.webhooks);
+            decide(
+                &plan.faults,
+                plan.window,
+                ov,
+                &mut lock(&self.webhook_rng),
+                now,
+            )
+        };
+        self.log.push(EventKind::WebhookSent {
+            delivery: d.id,
+            event: d.event.clone(),
+            row_id: row_id.clone(),
+            db_version,
+            deliver_at_ms: now + decision.copies.first().copied().unwrap_or(0),
+        });
+        if decision.copies.is_empty() {
+            self.log.push(EventKind::WebhookDropped {
+                delivery: d.id,
+                row_id,
+            });
+            self.supabase.record_outcome(
+                d.id,
+                DeliveryOutcome {
+                    status: None,
+                    timed_out: false,
+                    error: Some("dropped (injected)".into()),
+                },
+            );
+            return;
+        }
+        if let Some(second) = decision.copies.get(1) {
+            self.log.push(EventKind::WebhookDuplicated {
+                delivery: d.id,
+                row_id: row_id.clone(),
+                deliver_at_ms: now + second,
+            });
+        }
+        let Some(core) = self.arc() else { return };
+        for delay in decision.copies {
+            let core = core.clone();
+            let d = d.clone();
+            let row_id = row_id.clone();
+            let at = self.clock.instant_at(self.clock.now_ms() + delay);
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                core.deliver(d, row_id).await;
+            });
+        }
+    }
+
+    async fn deliver(self: Arc<Self>, d: WebhookDelivery, row_id: String) {
+        let uri: http::Uri = d
+            .url
+            .parse()
+            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let mut req = http::Request::builder()
+            .method(d.method.as_str())
+            .uri(format!("https://worker.sim{path}"));
+        for (k, v) in &d.headers {
+            req = req.header(k, v);
+        }
+        let Ok(req) = req.body(d.body.clone()) else {
+            return;
+        };
+        let colo = self.webhook_colo.clone();
+        let timeout = Duration::from_millis(d.timeout_ms.max(1));
+        let outcome =
+            match tokio::time::timeout(timeout, self.request(&colo, req, Origin::Webhook)).await {
+                Ok(resp) => DeliveryOutcome {
+                    status: Some(resp.status().as_u16()),
+                    timed_out: false,
+                    error: None,
+                },
+                Err(_) => DeliveryOutcome {
+                    status: None,
+                    timed_out: true,
+                    error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
+                },
+            };
+        self.log.push(EventKind::WebhookDelivered {
+            delivery: d.id,
+            row_id,
+            colo,
+            status: outcome.status.unwrap_or(0),
+        });
+        self.supabase.record_outcome(d.id, outcome);
+    }
+
+    /// Serves `req` at `colo` through the Worker and logs it; waitUntil work runs on.
+    pub async fn request(
+        &self,
+        colo: &str,
+        req: http::Request<Bytes>,
+        origin: Origin,
+    ) -> http::Response<Bytes> {
+        let id = self.next_request.fetch_add(1, Ordering::SeqCst);
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/".to_string(), |p| p.to_string());
+        self.log.push(EventKind::RequestStart {
+            id,
+            colo: colo.to_string(),
+            method: req.method().to_string(),
+            path: path.clone(),
+            origin,
+        });
+        let host = self.host.get().expect("host is set at build").clone();
+        let inv = host.handle_at(colo, req).await;
+        let status = inv.response.status().as_u16();
+        let body = inv.response.body();
+        let served = {
+            let h = lock(&self.history);
+            self.tracker
+                .classify(&h, &path, status, body, self.log.now())
+        };
+        self.log.push(EventKind::RequestEnd {
+            id,
+            colo: colo.to_string(),
+            path,
+            status,
+            body_hash: short_hash(body),
+            served,
+        });
+        inv.response
+    }
+
+    /// Milliseconds since the start of the run.
+    pub fn now(&self) -> u64 {
+        self.clock.now_ms().saturating_sub(self.start_ms)
+    }
+}
+
+/// The row id a delivery is about: `record.id`, else `old_record.id`.
+pub(crate) fn delivery_row_id(d: &WebhookDelivery) -> String {
+    let payload: Value = serde_json::from_slice(&d.body).unwrap_or(Value::Null);
+    ["record", "old_record"]
+        .iter()
+        .filter_map(|k| payload.get(k).and_then(|r| r.get("id")))
+        .map(id_text)
+        .next()
+        .unwrap_or_default()
+}

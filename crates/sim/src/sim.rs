@@ -1,0 +1,472 @@
+//! The harness API: build a simulated world, send requests, move time, change the DB, check.
+
+use crate::SimClock;
+use crate::check::{Expectations, Violation, check};
+use crate::core::{Core, QueueDispatcher, WebhookPlan, lock};
+use crate::events::{Event, EventLog, Origin};
+use crate::faults::Override;
+use crate::history::DbHistory;
+use crate::scenario::Variant;
+use crate::track::Tracker;
+use crate::upstream::{SimUpstream, UpstreamFaults};
+use bytes::Bytes;
+use edgesim_core::{SimRng, VIRTUAL_EPOCH_MS};
+use edgesim_host::{Host, HostConfig};
+use edgesim_kv::{ColoConfig, Delay, KvConfig, KvStore, Namespace, ReadYourWrites};
+use edgesim_supabase::{ANON_KEY, DbError, Supabase};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+/// The Supabase URL the Worker is configured with; fetches to it stay in-process.
+pub const SUPABASE_URL: &str = "http://127.0.0.1:54321";
+
+/// Which Worker a [`Sim`] runs.
+#[derive(Clone, Debug)]
+pub enum WorkerSource {
+    /// An embedded variant.
+    Variant(Variant),
+    /// A wasi:http component's bytes.
+    Component(Arc<[u8]>),
+}
+
+impl From<Variant> for WorkerSource {
+    fn from(v: Variant) -> Self {
+        WorkerSource::Variant(v)
+    }
+}
+
+impl WorkerSource {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            WorkerSource::Variant(Variant::Course) => edgesim_guests::COURSE,
+            WorkerSource::Variant(Variant::Hardened) => edgesim_guests::HARDENED,
+            WorkerSource::Component(b) => b,
+        }
+    }
+}
+
+/// Why a [`Sim`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The Supabase project did not load.
+    #[error("supabase project: {0}")]
+    Supabase(String),
+    /// The Worker did not compile or link.
+    #[error("worker: {0}")]
+    Worker(String),
+    /// A setting is inconsistent.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Configures a [`Sim`]. Defaults: seed 0, colos SYD and FRA (30 ms to central), the course
+/// Worker, the embedded demo project, webhooks landing at the first colo.
+#[derive(Clone, Debug)]
+pub struct SimBuilder {
+    seed: u64,
+    colos: Vec<(String, u64)>,
+    worker: WorkerSource,
+    project: Option<PathBuf>,
+    webhook_colo: Option<String>,
+    propagation: (u64, u64),
+    read_your_writes: f64,
+    supabase_latency_ms: u64,
+    table: String,
+    cache_dir: Option<PathBuf>,
+}
+
+impl Default for SimBuilder {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            colos: vec![("SYD".into(), 30), ("FRA".into(), 30)],
+            worker: WorkerSource::Variant(Variant::Course),
+            project: None,
+            webhook_colo: None,
+            propagation: (50, 500),
+            read_your_writes: 1.0,
+            supabase_latency_ms: 0,
+            table: "articles".into(),
+            cache_dir: None,
+        }
+    }
+}
+
+impl SimBuilder {
+    /// The seed every random choice derives from.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Colos by code, 30 ms from KV central each.
+    pub fn colos<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, codes: I) -> Self {
+        self.colos = codes
+            .into_iter()
+            .map(|c| (c.as_ref().to_string(), 30))
+            .collect();
+        self
+    }
+    /// Colos with their one-way latency to KV central (ms).
+    pub fn colos_with_latency(mut self, colos: Vec<(String, u64)>) -> Self {
+        self.colos = colos;
+        self
+    }
+    /// The Worker: `Variant::Course`, `Variant::Hardened` or component bytes.
+    pub fn worker(mut self, w: impl Into<WorkerSource>) -> Self {
+        self.worker = w.into();
+        self
+    }
+    /// A Supabase project directory (CLI layout); default: the embedded demo.
+    pub fn supabase_project(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.project = Some(dir.into());
+        self
+    }
+    /// The colo Database Webhooks are delivered to (default: the first colo).
+    pub fn webhook_colo(mut self, colo: &str) -> Self {
+        self.webhook_colo = Some(colo.to_string());
+        self
+    }
+    /// KV propagation delay to central, uniform in `[min, max]` ms.
+    pub fn kv_propagation_ms(mut self, min: u64, max: u64) -> Self {
+        self.propagation = (min, max.max(min));
+        self
+    }
+    /// Probability a KV write is visible at once at the writing colo.
+    pub fn kv_read_your_writes(mut self, p: f64) -> Self {
+        self.read_your_writes = p;
+        self
+    }
+    /// One-way latency between any colo and Supabase (ms).
+    pub fn supabase_latency_ms(mut self, ms: u64) -> Self {
+        self.supabase_latency_ms = ms;
+        self
+    }
+    /// The table the checkers track (`/<table>` and `/<table>/<id>`), default `articles`.
+    pub fn table(mut self, table: &str) -> Self {
+        self.table = table.to_string();
+        self
+    }
+    /// Where compiled components are cached (default: `$TMPDIR/edgesim-sim-cache`).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Builds the world at virtual time [`VIRTUAL_EPOCH_MS`].
+    pub fn build(self) -> Result<Sim, BuildError> {
+        if self.colos.is_empty() {
+            return Err(BuildError::Config("at least one colo is required".into()));
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .map_err(|e| BuildError::Config(format!("tokio runtime: {e}")))?;
+        let core = rt.block_on(async { self.core() })?;
+        Ok(Sim {
+            rt,
+            core,
+            seed: self.seed,
+        })
+    }
+
+    fn core(&self) -> Result<Arc<Core>, BuildError> {
+        let clock = SimClock::new();
+        let shared: edgesim_core::SharedClock = Arc::new(clock.clone());
+        let root = SimRng::from_seed(self.seed);
+        let codes: Vec<String> = self.colos.iter().map(|c| c.0.clone()).collect();
+        let kv_config = KvConfig {
+            colos: self
+                .colos
+                .iter()
+                .map(|(c, ms)| ColoConfig::new(c, *ms))
+                .collect(),
+            propagation: Delay::Uniform {
+                min_ms: self.propagation.0,
+                max_ms: self.propagation.1,
+            },
+            read_your_writes: if self.read_your_writes >= 1.0 {
+                ReadYourWrites::On
+            } else if self.read_your_writes <= 0.0 {
+                ReadYourWrites::Off
+            } else {
+                ReadYourWrites::Probability(self.read_your_writes)
+            },
+            ..KvConfig::default()
+        };
+        let kv = KvStore::new(kv_config, shared.clone(), root.fork("kv"));
+        let queue = Arc::new(QueueDispatcher::default());
+        let supabase = match &self.project {
+            Some(dir) => Supabase::open(dir, None, shared.clone(), queue.clone()),
+            None => Supabase::demo(shared.clone(), queue.clone()),
+        }
+        .map_err(|e| BuildError::Supabase(e.to_string()))?;
+        let webhook_colo = self
+            .webhook_colo
+            .clone()
+            .unwrap_or_else(|| codes[0].clone());
+        if !codes.contains(&webhook_colo) {
+            return Err(BuildError::Config(format!(
+                "webhook colo {webhook_colo} is not one of {codes:?}"
+            )));
+        }
+        let log = EventLog::new(shared.clone(), VIRTUAL_EPOCH_MS);
+        let core = Arc::new(Core {
+            log: log.clone(),
+            clock: clock.clone(),
+            start_ms: VIRTUAL_EPOCH_MS,
+            kv: kv.clone(),
+            supabase,
+            queue,
+            host: OnceLock::new(),
+            history: Mutex::new(DbHistory::new("id", Vec::new(), 0)),
+            tracker: Tracker::new(&self.table),
+            table: self.table.clone(),
+            webhook_colo,
+            webhooks: Mutex::new(WebhookPlan::default()),
+            webhook_rng: Mutex::new(root.fork("webhooks")),
+            next_override: Mutex::new(Override::default()),
+            upstream_faults: Arc::new(UpstreamFaults {
+                latency_ms: self.supabase_latency_ms,
+                rules: Mutex::new(Vec::new()),
+                rng: Mutex::new(root.fork("supabase-faults")),
+            }),
+            next_request: AtomicU64::new(1),
+            me: OnceLock::new(),
+        });
+        let _ = core.me.set(Arc::downgrade(&core));
+        *lock(&core.history) = DbHistory::new("id", core.table_rows(), 0);
+        lock(&core.queue.0).clear();
+        let log2 = log.clone();
+        kv.set_observer(Arc::new(move |e: &edgesim_kv::KvEvent| {
+            log2.push(crate::events::EventKind::Kv {
+                colo: e.colo.clone(),
+                op: format!("{:?}", e.op).to_lowercase(),
+                key: e.key.clone().unwrap_or_default(),
+                version: e.version,
+                outcome: match (&e.error, e.cache_status) {
+                    (Some(err), _) => format!("error: {err}"),
+                    (None, Some(s)) => format!("{s:?}").to_lowercase(),
+                    (None, None) => "ok".into(),
+                },
+            })
+        }));
+        let mut config = HostConfig::new(SUPABASE_URL);
+        config.colos = HostConfig::colos_from_codes(&codes);
+        config.default_colo = codes[0].clone();
+        config
+            .vars
+            .insert("SUPABASE_ANON_KEY".into(), ANON_KEY.to_string());
+        let cache = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("edgesim-sim-cache"));
+        let _ = std::fs::create_dir_all(&cache);
+        let upstream = Arc::new(SimUpstream {
+            core: Arc::downgrade(&core),
+        });
+        let host = Host::new(
+            self.worker.bytes(),
+            config,
+            kv,
+            upstream,
+            shared,
+            root.fork("host"),
+            Some(&cache),
+        )
+        .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
+        let _ = core.host.set(host);
+        Ok(core)
+    }
+}
+
+/// A simulated world: the Worker at several colos, the multi-region KV, the mock Supabase and
+/// its webhooks, all on one paused tokio clock and one seed.
+///
+/// ```
+/// use edgesim_sim::{Sim, Variant};
+/// use std::time::Duration;
+///
+/// let mut sim = Sim::builder()
+///     .seed(7)
+///     .colos(["SYD", "FRA"])
+///     .worker(Variant::Hardened)
+///     .build()
+///     .unwrap();
+/// // Warm both colos' caches, then edit a row: its webhook reaches the Worker at SYD.
+/// assert_eq!(sim.get("FRA", "/articles/2").status(), 200);
+/// sim.supabase().execute("update articles set title = 'cool second blog' where id = 2").unwrap();
+/// sim.advance(Duration::from_secs(1));
+/// assert!(sim.kv("ARTICLES").view("/articles/2").central.is_some());
+/// // Faults are over; every colo must serve the current row within five minutes.
+/// sim.check_converged(Duration::from_secs(300)).unwrap();
+/// let body = sim.get("FRA", "/articles/2").into_body();
+/// assert!(String::from_utf8_lossy(&body).contains("cool second blog"));
+/// ```
+pub struct Sim {
+    rt: tokio::runtime::Runtime,
+    pub(crate) core: Arc<Core>,
+    seed: u64,
+}
+
+impl Sim {
+    /// A builder with the defaults of [`SimBuilder`].
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// The seed this world was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Runs `f` to completion on the sim's runtime (spawned work runs meanwhile).
+    pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        let out = self.rt.block_on(f);
+        let _g = self.rt.enter();
+        self.core.clock.sync();
+        out
+    }
+
+    /// Serves `req` at `colo` and returns the response (virtual time passes for its latency;
+    /// waitUntil work keeps running in later calls).
+    pub fn request(&mut self, colo: &str, req: http::Request<Bytes>) -> http::Response<Bytes> {
+        let core = self.core.clone();
+        let colo = colo.to_string();
+        self.block_on(async move { core.request(&colo, req, Origin::User).await })
+    }
+
+    /// `GET path` at `colo`.
+    pub fn get(&mut self, colo: &str, path: &str) -> http::Response<Bytes> {
+        let req = http::Request::get(format!("https://worker.sim{path}"))
+            .body(Bytes::new())
+            .expect("a path");
+        self.request(colo, req)
+    }
+
+    /// Lets `by` of virtual time pass; everything scheduled meanwhile runs.
+    pub fn advance(&mut self, by: Duration) {
+        self.block_on(async move { tokio::time::sleep(by).await });
+    }
+
+    /// Virtual time since the start.
+    pub fn now(&self) -> Duration {
+        Duration::from_millis(self.core.log.now())
+    }
+
+    /// The Supabase project, with `execute` that records the DB history and fires webhooks.
+    pub fn supabase(&mut self) -> SimSupabase<'_> {
+        SimSupabase { sim: self }
+    }
+
+    /// The KV namespace bound as `binding` (e.g. `ARTICLES`), for `view(key)` and the like.
+    pub fn kv(&self, binding: &str) -> Namespace {
+        let _g = self.rt.enter();
+        self.core
+            .kv
+            .namespace(binding)
+            .unwrap_or_else(|e| panic!("no KV namespace {binding}: {e}"))
+    }
+
+    /// The KV model (faults, colos, introspection).
+    pub fn kv_store(&self) -> &KvStore {
+        &self.core.kv
+    }
+
+    /// Every event so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.core.log.snapshot()
+    }
+
+    /// The event log's stable text form.
+    pub fn event_text(&self) -> String {
+        self.core.log.text()
+    }
+
+    /// SHA-256 of the event log's text form.
+    pub fn digest(&self) -> String {
+        self.core.log.digest()
+    }
+
+    /// The DB history so far.
+    pub fn history(&self) -> DbHistory {
+        lock(&self.core.history).clone()
+    }
+
+    /// The paths the checkers track and how bodies map to DB states.
+    pub fn tracker(&self) -> &Tracker {
+        &self.core.tracker
+    }
+
+    /// The colos, in order.
+    pub fn colos(&self) -> Vec<String> {
+        self.core.kv.colos()
+    }
+
+    /// GETs the list and every row that ever existed at every colo (probe requests).
+    pub fn probe(&mut self) {
+        let mut paths = vec![self.core.tracker.list_path().to_string()];
+        let ids = lock(&self.core.history).row_ids();
+        paths.extend(ids.iter().map(|id| self.core.tracker.row_path(id)));
+        let core = self.core.clone();
+        let colos = self.colos();
+        self.block_on(async move {
+            for colo in &colos {
+                for p in &paths {
+                    let req = http::Request::get(format!("https://worker.sim{p}"))
+                        .body(Bytes::new())
+                        .expect("a path");
+                    core.request(colo, req, Origin::Probe).await;
+                }
+            }
+        });
+    }
+
+    /// Faults are over from now on: lets `within` pass, probes every colo for the list and every
+    /// row, and checks that each serves the current DB state (and that nothing ever served a
+    /// phantom). Returns the violations with their witnesses.
+    pub fn check_converged(&mut self, within: Duration) -> Result<(), Vec<Violation>> {
+        let healed = self.core.log.now();
+        self.advance(within);
+        self.probe();
+        let exp = Expectations {
+            converge_within_ms: within.as_millis() as u64,
+            max_staleness_ms: None,
+            no_phantoms: true,
+        };
+        let v = check(
+            &self.events(),
+            &self.history(),
+            &self.core.tracker,
+            &exp,
+            healed,
+        );
+        if v.is_empty() { Ok(()) } else { Err(v) }
+    }
+
+    /// Runs SQL with a scripted webhook override (used by scenarios).
+    pub(crate) fn execute_with(&mut self, sql: &str, ov: Override) -> Result<usize, DbError> {
+        let _g = self.rt.enter();
+        self.core.execute(sql, ov)
+    }
+}
+
+/// [`Sim::supabase`]: the project, with history-recording `execute`.
+pub struct SimSupabase<'a> {
+    sim: &'a mut Sim,
+}
+
+impl SimSupabase<'_> {
+    /// Runs SQL as the database owner; row changes become DB versions and fire webhooks, which
+    /// the simulation schedules (with the run's webhook faults) on the virtual clock.
+    pub fn execute(&mut self, sql: &str) -> Result<usize, DbError> {
+        self.sim.execute_with(sql, Override::default())
+    }
+
+    /// The underlying mock (PostgREST `handle`, deliveries, hooks).
+    pub fn raw(&self) -> &Supabase {
+        &self.sim.core.supabase
+    }
+}
