@@ -1,7 +1,8 @@
 //! The course's KV helpers and route logic, kept free of wasm-only calls where possible.
 
 use edgesim_worker::kv::KvStore;
-use edgesim_worker::{Response, Result};
+use edgesim_worker::supabase::Supabase;
+use edgesim_worker::{Env, Response, Result};
 use serde_json::{Value, json};
 
 /// `readFrom(ns, key)`: `get` then `JSON.parse`; a missing key parses to `null`.
@@ -99,62 +100,120 @@ pub fn parse_webhook(body: &[u8]) -> Result<WebhookAction> {
 
 use WebhookAction::{Delete, Other, Write};
 
-#[cfg(target_arch = "wasm32")]
-pub use wasm::Articles;
+/// The `ARTICLES` namespace and the Supabase project.
+pub struct Articles {
+    /// The `ARTICLES` binding.
+    pub kv: KvStore,
+    /// `SUPABASE_URL` with `SUPABASE_ANON_KEY`.
+    pub supabase: Supabase,
+}
 
-#[cfg(target_arch = "wasm32")]
-mod wasm {
-    use super::*;
-    use edgesim_worker::supabase::Supabase;
-
-    /// The `ARTICLES` namespace and the Supabase project.
-    pub struct Articles {
-        pub kv: KvStore,
-        pub supabase: Supabase,
+impl Articles {
+    /// Opens `ARTICLES` and reads the Supabase variables.
+    pub fn from_env(env: &Env) -> Result<Self> {
+        Ok(Articles {
+            kv: env.kv("ARTICLES")?,
+            supabase: Supabase::from_env(env)?,
+        })
     }
 
-    impl Articles {
-        /// `GET /articles`: (value, hit).
-        pub async fn all(&self) -> Result<(Value, bool)> {
-            let cached = read_from(&self.kv, "/articles").await?;
-            if truthy(&cached) {
-                return Ok((cached, true));
-            }
-            Ok((self.refresh_all().await?, false))
+    /// `GET /articles`: (value, hit).
+    pub async fn all(&self) -> Result<(Value, bool)> {
+        let cached = read_from(&self.kv, "/articles").await?;
+        if truthy(&cached) {
+            return Ok((cached, true));
         }
+        Ok((self.refresh_all().await?, false))
+    }
 
-        /// `GET /articles/:id`: (value, hit).
-        pub async fn one(&self, id: &str) -> Result<(Value, bool)> {
-            let key = format!("/articles/{id}");
-            let cached = read_from(&self.kv, &key).await?;
-            if truthy(&cached) {
-                return Ok((cached, true));
-            }
-            let data = self
-                .supabase
-                .select_single("articles", "id", id)
-                .await?
-                .data;
-            write_to(&self.kv, &key, &data).await?;
-            Ok((data, false))
+    /// `GET /articles/:id`: (value, hit).
+    pub async fn one(&self, id: &str) -> Result<(Value, bool)> {
+        let key = format!("/articles/{id}");
+        let cached = read_from(&self.kv, &key).await?;
+        if truthy(&cached) {
+            return Ok((cached, true));
         }
+        let data = self
+            .supabase
+            .select_single("articles", "id", id)
+            .await?
+            .data;
+        write_to(&self.kv, &key, &data).await?;
+        Ok((data, false))
+    }
 
-        /// Selects all rows and writes them to `/articles`.
-        pub async fn refresh_all(&self) -> Result<Value> {
-            let data = self.supabase.select_all("articles").await?.data;
-            write_to(&self.kv, "/articles", &data).await?;
-            Ok(data)
-        }
+    /// Selects all rows and writes them to `/articles`.
+    pub async fn refresh_all(&self) -> Result<Value> {
+        let data = self.supabase.select_all("articles").await?.data;
+        write_to(&self.kv, "/articles", &data).await?;
+        Ok(data)
+    }
 
-        /// The lesson 11 webhook work (run inside `waitUntil`).
-        pub async fn apply_webhook(&self, body: &[u8]) -> Result<()> {
-            match parse_webhook(body)? {
-                Write { key, record } => write_to(&self.kv, &key, &record).await?,
-                Delete { key } => self.kv.delete(&key).await?,
-                Other => {}
-            }
-            self.refresh_all().await?;
-            Ok(())
+    /// The lesson 11 webhook work (run inside `waitUntil`).
+    pub async fn apply_webhook(&self, body: &[u8]) -> Result<()> {
+        match parse_webhook(body)? {
+            Write { key, record } => write_to(&self.kv, &key, &record).await?,
+            Delete { key } => self.kv.delete(&key).await?,
+            Other => {}
         }
+        self.refresh_all().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn javascript_truthiness() {
+        for v in [json!(null), json!(false), json!(0), json!(0.0), json!("")] {
+            assert!(!truthy(&v), "{v}");
+        }
+        for v in [json!([]), json!({}), json!("x"), json!(1), json!(true)] {
+            assert!(truthy(&v), "{v}");
+        }
+    }
+
+    #[test]
+    fn template_strings_format_ids_like_js() {
+        assert_eq!(template(&json!(2)), "2");
+        assert_eq!(template(&json!("abc")), "abc");
+        assert_eq!(template(&json!(null)), "null");
+        assert_eq!(template(&json!({"a": 1})), "[object Object]");
+    }
+
+    #[test]
+    fn webhook_payloads() {
+        let w = parse_webhook(br#"{"type":"UPDATE","record":{"id":2,"title":"t"}}"#).unwrap();
+        assert_eq!(
+            w,
+            Write {
+                key: "/articles/2".into(),
+                record: json!({"id": 2, "title": "t"})
+            }
+        );
+        let d = parse_webhook(br#"{"type":"DELETE","old_record":{"id":"x"}}"#).unwrap();
+        assert_eq!(
+            d,
+            Delete {
+                key: "/articles/x".into()
+            }
+        );
+        let no_id = parse_webhook(br#"{"type":"INSERT","record":{}}"#).unwrap();
+        assert_eq!(
+            no_id,
+            Write {
+                key: "/articles/undefined".into(),
+                record: json!({})
+            }
+        );
+        assert_eq!(parse_webhook(br#"{"type":"TRUNCATE"}"#).unwrap(), Other);
+        let err = parse_webhook(br#"{"type":"DELETE","old_record":null}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "TypeError: Cannot read properties of null (reading 'id')"
+        );
+        assert!(parse_webhook(b"nope").is_err());
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::error::{Error, KvError, Result};
 use crate::kv::{KvBackend, KvStore};
+use crate::request::Request;
+use crate::response::Response;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,10 +16,17 @@ pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Opens a KV namespace by binding name.
 pub type KvOpener = Box<dyn Fn(&str) -> Result<Rc<dyn KvBackend>, KvError>>;
 
+/// Sends an outgoing request (`fetch`).
+pub type Fetcher = Rc<dyn Fn(Request) -> LocalBoxFuture<'static, Result<Response>>>;
+
+/// Sleeps for a number of milliseconds on the Worker's clock.
+pub type Sleeper = Rc<dyn Fn(u64) -> LocalBoxFuture<'static, ()>>;
+
 /// Variables, secrets and KV bindings, as `env` in a Cloudflare Worker.
 ///
 /// Variables come from the WASI environment (the host passes `[vars]` and secrets that way).
-/// Cloning is cheap; clones share the opened namespaces.
+/// The environment also carries the runtime's `fetch` and `sleep`, so Worker logic can be
+/// tested on the host target with fakes. Cloning is cheap; clones share the opened namespaces.
 #[derive(Clone)]
 pub struct Env {
     inner: Rc<EnvInner>,
@@ -26,6 +35,8 @@ pub struct Env {
 struct EnvInner {
     vars: BTreeMap<String, String>,
     opener: KvOpener,
+    fetcher: Fetcher,
+    sleeper: Sleeper,
     opened: RefCell<BTreeMap<String, KvStore>>,
 }
 
@@ -38,15 +49,33 @@ impl std::fmt::Debug for Env {
 }
 
 impl Env {
-    /// An environment with `vars` whose KV bindings are opened by `opener`.
-    pub fn new(vars: BTreeMap<String, String>, opener: KvOpener) -> Self {
+    /// An environment with `vars`, KV bindings opened by `opener`, and the runtime's
+    /// `fetcher` and `sleeper`.
+    pub fn new(
+        vars: BTreeMap<String, String>,
+        opener: KvOpener,
+        fetcher: Fetcher,
+        sleeper: Sleeper,
+    ) -> Self {
         Env {
             inner: Rc::new(EnvInner {
                 vars,
                 opener,
+                fetcher,
+                sleeper,
                 opened: RefCell::new(BTreeMap::new()),
             }),
         }
+    }
+
+    /// Sends `req` through the runtime (`fetch(request)`).
+    pub async fn fetch(&self, req: Request) -> Result<Response> {
+        (self.inner.fetcher)(req).await
+    }
+
+    /// Sleeps `ms` milliseconds on the Worker's clock (the emulator's clock under edgesim).
+    pub async fn sleep_ms(&self, ms: u64) {
+        (self.inner.sleeper)(ms).await
     }
 
     /// The variable or secret `name`; an error naming it when unset.

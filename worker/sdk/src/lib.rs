@@ -34,7 +34,7 @@ mod sys;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
-pub use env::{Ctx, Env, KvOpener, LocalBoxFuture, Spawner, WaitUntilQueue};
+pub use env::{Ctx, Env, Fetcher, KvOpener, LocalBoxFuture, Sleeper, Spawner, WaitUntilQueue};
 pub use error::{Error, KvError, Result};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use kv::KvStore;

@@ -16,6 +16,7 @@ pub const SINGLE_OBJECT: &str = "application/vnd.pgrst.object+json";
 pub struct Supabase {
     url: String,
     key: String,
+    env: Option<Env>,
 }
 
 /// What a query gave: `data` (JSON, `null` on any error) and the error text, if any.
@@ -30,20 +31,21 @@ pub struct QueryResult {
 }
 
 impl Supabase {
-    /// A client for `url` (e.g. `http://127.0.0.1:54321`) with the anon `key`.
+    /// A client for `url` (e.g. `http://127.0.0.1:54321`) with the anon `key` that only builds
+    /// requests; queries fail until it has an environment to fetch through.
     pub fn new(url: &str, key: &str) -> Self {
         Supabase {
             url: url.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
+            env: None,
         }
     }
 
-    /// A client from the `SUPABASE_URL` and `SUPABASE_ANON_KEY` variables.
+    /// A client from the `SUPABASE_URL` and `SUPABASE_ANON_KEY` variables, fetching through `env`.
     pub fn from_env(env: &Env) -> Result<Self> {
-        Ok(Supabase::new(
-            &env.var("SUPABASE_URL")?,
-            &env.var("SUPABASE_ANON_KEY")?,
-        ))
+        let mut client = Supabase::new(&env.var("SUPABASE_URL")?, &env.var("SUPABASE_ANON_KEY")?);
+        client.env = Some(env.clone());
+        Ok(client)
     }
 
     /// `GET /rest/v1/<table>?select=*` (`from(table).select('*')`).
@@ -74,33 +76,38 @@ impl Supabase {
             .with_header("authorization", &format!("Bearer {}", self.key))
     }
 
-    /// All rows of `table`.
-    #[cfg(target_arch = "wasm32")]
+    /// All rows of `table` (`data` is `null` on any failure).
     pub async fn select_all(&self, table: &str) -> Result<QueryResult> {
-        Ok(run(self.select_all_request(table)?).await)
+        Ok(self.run(self.select_all_request(table)?).await)
     }
 
     /// The row of `table` whose `column` equals `value`, as one object (`null` if none).
-    #[cfg(target_arch = "wasm32")]
     pub async fn select_single(
         &self,
         table: &str,
         column: &str,
         value: &str,
     ) -> Result<QueryResult> {
-        Ok(run(self.select_single_request(table, column, value)?).await)
+        Ok(self
+            .run(self.select_single_request(table, column, value)?)
+            .await)
     }
-}
 
-#[cfg(target_arch = "wasm32")]
-async fn run(req: Request) -> QueryResult {
-    match crate::fetch(req).await {
-        Ok(resp) => interpret(resp.status(), resp.body()),
-        Err(e) => QueryResult {
-            data: Value::Null,
-            error: Some(e.to_string()),
-            status: None,
-        },
+    async fn run(&self, req: Request) -> QueryResult {
+        let sent = match &self.env {
+            Some(env) => env.fetch(req).await,
+            None => Err(crate::Error::Fetch(
+                "this Supabase client has no environment to fetch through".into(),
+            )),
+        };
+        match sent {
+            Ok(resp) => interpret(resp.status(), resp.body()),
+            Err(e) => QueryResult {
+                data: Value::Null,
+                error: Some(e.to_string()),
+                status: None,
+            },
+        }
     }
 }
 

@@ -37,7 +37,12 @@ where
             }
         };
         let vars: BTreeMap<String, String> = std::env::vars().collect();
-        let env = Env::new(vars, Box::new(open_namespace));
+        let env = Env::new(
+            vars,
+            Box::new(open_namespace),
+            Rc::new(|req| Box::pin(fetch(req))),
+            Rc::new(|ms| Box::pin(super::sleep_ms(ms))),
+        );
         let ctx = Ctx::new(Rc::new(|fut| wstd::runtime::spawn(fut).detach()));
         match handler(req, env, ctx).await {
             Ok(resp) => {

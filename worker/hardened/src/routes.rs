@@ -1,0 +1,106 @@
+//! The hardened Worker's routes (same paths and responses as the course Worker).
+
+use crate::store::{Store, Truth};
+use course::logic::{self, WebhookAction};
+use edgesim_worker::{Request, Response, Result, RouteContext, Router};
+use serde_json::{Value, json};
+
+/// The hardened Worker's routes.
+pub fn router() -> Router {
+    Router::new()
+        .get("/hello", |_, _| async { Ok(Response::ok("ok")) })
+        .get("/articles", all_articles)
+        .get("/articles/:id", one_article)
+        .get("/revalidate", revalidate_all)
+        .post("/revalidate", webhook)
+        .get("/read-kv", read_kv)
+        .get("/write-kv", write_kv)
+}
+
+/// Serves `key` from KV, else from Supabase (writing it back unless it is absent).
+async fn serve(store: &Store, key: &str, truth: Truth) -> Result<Response> {
+    match truth {
+        Truth::Value(v) => {
+            if let Err(e) = store.put(key, &v).await {
+                eprintln!("hardened: writing {key} after a miss failed: {e}");
+            }
+            logic::json_with_kv_status(&v, false)
+        }
+        Truth::Absent => logic::json_with_kv_status(&Value::Null, false),
+        Truth::Unknown(why) => Response::json(&json!({ "error": why }))?
+            .with_status(502)?
+            .with_header("x-kv", "miss"),
+    }
+}
+
+async fn all_articles(_req: Request, cx: RouteContext) -> Result<Response> {
+    let store = Store::from_env(&cx.env)?;
+    if let Some(v) = store.read("/articles").await? {
+        return logic::json_with_kv_status(&v, true);
+    }
+    let truth = store.truth_all().await?;
+    serve(&store, "/articles", truth).await
+}
+
+async fn one_article(_req: Request, cx: RouteContext) -> Result<Response> {
+    let store = Store::from_env(&cx.env)?;
+    let id = cx.param("id").unwrap_or_default().to_owned();
+    let key = format!("/articles/{id}");
+    if let Some(v) = store.read(&key).await? {
+        return logic::json_with_kv_status(&v, true);
+    }
+    let truth = store.truth_one(&id).await?;
+    serve(&store, &key, truth).await
+}
+
+async fn revalidate_all(_req: Request, cx: RouteContext) -> Result<Response> {
+    let store = Store::from_env(&cx.env)?;
+    store.sync("/articles", || store.truth_all()).await?;
+    Response::json(&logic::received())
+}
+
+/// The id a webhook is about (`record.id`, or `old_record.id` for DELETE), as a KV key suffix.
+fn changed_id(body: &[u8]) -> Result<Option<String>> {
+    Ok(match logic::parse_webhook(body)? {
+        WebhookAction::Write { key, .. } | WebhookAction::Delete { key } => {
+            Some(key.strip_prefix("/articles/").unwrap_or(&key).to_owned())
+        }
+        WebhookAction::Other => None,
+    })
+}
+
+async fn webhook(req: Request, cx: RouteContext) -> Result<Response> {
+    let store = Store::from_env(&cx.env)?;
+    let body = req.into_body();
+    cx.ctx.wait_until(async move {
+        let id = match changed_id(&body) {
+            Ok(id) => id,
+            Err(e) => {
+                eprintln!("hardened: ignoring a webhook I cannot read: {e}");
+                None
+            }
+        };
+        if let Some(id) = id {
+            let key = format!("/articles/{id}");
+            if let Err(e) = store.sync(&key, || store.truth_one(&id)).await {
+                eprintln!("hardened: syncing {key} failed: {e}");
+            }
+        }
+        if let Err(e) = store.sync("/articles", || store.truth_all()).await {
+            eprintln!("hardened: syncing /articles failed: {e}");
+        }
+    });
+    Response::json(&logic::received())
+}
+
+async fn read_kv(_req: Request, cx: RouteContext) -> Result<Response> {
+    let value = logic::read_from(&cx.env.kv("ARTICLES")?, "/articles").await?;
+    Response::json(&value)
+}
+
+async fn write_kv(_req: Request, cx: RouteContext) -> Result<Response> {
+    let store = Store::from_env(&cx.env)?;
+    let value = logic::write_kv_sample();
+    store.put("/articles", &value).await?;
+    Response::json(&value)
+}
