@@ -22,6 +22,9 @@ use std::time::Duration;
 /// The Supabase URL the Worker is configured with; fetches to it stay in-process.
 pub const SUPABASE_URL: &str = "http://127.0.0.1:54321";
 
+/// Virtual time between two probe requests.
+pub const PROBE_GAP: Duration = Duration::from_millis(1_100);
+
 /// Which Worker a [`Sim`] runs.
 #[derive(Clone, Debug)]
 pub enum WorkerSource {
@@ -405,7 +408,8 @@ impl Sim {
         self.core.kv.colos()
     }
 
-    /// GETs the list and every row that ever existed at every colo (probe requests).
+    /// GETs the list and every row that ever existed at every colo (probe requests), one every
+    /// [`PROBE_GAP`].
     pub fn probe(&mut self) {
         let mut paths = vec![self.core.tracker.list_path().to_string()];
         let ids = lock(&self.core.history).row_ids();
@@ -413,8 +417,11 @@ impl Sim {
         let core = self.core.clone();
         let colos = self.colos();
         self.block_on(async move {
-            for colo in &colos {
-                for p in &paths {
+            for p in &paths {
+                for colo in &colos {
+                    // KV takes one write per key per second: space the probes so they do not
+                    // make the Worker's read-through writes collide.
+                    tokio::time::sleep(PROBE_GAP).await;
                     let req = http::Request::get(format!("https://worker.sim{p}"))
                         .body(Bytes::new())
                         .expect("a path");

@@ -1,0 +1,63 @@
+//! Each shipped scenario gives the outcome its file states, for both Worker variants.
+
+use edgesim_sim::scenario::{Outcome, Scenario};
+use edgesim_sim::{Variant, run};
+use std::path::PathBuf;
+
+fn scenario(name: &str) -> Scenario {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/scenarios")
+        .join(format!("{name}.toml"));
+    Scenario::load(&p).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn assert_outcome(name: &str) {
+    let s = scenario(name);
+    for variant in [Variant::Course, Variant::Hardened] {
+        let r = run(&s, 1, Some(variant)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let want = r.expected.unwrap();
+        let got = if r.passed() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        let report: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
+        assert_eq!(
+            got,
+            want,
+            "{name} with the {} Worker, seed 1: {}",
+            variant.name(),
+            report.join("\n")
+        );
+    }
+}
+
+#[test]
+fn course_happy_path() {
+    assert_outcome("course-happy-path");
+}
+
+#[test]
+fn dropped_webhook() {
+    assert_outcome("dropped-webhook");
+}
+
+#[test]
+fn reordered_webhooks() {
+    assert_outcome("reordered-webhooks");
+}
+
+#[test]
+fn burst_429() {
+    assert_outcome("burst-429");
+}
+
+#[test]
+fn colo_partition() {
+    assert_outcome("colo-partition");
+}
+
+#[test]
+fn supabase_outage() {
+    assert_outcome("supabase-outage");
+}
