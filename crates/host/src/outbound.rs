@@ -160,6 +160,15 @@ impl OutboundHooks {
     }
 }
 
+/// Reads a refused request's body to its end on the side. Dropping it at once would make the
+/// guest's body write fail ("connection reset") before the guest sees the refusal.
+fn drain(request: http::Request<WasiBody>) {
+    let body = request.into_body();
+    tokio::spawn(async move {
+        let _ = body.collect().await;
+    });
+}
+
 type IoFuture = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
 impl WasiHttpHooks for OutboundHooks {
@@ -192,10 +201,12 @@ impl WasiHttpHooks for OutboundHooks {
                 HttpError::InternalError(Some(error))
             };
             if n > me.subrequest_limit {
+                drain(request);
                 return Err(refuse(None, TOO_MANY_SUBREQUESTS.to_string()));
             }
             if !me.permits(&authority) {
                 tracing::warn!(colo = %me.colo, host = %authority, "refused a fetch (error 1021)");
+                drain(request);
                 let host = authority.split(':').next().unwrap_or_default();
                 return Err(refuse(None, host_refused_message(host)));
             }
