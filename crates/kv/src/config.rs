@@ -4,7 +4,11 @@ use edgesim_core::SimRng;
 use serde::{Deserialize, Serialize};
 
 /// The whole KV model's configuration: topology, delays and the namespaces that exist.
+///
+/// Deserialises from TOML/JSON with every field optional (defaults as [`KvConfig::default`])
+/// and unknown fields rejected.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KvConfig {
     /// The colos (edge locations), each with its own cache.
     pub colos: Vec<ColoConfig>,
@@ -55,6 +59,7 @@ impl KvConfig {
 
 /// One edge location.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ColoConfig {
     /// Three-letter code such as `SYD`.
     pub name: String,
@@ -74,7 +79,7 @@ impl ColoConfig {
 
 /// A delay distribution in milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Delay {
     /// Always `ms`.
     Fixed { ms: u64 },
@@ -155,6 +160,20 @@ mod tests {
         }
         assert_eq!(Delay::Fixed { ms: 7 }.sample(&mut rng), 7);
         assert_eq!(l.max_ms(), 4_000);
+    }
+
+    #[test]
+    fn deserialises_partially_and_rejects_unknown_fields() {
+        let c: KvConfig = serde_json::from_value(serde_json::json!({
+            "propagation": {"kind": "log_normal", "median_ms": 800, "sigma": 0.5, "max_ms": 5000},
+            "read_your_writes": {"probability": 0.9},
+        }))
+        .unwrap();
+        assert_eq!(c.read_your_writes, ReadYourWrites::Probability(0.9));
+        assert_eq!(c.propagation.max_ms(), 5000);
+        assert_eq!(c.colos.len(), 5);
+        let e = serde_json::from_value::<KvConfig>(serde_json::json!({"colo": []})).unwrap_err();
+        assert!(e.to_string().contains("unknown field `colo`"), "{e}");
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub struct FaultRule {
     /// Only this colo; `None` = all.
     #[serde(default)]
     pub colo: Option<String>,
-    /// Only keys starting with this (list and bulk match on their prefix / any key).
+    /// Only keys starting with this. A bulk get matches if any of its keys does; a list
+    /// matches if its own prefix starts with this.
     #[serde(default)]
     pub key_prefix: Option<String>,
     /// Chance per matching operation, 0 to 1.
@@ -70,7 +71,7 @@ impl FaultRule {
             && self
                 .key_prefix
                 .as_deref()
-                .is_none_or(|p| keys.is_empty() || keys.iter().any(|k| k.starts_with(p)))
+                .is_none_or(|p| keys.iter().any(|k| k.starts_with(p)))
     }
 }
 

@@ -87,6 +87,7 @@
 
 mod cache;
 pub mod config;
+mod converge;
 pub mod faults;
 pub mod limits;
 mod list;
@@ -98,6 +99,7 @@ pub mod types;
 pub mod view;
 
 pub use config::{ColoConfig, Delay, KvConfig, ReadYourWrites};
+pub use converge::{Convergence, StaleEntry, StaleList};
 pub use faults::{FaultEffect, FaultId, FaultRule, Faults, Partition};
 pub use limits::{KvError, OpBudget};
 pub use namespace::Namespace;

@@ -80,7 +80,7 @@ impl NsState {
         }))
     }
 
-    fn list_central(
+    pub(crate) fn list_central(
         &self,
         prefix: &str,
         limit: u64,

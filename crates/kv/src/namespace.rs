@@ -277,7 +277,7 @@ impl Namespace {
             limits::validate_prefix(prefix)?;
             let mut inner = self.store.lock();
             let ci = inner.colo(colo)?;
-            let injected = self.store.faults.inject(op, colo, &[], now);
+            let injected = self.store.faults.inject(op, colo, &[prefix], now);
             if let Some(e) = injected.error {
                 return Err(e);
             }
@@ -441,6 +441,23 @@ impl Namespace {
         match inner.settled(&self.name, now) {
             Ok(ns) => ns.central.keys().cloned().collect(),
             Err(_) => Vec::new(),
+        }
+    }
+
+    /// Which colos would serve something other than central's current value, and how many
+    /// writes are in flight: for `check_converged`. Touches no cache.
+    pub fn convergence(&self) -> crate::Convergence {
+        let now = self.store.clock.now_ms();
+        let mut inner = self.store.lock();
+        let names: Vec<String> = inner.config.colos.iter().map(|c| c.name.clone()).collect();
+        match inner.settled(&self.name, now) {
+            Ok(ns) => ns.convergence(&names, now),
+            Err(_) => crate::Convergence {
+                now_ms: now,
+                pending_writes: 0,
+                stale: Vec::new(),
+                stale_lists: Vec::new(),
+            },
         }
     }
 

@@ -296,7 +296,12 @@ impl StateMachineTest for KvMachine {
                 }
                 assert_eq!(r.list_complete, r.cursor.is_none());
             }
-            Step::Advance { ms } => sut.clock.set_ms(t + ms),
+            Step::Advance { ms } => {
+                sut.clock.set_ms(t + ms);
+                // Whatever convergence reports stale must run out within the bound.
+                let c = sut.ns.convergence();
+                assert!(c.stale_until_ms() <= t + ms + T_MAX.max(sut.p_max), "{c:?}");
+            }
             Step::Quiesce => {
                 let q = t + sut.p_max + T_MAX + 1;
                 sut.clock.set_ms(q);
@@ -321,6 +326,8 @@ impl StateMachineTest for KvMachine {
                     assert_eq!(names, live, "{colo}'s list has not converged");
                 }
                 assert_eq!(sut.ns.pending_writes(), 0);
+                let c = sut.ns.convergence();
+                assert!(c.is_converged(), "{c:?}");
             }
         }
         sut

@@ -556,3 +556,38 @@ fn store_is_send_sync_and_clones_share_state() {
     );
     assert_eq!(copy.pending_writes(), 1);
 }
+
+#[test]
+fn convergence_reports_stale_colos_without_touching_caches() {
+    let env = Env::fixed(ReadYourWrites::On);
+    env.get("FRA", "k");
+    env.ns.list("IAD", &ListOptions::default()).unwrap();
+    assert!(env.ns.convergence().is_converged());
+    env.at(1_000);
+    env.put("SYD", "k", "v1");
+    let c = env.ns.convergence();
+    assert_eq!(c.pending_writes, 1);
+    assert!(!c.is_converged());
+    env.at(1_500);
+    let c = env.ns.convergence();
+    assert_eq!(c.pending_writes, 0);
+    assert_eq!(
+        c.stale,
+        [StaleEntry {
+            key: "k".into(),
+            colo: "FRA".into(),
+            served_version: None,
+            central_version: Some(1),
+            expires_at_ms: T0 + 60_000,
+        }]
+    );
+    assert_eq!(c.stale_lists.len(), 1);
+    assert_eq!(c.stale_lists[0].colo, "IAD");
+    assert_eq!(c.stale_until_ms(), T0 + 60_000);
+    assert_eq!(
+        env.ns.view("k").colos["FRA"].as_ref().unwrap().version,
+        None
+    );
+    env.at(60_000);
+    assert!(env.ns.convergence().is_converged());
+}
