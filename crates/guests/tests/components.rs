@@ -90,3 +90,28 @@ fn by_name_finds_each_guest_and_rejects_unknown_names() {
     assert!(by_name("nope").is_none());
     assert_eq!(ALL.len(), 9);
 }
+
+/// Interfaces a guest may import: what `edgesim-host` links (WASI CLI/IO/clocks/random,
+/// `wasi:http`, our KV). Anything else would fail to instantiate.
+const LINKED_PREFIXES: &[&str] = &[
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:http/types@",
+    "wasi:http/outgoing-handler@",
+    "edgesim:worker/kv@",
+];
+
+#[test]
+fn guests_import_only_what_the_host_links() {
+    for (name, bytes) in ALL {
+        let (imports, _) = top_level(bytes);
+        for import in &imports {
+            assert!(
+                LINKED_PREFIXES.iter().any(|p| import.starts_with(p)),
+                "{name} imports {import}"
+            );
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! `wasi:http` glue: the incoming handler (request in, response out, then `waitUntil` work)
-//! and `fetch` through wstd's client.
+//! `wasi:http` glue: the incoming handler (request in, response out, then `waitUntil` work).
 
+use super::fetch::fetch;
 use super::kv_import::open_namespace;
 use crate::env::{Ctx, Env};
 use crate::error::{Error, Result};
@@ -104,37 +104,4 @@ async fn send_response(out: ResponseOutparam, resp: Response) -> Result<()> {
     OutgoingBody::finish(wasi_body, None)
         .map_err(|e| Error::Http(format!("finishing the response body: {e:?}")))?;
     Ok(())
-}
-
-/// Sends `req` and buffers the response (`fetch(request)`); refused hosts and exhausted
-/// subrequest budgets arrive as [`Error::Fetch`] with the host's message.
-pub async fn fetch(req: Request) -> Result<Response> {
-    let method = req.method().clone();
-    let url = req.url().to_owned();
-    let headers = req.headers().clone();
-    let mut builder = wstd::http::Request::builder().method(method).uri(&url);
-    if let Some(h) = builder.headers_mut() {
-        *h = headers;
-    }
-    let wreq = builder.body(wstd::http::Body::from(req.into_body()))?;
-    let resp = wstd::http::Client::new()
-        .send(wreq)
-        .await
-        .map_err(|e| Error::Fetch(describe(&e)))?;
-    let (parts, mut body) = resp.into_parts();
-    let bytes = body
-        .contents()
-        .await
-        .map_err(|e| Error::Fetch(describe(&e)))?
-        .to_vec();
-    Ok(Response::from_parts(parts.status, parts.headers, bytes))
-}
-
-/// The host's message for a failed outgoing request.
-fn describe(e: &wstd::http::Error) -> String {
-    match e.downcast_ref::<ErrorCode>() {
-        Some(ErrorCode::InternalError(Some(m))) => m.clone(),
-        Some(code) => format!("{code:?}"),
-        None => format!("{e:#}"),
-    }
 }

@@ -2,10 +2,12 @@
 //! Only compiled for `wasm32`.
 
 pub(crate) mod bindings;
+mod fetch;
 mod http_glue;
 mod kv_import;
 
-pub use http_glue::{fetch, serve};
+pub use fetch::fetch;
+pub use http_glue::serve;
 pub use kv_import::open_namespace;
 
 /// Sleeps for `ms` milliseconds on the WASI monotonic clock (the emulator's clock under edgesim).
