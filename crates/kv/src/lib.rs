@@ -54,11 +54,20 @@
 //!   key reads as missing everywhere, whatever the cacheTtl.
 //! - **List** pages are computed from central in UTF-8 byte order and cached per colo for the
 //!   default cacheTtl (keyed by prefix, limit and cursor); keys that expired meanwhile are
-//!   dropped when served. A limit of 0 means "not set" (1000), as in the runtime.
+//!   dropped when served. A limit of 0 means "not set" (1000), as in the runtime. Not
+//!   modelled: production's short pages (`list_complete: false` with fewer keys) caused by
+//!   recently deleted or expired keys; our pages are always full until the last.
 //! - **Limits** ([`limits`]): key, value, metadata, expiration, cacheTtl, list and bulk bounds
 //!   with production's messages; at most one write per second per key, else
 //!   `KV PUT failed: 429 Too Many Requests`. The 1000-operations budget is an [`OpBudget`] the
 //!   host keeps per invocation (a bulk get counts as one).
+//!
+//! # Introspection
+//!
+//! [`Namespace::view`] shows, for one key, central's record and version, the writes in flight
+//! (origin, issue and arrival times) and every colo's cache entry (version, cached-at,
+//! expires-at, negative). [`Namespace::convergence`] lists every fresh cache entry or list page
+//! that differs from central, without touching any cache.
 //!
 //! # Faults
 //!
