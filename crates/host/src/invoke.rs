@@ -324,12 +324,8 @@ impl Host {
             status = response.status().as_u16(),
             kv_hits,
             kv_misses,
-            duration_ms = duration.as_secs_f64() * 1000.0,
-            "{} {} {} → {}",
-            meta.colo,
-            meta.method,
-            meta.path,
-            response.status().as_u16()
+            duration_ms = (duration.as_secs_f64() * 10_000.0).round() / 10.0,
+            "request"
         );
         self.inner.observer.event(&HostEvent::RequestEnd {
             ray: meta.ray.clone(),

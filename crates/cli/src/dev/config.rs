@@ -1,0 +1,320 @@
+//! `edgesim.toml`: wrangler-like configuration of `edgesim dev`. Unknown keys are errors that
+//! name the file, line and key.
+//!
+//! ```toml
+//! name = "course"
+//! worker = "worker.wasm"        # or: variant = "hardened" (the embedded demo Workers)
+//! default_colo = "SYD"
+//! allowlist = ["api.example.com"]
+//!
+//! [vars]
+//! GREETING = "hello"
+//!
+//! [[kv_namespaces]]
+//! binding = "ARTICLES"
+//!
+//! [[colos]]
+//! code = "SYD"
+//! country = "AU"                # optional for well-known codes
+//! latency_ms = 150              # colo ↔ central, one way
+//!
+//! [limits]
+//! profile = "paid"              # or "free"; the keys below override the profile
+//! cpu_ms = 30000
+//!
+//! [kv]
+//! propagation_min_ms = 100
+//! propagation_max_ms = 2000
+//! read_your_writes = true
+//! default_cache_ttl_s = 60
+//! ```
+
+use anyhow::{Context, Result, bail};
+use edgesim_host::{Colo, Limits};
+use edgesim_kv::{ColoConfig, Delay, KvConfig, ReadYourWrites};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevConfig {
+    /// A name for the project (shown at start).
+    pub name: Option<String>,
+    /// Path of a Worker component (relative to the file).
+    pub worker: Option<PathBuf>,
+    /// Which embedded Worker to run when `worker` is not set: `course` or `hardened`.
+    pub variant: Option<String>,
+    /// The colo of requests without `x-edgesim-colo`.
+    pub default_colo: Option<String>,
+    /// Hosts the Worker may fetch besides Supabase.
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    /// Environment variables (merged over `SUPABASE_URL` and `SUPABASE_ANON_KEY`).
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    /// KV bindings.
+    #[serde(default)]
+    pub kv_namespaces: Vec<KvNamespace>,
+    /// Colos.
+    #[serde(default)]
+    pub colos: Vec<ColoEntry>,
+    /// Limits.
+    #[serde(default)]
+    pub limits: LimitsEntry,
+    /// KV model parameters.
+    #[serde(default)]
+    pub kv: KvEntry,
+}
+
+/// `[[kv_namespaces]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvNamespace {
+    /// The binding name the Worker opens.
+    pub binding: String,
+    /// Accepted for wrangler compatibility; unused.
+    #[expect(dead_code, reason = "accepted for wrangler compatibility")]
+    pub id: Option<String>,
+    /// Accepted for wrangler compatibility; unused.
+    #[expect(dead_code, reason = "accepted for wrangler compatibility")]
+    pub preview_id: Option<String>,
+}
+
+/// `[[colos]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColoEntry {
+    /// IATA code.
+    pub code: String,
+    /// Two-letter country code (default: the well-known airport's, else `XX`).
+    pub country: Option<String>,
+    /// One-way latency to KV central, ms (default 50).
+    pub latency_ms: Option<u64>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsEntry {
+    /// `paid` (default) or `free`.
+    pub profile: Option<String>,
+    /// CPU ms per invocation.
+    pub cpu_ms: Option<u64>,
+    /// Memory per instance, MiB.
+    pub memory_mb: Option<usize>,
+    /// Subrequests per invocation.
+    pub subrequests: Option<u32>,
+    /// KV operations per invocation.
+    pub kv_ops: Option<u32>,
+    /// Seconds waitUntil work may run after the response.
+    pub wait_until_s: Option<u64>,
+}
+
+/// `[kv]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvEntry {
+    /// Shortest delay from a write to central, ms.
+    pub propagation_min_ms: Option<u64>,
+    /// Longest delay from a write to central, ms.
+    pub propagation_max_ms: Option<u64>,
+    /// Whether the writing colo sees its own write at once.
+    pub read_your_writes: Option<bool>,
+    /// cacheTtl of reads that name none, seconds.
+    pub default_cache_ttl_s: Option<u64>,
+    /// Model the regional cache tier.
+    pub regional_tier: Option<bool>,
+}
+
+impl DevConfig {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<DevConfig> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` (read from `path`, for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<DevConfig> {
+        let mut cfg: DevConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if let (Some(worker), Some(dir)) = (&cfg.worker, path.parent())
+            && worker.is_relative()
+        {
+            cfg.worker = Some(dir.join(worker));
+        }
+        if let Some(v) = &cfg.variant
+            && v != "course"
+            && v != "hardened"
+        {
+            bail!(
+                "{}: variant = {v:?}: expected \"course\" or \"hardened\"",
+                path.display()
+            );
+        }
+        Ok(cfg)
+    }
+
+    /// The colos (defaults when none are configured) with their KV latencies.
+    pub fn colos(&self) -> Vec<(Colo, u64)> {
+        if self.colos.is_empty() {
+            let kv = KvConfig::default();
+            return kv
+                .colos
+                .iter()
+                .map(|c| (Colo::from_code(&c.name), c.latency_to_central_ms))
+                .collect();
+        }
+        self.colos
+            .iter()
+            .map(|c| {
+                let colo = match &c.country {
+                    Some(country) => Colo::new(&c.code, country),
+                    None => Colo::from_code(&c.code),
+                };
+                (colo, c.latency_ms.unwrap_or(50))
+            })
+            .collect()
+    }
+
+    /// KV binding names (`ARTICLES` when none are configured).
+    pub fn bindings(&self) -> Vec<String> {
+        if self.kv_namespaces.is_empty() {
+            vec!["ARTICLES".to_string()]
+        } else {
+            self.kv_namespaces
+                .iter()
+                .map(|n| n.binding.clone())
+                .collect()
+        }
+    }
+
+    /// The limits: the profile, then the overrides.
+    pub fn limits(&self) -> Result<Limits> {
+        let l = &self.limits;
+        let mut limits = match l.profile.as_deref() {
+            None | Some("paid") => Limits::paid(),
+            Some("free") => Limits::free(),
+            Some(other) => bail!("[limits] profile = {other:?}: expected \"paid\" or \"free\""),
+        };
+        if let Some(v) = l.cpu_ms {
+            limits.cpu_ms = v;
+        }
+        if let Some(v) = l.memory_mb {
+            limits.memory_bytes = v << 20;
+        }
+        if let Some(v) = l.subrequests {
+            limits.subrequests = v;
+        }
+        if let Some(v) = l.kv_ops {
+            limits.kv_ops = v;
+        }
+        if let Some(v) = l.wait_until_s {
+            limits.wait_until = Duration::from_secs(v);
+        }
+        Ok(limits)
+    }
+
+    /// The KV model's configuration.
+    pub fn kv_config(&self) -> KvConfig {
+        let mut kv = KvConfig {
+            colos: self
+                .colos()
+                .into_iter()
+                .map(|(c, ms)| ColoConfig::new(&c.code, ms))
+                .collect(),
+            namespaces: self.bindings(),
+            ..KvConfig::default()
+        };
+        let k = &self.kv;
+        if k.propagation_min_ms.is_some() || k.propagation_max_ms.is_some() {
+            let min_ms = k.propagation_min_ms.unwrap_or(0);
+            kv.propagation = Delay::Uniform {
+                min_ms,
+                max_ms: k.propagation_max_ms.unwrap_or(min_ms).max(min_ms),
+            };
+        }
+        if let Some(on) = k.read_your_writes {
+            kv.read_your_writes = if on {
+                ReadYourWrites::On
+            } else {
+                ReadYourWrites::Off
+            };
+        }
+        if let Some(s) = k.default_cache_ttl_s {
+            kv.default_cache_ttl_s = s;
+        }
+        if let Some(r) = k.regional_tier {
+            kv.regional_tier = r;
+        }
+        kv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file() {
+        let text = r#"
+name = "course"
+default_colo = "LHR"
+[vars]
+A = "b"
+[[kv_namespaces]]
+binding = "ARTICLES"
+id = "abc"
+[[colos]]
+code = "LHR"
+latency_ms = 20
+[[colos]]
+code = "XYZ"
+country = "nz"
+[limits]
+profile = "free"
+subrequests = 7
+[kv]
+propagation_min_ms = 5
+propagation_max_ms = 9
+read_your_writes = false
+"#;
+        let cfg = DevConfig::parse(text, Path::new("edgesim.toml")).unwrap();
+        let colos = cfg.colos();
+        assert_eq!(colos[0].0.country, "GB");
+        assert_eq!(colos[1].0.country, "NZ");
+        assert_eq!(colos[1].1, 50);
+        let limits = cfg.limits().unwrap();
+        assert_eq!(limits.cpu_ms, 10);
+        assert_eq!(limits.subrequests, 7);
+        let kv = cfg.kv_config();
+        assert_eq!(kv.colos.len(), 2);
+        assert_eq!(kv.read_your_writes, ReadYourWrites::Off);
+        assert_eq!(kv.propagation.max_ms(), 9);
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let text = "name = \"x\"\n[limits]\nprofile = \"paid\"\ncpu_msec = 5\n";
+        let err = DevConfig::parse(text, Path::new("conf/edgesim.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("conf/edgesim.toml"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+        assert!(err.contains("cpu_msec"), "{err}");
+        let err = DevConfig::parse("colour = 1\n", Path::new("e.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1") && err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn bad_profile_and_variant_are_errors() {
+        let cfg = DevConfig::parse("[limits]\nprofile = \"gold\"\n", Path::new("e.toml")).unwrap();
+        assert!(cfg.limits().unwrap_err().to_string().contains("gold"));
+        assert!(DevConfig::parse("variant = \"x\"\n", Path::new("e.toml")).is_err());
+    }
+}
