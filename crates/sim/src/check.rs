@@ -157,7 +157,7 @@ pub fn check(
                     from_ms,
                     to_ms,
                     superseded_ms: sup,
-                    causes: causes(events, tracker, &res, &r.colo, &r.path, r.served),
+                    causes: causes(events, tracker, &res, &r.colo, &r.path, r.served, sup),
                 }
             });
         };
@@ -211,7 +211,10 @@ fn causes(
     colo: &str,
     path: &str,
     served: Served,
+    superseded: Option<u64>,
 ) -> Vec<Event> {
+    // Before the served state was superseded nothing could make it stale.
+    let since = superseded.unwrap_or(0);
     let served_v = match served {
         Served::Version(v) => v,
         _ => 0,
@@ -222,6 +225,10 @@ fn causes(
     };
     let mut out: Vec<Event> = events
         .iter()
+        .filter(|e| match &e.kind {
+            EventKind::FaultStart { .. } | EventKind::FaultEnd { .. } => true,
+            _ => e.t_ms >= since,
+        })
         .filter(|e| match &e.kind {
             EventKind::DbCommit {
                 version, row_id, ..

@@ -22,6 +22,7 @@ mod core;
 pub mod events;
 pub mod faults;
 pub mod history;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 mod sim;
