@@ -68,6 +68,7 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
         )
     })?;
     conn.create_scalar_function("pg_cast", 3, det, pg_cast)?;
+    conn.create_scalar_function("pg_norm", 2, det, pg_norm)?;
     Ok(())
 }
 
@@ -81,6 +82,21 @@ fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {
         },
     )?;
     Ok(text(ctx.get_raw(1)).map(|s| re.is_match(&s)))
+}
+
+/// `pg_norm(value, kind)`: the canonical stored form of a value written by raw SQL
+/// (`'2026-01-01 10:00Z'` → `2026-01-01T10:00:00+00:00`, `'true'` → 1); other values unchanged.
+fn pg_norm(ctx: &Context<'_>) -> rusqlite::Result<Value> {
+    let v = ctx.get_raw(0);
+    let kind = Kind::from_decl(&text(ctx.get_raw(1)).unwrap_or_default());
+    let owned = Value::from(v);
+    Ok(match (v, &kind) {
+        (ValueRef::Text(_), Kind::Timestamptz | Kind::Timestamp | Kind::Date | Kind::Bool) => kind
+            .from_text(&text(v).unwrap_or_default())
+            .unwrap_or(owned),
+        (ValueRef::Real(f), Kind::Bool) => Value::Integer(i64::from(f != 0.0)),
+        _ => owned,
+    })
 }
 
 /// `pg_cast(value, from_kind, to_type)`: Postgres cast semantics for the casts `select` allows.

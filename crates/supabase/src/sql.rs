@@ -44,7 +44,17 @@ pub fn field_expr(t: &Table, f: &Field) -> Result<(String, Kind), ApiError> {
         .column(&f.name)
         .ok_or_else(|| t.undefined_column(&f.name))?;
     if f.path.is_empty() {
-        return Ok((ident(&col.name), col.kind.clone()));
+        let sql = match col.kind {
+            Kind::Timestamptz | Kind::Timestamp | Kind::Date | Kind::Bool => {
+                format!(
+                    "pg_norm({}, {})",
+                    ident(&col.name),
+                    literal(col.kind.pg_name())
+                )
+            }
+            _ => ident(&col.name),
+        };
+        return Ok((sql, col.kind.clone()));
     }
     if !matches!(col.kind, Kind::Json(_)) {
         let op = if f.path[0].text { "->>" } else { "->" };

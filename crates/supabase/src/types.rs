@@ -29,6 +29,11 @@ pub enum Kind {
 impl Kind {
     /// The kind of a SQLite declared column type (as written by the migration translator).
     pub fn from_decl(decl: &str) -> Kind {
+        // Identity columns must be declared `INTEGER` to be SQLite rowid aliases; the migration
+        // translator writes other int4 columns as `int4`, so `INTEGER` means a bigint identity.
+        if decl == "INTEGER" {
+            return Kind::Int("bigint");
+        }
         let d = decl.trim().to_ascii_lowercase();
         let base = d.split('(').next().unwrap_or("").trim();
         match base {

@@ -114,20 +114,20 @@ pub fn verify_jwt(token: &str, secret: &[u8], now_secs: u64) -> Result<Role, Aut
         .ok_or_else(|| pgrst("PGRST303", "Parsing claims failed"))?;
     let skew = 30;
     let num = |k: &str| claims.get(k).and_then(Value::as_f64);
-    if let Some(exp) = num("exp") {
-        if now_secs as f64 > exp + skew as f64 {
-            return Err(pgrst("PGRST303", "JWT expired"));
-        }
+    if let Some(exp) = num("exp")
+        && now_secs as f64 > exp + skew as f64
+    {
+        return Err(pgrst("PGRST303", "JWT expired"));
     }
-    if let Some(nbf) = num("nbf") {
-        if ((now_secs + skew) as f64) < nbf {
-            return Err(pgrst("PGRST303", "JWT not yet valid"));
-        }
+    if let Some(nbf) = num("nbf")
+        && ((now_secs + skew) as f64) < nbf
+    {
+        return Err(pgrst("PGRST303", "JWT not yet valid"));
     }
-    if let Some(iat) = num("iat") {
-        if ((now_secs + skew) as f64) < iat {
-            return Err(pgrst("PGRST303", "JWT issued at future"));
-        }
+    if let Some(iat) = num("iat")
+        && ((now_secs + skew) as f64) < iat
+    {
+        return Err(pgrst("PGRST303", "JWT issued at future"));
     }
     match claims.get("role").and_then(Value::as_str) {
         None | Some("anon") => Ok(Role::Anon),

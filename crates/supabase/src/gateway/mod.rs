@@ -80,10 +80,10 @@ pub fn route(
         .and_then(|v| v.to_str().ok());
     if let Err(e) = auth::authenticate(header_key.or(query_apikey), authz, now_secs) {
         let mut resp = json_response(e.status, e.body);
-        if let Some(w) = e.www_authenticate {
-            if let Ok(v) = header::HeaderValue::from_str(&w) {
-                resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-            }
+        if let Some(w) = e.www_authenticate
+            && let Ok(v) = header::HeaderValue::from_str(&w)
+        {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
         }
         return Route::Done(resp);
     }
@@ -92,12 +92,12 @@ pub fn route(
     } else {
         "content-profile"
     };
-    if let Some(p) = headers.get(profile_header).and_then(|v| v.to_str().ok()) {
-        if p != "public" {
-            let e = ApiError::new(406, "PGRST106", format!("Invalid schema: {p}"))
-                .hint("Only the following schemas are exposed: public, graphql_public");
-            return Route::Done(response::error(&e, method == Method::HEAD));
-        }
+    if let Some(p) = headers.get(profile_header).and_then(|v| v.to_str().ok())
+        && p != "public"
+    {
+        let e = ApiError::new(406, "PGRST106", format!("Invalid schema: {p}"))
+            .hint("Only the following schemas are exposed: public, graphql_public");
+        return Route::Done(response::error(&e, method == Method::HEAD));
     }
     let rest = rest.trim_start_matches('/');
     if rest.is_empty() {

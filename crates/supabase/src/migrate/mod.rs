@@ -184,11 +184,9 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
         )?;
         hooks.extend(h);
     }
-    if fresh {
-        if let Some(seed) = &p.seed {
-            let (h, _) = db.transaction(false, |db| run_file(db, seed, true), dberr)?;
-            hooks.extend(h);
-        }
+    if fresh && let Some(seed) = &p.seed {
+        let (h, _) = db.transaction(false, |db| run_file(db, seed, true), dberr)?;
+        hooks.extend(h);
     }
     db.refresh_schema().map_err(dberr)?;
     if let Some(src) = &p.webhooks {

@@ -364,10 +364,11 @@ fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String, bool), St
         ));
     }
     let ty = match ty.as_str() {
-        "int" | "int4" => "integer".to_string(),
+        // SQLite reports `integer` as `INTEGER`, which marks bigint identity columns.
+        "int" | "int4" | "integer" => "int4".to_string(),
         other => other.to_string(),
     };
-    let pk_sql = if pk { " PRIMARY KEY" } else { "" };
+    let pk_sql = if pk { " PRIMARY KEY NOT NULL" } else { "" };
     Ok((
         format!("{qname} {ty}{pk_sql} {rest}").trim().to_string(),
         pk,
@@ -422,23 +423,21 @@ fn create_table(toks: &[Tok]) -> Result<Translated, String> {
             if item[0].is("exclude") {
                 return Err("exclusion constraints are not supported by the mock".into());
             }
-            if table_pk.as_ref().is_some_and(|(i, _)| *i == n) {
-                defs.push((n, render(&rewrite(item)?)));
-            } else {
-                defs.push((n, render(&rewrite(item)?)));
-            }
+            defs.push((n, render(&rewrite(item)?)));
             continue;
         }
         let (sql, _) = column_def(item, table_pk.as_ref().map(|(_, c)| c.as_str()))?;
-        if sql.contains("AUTOINCREMENT") && table_pk.is_some() {
+        if sql.contains("AUTOINCREMENT")
+            && table_pk
+                .as_ref()
+                .is_some_and(|(_, c)| item[0].name().as_deref() == Some(c.as_str()))
+        {
             identity_pk_moved = true;
         }
         defs.push((n, sql));
     }
-    if identity_pk_moved {
-        if let Some((idx, _)) = &table_pk {
-            defs.retain(|(n, _)| n != idx);
-        }
+    if identity_pk_moved && let Some((idx, _)) = &table_pk {
+        defs.retain(|(n, _)| n != idx);
     }
     let body: Vec<String> = defs.into_iter().map(|(_, s)| s).collect();
     Ok(Translated::Sql {
@@ -642,6 +641,8 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("DEFAULT (now ())"), "{s}");
+        let s2 = sql("create table s (id serial primary key)");
+        assert!(s2.contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"));
         assert!(s.contains("DEFAULT ('{}')"), "{s}");
         assert!(!s.contains("public"), "{s}");
         let s = sql(

@@ -121,15 +121,15 @@ pub fn read(
     s.push_str(&format!(" LIMIT {limit} OFFSET {}", w.lower));
     let rows = db.query_rows(&s, &params, &proj, t, media == Media::Csv)?;
     let n = rows.texts.len();
-    if let Some(total) = total {
-        if w.lower > total {
-            return Err(
-                ApiError::new(416, "PGRST103", "Requested range not satisfiable").details(format!(
-                    "An offset of {} was requested, but there are only {total} rows.",
-                    w.lower
-                )),
-            );
-        }
+    if let Some(total) = total
+        && w.lower > total
+    {
+        return Err(
+            ApiError::new(416, "PGRST103", "Requested range not satisfiable").details(format!(
+                "An offset of {} was requested, but there are only {total} rows.",
+                w.lower
+            )),
+        );
     }
     let status = match total {
         Some(t) if (n as u64) < t => 206,

@@ -103,15 +103,15 @@ fn check_single(media: Media, n: usize) -> Result<(), ApiError> {
 }
 
 fn check_max_affected(p: &Prefs, n: usize) -> Result<(), ApiError> {
-    if let (true, Some(max)) = (p.strict, p.max_affected) {
-        if n as u64 > max {
-            return Err(ApiError::new(
-                400,
-                "PGRST124",
-                "Query result exceeds max-affected preference constraint",
-            )
-            .details(format!("The query affects {n} rows")));
-        }
+    if let (true, Some(max)) = (p.strict, p.max_affected)
+        && n as u64 > max
+    {
+        return Err(ApiError::new(
+            400,
+            "PGRST124",
+            "Query result exceeds max-affected preference constraint",
+        )
+        .details(format!("The query affects {n} rows")));
     }
     Ok(())
 }

@@ -59,7 +59,7 @@ struct RawHook {
 }
 
 /// jsonb key order (length, then bytes), which is the order pg_net walks a jsonb object.
-fn jsonb_order<'a, V>(m: &'a BTreeMap<String, V>) -> Vec<(&'a String, &'a V)> {
+fn jsonb_order<V>(m: &BTreeMap<String, V>) -> Vec<(&String, &V)> {
     let mut v: Vec<_> = m.iter().collect();
     v.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(b.0)));
     v
@@ -113,17 +113,15 @@ impl Hook {
         let headers = headers.unwrap_or_else(|| {
             BTreeMap::from([("Content-Type".into(), "application/json".into())])
         });
-        if method == "POST" {
-            if let Some((_, v)) = headers
+        if method == "POST"
+            && let Some((_, v)) = headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            {
-                if !v.trim().eq_ignore_ascii_case("application/json") {
-                    return Err(format!(
-                        "webhook {name}: Content-Type header must be application/json"
-                    ));
-                }
-            }
+            && !v.trim().eq_ignore_ascii_case("application/json")
+        {
+            return Err(format!(
+                "webhook {name}: Content-Type header must be application/json"
+            ));
         }
         let timeout_ms = timeout_ms.unwrap_or(1000);
         if timeout_ms == 0 {
