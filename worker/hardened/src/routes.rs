@@ -17,11 +17,12 @@ pub fn router() -> Router {
         .get("/write-kv", write_kv)
 }
 
-/// Serves `key` from KV, else from Supabase (writing it back unless it is absent).
+/// Answers a read that missed KV from Supabase's `truth`, writing it back once (no retries on
+/// the read path: a 429 here only means the next read misses too).
 async fn serve(store: &Store, key: &str, truth: Truth) -> Result<Response> {
     match truth {
         Truth::Value(v) => {
-            if let Err(e) = store.put(key, &v).await {
+            if let Err(e) = store.put_once(key, &v).await {
                 eprintln!("hardened: writing {key} after a miss failed: {e}");
             }
             logic::json_with_kv_status(&v, false)

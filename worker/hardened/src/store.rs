@@ -64,17 +64,18 @@ impl Store {
         ))
     }
 
+    /// Writes `value` once with the safety-net expiry (the read path: no sleeping).
+    pub async fn put_once(&self, key: &str, value: &Value) -> Result<()> {
+        self.kv
+            .put_json(key, value)?
+            .expiration_ttl(EXPIRATION_TTL)
+            .execute()
+            .await
+    }
+
     /// Writes `value` with the safety-net expiry, retrying 429s and 5xx with backoff.
     pub async fn put(&self, key: &str, value: &Value) -> Result<()> {
-        let text = serde_json::to_vec(value)?;
-        self.retrying(|| async {
-            self.kv
-                .put(key, text.clone())
-                .expiration_ttl(EXPIRATION_TTL)
-                .execute()
-                .await
-        })
-        .await
+        self.retrying(|| self.put_once(key, value)).await
     }
 
     /// Deletes `key`, retrying 429s and 5xx with backoff.
