@@ -2,6 +2,7 @@
 
 use edgesim_core::SimRng;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The whole KV model's configuration: topology, delays and the namespaces that exist.
 ///
@@ -23,6 +24,41 @@ pub struct KvConfig {
     pub regional_tier: bool,
     /// Binding names of the namespaces (e.g. `ARTICLES`).
     pub namespaces: Vec<String>,
+    /// Per-namespace overrides of propagation, read-your-writes and default cacheTtl.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespace_overrides: BTreeMap<String, NamespaceOverride>,
+}
+
+/// Settings one namespace may set differently from the store-wide ones.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NamespaceOverride {
+    /// Replaces [`KvConfig::propagation`].
+    pub propagation: Option<Delay>,
+    /// Replaces [`KvConfig::read_your_writes`].
+    pub read_your_writes: Option<ReadYourWrites>,
+    /// Replaces [`KvConfig::default_cache_ttl_s`].
+    pub default_cache_ttl_s: Option<u64>,
+}
+
+/// The effective model parameters of one namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct NamespaceParams {
+    /// Delay from a write until it lands at central.
+    pub propagation: Delay,
+    /// Whether the writer sees its write at once.
+    pub read_your_writes: ReadYourWrites,
+    /// `cacheTtl` of reads that name none, seconds.
+    pub default_cache_ttl_s: u64,
+}
+
+impl NamespaceParams {
+    /// Longest time from a write until every colo serves it (no faults, default cacheTtl).
+    pub fn convergence_bound_ms(&self) -> u64 {
+        self.propagation
+            .max_ms()
+            .saturating_add(self.default_cache_ttl_s.saturating_mul(1000))
+    }
 }
 
 impl Default for KvConfig {
@@ -46,14 +82,32 @@ impl Default for KvConfig {
             default_cache_ttl_s: crate::limits::DEFAULT_CACHE_TTL_S,
             regional_tier: false,
             namespaces: vec!["ARTICLES".to_string()],
+            namespace_overrides: BTreeMap::new(),
         }
     }
 }
 
 impl KvConfig {
-    /// The largest propagation delay this configuration can draw, in ms.
+    /// The largest propagation delay this configuration can draw (any namespace), in ms.
     pub fn max_propagation_ms(&self) -> u64 {
-        self.propagation.max_ms()
+        self.namespaces
+            .iter()
+            .map(|n| self.params_for(n).propagation.max_ms())
+            .fold(self.propagation.max_ms(), u64::max)
+    }
+
+    /// The effective parameters of namespace `binding` (store-wide ones unless overridden).
+    pub fn params_for(&self, binding: &str) -> NamespaceParams {
+        let o = self.namespace_overrides.get(binding);
+        NamespaceParams {
+            propagation: o.and_then(|o| o.propagation).unwrap_or(self.propagation),
+            read_your_writes: o
+                .and_then(|o| o.read_your_writes)
+                .unwrap_or(self.read_your_writes),
+            default_cache_ttl_s: o
+                .and_then(|o| o.default_cache_ttl_s)
+                .unwrap_or(self.default_cache_ttl_s),
+        }
     }
 }
 
@@ -78,7 +132,7 @@ impl ColoConfig {
 }
 
 /// A delay distribution in milliseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Delay {
     /// Always `ms`.

@@ -38,6 +38,8 @@
 //!   cache of keys and of list pages. With [`KvConfig::regional_tier`], a miss for a key that
 //!   another colo fetched within its cacheTtl costs half the colo's latency to central (writes
 //!   revalidate that tier, so its content is always central's).
+//! - **Per namespace**, [`KvConfig::namespace_overrides`] may change the propagation delay,
+//!   read-your-writes and default cacheTtl ([`Namespace::params`] shows the effective ones).
 //! - **Writes.** A put or delete at colo X gets the next version of its namespace (monotonic)
 //!   and lands at central after a propagation delay drawn from [`KvConfig::propagation`]. Writes
 //!   land lazily: each operation first applies every write whose arrival time has passed, in
@@ -107,7 +109,7 @@ mod store;
 pub mod types;
 pub mod view;
 
-pub use config::{ColoConfig, Delay, KvConfig, ReadYourWrites};
+pub use config::{ColoConfig, Delay, KvConfig, NamespaceOverride, NamespaceParams, ReadYourWrites};
 pub use converge::{Convergence, StaleEntry, StaleList};
 pub use faults::{FaultEffect, FaultId, FaultRule, Faults, Partition};
 pub use limits::{KvError, OpBudget};

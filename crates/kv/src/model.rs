@@ -1,6 +1,7 @@
 //! One namespace's state: central, writes in flight, per-colo caches; the read and write rules.
 
 use crate::cache::{CacheEntry, ColoCache, Pending, Record};
+use crate::config::NamespaceParams;
 use std::collections::BTreeMap;
 
 /// A read answered by the model.
@@ -22,6 +23,8 @@ pub(crate) enum ReadBlocked {
 /// A namespace: central store, in-flight writes and colo caches.
 #[derive(Debug)]
 pub(crate) struct NsState {
+    /// Propagation, read-your-writes and default cacheTtl of this namespace.
+    pub params: NamespaceParams,
     /// Central's records, tombstones included.
     pub central: BTreeMap<String, Record>,
     /// Writes in flight, ordered by (arrival ms, version): the order central applies them.
@@ -42,8 +45,9 @@ pub(crate) struct NsState {
 pub(crate) type Landed = Vec<(u64, Pending)>;
 
 impl NsState {
-    pub fn new(colos: usize) -> Self {
+    pub fn new(params: NamespaceParams, colos: usize) -> Self {
         Self {
+            params,
             central: BTreeMap::new(),
             pending: BTreeMap::new(),
             next_version: 1,

@@ -35,6 +35,11 @@ impl Namespace {
         &self.name
     }
 
+    /// This namespace's effective propagation, read-your-writes and default cacheTtl.
+    pub fn params(&self) -> crate::NamespaceParams {
+        self.store.config().params_for(&self.name)
+    }
+
     /// The store this namespace belongs to.
     pub fn store(&self) -> &KvStore {
         &self.store
@@ -81,7 +86,7 @@ impl Namespace {
         let r = (|| {
             limits::validate_key(op, key)?;
             let mut inner = self.store.lock();
-            let ttl = limits::cache_ttl(op, opts.cache_ttl, inner.config.default_cache_ttl_s)?;
+            limits::cache_ttl(op, opts.cache_ttl, 0)?;
             let ci = inner.colo(colo)?;
             let injected = self.store.faults.inject(op, colo, &[key], now);
             if let Some(e) = injected.error {
@@ -91,6 +96,7 @@ impl Namespace {
             let lat = inner.config.colos[ci].latency_to_central_ms;
             let regional = inner.config.regional_tier;
             let ns = inner.settled(&self.name, now)?;
+            let ttl = limits::cache_ttl(op, opts.cache_ttl, ns.params.default_cache_ttl_s)?;
             match ns.read(
                 ci,
                 key,
@@ -249,10 +255,10 @@ impl Namespace {
         if limited {
             return Err(limits::rate_limited(op));
         }
-        let propagation = inner.config.propagation.clone();
-        let delay = propagation.sample(&mut inner.rng);
-        let ryw = inner.read_your_writes();
-        let default_ttl_ms = inner.config.default_cache_ttl_s.saturating_mul(1000);
+        let params = inner.settled(&self.name, now)?.params;
+        let delay = params.propagation.sample(&mut inner.rng);
+        let ryw = inner.read_your_writes(params.read_your_writes);
+        let default_ttl_ms = params.default_cache_ttl_s.saturating_mul(1000);
         let latency_ms = inner.config.colos[ci].latency_to_central_ms + injected.extra_latency_ms;
         let ns = inner.settled(&self.name, now)?;
         let arrival = now.saturating_add(delay);
@@ -283,8 +289,9 @@ impl Namespace {
             }
             let partitioned = self.store.faults.is_partitioned(colo, now);
             let lat = inner.config.colos[ci].latency_to_central_ms;
-            let ttl_ms = inner.config.default_cache_ttl_s.saturating_mul(1000);
+
             let ns = inner.settled(&self.name, now)?;
+            let ttl_ms = ns.params.default_cache_ttl_s.saturating_mul(1000);
             match ns.list(
                 ci,
                 prefix,
@@ -334,7 +341,7 @@ impl Namespace {
                 limits::validate_bulk_key(k)?;
             }
             let mut inner = self.store.lock();
-            let ttl = limits::cache_ttl(op, opts.cache_ttl, inner.config.default_cache_ttl_s)?;
+            limits::cache_ttl(op, opts.cache_ttl, 0)?;
             let ci = inner.colo(colo)?;
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             let injected = self.store.faults.inject(op, colo, &refs, now);
@@ -345,6 +352,7 @@ impl Namespace {
             let lat = inner.config.colos[ci].latency_to_central_ms;
             let regional = inner.config.regional_tier;
             let ns = inner.settled(&self.name, now)?;
+            let ttl = limits::cache_ttl(op, opts.cache_ttl, ns.params.default_cache_ttl_s)?;
             let mut entries = Vec::with_capacity(keys.len());
             let (mut all_hit, mut latency_ms, mut total) = (true, 0, 0usize);
             for k in keys {

@@ -32,8 +32,8 @@ impl Inner {
     }
 
     /// Whether a write at this moment is visible to its writer (draws for `Probability`).
-    pub fn read_your_writes(&mut self) -> bool {
-        match self.config.read_your_writes {
+    pub fn read_your_writes(&mut self, setting: ReadYourWrites) -> bool {
+        match setting {
             ReadYourWrites::On => true,
             ReadYourWrites::Off => false,
             ReadYourWrites::Probability(p) => self.rng.chance(p),
@@ -90,7 +90,10 @@ impl KvStore {
         let namespaces = config
             .namespaces
             .iter()
-            .map(|n| (n.clone(), NsState::new(config.colos.len())))
+            .map(|n| {
+                let state = NsState::new(config.params_for(n), config.colos.len());
+                (n.clone(), state)
+            })
             .collect();
         let faults = Faults::new(rng.fork("kv.faults"));
         Self {
@@ -184,11 +187,16 @@ impl KvStore {
         *self.observer.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    /// The longest time after a write until every colo serves it without faults:
-    /// max propagation + the default cacheTtl (longer explicit cacheTtls extend it).
+    /// The longest time after a write until every colo serves it without faults, over all
+    /// namespaces: max propagation + default cacheTtl (longer explicit cacheTtls extend it).
     pub fn convergence_bound_ms(&self) -> u64 {
         let inner = self.lock();
-        inner.config.max_propagation_ms() + inner.config.default_cache_ttl_s * 1000
+        inner
+            .namespaces
+            .values()
+            .map(|n| n.params.convergence_bound_ms())
+            .max()
+            .unwrap_or(0)
     }
 
     pub(crate) fn emit(&self, make: impl FnOnce() -> KvEvent) {

@@ -97,3 +97,42 @@ fn observer_may_call_back_into_the_store() {
     ns.get("SYD", "k", &GetOptions::default()).unwrap();
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn namespaces_may_override_propagation_ryw_and_ttl() {
+    let clock = ManualClock::at_epoch_ms(T0);
+    let mut config = KvConfig {
+        propagation: Delay::Fixed { ms: 500 },
+        namespaces: vec!["ARTICLES".into(), "SLOW".into()],
+        ..KvConfig::default()
+    };
+    config.namespace_overrides.insert(
+        "SLOW".into(),
+        NamespaceOverride {
+            propagation: Some(Delay::Fixed { ms: 5_000 }),
+            read_your_writes: Some(ReadYourWrites::Off),
+            default_cache_ttl_s: Some(120),
+        },
+    );
+    let store = KvStore::new(config, Arc::new(clock.clone()), SimRng::from_seed(1));
+    let slow = store.namespace("SLOW").unwrap();
+    let fast = store.namespace("ARTICLES").unwrap();
+    assert_eq!(slow.params().convergence_bound_ms(), 125_000);
+    assert_eq!(fast.params().convergence_bound_ms(), 60_500);
+    assert_eq!(store.convergence_bound_ms(), 125_000);
+    let g = GetOptions::default();
+    for ns in [&slow, &fast] {
+        ns.put("SYD", "k", b"v".to_vec(), &PutOptions::default())
+            .unwrap();
+    }
+    assert_eq!(
+        slow.get("SYD", "k", &g).unwrap().value,
+        None,
+        "read-your-writes off"
+    );
+    assert!(fast.get("SYD", "k", &g).unwrap().value.is_some());
+    clock.set_ms(T0 + 1_000);
+    assert_eq!(slow.get("FRA", "k", &g).unwrap().value, None);
+    let e = slow.view("k").colos["FRA"].clone().unwrap();
+    assert_eq!(e.expires_at_ms, T0 + 121_000, "default cacheTtl 120 s");
+}

@@ -226,7 +226,7 @@ impl StateMachineTest for KvMachine {
     fn init_test(setup: &Setup) -> Sut {
         let clock = ManualClock::at_epoch_ms(T0);
         let config = KvConfig {
-            propagation: setup.propagation.clone(),
+            propagation: setup.propagation,
             read_your_writes: if setup.ryw {
                 ReadYourWrites::On
             } else {
