@@ -14,6 +14,9 @@
 //!   failing with `too-many-requests` or `unavailable` is retried after 1, 2, 4, 8 s
 //!   ([`BACKOFF_MS`]), sleeping on the WASI clock (virtual time under simulation), which keeps
 //!   the whole job well inside the 30 s `waitUntil` budget.
+//! - **Retry Supabase too.** A failed refetch is retried after 1 and 2 s
+//!   ([`SUPABASE_RETRY_MS`]); if Supabase still cannot answer, the key is deleted rather than
+//!   left to a guess, so the next read refetches.
 //! - **Expiry as a safety net.** Every write carries `expirationTtl` = [`EXPIRATION_TTL`]
 //!   (120 s), so a key whose webhook was dropped (or whose retries ran out) heals at its next
 //!   read after expiry.
@@ -29,4 +32,4 @@ mod store;
 mod tests;
 
 pub use routes::router;
-pub use store::{BACKOFF_MS, CACHE_TTL, EXPIRATION_TTL, MAX_ROUNDS};
+pub use store::{BACKOFF_MS, CACHE_TTL, EXPIRATION_TTL, MAX_ROUNDS, SUPABASE_RETRY_MS};

@@ -11,6 +11,8 @@ pub const CACHE_TTL: u32 = 30;
 pub const EXPIRATION_TTL: u64 = 120;
 /// Delays before the retries of a write that got a 429 or a 5xx, in milliseconds.
 pub const BACKOFF_MS: [u64; 4] = [1_000, 2_000, 4_000, 8_000];
+/// Delays before refetching from Supabase after a failed read, in milliseconds.
+pub const SUPABASE_RETRY_MS: [u64; 2] = [1_000, 2_000];
 /// Fetch-write-verify rounds per key before giving up (expiry heals what is left).
 pub const MAX_ROUNDS: usize = 4;
 
@@ -116,6 +118,13 @@ impl Store {
         Fut: std::future::Future<Output = Result<Truth>>,
     {
         let mut current = truth().await?;
+        for ms in SUPABASE_RETRY_MS {
+            if !matches!(current, Truth::Unknown(_)) {
+                break;
+            }
+            self.env.sleep_ms(ms).await;
+            current = truth().await?;
+        }
         for _ in 0..MAX_ROUNDS {
             match &current {
                 Truth::Value(v) => self.put(key, v).await?,

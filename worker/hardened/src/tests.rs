@@ -1,6 +1,6 @@
 //! The hardened routes on the host target, with an in-memory KV and a scripted Supabase.
 
-use crate::{BACKOFF_MS, EXPIRATION_TTL, router};
+use crate::{BACKOFF_MS, EXPIRATION_TTL, SUPABASE_RETRY_MS, router};
 use edgesim_worker::testing::{MemoryKv, TestEnv, block_on};
 use edgesim_worker::{Ctx, Env, KvError, Request, Response, WaitUntilQueue};
 use serde_json::{Value, json};
@@ -15,6 +15,8 @@ struct FakeSupabase {
     requests: Cell<usize>,
     change_after: RefCell<Option<(usize, Vec<Value>)>>,
     down: Cell<bool>,
+    /// Fail this many more requests with 503, then answer normally.
+    fail_first: Cell<usize>,
 }
 
 impl FakeSupabase {
@@ -22,6 +24,10 @@ impl FakeSupabase {
         self.requests.set(self.requests.get() + 1);
         if self.down.get() {
             return Response::error("upstream down", 503);
+        }
+        if self.fail_first.get() > 0 {
+            self.fail_first.set(self.fail_first.get() - 1);
+            return Response::error("upstream blip", 503);
         }
         let resp = {
             let rows = self.rows.borrow();
@@ -282,4 +288,31 @@ fn same_routes_as_the_course_worker() {
 /// The `id` column as PostgREST filters compare it.
 fn id_text(row: &Value) -> String {
     row["id"].to_string()
+}
+
+#[test]
+fn a_supabase_failure_in_a_webhook_is_retried_then_the_key_is_dropped() {
+    let w = world();
+    w.kv.seed("/articles/2", &row(2, "second blog").to_string());
+    w.supabase.down.set(true);
+    deliver(
+        &w,
+        json!({"type": "UPDATE", "record": row(2, "cool second blog")}),
+    );
+    assert_eq!(w.kv.text("/articles/2"), None, "no guess is left behind");
+    assert_eq!(
+        *w.sleeps.borrow(),
+        [SUPABASE_RETRY_MS, SUPABASE_RETRY_MS].concat(),
+        "the row, then the list"
+    );
+}
+
+#[test]
+fn a_supabase_blip_in_a_webhook_is_ridden_out() {
+    let w = world();
+    w.supabase.rows.borrow_mut()[1] = row(2, "new");
+    w.supabase.fail_first.set(1);
+    deliver(&w, json!({"type": "UPDATE", "record": row(2, "new")}));
+    assert_eq!(stored(&w, "/articles/2"), Some(row(2, "new")));
+    assert_eq!(*w.sleeps.borrow(), vec![SUPABASE_RETRY_MS[0]]);
 }
