@@ -6,7 +6,8 @@
 //! write issued at least `P` later had superseded by `t - P - T`, where P is the largest
 //! propagation delay and T the largest cacheTtl); the 1 write/s rule and version numbering;
 //! read-your-writes at the writer when it is on. After a quiet period of `P + T`, every colo
-//! serves central's value for every key and lists exactly central's live keys.
+//! serves central's value for every key and lists exactly central's live keys. Some puts carry
+//! an `expirationTtl`: an expired write is never served, and reads then see the key missing.
 
 mod common;
 
@@ -36,6 +37,7 @@ enum Step {
         colo: usize,
         key: usize,
         value: u16,
+        expiration_ttl: Option<u64>,
     },
     Delete {
         colo: usize,
@@ -88,8 +90,8 @@ impl ReferenceStateMachine for Reference {
         let colo = 0..COLOS.len();
         let key = 0..KEYS.len();
         prop_oneof![
-            4 => (colo.clone(), key.clone(), any::<u16>())
-                .prop_map(|(colo, key, value)| Step::Put { colo, key, value }),
+            4 => (colo.clone(), key.clone(), any::<u16>(), prop_oneof![6 => Just(None), 1 => Just(Some(60)), 1 => Just(Some(150))])
+                .prop_map(|(colo, key, value, expiration_ttl)| Step::Put { colo, key, value, expiration_ttl }),
             1 => (colo.clone(), key.clone()).prop_map(|(colo, key)| Step::Delete { colo, key }),
             5 => (colo.clone(), key, prop_oneof![Just(None), Just(Some(30)), Just(Some(60)), Just(Some(120))])
                 .prop_map(|(colo, key, ttl)| Step::Get { colo, key, ttl }),
@@ -112,6 +114,14 @@ struct W {
     version: u64,
     value: Option<Vec<u8>>,
     issued: u64,
+    /// When an `expirationTtl` makes it read as missing, epoch ms.
+    expires_at: Option<u64>,
+}
+
+impl W {
+    fn expired_at(&self, t: u64) -> bool {
+        self.expires_at.is_some_and(|e| e <= t)
+    }
 }
 
 struct Sut {
@@ -164,6 +174,7 @@ impl Sut {
                     w.value.is_some(),
                     "{key} v{v} is a delete but was served as a value"
                 );
+                assert!(!w.expired_at(t), "{key} v{v} served after it expired");
                 assert!(
                     self.allowed(key, Some(w), t),
                     "stale: {key} served v{v} at {t}: {ws:?}"
@@ -172,20 +183,22 @@ impl Sut {
             None => {
                 assert_eq!(value, None);
                 let ok = self.allowed(key, None, t)
-                    || ws
-                        .iter()
-                        .any(|w| w.value.is_none() && self.allowed(key, Some(w), t));
+                    || ws.iter().any(|w| {
+                        (w.value.is_none() || w.expired_at(t)) && self.allowed(key, Some(w), t)
+                    });
                 assert!(ok, "stale: {key} served missing at {t}: {ws:?}");
             }
         }
     }
 
-    fn write(&mut self, colo: usize, key: &'static str, value: Option<Vec<u8>>) {
+    fn write(&mut self, colo: usize, key: &'static str, value: Option<Vec<u8>>, ttl: Option<u64>) {
         let t = self.now();
+        let opts = PutOptions {
+            expiration_ttl: ttl,
+            ..PutOptions::default()
+        };
         let r = match &value {
-            Some(v) => self
-                .ns
-                .put(COLOS[colo], key, v.clone(), &PutOptions::default()),
+            Some(v) => self.ns.put(COLOS[colo], key, v.clone(), &opts),
             None => self.ns.delete(COLOS[colo], key),
         };
         let limited = self.last_accept.get(key).is_some_and(|&l| t < l + 1_000);
@@ -201,6 +214,7 @@ impl Sut {
             version: w.version,
             value: value.clone(),
             issued: t,
+            expires_at: ttl.map(|s| (t / 1000 + s) * 1000),
         });
         if self.ryw {
             let r = self
@@ -253,10 +267,18 @@ impl StateMachineTest for KvMachine {
     fn apply(mut sut: Sut, _: &Setup, step: Step) -> Sut {
         let t = sut.now();
         match step {
-            Step::Put { colo, key, value } => {
-                sut.write(colo, KEYS[key], Some(value.to_string().into_bytes()))
-            }
-            Step::Delete { colo, key } => sut.write(colo, KEYS[key], None),
+            Step::Put {
+                colo,
+                key,
+                value,
+                expiration_ttl,
+            } => sut.write(
+                colo,
+                KEYS[key],
+                Some(value.to_string().into_bytes()),
+                expiration_ttl,
+            ),
+            Step::Delete { colo, key } => sut.write(colo, KEYS[key], None, None),
             Step::Get { colo, key, ttl } => {
                 let r = sut
                     .ns
@@ -287,6 +309,10 @@ impl StateMachineTest for KvMachine {
                 sorted.dedup();
                 assert_eq!(names, sorted);
                 assert!(names.len() as u64 <= limit.unwrap_or(1000));
+                for k in &r.keys {
+                    let e = k.expiration.map_or(u64::MAX, |e| e * 1000);
+                    assert!(e > t, "expired key {} listed", k.name);
+                }
                 for n in &names {
                     let ever_put = sut
                         .writes
@@ -308,7 +334,10 @@ impl StateMachineTest for KvMachine {
                 let mut live = Vec::new();
                 for key in KEYS {
                     let central = sut.ns.view(key).central;
-                    let expect = central.as_ref().filter(|c| !c.deleted).map(|c| c.version);
+                    let expect = central
+                        .as_ref()
+                        .filter(|c| !c.deleted && !c.expired)
+                        .map(|c| c.version);
                     if expect.is_some() {
                         live.push(key.to_string());
                     }
