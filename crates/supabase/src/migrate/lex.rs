@@ -98,9 +98,13 @@ pub fn split(sql: &str) -> Vec<Statement> {
                 *sl = Some(l);
             }
         };
+        // Comments before a statement starts are not part of its text.
+        let keep = start_line.is_some();
         if c == '-' && chars.get(i + 1) == Some(&'-') {
             while i < chars.len() && chars[i] != '\n' {
-                cur.push(chars[i]);
+                if keep {
+                    cur.push(chars[i]);
+                }
                 i += 1;
             }
             continue;
@@ -110,10 +114,14 @@ pub fn split(sql: &str) -> Vec<Statement> {
                 if chars[i] == '\n' {
                     line += 1;
                 }
-                cur.push(chars[i]);
+                if keep {
+                    cur.push(chars[i]);
+                }
                 i += 1;
             }
-            cur.push_str("*/");
+            if keep {
+                cur.push_str("*/");
+            }
             i += 2;
             continue;
         }
