@@ -17,6 +17,8 @@ pub struct State<T> {
     pub t_ms: u64,
     /// The state.
     pub value: T,
+    /// Its canonical text (what bodies are compared against).
+    pub key: String,
 }
 
 /// A change found between two table snapshots.
@@ -68,10 +70,14 @@ pub fn canonical(v: &Value) -> String {
     }
 }
 
-fn list_key(rows: &[Value]) -> Vec<String> {
+fn list_key(rows: &[Value]) -> String {
     let mut v: Vec<String> = rows.iter().map(canonical).collect();
     v.sort();
-    v
+    v.join("\n")
+}
+
+fn row_key(row: Option<&Value>) -> String {
+    row.map(canonical).unwrap_or_default()
 }
 
 impl DbHistory {
@@ -85,6 +91,7 @@ impl DbHistory {
             list: vec![State {
                 version: 0,
                 t_ms,
+                key: list_key(&rows),
                 value: rows.clone(),
             }],
         };
@@ -95,6 +102,7 @@ impl DbHistory {
                 vec![State {
                     version: 0,
                     t_ms,
+                    key: row_key(Some(&r)),
                     value: Some(r),
                 }],
             );
@@ -154,11 +162,13 @@ impl DbHistory {
                         version: 0,
                         t_ms: start_ms,
                         value: None,
+                        key: String::new(),
                     }]
                 })
                 .push(State {
                     version: self.version,
                     t_ms,
+                    key: row_key(after.as_ref()),
                     value: after.clone(),
                 });
             changes.push((self.version, RowChange { id, op, row: after }));
@@ -167,6 +177,7 @@ impl DbHistory {
             self.list.push(State {
                 version: self.version,
                 t_ms,
+                key: list_key(&rows),
                 value: rows,
             });
         }
@@ -204,17 +215,17 @@ impl DbHistory {
 
     /// Which committed state of row `id` (at or before `t_ms`) `body` equals; `None` body = absent.
     pub fn match_row(&self, id: &str, body: Option<&Value>, t_ms: u64) -> Served {
-        let want = body.map(canonical);
+        let want = row_key(body);
         let hist = self.row_history(id);
         if hist.is_empty() {
-            return if want.is_none() {
+            return if body.is_none() {
                 Served::Version(0)
             } else {
                 Served::Phantom
             };
         }
         for s in hist.iter().rev().filter(|s| s.t_ms <= t_ms) {
-            if s.value.as_ref().map(canonical) == want {
+            if s.key == want {
                 return Served::Version(s.version);
             }
         }
@@ -225,7 +236,7 @@ impl DbHistory {
     pub fn match_list(&self, body: &[Value], t_ms: u64) -> Served {
         let want = list_key(body);
         for s in self.list.iter().rev().filter(|s| s.t_ms <= t_ms) {
-            if list_key(&s.value) == want {
+            if s.key == want {
                 return Served::Version(s.version);
             }
         }

@@ -453,7 +453,7 @@ impl Sim {
         if v.is_empty() { Ok(()) } else { Err(v) }
     }
 
-    /// Runs SQL with a scripted webhook override (used by scenarios).
+    /// Runs SQL with a scripted webhook override.
     pub(crate) fn execute_with(&mut self, sql: &str, ov: Override) -> Result<usize, DbError> {
         let _g = self.rt.enter();
         self.core.execute(sql, ov)
@@ -470,6 +470,12 @@ impl SimSupabase<'_> {
     /// the simulation schedules (with the run's webhook faults) on the virtual clock.
     pub fn execute(&mut self, sql: &str) -> Result<usize, DbError> {
         self.sim.execute_with(sql, Override::default())
+    }
+
+    /// Like [`SimSupabase::execute`], but the webhooks this SQL fires are dropped, duplicated or
+    /// delivered after a fixed delay as `webhooks` says (instead of the random webhook faults).
+    pub fn execute_with(&mut self, sql: &str, webhooks: Override) -> Result<usize, DbError> {
+        self.sim.execute_with(sql, webhooks)
     }
 
     /// The underlying mock (PostgREST `handle`, deliveries, hooks).
