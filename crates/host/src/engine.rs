@@ -102,7 +102,7 @@ fn load_or_compile(
         // includes the engine's compatibility hash; wasmtime re-checks the header on load.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => {
-                tracing::debug!(path = %path.display(), "loaded the compiled Worker from cache");
+                tracing::info!("loaded the compiled Worker from cache {}", path.display());
                 return Ok(c);
             }
             Err(err) => tracing::warn!(path = %path.display(), "ignoring a bad cache entry: {err}"),
@@ -116,8 +116,12 @@ fn load_or_compile(
         std::fs::rename(&tmp, &path)?;
         Ok(())
     };
-    if let Err(err) = write() {
-        tracing::warn!(dir = %dir.display(), "could not cache the compiled Worker: {err}");
+    match write() {
+        Ok(()) => tracing::info!("compiled the Worker and cached it at {}", path.display()),
+        Err(err) => tracing::warn!(
+            "could not cache the compiled Worker in {}: {err}",
+            dir.display()
+        ),
     }
     Ok(component)
 }

@@ -292,7 +292,17 @@ impl Host {
                             stdout: MemoryOutputPipe::new(0),
                             stderr: MemoryOutputPipe::new(0),
                         });
-                        break host.after_response(&meta, exit, &stats);
+                        let outcome = host.after_response(&meta, exit, &stats);
+                        if outcome == WaitUntilOutcome::Completed {
+                            tracing::info!(
+                                target: "edgesim::request",
+                                colo = %meta.colo,
+                                method = %meta.method,
+                                path = %meta.path,
+                                "waitUntil completed"
+                            );
+                        }
+                        break outcome;
                     }
                     _ = tokio::time::sleep(wait) => {}
                 }
