@@ -200,16 +200,16 @@ pub fn validate_get_type(ty: &str) -> Result<(), KvError> {
     }
 }
 
-/// The effective `cacheTtl` of a read, in seconds.
-pub fn cache_ttl(op: OpKind, requested: Option<u64>, default_s: u64) -> Result<u64, KvError> {
+/// Checks a read's `cacheTtl` (at least 30 s) and caps it at `Number.MAX_SAFE_INTEGER`.
+pub fn cache_ttl(op: OpKind, requested: Option<u64>) -> Result<Option<u64>, KvError> {
     match requested {
-        None => Ok(default_s),
+        None => Ok(None),
         Some(t) if t < MIN_CACHE_TTL_S => Err(KvError::Invalid(failed(
             op,
             400,
             &format!("Invalid cache_ttl of {t}. Cache TTL must be at least {MIN_CACHE_TTL_S}."),
         ))),
-        Some(t) => Ok(t.min(MAX_CACHE_TTL_S)),
+        Some(t) => Ok(Some(t.min(MAX_CACHE_TTL_S))),
     }
 }
 

@@ -13,6 +13,22 @@ pub(crate) struct Served {
     pub latency_ms: u64,
 }
 
+/// Where, when and how a read happens.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadAt {
+    /// Index of the colo.
+    pub colo: usize,
+    pub now_ms: u64,
+    /// The read's cacheTtl, seconds.
+    pub ttl_s: u64,
+    /// Whether the caller named the cacheTtl (only then may it shorten a cached entry).
+    pub explicit_ttl: bool,
+    pub latency_to_central_ms: u64,
+    pub regional_tier: bool,
+    /// Whether the colo is cut from central.
+    pub partitioned: bool,
+}
+
 /// Why a read could not be answered.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ReadBlocked {
@@ -77,6 +93,8 @@ impl NsState {
                 c.prune(now_ms);
             }
             self.hot_until_ms.retain(|_, t| *t > now_ms);
+            self.last_write_ms
+                .retain(|_, t| now_ms < t.saturating_add(crate::limits::WRITE_INTERVAL_MS));
         }
         landed
     }
@@ -86,20 +104,18 @@ impl NsState {
         self.central.get(key)
     }
 
-    /// A read at colo `colo` with a `cacheTtl` of `ttl_s` (`explicit_ttl` when the caller named
-    /// one, which may shorten a cached entry), at `now_ms`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn read(
-        &mut self,
-        colo: usize,
-        key: &str,
-        ttl_s: u64,
-        explicit_ttl: bool,
-        now_ms: u64,
-        latency_to_central_ms: u64,
-        regional_tier: bool,
-        partitioned: bool,
-    ) -> Result<Served, ReadBlocked> {
+    /// A read of `key` as `at` describes it: a fresh cache entry is a hit; otherwise central
+    /// is read (unless partitioned) and the result cached for the read's cacheTtl.
+    pub fn read(&mut self, at: &ReadAt, key: &str) -> Result<Served, ReadBlocked> {
+        let ReadAt {
+            colo,
+            now_ms,
+            ttl_s,
+            explicit_ttl,
+            latency_to_central_ms,
+            regional_tier,
+            partitioned,
+        } = *at;
         let ttl_ms = ttl_s.saturating_mul(1000);
         let cache = &mut self.caches[colo];
         if let Some(e) = cache.entries.get_mut(key) {

@@ -2,8 +2,8 @@
 
 use crate::cache::{CacheEntry, Record};
 use crate::limits::{self, KvError, backend_error};
-use crate::model::ReadBlocked;
-use crate::store::KvStore;
+use crate::model::{ReadAt, ReadBlocked};
+use crate::store::{Inner, KvStore};
 use crate::types::*;
 use crate::view::{CacheView, KeyView, PendingView, RecordView};
 use std::sync::Arc;
@@ -74,6 +74,19 @@ impl Namespace {
         Err(e)
     }
 
+    /// Everything about a read at colo `ci` but its cacheTtl (set once the namespace is known).
+    fn read_at(&self, inner: &Inner, ci: usize, colo: &str, opts: &GetOptions, now: u64) -> ReadAt {
+        ReadAt {
+            colo: ci,
+            now_ms: now,
+            ttl_s: 0,
+            explicit_ttl: opts.cache_ttl.is_some(),
+            latency_to_central_ms: inner.config.colos[ci].latency_to_central_ms,
+            regional_tier: inner.config.regional_tier,
+            partitioned: self.store.faults.is_partitioned(colo, now),
+        }
+    }
+
     /// The read path shared by get and get_with_metadata.
     fn read(
         &self,
@@ -85,28 +98,20 @@ impl Namespace {
         let now = self.store.clock.now_ms();
         let r = (|| {
             limits::validate_key(op, key)?;
+            let requested = limits::cache_ttl(op, opts.cache_ttl)?;
             let mut inner = self.store.lock();
-            limits::cache_ttl(op, opts.cache_ttl, 0)?;
             let ci = inner.colo(colo)?;
             let injected = self.store.faults.inject(op, colo, &[key], now);
             if let Some(e) = injected.error {
                 return Err(e);
             }
-            let partitioned = self.store.faults.is_partitioned(colo, now);
-            let lat = inner.config.colos[ci].latency_to_central_ms;
-            let regional = inner.config.regional_tier;
+            let at = self.read_at(&inner, ci, colo, opts, now);
             let ns = inner.settled(&self.name, now)?;
-            let ttl = limits::cache_ttl(op, opts.cache_ttl, ns.params.default_cache_ttl_s)?;
-            match ns.read(
-                ci,
-                key,
-                ttl,
-                opts.cache_ttl.is_some(),
-                now,
-                lat,
-                regional,
-                partitioned,
-            ) {
+            let at = ReadAt {
+                ttl_s: requested.unwrap_or(ns.params.default_cache_ttl_s),
+                ..at
+            };
+            match ns.read(&at, key) {
                 Ok(s) => Ok(OneRead {
                     entry: s.entry,
                     hit: s.hit,
@@ -340,34 +345,24 @@ impl Namespace {
             for k in keys {
                 limits::validate_bulk_key(k)?;
             }
+            let requested = limits::cache_ttl(op, opts.cache_ttl)?;
             let mut inner = self.store.lock();
-            limits::cache_ttl(op, opts.cache_ttl, 0)?;
             let ci = inner.colo(colo)?;
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             let injected = self.store.faults.inject(op, colo, &refs, now);
             if let Some(e) = injected.error {
                 return Err(e);
             }
-            let partitioned = self.store.faults.is_partitioned(colo, now);
-            let lat = inner.config.colos[ci].latency_to_central_ms;
-            let regional = inner.config.regional_tier;
+            let at = self.read_at(&inner, ci, colo, opts, now);
             let ns = inner.settled(&self.name, now)?;
-            let ttl = limits::cache_ttl(op, opts.cache_ttl, ns.params.default_cache_ttl_s)?;
+            let at = ReadAt {
+                ttl_s: requested.unwrap_or(ns.params.default_cache_ttl_s),
+                ..at
+            };
             let mut entries = Vec::with_capacity(keys.len());
             let (mut all_hit, mut latency_ms, mut total) = (true, 0, 0usize);
             for k in keys {
-                let s = ns
-                    .read(
-                        ci,
-                        k,
-                        ttl,
-                        opts.cache_ttl.is_some(),
-                        now,
-                        lat,
-                        regional,
-                        partitioned,
-                    )
-                    .map_err(|_| backend_error(op, 503))?;
+                let s = ns.read(&at, k).map_err(|_| backend_error(op, 503))?;
                 all_hit &= s.hit;
                 latency_ms = latency_ms.max(s.latency_ms);
                 total += s.entry.value.as_ref().map_or(0, |v| v.len());
