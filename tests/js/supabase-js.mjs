@@ -1,0 +1,163 @@
+// Drives the official @supabase/supabase-js v2 client against the edgesim mock Supabase.
+// Run by crates/supabase/tests/supabase_js.rs with SUPABASE_URL and SUPABASE_ANON_KEY set, after it
+// created the `people` table. Every check throws on a mismatch; exit code 0 means all passed.
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
+
+const url = process.env.SUPABASE_URL;
+const key = process.env.SUPABASE_ANON_KEY;
+assert.ok(url && key, "SUPABASE_URL and SUPABASE_ANON_KEY must be set");
+// Node 20 has no global WebSocket; supabase-js builds its realtime client eagerly.
+const options = { realtime: { transport: WebSocket }, auth: { persistSession: false } };
+const supabase = createClient(url, key, options);
+
+let checks = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    checks += 1;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    console.error(`FAILED - ${name}\n${e.stack ?? e}`);
+    process.exit(1);
+  }
+}
+
+const people = () => supabase.from("people");
+
+await check("select *", async () => {
+  const { data, error, status } = await people().select("*").order("id");
+  assert.equal(error, null);
+  assert.equal(status, 200);
+  assert.equal(data.length, 5);
+  assert.deepEqual(Object.keys(data[0]), ["id", "name", "slug", "age", "active"]);
+});
+
+await check("select columns + eq", async () => {
+  const { data, error } = await people().select("id, name").eq("id", 2);
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ id: 2, name: "bob" }]);
+});
+
+await check("in with quoted values", async () => {
+  const { data, error } = await people().select("id").in("name", ["zeta,comma", "Eta (paren)"]).order("id");
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ id: 4 }, { id: 5 }]);
+});
+
+await check("or", async () => {
+  const { data, error } = await people().select("id").or("age.lt.18,name.eq.bob").order("id");
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ id: 2 }, { id: 3 }]);
+});
+
+await check("order desc nullsFirst:false", async () => {
+  const { data, error } = await people().select("id").order("age", { ascending: false, nullsFirst: false });
+  assert.equal(error, null);
+  assert.deepEqual(data.map((r) => r.id), [4, 1, 5, 3, 2]);
+});
+
+await check("range", async () => {
+  const { data, error } = await people().select("id").order("id").range(2, 4);
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ id: 3 }, { id: 4 }, { id: 5 }]);
+});
+
+await check("single", async () => {
+  const { data, error } = await people().select("name").eq("id", 1).single();
+  assert.equal(error, null);
+  assert.deepEqual(data, { name: "Alice" });
+  const many = await people().select("name").single();
+  assert.equal(many.status, 406);
+  assert.equal(many.error.code, "PGRST116");
+  assert.equal(many.data, null);
+});
+
+await check("maybeSingle", async () => {
+  const none = await people().select("name").eq("id", 99).maybeSingle();
+  assert.equal(none.error, null);
+  assert.equal(none.data, null);
+  const one = await people().select("name").eq("id", 2).maybeSingle();
+  assert.deepEqual(one.data, { name: "bob" });
+});
+
+await check("count with head", async () => {
+  const { count, data, error, status } = await people().select("*", { count: "exact", head: true });
+  assert.equal(error, null);
+  assert.equal(status, 200);
+  assert.equal(count, 5);
+  assert.equal(data, null);
+  const partial = await people().select("id", { count: "exact" }).limit(2);
+  assert.equal(partial.status, 206);
+  assert.equal(partial.count, 5);
+  assert.equal(partial.data.length, 2);
+});
+
+await check("insert", async () => {
+  const { data, error, status } = await people()
+    .insert([{ name: "Gus", slug: "gus", age: 50 }, { name: "Hal", slug: "hal" }], { defaultToNull: false })
+    .select("id, name, age, active");
+  assert.equal(error, null);
+  assert.equal(status, 201);
+  assert.deepEqual(data, [
+    { id: 6, name: "Gus", age: 50, active: true },
+    { id: 7, name: "Hal", age: null, active: true },
+  ]);
+  const plain = await people().insert({ name: "Ivy", slug: "ivy" });
+  assert.equal(plain.error, null);
+  assert.equal(plain.status, 201);
+  assert.equal(plain.data, null);
+});
+
+await check("upsert", async () => {
+  const { data, error } = await people().upsert({ name: "Gus II", slug: "gus", age: 51 }, { onConflict: "slug" }).select("id, name, age");
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ id: 6, name: "Gus II", age: 51 }]);
+  const ignored = await people().upsert({ name: "nobody", slug: "hal" }, { onConflict: "slug", ignoreDuplicates: true }).select();
+  assert.equal(ignored.error, null);
+  assert.deepEqual(ignored.data, []);
+});
+
+await check("update", async () => {
+  const { data, error, status } = await people().update({ name: "cool bob" }).eq("id", 2).select("id, name");
+  assert.equal(error, null);
+  assert.equal(status, 200);
+  assert.deepEqual(data, [{ id: 2, name: "cool bob" }]);
+  const unfiltered = await people().update({ name: "x" });
+  assert.equal(unfiltered.status, 400);
+  assert.equal(unfiltered.error.code, "21000");
+  assert.equal(unfiltered.error.message, "UPDATE requires a WHERE clause");
+});
+
+await check("delete", async () => {
+  const { error, status } = await people().delete().eq("slug", "ivy");
+  assert.equal(error, null);
+  assert.equal(status, 204);
+  const gone = await people().select("id").eq("slug", "ivy");
+  assert.deepEqual(gone.data, []);
+});
+
+await check("errors: unknown table and column", async () => {
+  const t = await supabase.from("peoples").select("*");
+  assert.equal(t.status, 404);
+  assert.equal(t.error.code, "PGRST205");
+  assert.equal(t.error.hint, "Perhaps you meant the table 'public.people'");
+  const c = await people().select("nope");
+  assert.equal(c.status, 400);
+  assert.equal(c.error.code, "42703");
+});
+
+await check("auth failure", async () => {
+  const bad = createClient(url, "not-a-key", options);
+  const { data, error, status } = await bad.from("people").select("*");
+  assert.equal(status, 401);
+  assert.equal(data, null);
+  assert.equal(error.message, "Invalid API key");
+  const forged = createClient(url, key, { ...options, global: { headers: { Authorization: "Bearer a.b.c" } } });
+  const f = await forged.from("people").select("*");
+  assert.equal(f.status, 401);
+  assert.equal(f.error.code, "PGRST301");
+});
+
+console.log(`all ${checks} checks passed`);
