@@ -422,7 +422,9 @@ impl Namespace {
                 .pending
                 .values()
                 .filter(|p| p.key == key)
-                .map(|p| PendingView::from_pending(p, &names[p.origin]))
+                .map(|p| {
+                    PendingView::from_pending(p, names.get(p.origin).map_or("", String::as_str))
+                })
                 .collect(),
             colos: names
                 .iter()
