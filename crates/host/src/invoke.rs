@@ -1,5 +1,6 @@
 //! One request: colo headers, a fresh instance, the response, error pages, and waitUntil.
 
+use crate::config::Colo;
 use crate::host::{Host, StoreParts};
 use crate::observer::{HostEvent, WaitUntilOutcome};
 use crate::pages::{self, Failure};
@@ -111,17 +112,7 @@ impl Host {
                 .unwrap_or_else(|| "/".into()),
             start: tokio::time::Instant::now(),
         };
-        let headers = req.headers_mut();
-        headers.remove(COLO_HEADER);
-        for (name, value) in [
-            ("cf-ray", ray.as_str()),
-            ("cf-connecting-ip", colo.client_ip.as_str()),
-            ("cf-ipcountry", colo.country.as_str()),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                headers.insert(name, v);
-            }
-        }
+        cf_headers(req.headers_mut(), &colo, &ray);
         self.inner.observer.event(&HostEvent::RequestStart {
             ray: ray.clone(),
             colo: colo.code.clone(),
@@ -351,6 +342,21 @@ impl Host {
     }
 }
 
+/// What the Worker sees of the edge: `cf-ray`, `cf-connecting-ip` and `cf-ipcountry` for
+/// `colo` (replacing whatever the client sent), and no `x-edgesim-colo`.
+fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
+    headers.remove(COLO_HEADER);
+    for (name, value) in [
+        ("cf-ray", ray),
+        ("cf-connecting-ip", colo.client_ip.as_str()),
+        ("cf-ipcountry", colo.country.as_str()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+}
+
 async fn join(guest: &mut JoinHandle<GuestExit>) -> GuestExit {
     guest.await.unwrap_or_else(|e| GuestExit {
         result: Err(wasmtime::format_err!("the guest task failed: {e}")),
@@ -369,5 +375,25 @@ fn log_guest_output(meta: &Meta, exit: &GuestExit) {
                 "{}", String::from_utf8_lossy(&bytes).trim_end()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_sees_headers_consistent_with_the_colo() {
+        let mut h = http::HeaderMap::new();
+        h.insert(COLO_HEADER, HeaderValue::from_static("SYD"));
+        h.insert("cf-ipcountry", HeaderValue::from_static("US"));
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        let syd = Colo::from_code("SYD");
+        cf_headers(&mut h, &syd, "0123456789abcdef-SYD");
+        assert!(h.get(COLO_HEADER).is_none());
+        assert_eq!(h["cf-ray"], "0123456789abcdef-SYD");
+        assert_eq!(h["cf-ipcountry"], "AU");
+        assert_eq!(h["cf-connecting-ip"], syd.client_ip.as_str());
+        assert_eq!(h["accept"], "*/*");
     }
 }

@@ -197,3 +197,55 @@ impl wit::HostBucket for KvView<'_> {
 fn edgesim_kv_invalid_cursor() -> String {
     "KV GET failed: 400 Invalid cursor".to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Bucket;
+    use super::wit::{self, Host as _, HostBucket as _};
+    use crate::kv::KvView;
+    use crate::kv::tests::kv_ctx;
+    use wasmtime::component::{Resource, ResourceTable};
+
+    fn borrow(b: &Resource<Bucket>) -> Resource<Bucket> {
+        Resource::new_borrow(b.rep())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn buckets_are_kv_bindings() {
+        let (mut ctx, _, _) = kv_ctx("SYD", 1000);
+        let mut table = ResourceTable::new();
+        let mut kv = KvView {
+            ctx: &mut ctx,
+            table: &mut table,
+        };
+        assert!(matches!(
+            kv.open("NOPE".into()).await.unwrap(),
+            Err(wit::Error::NoSuchStore)
+        ));
+        let b = kv.open("ARTICLES".into()).await.unwrap().unwrap();
+        assert_eq!(kv.get(borrow(&b), "k".into()).await.unwrap().unwrap(), None);
+        assert!(!kv.exists(borrow(&b), "k".into()).await.unwrap().unwrap());
+        kv.set(borrow(&b), "k".into(), b"v".to_vec())
+            .await
+            .unwrap()
+            .unwrap();
+        // The colo that took the request sees its own write.
+        assert_eq!(
+            kv.get(borrow(&b), "k".into()).await.unwrap().unwrap(),
+            Some(b"v".to_vec())
+        );
+        // A second write within a second gets production's 429 message.
+        let again = kv.set(borrow(&b), "k".into(), b"w".to_vec()).await.unwrap();
+        assert!(
+            matches!(&again, Err(wit::Error::Other(m)) if m == "KV PUT failed: 429 Too Many Requests"),
+            "{again:?}"
+        );
+        let page = kv.list_keys(borrow(&b), None).await.unwrap().unwrap();
+        assert_eq!(page.cursor, None);
+        assert!(matches!(
+            kv.list_keys(borrow(&b), Some(7)).await.unwrap(),
+            Err(wit::Error::Other(_))
+        ));
+        kv.drop(b).await.unwrap();
+    }
+}

@@ -23,6 +23,9 @@ use bindings::edgesim::worker::kv as wit;
 
 pub(crate) use wit::add_to_linker;
 
+#[cfg(test)]
+pub(crate) mod tests;
+
 /// A namespace the guest opened: its binding name.
 pub struct NamespaceHandle {
     binding: String,
