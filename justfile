@@ -4,8 +4,12 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # Format, lint and run every test.
 test: setup
     cargo fmt --all --check
+    cargo fmt --manifest-path worker/Cargo.toml --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --manifest-path worker/Cargo.toml --all-targets -- -D warnings
+    cargo clippy --manifest-path worker/Cargo.toml --target wasm32-wasip2 -- -D warnings
     cargo test --workspace
+    cargo test --manifest-path worker/Cargo.toml
 
 # Install the wasm target, just and the other tools the build needs.
 setup:
