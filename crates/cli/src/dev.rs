@@ -90,7 +90,16 @@ async fn run(args: DevArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| dir.join("supabase.sqlite3"));
     if args.reset {
-        for p in [&kv_path, &db_path] {
+        let mut files = Vec::new();
+        for db in [&kv_path, &db_path] {
+            files.push(db.clone());
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let mut name = db.clone().into_os_string();
+                name.push(suffix);
+                files.push(PathBuf::from(name));
+            }
+        }
+        for p in &files {
             match std::fs::remove_file(p) {
                 Ok(()) => tracing::info!("reset: removed {}", p.display()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -243,6 +243,24 @@ fn a_restart_reuses_the_compiled_worker_and_keeps_kv() {
     let view = view.json();
     let stored = format!("{} {}", view["central"]["value"], view["pending"]);
     assert!(stored.contains("second blog"), "{view:#}");
+    drop(dev);
+
+    // `--reset` starts from empty KV.
+    let dev = DevServer::start(Path::new(BIN), &state, &["--reset"]);
+    let view = request(
+        dev.port,
+        "GET",
+        "/__edgesim/kv/ARTICLES//articles",
+        &[],
+        None,
+    )
+    .unwrap();
+    let view = view.json();
+    assert!(view["central"].is_null(), "{view:#}");
+    assert!(
+        view["pending"].as_array().is_some_and(|p| p.is_empty()),
+        "{view:#}"
+    );
 }
 
 #[test]
