@@ -108,9 +108,9 @@ pub fn main(args: RunArgs) -> ExitCode {
                     pb.abandon();
                 }
                 eprintln!("error: {}: {e}", args.scenario.display());
-                return ExitCode::from(match e {
-                    RunError::Build(_) | RunError::File(_) | RunError::Mutation { .. } => 2,
-                });
+                // Every RunError is a bad scenario (or a file it names), never a violation.
+                let _: &RunError = &e;
+                return ExitCode::from(2);
             }
         };
         if !r.passed() {
@@ -221,4 +221,67 @@ fn print_text(args: &RunArgs, results: &[RunResult], chosen: &RunResult) {
         println!("  {}", v.to_string().replace('\n', "\n  "));
     }
     println!("replay: {}", replay_line(args, r));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(scenario: &str, seed: u64) -> RunArgs {
+        RunArgs {
+            scenario: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/scenarios")
+                .join(scenario),
+            seed: Some(seed),
+            seeds: None,
+            worker: None,
+            report: None,
+            events: None,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn seed_ranges() {
+        assert_eq!(parse_seeds("3..7"), Ok((3, 7)));
+        assert_eq!(parse_seeds("3..=7"), Ok((3, 8)));
+        assert!(parse_seeds("7..3").is_err());
+        assert!(parse_seeds("x..3").is_err());
+        assert!(parse_seeds("5").is_err());
+    }
+
+    #[test]
+    fn exit_codes_and_replay() {
+        assert_eq!(main(args("course-happy-path.toml", 1)), ExitCode::SUCCESS);
+        assert_eq!(main(args("dropped-webhook.toml", 1)), ExitCode::from(1));
+        let mut hardened = args("dropped-webhook.toml", 1);
+        hardened.worker = Some(Variant::Hardened);
+        assert_eq!(main(hardened), ExitCode::SUCCESS);
+        assert_eq!(main(args("no-such-file.toml", 1)), ExitCode::from(2));
+        let dir = std::env::temp_dir().join(format!("edgesim-run-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "name = \"x\"\nduration_s = -1\n").unwrap();
+        let mut a = args("x", 1);
+        a.scenario = bad;
+        assert_eq!(main(a), ExitCode::from(2));
+        // The report and event log of a violation; replaying the seed gives the same log.
+        let mut a = args("dropped-webhook.toml", 1);
+        a.report = Some(dir.join("r.html"));
+        a.events = Some(dir.join("a.log"));
+        assert_eq!(main(a), ExitCode::from(1));
+        let mut b = args("dropped-webhook.toml", 1);
+        b.events = Some(dir.join("b.log"));
+        main(b);
+        let (la, lb) = (
+            std::fs::read(dir.join("a.log")).unwrap(),
+            std::fs::read(dir.join("b.log")).unwrap(),
+        );
+        assert!(!la.is_empty());
+        assert_eq!(la, lb);
+        let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
+        assert!(html.contains("<svg") && html.contains("stale"));
+        assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -264,3 +264,104 @@ fn causes(
     out.truncate(12);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Origin;
+    use serde_json::json;
+
+    fn ev(t_ms: u64, kind: EventKind) -> Event {
+        Event { t_ms, kind }
+    }
+
+    fn req(id: u64, t: u64, colo: &str, path: &str, served: Served) -> [Event; 2] {
+        [
+            ev(
+                t,
+                EventKind::RequestStart {
+                    id,
+                    colo: colo.into(),
+                    method: "GET".into(),
+                    path: path.into(),
+                    origin: Origin::Workload,
+                },
+            ),
+            ev(
+                t + 5,
+                EventKind::RequestEnd {
+                    id,
+                    colo: colo.into(),
+                    path: path.into(),
+                    status: 200,
+                    body_hash: String::new(),
+                    served,
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn finds_phantoms_staleness_and_non_convergence_with_witness() {
+        let mut h = DbHistory::new("id", vec![json!({"id":1,"t":"a"})], 0);
+        h.record(vec![json!({"id":1,"t":"b"})], 10_000);
+        let tracker = Tracker::new("articles");
+        let mut events = vec![
+            ev(
+                10_000,
+                EventKind::DbCommit {
+                    version: 1,
+                    table: "articles".into(),
+                    op: "UPDATE".into(),
+                    row_id: "1".into(),
+                    row_hash: String::new(),
+                },
+            ),
+            ev(
+                10_000,
+                EventKind::WebhookDropped {
+                    delivery: 1,
+                    row_id: "1".into(),
+                },
+            ),
+        ];
+        events.extend(req(1, 1_000, "SYD", "/articles/1", Served::Version(0)));
+        events.extend(req(2, 20_000, "SYD", "/articles/1", Served::Version(0)));
+        events.extend(req(3, 90_000, "SYD", "/articles/1", Served::Version(0)));
+        events.extend(req(4, 90_000, "FRA", "/articles/1", Served::Version(1)));
+        events.extend(req(5, 30_000, "FRA", "/articles", Served::Phantom));
+        events.sort_by_key(|e| e.t_ms);
+        let exp = Expectations {
+            converge_within_ms: 60_000,
+            max_staleness_ms: Some(30_000),
+            no_phantoms: true,
+        };
+        let v = check(&events, &h, &tracker, &exp, 10_000);
+        let kinds: Vec<(Property, &str, &str)> = v
+            .iter()
+            .map(|v| (v.property, v.colo.as_str(), v.path.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (Property::Phantom, "FRA", "/articles"),
+                (Property::Staleness, "SYD", "/articles/1"),
+                (Property::Liveness, "SYD", "/articles/1"),
+            ]
+        );
+        let live = &v[2];
+        assert_eq!((live.from_ms, live.to_ms), (1_005, 90_005));
+        assert_eq!(live.superseded_ms, Some(10_000));
+        assert!(
+            live.to_string().contains("webhook_dropped #1 id=1"),
+            "{live}"
+        );
+        // A later bound, or no staleness limit and phantoms allowed: nothing to report.
+        let lax = Expectations {
+            converge_within_ms: 90_000,
+            max_staleness_ms: None,
+            no_phantoms: false,
+        };
+        assert!(check(&events, &h, &tracker, &lax, 10_000).is_empty());
+    }
+}

@@ -34,7 +34,7 @@ pub use clock::SimClock;
 pub use events::{Event, EventKind, EventLog, Origin, Served};
 pub use faults::Override;
 pub use history::DbHistory;
-pub use runner::{RunError, RunResult, run};
+pub use runner::{RunError, RunResult, Speed, run, virtual_to_wall};
 pub use scenario::WebhookFate;
 pub use scenario::{Scenario, ScenarioError, Variant};
 pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource};

@@ -19,6 +19,9 @@ use std::time::Duration;
 /// Why a run could not happen (a bad scenario rather than a violated expectation).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The scenario file is bad.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
     /// The world could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
@@ -182,6 +185,35 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
         colos: sim.colos(),
         events,
         history: Some(history),
+    })
+}
+
+/// How fast a run went: virtual time per wall time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Speed {
+    /// Virtual ms simulated.
+    pub virtual_ms: u64,
+    /// Wall-clock ms taken (including building the world).
+    pub wall_ms: u64,
+    /// Requests served.
+    pub requests: u64,
+    /// `virtual_ms / wall_ms`.
+    pub ratio: f64,
+}
+
+/// Runs the scenario at `path` once (its own Worker) and measures the virtual-to-wall ratio.
+/// The benchmark calls it with `fixtures/scenarios/standard.toml` (1 virtual hour, 5 colos,
+/// 10 req/s per colo, a DB update every minute); `edgesim run <file> --json` prints the same
+/// `virtual_ms` and `wall_ms`.
+pub fn virtual_to_wall(path: &std::path::Path, seed: u64) -> Result<Speed, RunError> {
+    let s = Scenario::load(path)?;
+    let r = run(&s, seed, None)?;
+    let wall_ms = r.wall_ms.max(1);
+    Ok(Speed {
+        virtual_ms: r.virtual_ms,
+        wall_ms,
+        requests: r.requests,
+        ratio: r.virtual_ms as f64 / wall_ms as f64,
     })
 }
 
