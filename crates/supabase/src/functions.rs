@@ -52,7 +52,7 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
         ))
     })?;
     conn.create_scalar_function("pg_lower", 1, det, |ctx| {
-        Ok(text(ctx.get_raw(0)).map(|s| s.to_lowercase()))
+        Ok(text(ctx.get_raw(0)).map(|s| crate::types::pg_lower(&s)))
     })?;
     conn.create_scalar_function("regexp", 2, det, regexp)?;
     conn.create_scalar_function("pg_json_text", 1, det, |ctx| {

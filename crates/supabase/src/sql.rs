@@ -301,7 +301,7 @@ fn cmp_sql(
                 params.push(Value::Text(like_to_glob(&pat)?));
                 Ok(format!("{lhs} GLOB ?"))
             } else {
-                params.push(Value::Text(like_to_glob(&pat.to_lowercase())?));
+                params.push(Value::Text(like_to_glob(&crate::types::pg_lower(&pat))?));
                 Ok(format!("pg_lower({lhs}) GLOB ?"))
             }
         }

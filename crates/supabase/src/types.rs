@@ -269,3 +269,8 @@ fn is_uuid(s: &str) -> bool {
         });
     dashed || (s.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
+
+/// Postgres `lower()`: each character lowered on its own (no context rules such as final sigma).
+pub fn pg_lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
