@@ -225,8 +225,25 @@ impl Drop for DevServer {
     }
 }
 
-/// A fresh, empty directory under the target dir's temp area, unique per call.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh, empty directory in the system temp dir, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, empty directory, unique per call (declare it before the server using it, so the
+/// server stops first).
+pub fn temp_dir(name: &str) -> TempDir {
     static N: Mutex<u32> = Mutex::new(0);
     let n = {
         let mut n = N.lock().unwrap_or_else(|e| e.into_inner());
@@ -236,5 +253,5 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("edgesim-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("cannot create a temp dir");
-    dir
+    TempDir(dir)
 }
