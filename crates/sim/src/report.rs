@@ -60,7 +60,7 @@ struct Scale {
 
 impl Scale {
     fn x(&self, t: u64) -> f64 {
-        LEFT + (t.min(self.end) as f64) / (self.end.max(1) as f64) * (WIDTH - LEFT - 10.0)
+        LEFT + (t.min(self.end) as f64) / (self.end.max(1) as f64) * (WIDTH - LEFT - 30.0)
     }
 }
 
@@ -142,7 +142,7 @@ svg text{{font:11px ui-monospace,monospace}}
 <h1>{name} &middot; seed {seed} &middot; {variant} Worker &middot; <span class="{cls}">{verdict}</span></h1>
 <p>{vt} of virtual time in {wall} ms of wall time; {req} requests; colos {colos}. Faults healed and writes settled at t={healed}.</p>
 <p>Replay: <code>edgesim run {path} --seed {seed} --worker {variant}</code> &middot; event log digest <code>{digest}</code></p>
-<div class="legend"><span style="background:#2f9e44">current</span><span style="background:#e8590c">stale</span><span style="background:#9c36b5">phantom</span><span style="background:#868e96">error</span><span style="background:#fa5252;opacity:.5">fault window</span></div>
+<div class="legend"><span style="background:#2f9e44">current</span><span style="background:#e8590c">stale</span><span style="background:#9c36b5">phantom</span><span style="background:#868e96">error</span><span style="background:#fa5252;opacity:.5">fault window</span> &#9660; webhook (red: dropped) &middot; dashed line: convergence deadline</div>
 "#,
         name = esc(&r.scenario),
         seed = r.seed,
@@ -190,36 +190,6 @@ fn timeline(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}">"#
     );
-    // Fault windows (partitions only on their colo's row; others span every row).
-    let mut open: Vec<(u64, String)> = Vec::new();
-    for e in &r.events {
-        match &e.kind {
-            EventKind::FaultStart { fault } => open.push((e.t_ms, fault.clone())),
-            EventKind::FaultEnd { fault } => {
-                if let Some(i) = open.iter().position(|(_, f)| f == fault) {
-                    let (from, f) = open.remove(i);
-                    let row = r
-                        .colos
-                        .iter()
-                        .position(|c| f.contains(&format!("partition {c}")));
-                    let (y, hgt) = match row {
-                        Some(i) => (30.0 + ROW * (i + 1) as f64, ROW - 4.0),
-                        None => (24.0, ROW * rows as f64),
-                    };
-                    let _ = write!(
-                        s,
-                        r##"<rect x="{:.1}" y="{y}" width="{:.1}" height="{hgt}" fill="#fa5252" opacity="0.18"><title>{} from t={} to t={}</title></rect>"##,
-                        scale.x(from),
-                        (scale.x(e.t_ms) - scale.x(from)).max(1.0),
-                        esc(&f),
-                        ms(from),
-                        ms(e.t_ms)
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
     // DB row: one segment per version of this resource.
     let db: Vec<(u64, u64)> = match res {
         Resource::List => history
@@ -294,6 +264,44 @@ fn timeline(
             );
         }
     }
+    // Fault windows, drawn over the bars (partitions only on their colo's row; others span every row).
+    let mut open: Vec<(u64, String)> = Vec::new();
+    for e in &r.events {
+        match &e.kind {
+            EventKind::FaultStart { fault } => open.push((e.t_ms, fault.clone())),
+            EventKind::FaultEnd { fault } => {
+                if let Some(i) = open.iter().position(|(_, f)| f == fault) {
+                    let (from, f) = open.remove(i);
+                    let row = r
+                        .colos
+                        .iter()
+                        .position(|c| f.contains(&format!("partition {c}")));
+                    let (y, hgt) = match row {
+                        Some(i) => (30.0 + ROW * (i + 1) as f64, ROW - 4.0),
+                        None => (24.0, ROW * rows as f64),
+                    };
+                    let _ = write!(
+                        s,
+                        r##"<rect x="{:.1}" y="{y}" width="{:.1}" height="{hgt}" fill="#fa5252" fill-opacity="0.3" stroke="#c92a2a" stroke-width="2"><title>{} from t={} to t={}</title></rect>"##,
+                        scale.x(from),
+                        (scale.x(e.t_ms) - scale.x(from)).max(1.0),
+                        esc(&f),
+                        ms(from),
+                        ms(e.t_ms)
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    // The convergence deadline.
+    let dx = scale.x(r.deadline_ms);
+    let _ = write!(
+        s,
+        r##"<line x1="{dx:.1}" y1="20" x2="{dx:.1}" y2="{:.1}" stroke="#212529" stroke-dasharray="4 3"><title>must have converged by t={}</title></line>"##,
+        30.0 + ROW * rows as f64,
+        ms(r.deadline_ms)
+    );
     // Time axis.
     let axis_y = 30.0 + ROW * rows as f64 + 12.0;
     for k in 0..=10u64 {

@@ -59,6 +59,8 @@ pub struct RunResult {
     pub wall_ms: u64,
     /// When the last fault healed and the last write settled (virtual ms).
     pub healed_ms: u64,
+    /// Every colo must serve the current state from here on (healed + converge bound).
+    pub deadline_ms: u64,
     /// Requests served.
     pub requests: u64,
     /// Events logged.
@@ -180,6 +182,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
         virtual_ms: sim.now().as_millis() as u64,
         wall_ms: wall.elapsed().as_millis() as u64,
         healed_ms,
+        deadline_ms: healed_ms + heal,
         requests,
         event_count: events.len(),
         colos: sim.colos(),
