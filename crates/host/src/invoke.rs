@@ -40,7 +40,9 @@ pub struct Invocation {
 
 /// The guest's work after the response. It runs on its own tokio task whether or not this
 /// handle is kept; dropping the handle detaches it. It ends on its own, or is cancelled
-/// [`Limits::wait_until`](crate::Limits::wait_until) after the response on the emulator's clock.
+/// [`Limits::wait_until`](crate::Limits::wait_until) after the response on the emulator's clock
+/// (the injected `SharedClock`, re-read at the deadline and at least every second of tokio
+/// time, so a clock that jumps ahead cancels overdue work within a second).
 pub struct BackgroundTask {
     join: JoinHandle<WaitUntilOutcome>,
 }

@@ -5,6 +5,36 @@
 //! subrequests, KV operations, waitUntil). Everything that decides behaviour reads the injected
 //! clock and RNG or tokio's clock, so a current-thread runtime with paused time replays a run
 //! exactly. [`serve`] puts a host on a TCP listener for `edgesim dev`.
+//!
+//! Under simulation, with the mock Supabase in-process (no sockets):
+//!
+//! ```no_run
+//! use edgesim_core::{ManualClock, SharedClock, SimRng};
+//! use edgesim_host::{Host, HostConfig, InProcessUpstream};
+//! use std::sync::Arc;
+//!
+//! # async fn demo(component: &[u8], supabase: edgesim_supabase::Supabase) -> anyhow::Result<()> {
+//! let clock: SharedClock = Arc::new(ManualClock::new());
+//! let root = SimRng::from_seed(42);
+//! let kv = edgesim_kv::KvStore::new(Default::default(), clock.clone(), root.fork("kv"));
+//! let mut config = HostConfig::new("http://supabase.local");
+//! config.colos = HostConfig::colos_from_codes(&kv.colos());
+//! let upstream = InProcessUpstream::new(
+//!     "http://supabase.local",
+//!     Arc::new(move |req| supabase.handle(req)),
+//! );
+//! let host = Host::new(component, config, kv, Arc::new(upstream), clock, root.fork("host"), None)?;
+//! let req = http::Request::get("https://worker/articles").body(bytes::Bytes::new())?;
+//! let inv = host.handle_at("SYD", req).await; // inside a tokio runtime
+//! println!("{} {:?}", inv.response.status(), inv.response.headers()["cf-ray"]);
+//! if let Some(work) = inv.background {
+//!     println!("waitUntil: {:?}", work.wait().await);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
 
 mod config;
 mod engine;
