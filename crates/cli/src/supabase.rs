@@ -42,6 +42,31 @@ pub fn status_text(port: u16) -> String {
     .join("\n")
 }
 
+/// Opens the project `args` names (`--dir`, else `fixtures/supabase` if present, else the
+/// embedded demo); returns it with a description for the banner.
+fn open_project(
+    args: &SupabaseArgs,
+    clock: SharedClock,
+    dispatcher: Arc<HttpDispatcher>,
+) -> Result<(Supabase, String), String> {
+    let default_dir = PathBuf::from("fixtures/supabase");
+    let dir = args
+        .dir
+        .clone()
+        .or_else(|| default_dir.is_dir().then_some(default_dir));
+    let sb = match &dir {
+        Some(d) => Supabase::open(d, args.db.as_deref(), clock, dispatcher.clone()),
+        None if args.db.is_none() => Supabase::demo(clock, dispatcher.clone()),
+        None => return Err("--db needs a project directory (--dir)".into()),
+    }
+    .map_err(|e| e.to_string())?;
+    dispatcher.attach(&sb);
+    let what = dir.map_or("the embedded demo project".to_string(), |d| {
+        d.display().to_string()
+    });
+    Ok((sb, what))
+}
+
 /// Runs `edgesim supabase`.
 pub fn main(args: SupabaseArgs) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -56,28 +81,13 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
     };
     let clock: SharedClock = Arc::new(OffsetWallClock::new());
     let dispatcher = HttpDispatcher::new(rt.handle().clone());
-    let default_dir = PathBuf::from("fixtures/supabase");
-    let dir = args
-        .dir
-        .clone()
-        .or_else(|| default_dir.is_dir().then_some(default_dir));
-    let opened = match &dir {
-        Some(d) => Supabase::open(d, args.db.as_deref(), clock, dispatcher.clone()),
-        None if args.db.is_none() => Supabase::demo(clock, dispatcher.clone()),
-        None => {
-            eprintln!("edgesim supabase: --db needs a project (--dir)");
-            return ExitCode::from(2);
-        }
-    };
-    let sb = match opened {
-        Ok(sb) => sb,
+    let (sb, what) = match open_project(&args, clock, dispatcher) {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("edgesim supabase: {e}");
             return ExitCode::FAILURE;
         }
     };
-    dispatcher.attach(&sb);
-    let project = dir.map_or("embedded demo".to_string(), |d| d.display().to_string());
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
             Ok(l) => l,
@@ -89,11 +99,12 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let port = listener.local_addr().map_or(args.port, |a| a.port());
         println!(
-            "Serving {project} (mock Supabase; webhooks: {} declared).\n",
+            "Serving {what} (mock Supabase; {} webhook(s) declared).\n",
             sb.hooks().len()
         );
-        println!("{}", status_text(args.port));
+        println!("{}", status_text(port));
         tokio::select! {
             r = edgesim_supabase::serve(listener, sb) => {
                 if let Err(e) = r {
@@ -105,4 +116,94 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
             _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    fn http(addr: std::net::SocketAddr, raw: &str) -> String {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(raw.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    /// The fixtures project as `edgesim supabase --dir fixtures/supabase` opens it: the second
+    /// row over HTTP, and a PATCH delivering the webhook to the (re-pointed) URL.
+    #[test]
+    fn serves_the_fixture_project_and_delivers_its_webhook() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/supabase");
+        let args = SupabaseArgs {
+            dir: Some(dir),
+            port: 0,
+            db: None,
+        };
+        let clock: SharedClock = Arc::new(edgesim_core::ManualClock::new());
+        let (sb, _) = open_project(&args, clock, HttpDispatcher::new(rt.handle().clone())).unwrap();
+        let hook = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        sb.set_webhook_url(
+            Some("articles_revalidate"),
+            &format!("http://{}/revalidate", hook.local_addr().unwrap()),
+        );
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let served = sb.clone();
+        std::thread::spawn(move || {
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::from_std(listener).unwrap();
+                edgesim_supabase::serve(l, served).await.unwrap();
+            })
+        });
+        let resp = http(
+            addr,
+            &format!(
+                "GET /rest/v1/articles?select=*&id=eq.2 HTTP/1.1\r\nHost: x\r\napikey: {ANON_KEY}\r\nConnection: close\r\n\r\n"
+            ),
+        );
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        assert!(
+            resp.contains("[{\"id\":2,\"title\":\"second blog\""),
+            "{resp}"
+        );
+        let body = r#"{"title":"cool second blog"}"#;
+        let resp = http(
+            addr,
+            &format!(
+                "PATCH /rest/v1/articles?id=eq.2 HTTP/1.1\r\nHost: x\r\napikey: {ANON_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(resp.starts_with("HTTP/1.1 204"), "{resp}");
+        let (mut conn, _) = hook.accept().unwrap();
+        let mut buf = vec![0u8; 8192];
+        let mut got = String::new();
+        while !got.contains("\"old_record\": {") || !got.ends_with("}}") {
+            let n = conn.read(&mut buf).unwrap();
+            assert!(n > 0, "connection closed early: {got}");
+            got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        assert!(got.starts_with("POST /revalidate HTTP/1.1"), "{got}");
+        assert!(
+            got.to_ascii_lowercase().contains("user-agent: pg_net/"),
+            "{got}"
+        );
+        assert!(got.contains("{\"type\": \"UPDATE\", \"table\": \"articles\", \"record\": {\"id\": 2, \"title\": \"cool second blog\""), "{got}");
+    }
+
+    #[test]
+    fn status_lists_urls_and_keys() {
+        let s = status_text(54321);
+        assert!(s.contains("REST URL: http://127.0.0.1:54321/rest/v1"));
+        assert!(s.contains(ANON_KEY) && s.contains(PUBLISHABLE_KEY) && s.contains(JWT_SECRET));
+    }
 }
