@@ -70,7 +70,7 @@ if (mf) {
   g("cold start → first 200 /hello (median)", es.cold.hello?.median, mf.cold.hello?.median, " ms", 1, cr == null ? "n/a" : cr.toFixed(3), "≤ 0.1", cr == null ? null : cr <= 0.1);
   out.push("## Goals", "", "| goal | edgesim | Miniflare | ratio | target | |", "|---|---:|---:|---:|---|---|", ...goals, "");
 } else {
-  out.push("## Goals", "", "Miniflare was not run (MINIFLARE=0 or the harness is missing): no ratios.", "");
+  out.push("## Goals", "", "Miniflare was not run (SIDES without `miniflare`): no ratios.", "");
 }
 
 // ---------------------------------------------------------------- load table
