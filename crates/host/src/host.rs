@@ -19,8 +19,9 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-/// Bytes of guest stdout/stderr kept per request (logged when the request ends).
-const GUEST_OUTPUT_BYTES: usize = 64 * 1024;
+/// Bytes of guest stdout/stderr kept per request (logged when the request ends). Allocated
+/// as written; a guest that prints more sees its stdout/stderr fail.
+const GUEST_OUTPUT_BYTES: usize = 1 << 20;
 
 /// Runs one Worker component: a fresh instance (and store) per request, from one
 /// pre-instantiated component. Cheap to clone; clones share everything.
