@@ -4,6 +4,7 @@
 
 pub mod lex;
 pub mod translate;
+mod trigger;
 
 use crate::db::Db;
 use crate::errors::ProjectError;

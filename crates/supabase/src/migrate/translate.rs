@@ -69,7 +69,12 @@ pub fn translate(stmt: &str) -> Result<Translated, String> {
         | ("alter", "sequence") => return Ok(Translated::Skip),
         ("create", "table") | ("create", "unlogged") => return create_table(&toks),
         ("create", "index") | ("create", "unique") => return create_index(&toks),
-        ("create", "trigger") | ("create", "or") => return create_trigger(&toks),
+        ("create", "trigger") | ("create", "or") => {
+            let t = rewrite(&toks)?;
+            return super::trigger::create_trigger(&t)
+                .map(Translated::Hook)
+                .map_err(|e| if e.is_empty() { unsupported(&toks) } else { e });
+        }
         ("alter", "table") => return alter_table(&toks),
         ("drop", "table") | ("drop", "index") => {
             let t: Vec<Tok> = rewrite(&toks)?
@@ -162,7 +167,7 @@ pub fn rewrite(toks: &[Tok]) -> Result<Vec<Tok>, String> {
 }
 
 /// Index of the `)` matching the `(` at `open`.
-fn matching(toks: &[Tok], open: usize) -> Option<usize> {
+pub(super) fn matching(toks: &[Tok], open: usize) -> Option<usize> {
     let mut depth = 0;
     for (j, t) in toks.iter().enumerate().skip(open) {
         if t.is_p("(") {
@@ -251,7 +256,7 @@ fn column_type_ok(name: &str) -> bool {
     )
 }
 
-fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
+pub(super) fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
     let mut out = vec![Vec::new()];
     let mut depth = 0;
     for t in toks {
@@ -519,105 +524,6 @@ fn alter_table(toks: &[Tok]) -> Result<Translated, String> {
             render(&t[i + 1..])
         )),
     }
-}
-
-fn unquote(s: &Tok) -> Result<String, String> {
-    match s {
-        Tok::Str(s) => Ok(s[1..s.len() - 1].replace("''", "'")),
-        Tok::Word(w) if w.eq_ignore_ascii_case("null") => Ok(String::new()),
-        other => Err(format!("expected a string literal, found {}", other.sql())),
-    }
-}
-
-/// `create [or replace] trigger name after insert or update or delete on t for each row
-/// execute function supabase_functions.http_request('url','POST','{headers}','{params}','1000')`.
-fn create_trigger(toks: &[Tok]) -> Result<Translated, String> {
-    let t = rewrite(toks)?;
-    let mut i = 1;
-    if t.get(1).is_some_and(|x| x.is("or")) {
-        i = 3;
-    }
-    if !t.get(i).is_some_and(|x| x.is("trigger")) {
-        return Err(unsupported(toks));
-    }
-    let name = t
-        .get(i + 1)
-        .and_then(Tok::name)
-        .ok_or("expected a trigger name")?;
-    if !t.get(i + 2).is_some_and(|x| x.is("after")) {
-        return Err("only AFTER triggers (Database Webhooks) are supported by the mock".into());
-    }
-    let mut j = i + 3;
-    let mut events = Vec::new();
-    while let Some(x) = t.get(j) {
-        if x.is("on") {
-            break;
-        }
-        if !x.is("or") {
-            events.push(x.name().unwrap_or_default().to_ascii_uppercase());
-        }
-        j += 1;
-    }
-    let table = t
-        .get(j + 1)
-        .and_then(Tok::name)
-        .ok_or("expected a table name")?;
-    let fpos = t
-        .windows(3)
-        .position(|w| w[0].name().as_deref() == Some("supabase_functions") && w[1].is_p(".") && w[2].name().as_deref() == Some("http_request"))
-        .ok_or("only Database Webhook triggers (supabase_functions.http_request) are supported by the mock")?;
-    if !t.iter().any(|x| x.is("row")) {
-        return Err("Database Webhook triggers must be FOR EACH ROW".into());
-    }
-    let open = fpos + 3;
-    let close = matching(&t, open).ok_or("unbalanced parentheses")?;
-    let args: Vec<String> = split_top(&t[open + 1..close])
-        .iter()
-        .map(|a| unquote(&a[0]))
-        .collect::<Result<_, _>>()?;
-    let arg = |k: usize| args.get(k).cloned().filter(|s| !s.is_empty());
-    let json_map =
-        |k: usize| -> Result<Option<std::collections::BTreeMap<String, String>>, String> {
-            match arg(k) {
-                None => Ok(None),
-                Some(s) => {
-                    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&s)
-                        .map_err(|e| format!("argument {} is not a JSON object: {e}", k + 1))?;
-                    Ok(Some(
-                        v.into_iter()
-                            .map(|(k, v)| {
-                                (
-                                    k,
-                                    v.as_str()
-                                        .map(String::from)
-                                        .unwrap_or_else(|| v.to_string()),
-                                )
-                            })
-                            .collect(),
-                    ))
-                }
-            }
-        };
-    let url = arg(0).ok_or("http_request needs a url")?;
-    let timeout = match arg(4) {
-        None => None,
-        Some(s) => Some(
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("timeout {s:?} is not a number of milliseconds"))?,
-        ),
-    };
-    let hook = Hook::new(
-        &name,
-        &table,
-        &events,
-        &url,
-        arg(1).as_deref(),
-        json_map(2)?,
-        json_map(3)?,
-        timeout,
-    )?;
-    Ok(Translated::Hook(hook))
 }
 
 #[cfg(test)]
