@@ -171,3 +171,27 @@ fn timestamps_come_from_the_injected_clock() {
     let (_, body) = get(&sb, "/rest/v1/articles?select=created_at&id=eq.1");
     assert_eq!(body, "[{\"created_at\":\"2023-11-14T22:13:20.123+00:00\"}]");
 }
+
+#[test]
+fn supabase_is_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync::<Supabase>();
+    let a = Supabase::demo(clock(), Arc::new(NoopDispatcher)).unwrap();
+    let b = a.clone();
+    assert_eq!(
+        b.execute("update articles set title = 'shared' where id = 1")
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        get(&a, "/rest/v1/articles?select=title&id=eq.1").1,
+        "[{\"title\":\"shared\"}]"
+    );
+    let t = std::thread::spawn(move || b.execute("delete from articles where id = 3").unwrap());
+    assert_eq!(t.join().unwrap(), 1);
+    assert_eq!(
+        a.deliveries().len(),
+        2,
+        "both direct-SQL changes produced deliveries"
+    );
+}

@@ -290,7 +290,10 @@ const COL_KEYWORDS: &[&str] = &[
 /// A translated column definition; `pk_pending` when it is an identity column whose primary
 /// key is declared at table level.
 fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String, bool), String> {
-    let name = item[0].name().ok_or("expected a column name")?;
+    let name = item
+        .first()
+        .and_then(Tok::name)
+        .ok_or("expected a column name")?;
     let (ty, mut i) = consume_type(item, 1)?;
     let mut identity = matches!(
         ty.as_str(),
@@ -500,7 +503,7 @@ fn alter_table(toks: &[Tok]) -> Result<Translated, String> {
             ) =>
         {
             let mut j = i + 2;
-            if t[i + 2].is("column") {
+            if t.get(i + 2).is_some_and(|x| x.is("column")) {
                 j += 1;
             }
             while t
@@ -509,7 +512,7 @@ fn alter_table(toks: &[Tok]) -> Result<Translated, String> {
             {
                 j += 1;
             }
-            let (def, _) = column_def(&t[j..], None)?;
+            let (def, _) = column_def(t.get(j..).unwrap_or_default(), None)?;
             Ok(Translated::Sql {
                 sql: format!("ALTER TABLE {} ADD COLUMN {def}", name.sql()),
                 ddl: true,
@@ -535,6 +538,32 @@ mod tests {
             Translated::Sql { sql, .. } => sql,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn truncated_statements_are_errors_not_panics() {
+        for s in [
+            "alter table x add",
+            "alter table",
+            "alter table x add column",
+            "create trigger",
+            "create or",
+            "create table t",
+            "create table t ()",
+            "create table t (id)",
+            "create table t (id bigint default)",
+            "create index",
+            "drop table",
+            "insert",
+            "alter table x drop",
+            "create trigger h after",
+            "create trigger h after insert on t",
+            "create table t (id serial)",
+            "alter table x add constraint",
+        ] {
+            let _ = translate(s);
+        }
+        assert!(translate("create table t (id serial)").is_err());
     }
 
     #[test]
