@@ -197,6 +197,9 @@ fn print_text(args: &RunArgs, results: &[RunResult], chosen: &RunResult) {
     let failed: Vec<&RunResult> = results.iter().filter(|r| !r.passed()).collect();
     let variant = chosen.variant.map_or("component", |v| v.name());
     if failed.is_empty() {
+        if chosen.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
+            println!("note: the scenario file expects the {variant} Worker to fail here");
+        }
         let virtual_ms: u64 = results.iter().map(|r| r.virtual_ms).sum();
         let wall_ms: u64 = results.iter().map(|r| r.wall_ms).sum::<u64>().max(1);
         println!(
@@ -221,6 +224,9 @@ fn print_text(args: &RunArgs, results: &[RunResult], chosen: &RunResult) {
         println!("  {}", v.to_string().replace('\n', "\n  "));
     }
     println!("replay: {}", replay_line(args, r));
+    if r.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
+        println!("(the scenario file states this outcome for the {variant} Worker)");
+    }
 }
 
 #[cfg(test)]

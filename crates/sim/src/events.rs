@@ -122,9 +122,9 @@ pub enum EventKind {
     FaultStart { fault: String },
     /// A fault window closed.
     FaultEnd { fault: String },
-    /// An injected Supabase failure answered an outgoing fetch from `colo`.
+    /// An injected Supabase failure answered one of the Worker's outgoing fetches.
     UpstreamFault {
-        colo: String,
+        method: String,
         path: String,
         status: u16,
     },
@@ -210,9 +210,11 @@ impl fmt::Display for Event {
             ),
             EventKind::FaultStart { fault } => write!(f, "fault_start {fault:?}"),
             EventKind::FaultEnd { fault } => write!(f, "fault_end {fault:?}"),
-            EventKind::UpstreamFault { colo, path, status } => {
-                write!(f, "upstream_fault colo={colo} {path:?} status={status}")
-            }
+            EventKind::UpstreamFault {
+                method,
+                path,
+                status,
+            } => write!(f, "upstream_fault {method} {path:?} status={status}"),
             EventKind::Note { text } => write!(f, "note {text:?}"),
         }
     }

@@ -1,5 +1,17 @@
 //! Deterministic simulation: one virtual clock, one seeded RNG, chaos scenarios and convergence checks.
 //!
+//! The real Worker component (under `edgesim-host`), the multi-region KV model (`edgesim-kv`)
+//! and the mock Supabase (`edgesim-supabase`) run in one process on one virtual clock. Database
+//! Webhooks go through a simulated dispatcher that drops, delays, duplicates or reorders them
+//! from the seed, and the Worker's fetches reach Supabase in-process with injected 5xx and
+//! latency. Everything that happens goes to an [`EventLog`]; the checkers ([`check`]) compare
+//! what each colo served with the database's history ([`DbHistory`]).
+//!
+//! - [`Sim`]: the harness API for your own tests (see its example).
+//! - [`Scenario`] + [`run`]: TOML chaos scenarios (`fixtures/scenarios/README.md` has the format),
+//!   run by `edgesim run`; [`report::html`] draws a run.
+//! - [`virtual_to_wall`]: the speed of a scenario, for the benchmark.
+//!
 //! # Determinism
 //!
 //! Virtual time is a tokio **current_thread runtime started paused** (`start_paused(true)`):

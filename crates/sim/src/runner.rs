@@ -325,7 +325,13 @@ fn spawn_fault_markers(core: &Arc<Core>, s: &Scenario) {
         marks.push((
             secs_to_ms(f.from_s),
             secs_to_ms(*f.to_s.get_ref()),
-            format!("supabase {:?} p={} +{}ms", f.kind, f.rate, f.latency_ms),
+            match f.kind {
+                FaultKind::Latency => format!("supabase +{}ms p={}", f.latency_ms, f.rate),
+                FaultKind::TooMany => format!("supabase 429 p={}", f.rate),
+                FaultKind::ServerError => {
+                    format!("supabase {} p={}", f.status.unwrap_or(503), f.rate)
+                }
+            },
         ));
     }
     let w = &s.faults.webhooks;

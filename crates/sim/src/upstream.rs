@@ -89,7 +89,7 @@ impl Upstream for SimUpstream {
             let path = req.uri().path().to_string();
             if let Some(status) = fail {
                 core.log.push(EventKind::UpstreamFault {
-                    colo: "-".into(),
+                    method: req.method().to_string(),
                     path,
                     status,
                 });
