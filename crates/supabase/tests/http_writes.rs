@@ -431,3 +431,41 @@ fn constraint_violations_map_to_postgres_errors() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["code"], "22007");
 }
+
+#[test]
+fn put_upserts_one_row_by_primary_key() {
+    let s = server();
+    let row = r#"{"id":9,"name":"Put","slug":"put","meta":{"x":true},"created_at":"2025-05-05T05:05:05Z"}"#;
+    let r = s.req(
+        "PUT",
+        "/rest/v1/authors?id=eq.9&select=id,name,meta,created_at",
+        &[REP],
+        row,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!([{"id": 9, "name": "Put", "meta": {"x": true}, "created_at": "2025-05-05T05:05:05+00:00"}])
+    );
+    let again = r#"{"id":9,"name":"Put 2","slug":"put","meta":null,"created_at":null}"#;
+    let r = s.req("PUT", "/rest/v1/authors?id=eq.9", &[], again);
+    assert_eq!((r.status, r.body.as_str()), (204, ""));
+    assert_eq!(
+        s.get("/rest/v1/authors?select=name&id=eq.9").json(),
+        json!([{"name": "Put 2"}])
+    );
+    let r = s.req("PUT", "/rest/v1/authors?name=eq.x", &[], again);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.json()["code"], "PGRST105");
+    let r = s.req("PUT", "/rest/v1/authors?id=eq.8", &[], again);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["code"], "PGRST115");
+    let r = s.req(
+        "PUT",
+        "/rest/v1/authors?id=eq.9",
+        &[],
+        r#"{"id":9,"name":"short"}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["code"], "PGRST102");
+}

@@ -47,6 +47,7 @@ pub fn handle(
         Method::POST => write::insert(db, table, &q, headers, body),
         Method::PATCH => write::update(db, table, &q, headers, body),
         Method::DELETE => write::delete(db, table, &q, headers),
+        Method::PUT => write::put(db, table, &q, headers, body),
         _ => Err(ApiError::new(
             405,
             "PGRST117",

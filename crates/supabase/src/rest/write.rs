@@ -415,3 +415,120 @@ pub fn delete(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap) -> Out {
     });
     Ok((resp, changes))
 }
+
+/// PUT: single-row upsert addressed by `eq` filters on every primary-key column.
+pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
+    use crate::query::ast::{CmpOp, Filter, Op};
+    let media = parse_accept(headers)?;
+    let prefs = parse_prefer(headers)?;
+    check_content_type(headers)?;
+    let t = db.schema.table(table)?.clone();
+    let proj = rep_projection(&t, q, table)?;
+    if q.limit.is_some() || q.offset.is_some() {
+        return Err(ApiError::new(
+            400,
+            "PGRST114",
+            "limit/offset querystring parameters are not allowed for PUT",
+        ));
+    }
+    let pk: Vec<String> = t.pk().iter().map(|c| c.name.clone()).collect();
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for f in &q.filters {
+        match f {
+            Filter::Cond {
+                field,
+                negate: false,
+                op: Op::Cmp(CmpOp::Eq, v),
+            } if field.path.is_empty() => {
+                keys.push((field.name.clone(), v.clone()));
+            }
+            _ => keys.push((String::new(), String::new())),
+        }
+    }
+    let mut names: Vec<&String> = keys.iter().map(|(k, _)| k).collect();
+    names.sort();
+    let mut want: Vec<&String> = pk.iter().collect();
+    want.sort();
+    if pk.is_empty() || names != want {
+        return Err(ApiError::new(
+            405,
+            "PGRST105",
+            "Filters must include all and only primary key columns with 'eq' operators",
+        ));
+    }
+    let row = match parse_body(body)? {
+        Json::Object(m) => m,
+        Json::Array(mut items) if items.len() == 1 && items[0].is_object() => match items.remove(0)
+        {
+            Json::Object(m) => m,
+            _ => return Err(invalid_json()),
+        },
+        _ => return Err(invalid_json()),
+    };
+    for k in row.keys() {
+        if t.column(k).is_none() {
+            return Err(t.unknown_column(k));
+        }
+    }
+    if t.columns.iter().any(|c| !row.contains_key(&c.name)) {
+        return Err(ApiError::new(
+            400,
+            "PGRST102",
+            "You must specify all columns in the payload when using PUT",
+        ));
+    }
+    let mut params = Vec::new();
+    for c in &t.columns {
+        params.push(c.kind.from_json(&row[&c.name])?);
+    }
+    for (k, v) in &keys {
+        let col = t.column(k).ok_or_else(|| t.undefined_column(k))?;
+        if col.kind.from_text(v)? != col.kind.from_json(&row[k])? {
+            return Err(ApiError::new(
+                400,
+                "PGRST115",
+                "Payload values do not match URL in primary key column(s)",
+            ));
+        }
+    }
+    let cols: Vec<String> = t.columns.iter().map(|c| ident(&c.name)).collect();
+    let sets: Vec<String> = cols.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let tgt: Vec<String> = pk.iter().map(|c| ident(c)).collect();
+    let s = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}",
+        ident(&t.name),
+        cols.join(", "),
+        vec!["?"; cols.len()].join(", "),
+        tgt.join(", "),
+        sets.join(", "),
+        proj.sql
+    );
+    let (texts, changes) = db.transaction(
+        false,
+        |db| {
+            let ctx = ErrCtx {
+                table: Some(&t),
+                schema: Some(&db.schema),
+                row: Some(&row),
+                delete: false,
+            };
+            let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
+            check_single(media, r.texts.len())?;
+            Ok(r.texts)
+        },
+        sql_err,
+    )?;
+    let resp = respond(Written {
+        prefs: &prefs,
+        media,
+        rows: Rows {
+            texts,
+            maps: Vec::new(),
+        },
+        status_body: 200,
+        status_empty: 204,
+        range: "*/*".into(),
+        location: None,
+    });
+    Ok((resp, changes))
+}
