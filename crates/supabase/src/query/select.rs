@@ -34,16 +34,17 @@ pub fn parse_select(src: &str) -> Result<Result<Vec<SelectItem>, Embed>, ApiErro
                 } else {
                     (None, first)
                 };
-            if c.peek() == Some('(') || c.peek() == Some('!') {
-                return Ok(Err(Embed(f.name)));
-            }
-            if c.peek() == Some('.') && f.path.is_empty() {
-                // Aggregates such as `amount.sum()` are disabled in the CLI's PostgREST.
+            let aggregate = ["count", "sum", "avg", "min", "max"].contains(&f.name.as_str());
+            if (aggregate && c.starts_with("()")) || (c.peek() == Some('.') && f.path.is_empty()) {
+                // Aggregates (`count()`, `amount.sum()`) are disabled in the CLI's PostgREST.
                 return Err(ApiError::new(
                     400,
                     "PGRST123",
                     "Use of aggregate functions is not allowed",
                 ));
+            }
+            if c.peek() == Some('(') || c.peek() == Some('!') {
+                return Ok(Err(Embed(f.name)));
             }
             let cast = if c.eat("::") {
                 let t = c.ident(NAME_STOP, "a type name")?;
@@ -122,6 +123,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(parse_select("id,,").is_err());
+        assert_eq!(parse_select("count()").unwrap_err().code, "PGRST123");
+        assert_eq!(parse_select("amount.sum()").unwrap_err().code, "PGRST123");
         assert_eq!(
             parse_select("author(*)").unwrap(),
             Err(Embed("author".into()))
