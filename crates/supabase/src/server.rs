@@ -8,10 +8,20 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 
-/// Accepts connections on `listener` forever, answering each request with [`Supabase::handle`].
+/// Accepts connections on `listener` forever (HTTP/1.1, keep-alive), answering each request with
+/// [`Supabase::handle`]. Accept errors are logged and retried, so it only returns to satisfy the
+/// signature's contract for callers that `select!` on it.
 pub async fn serve(listener: tokio::net::TcpListener, supabase: Supabase) -> std::io::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: keep serving once it passes.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let sb = supabase.clone();
         tokio::spawn(async move {
             let svc = service_fn(move |req: hyper::Request<Incoming>| {

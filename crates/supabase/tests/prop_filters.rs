@@ -40,6 +40,7 @@ enum Cond {
     TDistinct(String),
     TQuant(bool, bool, Vec<Option<String>>), // ilike?, all?, patterns
     NQuant(Cmp, bool, Vec<Option<i64>>),
+    Match(bool, String),
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +210,10 @@ fn render_cond(c: &Cond, in_tree: bool) -> (&'static str, String) {
                 ),
             )
         }
+        Cond::Match(ci, p) => (
+            "t",
+            format!("{}.{}", if *ci { "imatch" } else { "match" }, v(p)),
+        ),
     }
 }
 
@@ -346,6 +351,11 @@ fn eval_cond(r: &Row, c: &Cond) -> Option<bool> {
                 .iter()
                 .map(|x| x.as_ref().and_then(|x| cmp3(r.n.as_ref(), *o, x)));
             if *all { and3(it) } else { or3(it) }
+        }
+        Cond::Match(ci, p) => {
+            let pat = if *ci { format!("(?i){p}") } else { p.clone() };
+            let re = regex::Regex::new(&pat).unwrap();
+            r.t.as_ref().map(|t| re.is_match(t))
         }
     }
 }
