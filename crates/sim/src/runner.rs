@@ -258,7 +258,7 @@ fn install_faults(sim: &Sim, s: &Scenario) {
         faults.fail(FaultRule {
             ops,
             colo: f.colo.as_ref().map(|c| c.get_ref().clone()),
-            key_prefix: None,
+            key_prefix: f.key_prefix.clone(),
             probability: f.rate,
             from_ms: at(f.from_s),
             to_ms: at(*f.to_s.get_ref()),
@@ -307,7 +307,10 @@ fn spawn_fault_markers(core: &Arc<Core>, s: &Scenario) {
             .colo
             .as_ref()
             .map_or("all colos".into(), |c| c.get_ref().clone());
-        let op = f.op.clone().unwrap_or_else(|| "any op".into());
+        let mut op = f.op.clone().unwrap_or_else(|| "any op".into());
+        if let Some(p) = &f.key_prefix {
+            op.push_str(&format!(" of {p}*"));
+        }
         marks.push((
             secs_to_ms(f.from_s),
             secs_to_ms(*f.to_s.get_ref()),

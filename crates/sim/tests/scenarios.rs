@@ -1,4 +1,4 @@
-//! Each shipped scenario gives the outcome its file states, for both Worker variants.
+//! Each shipped scenario gives the outcome its file states, for both Worker variants (seeds 1-3).
 
 use edgesim_sim::scenario::{Outcome, Scenario};
 use edgesim_sim::{Variant, run};
@@ -13,8 +13,11 @@ fn scenario(name: &str) -> Scenario {
 
 fn assert_outcome(name: &str) {
     let s = scenario(name);
-    for variant in [Variant::Course, Variant::Hardened] {
-        let r = run(&s, 1, Some(variant)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for (variant, seed) in [Variant::Course, Variant::Hardened]
+        .into_iter()
+        .flat_map(|v| (1..=3).map(move |seed| (v, seed)))
+    {
+        let r = run(&s, seed, Some(variant)).unwrap_or_else(|e| panic!("{name}: {e}"));
         let want = r.expected.unwrap();
         let got = if r.passed() {
             Outcome::Pass
@@ -25,7 +28,7 @@ fn assert_outcome(name: &str) {
         assert_eq!(
             got,
             want,
-            "{name} with the {} Worker, seed 1: {}",
+            "{name} with the {} Worker, seed {seed}: {}",
             variant.name(),
             report.join("\n")
         );

@@ -350,6 +350,9 @@ pub struct KvFault {
     /// Only this colo; default: all.
     #[serde(default)]
     pub colo: Option<Spanned<String>>,
+    /// Only keys starting with this; default: all.
+    #[serde(default)]
+    pub key_prefix: Option<String>,
     /// Window start, seconds.
     #[serde(deserialize_with = "non_negative")]
     pub from_s: f64,
