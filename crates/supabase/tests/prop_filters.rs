@@ -102,7 +102,13 @@ fn cond() -> impl Strategy<Value = Cond> {
             proptest::collection::vec(prop::option::weighted(0.85, -3i64..4), 0..3)
         )
             .prop_map(|(c, a, v)| Cond::NQuant(c, a, v)),
+        (any::<bool>(), proptest::collection::vec(regex_atom(), 0..3))
+            .prop_map(|(ci, v)| Cond::Match(ci, v.concat())),
     ]
+}
+
+fn regex_atom() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["a", "A", "é", "É", ".", "^", "$", "σ", ",", " "])
 }
 
 fn filter() -> impl Strategy<Value = F> {
