@@ -47,7 +47,7 @@ pub use events::{Event, EventKind, EventLog, Origin, Served};
 pub use faults::Override;
 pub use history::DbHistory;
 pub use runner::{RunError, RunResult, Speed, run, virtual_to_wall};
-pub use scenario::WebhookFate;
 pub use scenario::{Scenario, ScenarioError, Variant};
+pub use scenario::{WebhookFate, WebhookFaults};
 pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource};
 pub use track::{Resource, Tracker};

@@ -3,10 +3,10 @@
 use crate::SimClock;
 use crate::check::{Expectations, Violation, check};
 use crate::core::{Core, QueueDispatcher, WebhookPlan, lock};
-use crate::events::{Event, EventLog, Origin};
+use crate::events::{Event, EventKind, EventLog, Origin};
 use crate::faults::Override;
 use crate::history::DbHistory;
-use crate::scenario::Variant;
+use crate::scenario::{Variant, WebhookFaults};
 use crate::track::Tracker;
 use crate::upstream::{SimUpstream, UpstreamFaults};
 use bytes::Bytes;
@@ -376,6 +376,42 @@ impl Sim {
     /// The KV model (faults, colos, introspection).
     pub fn kv_store(&self) -> &KvStore {
         &self.core.kv
+    }
+
+    /// Cuts `colo` from KV central for `duration` from now (logged as a fault window).
+    pub fn partition(&mut self, colo: &str, duration: Duration) {
+        let from = self.core.clock.sync();
+        let to = from + duration.as_millis() as u64;
+        self.core.kv.faults().partition(colo, from, to);
+        self.mark_fault(format!("partition {colo} from KV central"), to);
+    }
+
+    /// Random webhook faults (drop, duplicate, reorder, delay) for deliveries sent during the
+    /// next `duration` (logged as a fault window).
+    pub fn webhook_faults(&mut self, faults: WebhookFaults, duration: Duration) {
+        let from = self.core.log.now();
+        let to = from + duration.as_millis() as u64;
+        let name = format!(
+            "webhooks drop={} duplicate={} reorder={}",
+            faults.drop, faults.duplicate, faults.reorder
+        );
+        *lock(&self.core.webhooks) = WebhookPlan {
+            faults,
+            window: (from, to),
+        };
+        self.mark_fault(name, self.core.start_ms + to);
+    }
+
+    fn mark_fault(&mut self, name: String, until_epoch_ms: u64) {
+        self.core.log.push(EventKind::FaultStart {
+            fault: name.clone(),
+        });
+        let core = self.core.clone();
+        let _g = self.rt.enter();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(core.clock.instant_at(until_epoch_ms)).await;
+            core.log.push(EventKind::FaultEnd { fault: name });
+        });
     }
 
     /// Every event so far.

@@ -96,3 +96,26 @@ fn two_reordered_webhooks_leave_the_course_worker_on_the_older_row() {
         }
     }
 }
+
+#[test]
+fn a_partitioned_webhook_colo_breaks_the_course_worker_through_the_harness_api() {
+    let run = |variant| {
+        let mut sim = world(9, variant);
+        sim.partition("SYD", Duration::from_secs(60));
+        sim.supabase()
+            .execute("update articles set title = 'cool second blog' where id = 2")
+            .unwrap();
+        sim.advance(Duration::from_secs(61));
+        sim.check_converged(Duration::from_secs(200))
+    };
+    let v = run(Variant::Course).expect_err("writes during the partition are lost");
+    assert!(
+        v.iter().any(|v| v
+            .causes
+            .iter()
+            .any(|e| e.to_string().contains("partition SYD"))),
+        "{}",
+        v[0]
+    );
+    run(Variant::Hardened).unwrap_or_else(|v| panic!("hardened: {}", v[0]));
+}
