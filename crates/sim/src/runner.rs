@@ -156,7 +156,15 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
     if healed_ms + heal > now {
         sim.advance(Duration::from_millis(healed_ms + heal - now));
     }
-    sim.probe();
+    // Probe the list and every row, unless the workload tracks none of them (another Worker).
+    let tracked = s
+        .workload
+        .iter()
+        .flat_map(|w| &w.paths)
+        .any(|p| sim.tracker().resource(p).is_some());
+    if tracked {
+        sim.probe();
+    }
     let events = sim.events();
     let history = sim.history();
     let exp = Expectations {

@@ -64,3 +64,43 @@ fn colo_partition() {
 fn supabase_outage() {
     assert_outcome("supabase-outage");
 }
+
+#[test]
+fn a_component_file_named_by_the_scenario_runs() {
+    let dir = std::env::temp_dir().join(format!("edgesim-sim-component-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.wasm"), edgesim_guests::fixtures::HELLO).unwrap();
+    let text = r#"
+name = "hello"
+duration_s = 20
+[[colos]]
+code = "SYD"
+[[colos]]
+code = "NRT"
+[worker]
+path = "hello.wasm"
+[[workload]]
+colo = "*"
+rate_per_s = 2.0
+paths = ["/hello"]
+[expect]
+converge_within_s = 10
+outcome = { course = "pass", hardened = "pass" }
+"#;
+    std::fs::write(dir.join("hello.toml"), text).unwrap();
+    let s = Scenario::load(&dir.join("hello.toml")).unwrap();
+    let r = run(&s, 1, None).unwrap();
+    assert!(r.passed());
+    assert_eq!(r.variant, None);
+    assert!(r.requests > 40, "{} requests", r.requests);
+    assert!(r.event_text().contains("status=200"));
+    std::fs::write(
+        dir.join("broken.toml"),
+        text.replace("hello.wasm", "missing.wasm"),
+    )
+    .unwrap();
+    let s = Scenario::load(&dir.join("broken.toml")).unwrap();
+    let e = run(&s, 1, None).unwrap_err().to_string();
+    assert!(e.contains("missing.wasm"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
