@@ -288,6 +288,9 @@ impl SimBuilder {
 /// A simulated world: the Worker at several colos, the multi-region KV, the mock Supabase and
 /// its webhooks, all on one paused tokio clock and one seed.
 ///
+/// A `Sim` owns its (current-thread, paused) tokio runtime and drives it from synchronous
+/// calls, so use it from plain `#[test]` functions, not from inside another tokio runtime.
+///
 /// ```
 /// use edgesim_sim::{Sim, Variant};
 /// use std::time::Duration;
