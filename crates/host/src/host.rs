@@ -59,8 +59,9 @@ impl Host {
     ///
     /// `clock` is the emulator's clock (WASI wall clock, waitUntil deadline); `rng` seeds
     /// `cf-ray` ids and the guest's randomness (pass a fork, e.g. `root.fork("host")`).
-    /// Fails when the component does not compile, imports something the host does not offer,
-    /// or does not export `wasi:http/incoming-handler`.
+    /// Fails when a configured colo is not one of the KV model's, when the component does not
+    /// compile, imports something the host does not offer, or does not export
+    /// `wasi:http/incoming-handler`.
     pub fn new(
         component: &[u8],
         config: HostConfig,
@@ -74,6 +75,20 @@ impl Host {
             anyhow::bail!(
                 "the default colo {} is not among the configured colos",
                 config.default_colo
+            );
+        }
+        let kv_colos = kv.colos();
+        let missing: Vec<&str> = config
+            .colos
+            .iter()
+            .map(|c| c.code.as_str())
+            .filter(|c| !kv_colos.iter().any(|k| k == c))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "colos {} are not in the KV model (its colos: {})",
+                missing.join(", "),
+                kv_colos.join(", ")
             );
         }
         Self::build(component, config, kv, upstream, clock, rng, cache_dir).map_err(to_anyhow)

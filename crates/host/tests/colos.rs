@@ -94,3 +94,28 @@ async fn the_compiled_component_is_cached_on_disk() {
         .unwrap()
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn colos_must_exist_in_the_kv_model() {
+    let clock: edgesim_core::SharedClock = std::sync::Arc::new(common::TokioClock::new());
+    let kv = edgesim_kv::KvStore::new(
+        edgesim_kv::KvConfig::default(),
+        clock.clone(),
+        edgesim_core::SimRng::from_seed(1),
+    );
+    let mut config = edgesim_host::HostConfig::new(common::SUPABASE_URL);
+    config.colos = edgesim_host::HostConfig::colos_from_codes(&["SYD", "LHR"]);
+    let upstream = std::sync::Arc::new(edgesim_host::HttpUpstream::new());
+    let err = edgesim_host::Host::new(
+        fixtures::HELLO,
+        config,
+        kv,
+        upstream,
+        clock,
+        edgesim_core::SimRng::from_seed(2),
+        None,
+    )
+    .err()
+    .expect("LHR is not a KV colo");
+    assert!(err.to_string().contains("LHR"), "{err}");
+}
