@@ -121,7 +121,11 @@ pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection,
         match item {
             SelectItem::Star => {
                 for c in &t.columns {
-                    exprs.push(ident(&c.name));
+                    let f = Field {
+                        name: c.name.clone(),
+                        path: Vec::new(),
+                    };
+                    exprs.push(field_expr(t, &f)?.0);
                     cols.push((c.name.clone(), c.kind.clone()));
                 }
             }

@@ -180,6 +180,11 @@ impl Kind {
                     Kind::Bool => parse_bool(&s)
                         .map(Json::Bool)
                         .unwrap_or(Json::String(s.into())),
+                    // Values written by raw SQL are shown in canonical form.
+                    Kind::Timestamptz | Kind::Timestamp | Kind::Date => match self.from_text(&s) {
+                        Ok(Value::Text(t)) => Json::String(t),
+                        _ => Json::String(s.into_owned()),
+                    },
                     _ => Json::String(s.into_owned()),
                 }
             }

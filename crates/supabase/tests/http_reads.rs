@@ -79,6 +79,12 @@ fn select_renames_casts_and_json_paths() {
         r.body,
         "[{\"data\":{\"n\": 1, \"city\": \"Paris\", \"tags\": [\"a\", \"b\"]},\"born\":\"1995-01-02\",\"seen\":\"2026-01-01T00:00:00+00:00\"}]"
     );
+    let r = s.get("/rest/v1/people?id=eq.1");
+    assert_eq!(
+        r.json()[0]["seen"],
+        "2026-01-01T00:00:00+00:00",
+        "select=* shows canonical timestamps"
+    );
     let r = s.get("/rest/v1/people?select=seen&id=eq.3");
     assert_eq!(r.json(), json!([{"seen": "2025-12-31T22:00:00+00:00"}]));
     let r = s.get("/rest/v1/people?select=&id=eq.3");
@@ -292,6 +298,25 @@ fn limit_offset_range_and_counts() {
         (r.status, r.header("content-range"), r.body.as_str()),
         (200, Some("*/*"), "[]")
     );
+    let r = s.get("/rest/v1/people?limit=0");
+    assert_eq!(
+        (r.status, r.header("content-range"), r.body.as_str()),
+        (200, Some("*/*"), "[]")
+    );
+    let max = u64::MAX;
+    let r = s.get(&format!(
+        "/rest/v1/people?select=id&order=id&limit={max}&offset=4"
+    ));
+    assert_eq!((r.status, r.header("content-range")), (200, Some("4-4/*")));
+    let r = s.get(&format!("/rest/v1/people?offset={max}"));
+    assert_eq!((r.status, r.body.as_str()), (200, "[]"));
+    let r = s.req(
+        "GET",
+        "/rest/v1/people?select=id",
+        &[("range", &format!("0-{max}"))],
+        "",
+    );
+    assert_eq!((r.status, r.header("content-range")), (200, Some("0-4/*")));
     let r = s.get("/rest/v1/people?limit=abc");
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["code"], "PGRST100");

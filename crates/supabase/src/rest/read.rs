@@ -46,18 +46,14 @@ fn header_range(headers: &HeaderMap) -> Result<Option<Window>, ApiError> {
     Ok(Some(Window { lower, upper }))
 }
 
-fn window(q: &Query, headers: &HeaderMap) -> Result<Window, ApiError> {
+fn window(q: &Query, headers: &HeaderMap) -> Result<(Window, u64), ApiError> {
     let mut w = Window {
         lower: q.offset.unwrap_or(0),
         upper: None,
     };
-    if let Some(l) = q.limit {
-        w.upper = Some((w.lower + l).wrapping_sub(1));
-        if l == 0 {
-            w.upper = None;
-        }
+    if let Some(l) = q.limit.filter(|l| *l > 0) {
+        w.upper = Some(w.lower.saturating_add(l - 1));
     }
-    let limit_zero = q.limit == Some(0);
     if let Some(h) = header_range(headers)? {
         let lower = w.lower.max(h.lower);
         let upper = match (w.upper, h.upper) {
@@ -66,12 +62,15 @@ fn window(q: &Query, headers: &HeaderMap) -> Result<Window, ApiError> {
         };
         w = Window { lower, upper };
     }
-    let cap = w.lower + MAX_ROWS - 1;
+    let cap = w.lower.saturating_add(MAX_ROWS - 1);
     w.upper = Some(w.upper.map_or(cap, |u| u.min(cap)));
-    if limit_zero {
-        w.upper = Some(w.lower.wrapping_sub(1));
-    }
-    Ok(w)
+    // Rows to fetch: `limit=0` asks for none.
+    let count = match (q.limit, w.upper) {
+        (Some(0), _) => 0,
+        (_, Some(u)) if u >= w.lower => u - w.lower + 1,
+        _ => 0,
+    };
+    Ok((w, count))
 }
 
 /// `Content-Range` for reads: `first-last/total`, `*/total` when nothing was returned.
@@ -102,7 +101,7 @@ pub fn read(
     let mut params: Vec<Value> = Vec::new();
     let wh = sql::where_clause(t, &q.filters, &mut params)?;
     let ord = sql::order_clause(t, &q.order)?;
-    let w = window(q, headers)?;
+    let (w, fetch) = window(q, headers)?;
     let where_sql = wh.map(|w| format!(" WHERE {w}")).unwrap_or_default();
     let total = match prefs.count {
         Some(_) => {
@@ -111,14 +110,15 @@ pub fn read(
         }
         None => None,
     };
-    let limit = w
-        .upper
-        .map_or(-1, |u| (u + 1).saturating_sub(w.lower) as i64);
+    let limit = fetch.min(i64::MAX as u64) as i64;
     let mut s = format!("SELECT {} FROM {}{where_sql}", proj.sql, ident(&t.name));
     if let Some(o) = ord {
         s.push_str(&format!(" ORDER BY {o}"));
     }
-    s.push_str(&format!(" LIMIT {limit} OFFSET {}", w.lower));
+    s.push_str(&format!(
+        " LIMIT {limit} OFFSET {}",
+        w.lower.min(i64::MAX as u64)
+    ));
     let rows = db.query_rows(&s, &params, &proj, t, media == Media::Csv)?;
     let n = rows.texts.len();
     if let Some(total) = total
