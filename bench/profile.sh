@@ -37,11 +37,13 @@ perf record -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$PID" -o "$OUT/perf
 wait "$LOAD" || true
 cleanup
 
-perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^$' | grep -v '^#' | grep '%' | head -60 > "$OUT/flat.txt"
-perf report -i "$OUT/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep '%' | head -120 > "$OUT/inclusive.txt"
-perf report -i "$OUT/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep '%' > "$OUT/by-dso.txt"
+# --no-inline: perf 6.1 resolves inlined frames with addr2line, which takes minutes here.
+report() { perf report -i "$OUT/perf.data" --stdio --no-inline -g none "$@" 2>/dev/null | grep '%' | grep -v '^#' || true; }
+report --no-children --sort dso > "$OUT/by-dso.txt"
+report --no-children --sort dso,sym > "$OUT/flat.txt"
+report --children --sort sym > "$OUT/inclusive.txt"
 echo "== req/s: $(node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(j.summary.requestsPerSec.toFixed(0), "p99 ms", j.metrics.latency_ms.p99.toFixed(2))' "$OUT/oha.json")"
 echo "== by DSO";  cat "$OUT/by-dso.txt"
-echo "== flat (self time)"; head -40 "$OUT/flat.txt"
-echo "== inclusive (children)"; head -60 "$OUT/inclusive.txt"
+echo "== flat (self time)"; head -40 "$OUT/flat.txt" || true
+echo "== inclusive (children)"; head -80 "$OUT/inclusive.txt" || true
 echo "profile data: ${OUT#"$ROOT"/}"

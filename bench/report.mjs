@@ -53,7 +53,8 @@ out.push("Reproduce: `just bench` (= `./bench/run.sh`; knobs in its header). One
   "through the shared harness (`anchors/miniflare/run.sh` with `TOOLS=oha REPEATS=1`), on the same machine with the",
   "same load: `oha -z 10s -c C --worker-threads 1 --no-tui --output-format json` after a 3 s warm-up, loopback only.",
   "Ratios are edgesim / Miniflare from this one run. CPU % is utime+stime of the server process over the",
-  "measurement window (100 % = one core); for Miniflare it is workerd's (the Node parent is not in the request path).", "");
+  "measurement window (100 % = one core); for Miniflare it is workerd's (the Node parent is not in the request path).",
+  "Where the time goes: `./bench/profile.sh /articles 16 8` (perf); findings in `bench/results/*-profile.md`.", "");
 
 // ---------------------------------------------------------------- goals
 const a16 = find(es, "/articles", 16), m16 = find(mf, "/articles", 16);
