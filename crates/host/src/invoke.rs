@@ -198,22 +198,36 @@ impl Host {
                     Err(e) => Err(format!("the response body failed: {e}")),
                 }
             }
-            Ok(Err(code)) => Err(format!("the Worker responded with an error: {code:?}")),
+            Ok(Err(code)) => {
+                // The Worker answered with an error and may keep working (waitUntil).
+                let why = format!("the Worker responded with an error: {code:?}");
+                tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
+                let failure = Failure::exception(&why);
+                let bg = self.background(meta, guest, stats).await;
+                return (failure.response(), bg, Some(failure.code));
+            }
             Err(_) => Err("the Worker did not produce a response".to_string()),
         };
         match body {
             Ok(response) => {
-                if guest.is_finished() {
-                    let exit = join(&mut guest).await;
-                    self.after_response(meta, exit, stats);
-                    (response, None, None)
-                } else {
-                    let bg = self.watch_wait_until(meta.clone(), guest, stats.clone());
-                    (response, Some(bg), None)
-                }
+                let bg = self.background(meta, guest, stats).await;
+                (response, bg, None)
             }
             Err(why) => {
-                let exit = join(&mut guest).await;
+                // The store is gone or going (a trap, a limit, or a return without a
+                // response): the guest ends at once. Bound the wait anyway.
+                let limit = self.inner.config.limits.wait_until;
+                let exit = tokio::select! {
+                    biased;
+                    exit = join(&mut guest) => Some(exit),
+                    _ = tokio::time::sleep(limit) => None,
+                };
+                let Some(exit) = exit else {
+                    guest.abort();
+                    tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
+                    let failure = Failure::exception(&why);
+                    return (failure.response(), None, Some(failure.code));
+                };
                 let failure = match &exit.result {
                     Err(e) => {
                         let f = Failure::from_guest_error(
@@ -234,6 +248,23 @@ impl Host {
                 log_guest_output(meta, &exit);
                 (failure.response(), None, Some(failure.code))
             }
+        }
+    }
+
+    /// After the response: the guest's remaining work as a [`BackgroundTask`], or `None` when
+    /// it has already finished.
+    async fn background(
+        &self,
+        meta: &Meta,
+        mut guest: JoinHandle<GuestExit>,
+        stats: &Arc<InvocationStats>,
+    ) -> Option<BackgroundTask> {
+        if guest.is_finished() {
+            let exit = join(&mut guest).await;
+            self.after_response(meta, exit, stats);
+            None
+        } else {
+            Some(self.watch_wait_until(meta.clone(), guest, stats.clone()))
         }
     }
 
