@@ -186,6 +186,10 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 256,
         max_shrink_iters: 200,
+        // `cargo test` runs in the crate root: failures land in the committed directory.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/swarm.txt"),
+        )),
         ..ProptestConfig::default()
     })]
 
