@@ -17,8 +17,10 @@ use wasmtime::component::Component;
 use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// Instances the pooling allocator keeps slots for (concurrent requests in flight).
-const POOL_INSTANCES: u32 = 256;
+/// Instances the pooling allocator keeps slots for: requests in flight, including those whose
+/// waitUntil work still runs (each holds its instance for up to 30 s). Only address space is
+/// reserved up front (as Spin's default of 1000 does); when that fails, allocation is on demand.
+const POOL_INSTANCES: u32 = 1000;
 
 /// The engine for instances limited to `memory_bytes` of linear memory.
 ///

@@ -59,6 +59,6 @@ pub use outbound::{
     FetchError, Handler, HttpUpstream, InProcessUpstream, TOO_MANY_SUBREQUESTS, Upstream,
     host_refused_message,
 };
-pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, THREW_EXCEPTION};
+pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, OVERLOADED, THREW_EXCEPTION};
 pub use serve::{Control, control_endpoint, serve};
 pub use state::InvocationStats;

@@ -3,8 +3,9 @@
 //! Production answers API clients with a short text body, `error code: 1102`; edgesim adds a
 //! second line with the reason. Statuses:
 //! - **1101** "Worker threw exception" (a trap, or no response): HTTP **500**.
-//! - **1102** "Worker exceeded resource limits" (CPU time via fuel, or memory): HTTP **503**,
-//!   as production sends for exceeded resource limits.
+//! - **1102** "Worker exceeded resource limits" (CPU time via fuel, memory, or no instance
+//!   slot left in the host's pool): HTTP **503**, as production sends for exceeded resource
+//!   limits.
 
 use bytes::Bytes;
 use http::{Response, StatusCode, header};
@@ -22,6 +23,8 @@ pub struct Failure {
 pub const CPU_EXCEEDED: &str = "Worker exceeded CPU time limit.";
 /// Reason line for going over the memory limit.
 pub const MEMORY_EXCEEDED: &str = "Worker exceeded memory limit.";
+/// Reason line when the host has no instance slot left for the request.
+pub const OVERLOADED: &str = "Worker exceeded resource limits: too many instances in flight.";
 /// Reason line for a trap.
 pub const THREW_EXCEPTION: &str = "Worker threw exception";
 
@@ -29,7 +32,16 @@ impl Failure {
     /// Classifies a guest error: out of fuel → 1102 CPU; memory limit hit → 1102 memory;
     /// anything else → 1101.
     pub(crate) fn from_guest_error(err: &wasmtime::Error, memory_exceeded: bool) -> Self {
-        if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+        if err
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            // Too many instances alive at once (requests plus their waitUntil work).
+            Self {
+                code: 1102,
+                reason: format!("{OVERLOADED} {err}"),
+            }
+        } else if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
             Self::cpu()
         } else if memory_exceeded {
             Self {

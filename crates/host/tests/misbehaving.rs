@@ -169,3 +169,19 @@ async fn wait_until_forever_is_cancelled_after_30_seconds_of_emulator_time() {
     )));
     still_serves(&t, "/").await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn hundreds_of_pending_wait_until_tasks_do_not_exhaust_the_host() {
+    let t = host(fixtures::WAITUNTIL_FOREVER, Limits::paid());
+    let mut background = Vec::new();
+    for _ in 0..300 {
+        let inv = t.host.handle(get("/", &[])).await;
+        assert_eq!(inv.response.status(), 200, "{}", body(&inv));
+        background.extend(inv.background);
+    }
+    assert_eq!(background.len(), 300);
+    for bg in background {
+        assert_eq!(bg.wait().await, WaitUntilOutcome::Cancelled);
+    }
+    still_serves(&t, "/").await;
+}
