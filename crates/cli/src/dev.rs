@@ -280,7 +280,7 @@ fn print_status(s: &Status<'_>) {
         s.default_colo
     );
     println!("       Supabase URL: {}", s.supabase_url);
-    println!("           API URL: {}/rest/v1", s.supabase_url);
+    println!("            API URL: {}/rest/v1", s.supabase_url);
     println!("           anon key: {}", edgesim_supabase::ANON_KEY);
     println!(
         "   service_role key: {}",
@@ -288,7 +288,7 @@ fn print_status(s: &Status<'_>) {
     );
     println!("            Webhook: POST {}/revalidate", s.worker_url);
     println!(
-        "      Advance time: curl -X POST '{}/__edgesim/time/advance?seconds=60'",
+        "       Advance time: curl -X POST '{}/__edgesim/time/advance?seconds=60'",
         s.worker_url
     );
     println!(
