@@ -2,7 +2,7 @@
 
 use super::prefer::{Media, Prefs, Return, parse_accept, parse_prefer};
 use super::response::{self, JSON, OBJECT};
-use crate::db::{Db, Rows};
+use crate::db::Db;
 use crate::errors::ApiError;
 use crate::query::Query;
 use crate::schema::Table;
@@ -54,7 +54,7 @@ fn parse_body(body: &Bytes) -> Result<Json, ApiError> {
 struct Written<'a> {
     prefs: &'a Prefs,
     media: Media,
-    rows: Rows,
+    texts: Vec<String>,
     status_body: u16,
     status_empty: u16,
     range: String,
@@ -76,9 +76,9 @@ fn respond(w: Written<'_>) -> Response<Bytes> {
     match w.prefs.ret {
         Some(Return::Representation) => {
             let (ct, body) = if w.media == Media::Object {
-                (OBJECT, w.rows.texts.first().cloned().unwrap_or_default())
+                (OBJECT, w.texts.first().cloned().unwrap_or_default())
             } else {
-                (JSON, response::array_text(&w.rows.texts))
+                (JSON, response::array_text(&w.texts))
             };
             b.status(w.status_body)
                 .header(header::CONTENT_TYPE, ct)
@@ -128,6 +128,97 @@ fn rep_projection(t: &Table, q: &Query, table: &str) -> Result<Projection, ApiEr
     sql::projection(t, q.select.as_deref())
 }
 
+/// What every write resolves before it touches the database.
+struct Target {
+    media: Media,
+    prefs: Prefs,
+    t: Table,
+    proj: Projection,
+}
+
+impl Target {
+    /// Checks `Accept`, `Prefer`, then (for a method with a body) `Content-Type`, then
+    /// resolves the table and the representation projection, in that order.
+    fn resolve(
+        db: &Db,
+        table: &str,
+        q: &Query,
+        headers: &HeaderMap,
+        has_body: bool,
+    ) -> Result<Target, ApiError> {
+        let media = parse_accept(headers)?;
+        let prefs = parse_prefer(headers)?;
+        if has_body {
+            check_content_type(headers)?;
+        }
+        let t = db.schema.table(table)?.clone();
+        let proj = rep_projection(&t, q, table)?;
+        Ok(Target {
+            media,
+            prefs,
+            t,
+            proj,
+        })
+    }
+
+    /// Runs one `... RETURNING` statement in a transaction. The singular-object check (and,
+    /// when `max_affected`, the `max-affected` check) run inside it, so a failure rolls back.
+    fn returning(
+        &self,
+        db: &mut Db,
+        sql: &str,
+        params: &[Value],
+        row: Option<&Map<String, Json>>,
+        delete: bool,
+        max_affected: bool,
+    ) -> Result<(Vec<String>, Vec<RowChange>), ApiError> {
+        db.transaction(
+            false,
+            |db| {
+                let ctx = ErrCtx {
+                    table: Some(&self.t),
+                    schema: Some(&db.schema),
+                    row,
+                    delete,
+                };
+                let r = db.query_rows_ctx(sql, params, &self.proj, &ctx, false)?;
+                check_single(self.media, r.texts.len())?;
+                if max_affected {
+                    check_max_affected(&self.prefs, r.texts.len())?;
+                }
+                Ok(r.texts)
+            },
+            sql_err,
+        )
+    }
+
+    /// The response of PATCH, DELETE and PUT: 200 with a representation, else 204.
+    fn respond(&self, texts: Vec<String>, range: String) -> Response<Bytes> {
+        respond(Written {
+            prefs: &self.prefs,
+            media: self.media,
+            texts,
+            status_body: 200,
+            status_empty: 204,
+            range,
+            location: None,
+        })
+    }
+}
+
+/// The body of a PATCH or PUT: one object, or an array holding exactly one object.
+fn single_object(body: &Bytes) -> Result<Map<String, Json>, ApiError> {
+    match parse_body(body)? {
+        Json::Object(m) => Ok(m),
+        Json::Array(mut items) if items.len() == 1 && items[0].is_object() => match items.remove(0)
+        {
+            Json::Object(m) => Ok(m),
+            _ => Err(invalid_json()),
+        },
+        _ => Err(invalid_json()),
+    }
+}
+
 /// `Location: /t?pk=eq.v` for headers-only inserts.
 fn location(t: &Table, row: &Map<String, Json>) -> Option<String> {
     let pk = t.pk();
@@ -150,11 +241,12 @@ fn location(t: &Table, row: &Map<String, Json>) -> Option<String> {
 
 /// POST: insert one object or an array; upsert with `Prefer: resolution=...`.
 pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
-    let media = parse_accept(headers)?;
-    let prefs = parse_prefer(headers)?;
-    check_content_type(headers)?;
-    let t = db.schema.table(table)?.clone();
-    let proj = rep_projection(&t, q, table)?;
+    let Target {
+        media,
+        prefs,
+        t,
+        proj,
+    } = Target::resolve(db, table, q, headers, true)?;
     let payload = parse_body(body)?;
     let rows: Vec<Map<String, Json>> = match payload {
         Json::Object(m) => vec![m],
@@ -268,10 +360,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
     let resp = respond(Written {
         prefs: &prefs,
         media,
-        rows: Rows {
-            texts,
-            maps: Vec::new(),
-        },
+        texts,
         status_body: status,
         status_empty: status,
         range,
@@ -282,20 +371,9 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
 
 /// PATCH: update the filtered rows (a filter is required, as Supabase's safeupdate demands).
 pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
-    let media = parse_accept(headers)?;
-    let prefs = parse_prefer(headers)?;
-    check_content_type(headers)?;
-    let t = db.schema.table(table)?.clone();
-    let proj = rep_projection(&t, q, table)?;
-    let obj = match parse_body(body)? {
-        Json::Object(m) => m,
-        Json::Array(mut items) if items.len() == 1 && items[0].is_object() => match items.remove(0)
-        {
-            Json::Object(m) => m,
-            _ => return Err(invalid_json()),
-        },
-        _ => return Err(invalid_json()),
-    };
+    let w = Target::resolve(db, table, q, headers, true)?;
+    let (t, prefs) = (&w.t, &w.prefs);
+    let obj = single_object(body)?;
     let keys: Vec<String> = match &q.columns {
         Some(c) => c.clone(),
         None => obj.keys().cloned().collect(),
@@ -313,117 +391,57 @@ pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
         }
         sets.push(format!("{} = ?", ident(k)));
     }
-    let wh = sql::where_clause(&t, &q.filters, &mut params)?;
+    let wh = sql::where_clause(t, &q.filters, &mut params)?;
     let Some(wh) = wh else {
         return Err(crate::sqlerr::pg("21000", "UPDATE requires a WHERE clause"));
     };
-    let ((texts, n), changes) = if sets.is_empty() {
-        ((Vec::new(), 0), Vec::new())
+    let (texts, changes) = if sets.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
         let s = format!(
             "UPDATE {} SET {} WHERE {wh} RETURNING {}",
             ident(&t.name),
             sets.join(", "),
-            proj.sql
+            w.proj.sql
         );
-        db.transaction(
-            false,
-            |db| {
-                let ctx = ErrCtx {
-                    table: Some(&t),
-                    schema: Some(&db.schema),
-                    row: Some(&obj),
-                    delete: false,
-                };
-                let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
-                check_single(media, r.texts.len())?;
-                check_max_affected(&prefs, r.texts.len())?;
-                let n = r.texts.len();
-                Ok((r.texts, n))
-            },
-            sql_err,
-        )?
+        w.returning(db, &s, &params, Some(&obj), false, true)?
     };
+    let n = texts.len();
     let total = prefs.count.map_or("*".to_string(), |_| n.to_string());
     let range = if n == 0 {
         format!("*/{total}")
     } else {
         format!("0-{}/{total}", n - 1)
     };
-    let resp = respond(Written {
-        prefs: &prefs,
-        media,
-        rows: Rows {
-            texts,
-            maps: Vec::new(),
-        },
-        status_body: 200,
-        status_empty: 204,
-        range,
-        location: None,
-    });
-    Ok((resp, changes))
+    Ok((w.respond(texts, range), changes))
 }
 
 /// DELETE: delete the filtered rows (a filter is required).
 pub fn delete(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap) -> Out {
-    let media = parse_accept(headers)?;
-    let prefs = parse_prefer(headers)?;
-    let t = db.schema.table(table)?.clone();
-    let proj = rep_projection(&t, q, table)?;
+    let w = Target::resolve(db, table, q, headers, false)?;
     let mut params: Vec<Value> = Vec::new();
-    let Some(wh) = sql::where_clause(&t, &q.filters, &mut params)? else {
+    let Some(wh) = sql::where_clause(&w.t, &q.filters, &mut params)? else {
         return Err(crate::sqlerr::pg("21000", "DELETE requires a WHERE clause"));
     };
     let s = format!(
         "DELETE FROM {} WHERE {wh} RETURNING {}",
-        ident(&t.name),
-        proj.sql
+        ident(&w.t.name),
+        w.proj.sql
     );
-    let (texts, changes) = db.transaction(
-        false,
-        |db| {
-            let ctx = ErrCtx {
-                table: Some(&t),
-                schema: Some(&db.schema),
-                row: None,
-                delete: true,
-            };
-            let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
-            check_single(media, r.texts.len())?;
-            check_max_affected(&prefs, r.texts.len())?;
-            Ok(r.texts)
-        },
-        sql_err,
-    )?;
+    let (texts, changes) = w.returning(db, &s, &params, None, true, true)?;
     let n = texts.len();
     let range = format!(
         "*/{}",
-        prefs.count.map_or("*".to_string(), |_| n.to_string())
+        w.prefs.count.map_or("*".to_string(), |_| n.to_string())
     );
-    let resp = respond(Written {
-        prefs: &prefs,
-        media,
-        rows: Rows {
-            texts,
-            maps: Vec::new(),
-        },
-        status_body: 200,
-        status_empty: 204,
-        range,
-        location: None,
-    });
-    Ok((resp, changes))
+    Ok((w.respond(texts, range), changes))
 }
 
 /// PUT: single-row upsert addressed by `eq` filters on every primary-key column.
 pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
     use crate::query::ast::{CmpOp, Filter, Op};
-    let media = parse_accept(headers)?;
-    let prefs = parse_prefer(headers)?;
-    check_content_type(headers)?;
-    let t = db.schema.table(table)?.clone();
-    let proj = rep_projection(&t, q, table)?;
+    let w = Target::resolve(db, table, q, headers, true)?;
+    let t = &w.t;
     if q.limit.is_some() || q.offset.is_some() {
         return Err(ApiError::new(
             400,
@@ -456,15 +474,7 @@ pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Byte
             "Filters must include all and only primary key columns with 'eq' operators",
         ));
     }
-    let row = match parse_body(body)? {
-        Json::Object(m) => m,
-        Json::Array(mut items) if items.len() == 1 && items[0].is_object() => match items.remove(0)
-        {
-            Json::Object(m) => m,
-            _ => return Err(invalid_json()),
-        },
-        _ => return Err(invalid_json()),
-    };
+    let row = single_object(body)?;
     for k in row.keys() {
         if t.column(k).is_none() {
             return Err(t.unknown_column(k));
@@ -501,34 +511,8 @@ pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Byte
         vec!["?"; cols.len()].join(", "),
         tgt.join(", "),
         sets.join(", "),
-        proj.sql
+        w.proj.sql
     );
-    let (texts, changes) = db.transaction(
-        false,
-        |db| {
-            let ctx = ErrCtx {
-                table: Some(&t),
-                schema: Some(&db.schema),
-                row: Some(&row),
-                delete: false,
-            };
-            let r = db.query_rows_ctx(&s, &params, &proj, &ctx, false)?;
-            check_single(media, r.texts.len())?;
-            Ok(r.texts)
-        },
-        sql_err,
-    )?;
-    let resp = respond(Written {
-        prefs: &prefs,
-        media,
-        rows: Rows {
-            texts,
-            maps: Vec::new(),
-        },
-        status_body: 200,
-        status_empty: 204,
-        range: "*/*".into(),
-        location: None,
-    });
-    Ok((resp, changes))
+    let (texts, changes) = w.returning(db, &s, &params, Some(&row), false, false)?;
+    Ok((w.respond(texts, "*/*".into()), changes))
 }
