@@ -71,7 +71,7 @@ if side miniflare; then
 fi
 if side edgesim && [ "$BUILD" = 1 ]; then
   log "building edgesim (cargo build -p edgesim-cli; the dev profile optimises the hot crates)"
-  cargo build -p edgesim-cli 2>&1 | tail -3 >&2
+  cargo build -p edgesim-cli > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; log "cargo build failed (see $OUT/build.log)"; exit 1; }
 fi
 if side edgesim && [ ! -x "$EDGESIM" ]; then log "no edgesim binary at $EDGESIM"; exit 1; fi
 
