@@ -95,6 +95,18 @@ impl<'a> Cursor<'a> {
         )
     }
 
+    /// Between the items of a comma-separated list: `true` at the end of input, `false`
+    /// after consuming the `,` that starts the next item, else the PGRST100 error.
+    pub fn list_end(&mut self) -> Result<bool, ApiError> {
+        if self.at_end() {
+            return Ok(true);
+        }
+        if !self.eat(",") {
+            return Err(self.error("\",\" or end of input"));
+        }
+        Ok(false)
+    }
+
     /// Expects and consumes `s`.
     pub fn expect(&mut self, s: &str) -> Result<(), ApiError> {
         if self.eat(s) {

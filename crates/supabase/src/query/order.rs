@@ -38,11 +38,8 @@ pub fn parse_order(src: &str) -> Result<Vec<OrderTerm>, ApiError> {
             }
         }
         out.push(term);
-        if c.at_end() {
+        if c.list_end()? {
             return Ok(out);
-        }
-        if !c.eat(",") {
-            return Err(c.error("\",\" or end of input"));
         }
     }
 }

@@ -59,11 +59,8 @@ pub fn parse_select(src: &str) -> Result<Result<Vec<SelectItem>, Embed>, ApiErro
             });
         }
         c.skip_ws();
-        if c.at_end() {
+        if c.list_end()? {
             return Ok(Ok(items));
-        }
-        if !c.eat(",") {
-            return Err(c.error("\",\" or end of input"));
         }
     }
 }
@@ -75,11 +72,8 @@ pub fn parse_columns(src: &str) -> Result<Vec<String>, ApiError> {
     loop {
         out.push(c.ident(NAME_STOP, "field name")?);
         c.skip_ws();
-        if c.at_end() {
+        if c.list_end()? {
             return Ok(out);
-        }
-        if !c.eat(",") {
-            return Err(c.error("\",\" or end of input"));
         }
     }
 }
