@@ -198,34 +198,27 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
             })?;
         hooks.extend(file_hooks);
     }
+    // A hook may come from a migration too; the error still names the webhooks file, if any.
+    let invalid = |message: String| ProjectError::Webhooks {
+        file: p
+            .webhooks
+            .as_ref()
+            .map(|s| s.path.clone())
+            .unwrap_or_default(),
+        message,
+    };
     for h in &hooks {
         if !db.schema.tables.contains_key(&h.table) {
-            let file = p
-                .webhooks
-                .as_ref()
-                .map(|s| s.path.clone())
-                .unwrap_or_default();
-            return Err(ProjectError::Webhooks {
-                file,
-                message: format!(
-                    "webhook {}: table public.{} does not exist",
-                    h.name, h.table
-                ),
-            });
+            return Err(invalid(format!(
+                "webhook {}: table public.{} does not exist",
+                h.name, h.table
+            )));
         }
     }
     let mut names = std::collections::BTreeSet::new();
     for h in &hooks {
         if !names.insert(h.name.clone()) {
-            let file = p
-                .webhooks
-                .as_ref()
-                .map(|s| s.path.clone())
-                .unwrap_or_default();
-            return Err(ProjectError::Webhooks {
-                file,
-                message: format!("webhook {} is declared twice", h.name),
-            });
+            return Err(invalid(format!("webhook {} is declared twice", h.name)));
         }
     }
     Ok(hooks)
