@@ -2,8 +2,8 @@
 
 use crate::router;
 use edgesim_worker::supabase::SINGLE_OBJECT;
-use edgesim_worker::testing::{MemoryKv, TestEnv, block_on};
-use edgesim_worker::{Ctx, Env, Request, Response, WaitUntilQueue};
+use edgesim_worker::testing::{MemoryKv, TestEnv, block_on, dispatch};
+use edgesim_worker::{Env, Request, Response, WaitUntilQueue};
 use serde_json::{Value, json};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -61,9 +61,7 @@ fn world() -> World {
 }
 
 fn call(w: &World, req: Request) -> (Response, WaitUntilQueue) {
-    let (ctx, queue) = Ctx::queued();
-    let resp = block_on(router().run(req, w.env.clone(), ctx)).unwrap();
-    (resp, queue)
+    dispatch(&router(), &w.env, req)
 }
 
 fn get(w: &World, path: &str) -> Response {
@@ -137,8 +135,7 @@ fn supabase_unreachable_gives_null_like_supabase_js() {
         .var("SUPABASE_ANON_KEY", "k")
         .kv("ARTICLES", kv.clone())
         .build();
-    let (ctx, _q) = Ctx::queued();
-    let resp = block_on(router().run(Request::get("http://w/articles"), env, ctx)).unwrap();
+    let (resp, _q) = dispatch(&router(), &env, Request::get("http://w/articles"));
     assert_eq!(resp.text().unwrap(), "null");
     assert_eq!(kv.text("/articles").as_deref(), Some("null"));
 }

@@ -1,8 +1,8 @@
 //! The hardened routes on the host target, with an in-memory KV and a scripted Supabase.
 
 use crate::{BACKOFF_MS, EXPIRATION_TTL, SUPABASE_RETRY_MS, router};
-use edgesim_worker::testing::{MemoryKv, TestEnv, block_on};
-use edgesim_worker::{Ctx, Env, KvError, Request, Response, WaitUntilQueue};
+use edgesim_worker::testing::{MemoryKv, TestEnv, block_on, dispatch};
+use edgesim_worker::{Env, KvError, Request, Response, WaitUntilQueue};
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -84,9 +84,7 @@ fn world() -> World {
 }
 
 fn call(w: &World, req: Request) -> (Response, WaitUntilQueue) {
-    let (ctx, queue) = Ctx::queued();
-    let resp = block_on(router().run(req, w.env.clone(), ctx)).unwrap();
-    (resp, queue)
+    dispatch(&router(), &w.env, req)
 }
 
 fn get(w: &World, path: &str) -> Response {

@@ -4,7 +4,7 @@
 //! [`MemoryKv`] is a single strongly consistent map: no colos, no `cacheTtl`, no expiry. It
 //! checks logic, not the KV model (that is `crates/kv`).
 
-use crate::env::{Env, Fetcher, LocalBoxFuture, Sleeper};
+use crate::env::{Ctx, Env, Fetcher, LocalBoxFuture, Sleeper, WaitUntilQueue};
 use crate::error::{Error, KvError, Result};
 use crate::kv::{
     BulkEntry, CacheStatus, GetOptions, KvBackend, ListKey, ListOptions, ListResult, PutOptions,
@@ -12,6 +12,7 @@ use crate::kv::{
 };
 use crate::request::Request;
 use crate::response::Response;
+use crate::router::Router;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -258,4 +259,12 @@ pub fn block_on<F: Future>(fut: F) -> F::Output {
             Poll::Pending => std::thread::park(),
         }
     }
+}
+
+/// Runs `router` on `req` with a clone of `env` and a queued [`Ctx`], to completion: the
+/// response and the `waitUntil` futures it left (not yet run). Panics if the router errs.
+pub fn dispatch(router: &Router, env: &Env, req: Request) -> (Response, WaitUntilQueue) {
+    let (ctx, queue) = Ctx::queued();
+    let resp = block_on(router.run(req, env.clone(), ctx)).unwrap();
+    (resp, queue)
 }
