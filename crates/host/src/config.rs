@@ -1,5 +1,6 @@
 //! What a [`Host`](crate::Host) is told at start: colos, vars, KV bindings, limits, where Supabase is.
 
+pub use crate::pool::InstancePolicy;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -160,6 +161,8 @@ pub struct HostConfig {
     /// Other authorities (`host` or `host:port`) the Worker may fetch; every other host is
     /// refused with error 1021.
     pub allowlist: Vec<String>,
+    /// Instance reuse and bounds (default: reuse on, live requests unbounded).
+    pub instances: InstancePolicy,
 }
 
 impl HostConfig {
@@ -176,6 +179,7 @@ impl HostConfig {
             limits: Limits::paid(),
             supabase_url: supabase_url.to_string(),
             allowlist: Vec::new(),
+            instances: InstancePolicy::default(),
         }
     }
 

@@ -1,21 +1,24 @@
-//! [`Host`]: the compiled Worker, its linker and everything a request's store is built from.
+//! [`Host`]: the compiled Worker, its linker, the pool of reusable instances, and everything an
+//! instance's store is built from.
 
+use crate::capture::Capture;
 use crate::config::{FUEL_YIELD_INTERVAL, HostConfig};
 use crate::kv::{HasKv, KvCtx, KvView};
 use crate::observer::{NoopObserver, SharedObserver};
 use crate::outbound::{OutboundHooks, Upstream, authority_of};
+use crate::pool::{Instance, Pool};
 use crate::state::{
     GuestRng, InvocationStats, Limiter, SimWallClock, StoreState, TokioMonotonicClock,
 };
 use edgesim_core::{SharedClock, SimRng};
 use edgesim_kv::{KvStore, OpBudget};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
@@ -23,8 +26,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 /// as written; a guest that prints more sees its stdout/stderr fail.
 const GUEST_OUTPUT_BYTES: usize = 1 << 20;
 
-/// Runs one Worker component: a fresh instance (and store) per request, from one
-/// pre-instantiated component. Cheap to clone; clones share everything.
+/// Runs one Worker component from one pre-instantiated component: each request gets an idle
+/// instance from the pool (see [`InstancePolicy`](crate::InstancePolicy)) or a fresh one.
+/// Cheap to clone; clones share everything.
 #[derive(Clone)]
 pub struct Host {
     pub(crate) inner: Arc<Inner>,
@@ -41,16 +45,19 @@ pub(crate) struct Inner {
     pub allowed: Arc<Vec<String>>,
     pub bindings: Arc<Vec<String>>,
     pub colo_codes: Vec<String>,
+    /// The Worker's environment (`vars`), built once.
+    pub env: Vec<(String, String)>,
+    pub pool: Pool,
+    /// Bounds requests producing a response at once (`InstancePolicy::max_live`).
+    pub live: Option<Arc<tokio::sync::Semaphore>>,
 }
 
-/// What a request's store is built with.
+/// What one invocation's state is built with.
 pub(crate) struct StoreParts {
     pub colo: String,
     pub ray: String,
     pub guest_seed: u64,
     pub stats: Arc<InvocationStats>,
-    pub stdout: MemoryOutputPipe,
-    pub stderr: MemoryOutputPipe,
 }
 
 impl Host {
@@ -122,6 +129,16 @@ impl Host {
         let mut allowed = vec![authority_of(&config.supabase_url)];
         allowed.extend(config.allowlist.iter().map(|a| authority_of(a)));
         let colo_codes = config.colos.iter().map(|c| c.code.clone()).collect();
+        let env = config
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let pool = Pool::new(config.instances.max_idle);
+        let live = config
+            .instances
+            .max_live
+            .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1))));
         Ok(Host {
             inner: Arc::new(Inner {
                 pre,
@@ -134,6 +151,9 @@ impl Host {
                 observer: Arc::new(NoopObserver),
                 allowed: Arc::new(allowed),
                 colo_codes,
+                env,
+                pool,
+                live,
             }),
         })
     }
@@ -169,58 +189,130 @@ impl Host {
         &self.inner.clock
     }
 
-    /// A new store for one request, with fuel, memory limits and the per-request contexts.
-    pub(crate) fn new_store(&self, parts: &StoreParts) -> wasmtime::Result<Store<StoreState>> {
+    /// An instance for one invocation: the most recently returned idle one (with its
+    /// per-invocation state reset) when reuse is on, else a new one.
+    pub(crate) async fn checkout(&self, parts: &StoreParts) -> wasmtime::Result<Instance> {
+        if self.inner.config.instances.reuse
+            && let Some(mut instance) = self.inner.pool.pop()
+        {
+            self.reset(&mut instance, parts)?;
+            instance.uses += 1;
+            return Ok(instance);
+        }
+        let mut instance = self.new_instance(parts).await?;
+        instance.uses = 1;
+        Ok(instance)
+    }
+
+    /// Returns `instance` to the pool after a call that ended `result`, if it may serve again:
+    /// reuse is on, the call returned cleanly, no limit was hit and it has uses left.
+    pub(crate) fn checkin(
+        &self,
+        instance: Instance,
+        result: &wasmtime::Result<()>,
+        stats: &InvocationStats,
+    ) {
+        let policy = &self.inner.config.instances;
+        let limits = &self.inner.config.limits;
+        let clean = result.is_ok()
+            && !stats.memory_exceeded.load(Ordering::Relaxed)
+            && stats.subrequests.load(Ordering::Relaxed) <= limits.subrequests
+            && stats.kv_ops.load(Ordering::Relaxed) <= limits.kv_ops;
+        if policy.reuse && clean && instance.uses < policy.max_uses {
+            self.inner.pool.push(instance);
+        }
+    }
+
+    /// Idle instances in the pool (for tests).
+    pub fn idle_instances(&self) -> usize {
+        self.inner.pool.idle()
+    }
+
+    /// A new store and instance, with fuel, memory limits and the invocation's contexts.
+    async fn new_instance(&self, parts: &StoreParts) -> wasmtime::Result<Instance> {
         let inner = &self.inner;
-        let mut rng = SimRng::from_seed(parts.guest_seed);
+        let stdout = Capture::new(GUEST_OUTPUT_BYTES);
+        let stderr = Capture::new(GUEST_OUTPUT_BYTES);
+        let (insecure, secure) = guest_rngs(parts.guest_seed);
+        let (insecure, secure) = (GuestRng::new(insecure), GuestRng::new(secure));
+        let mut seed = SimRng::from_seed(parts.guest_seed);
         let mut wasi = WasiCtx::builder();
-        wasi.envs(
-            &inner
-                .config
-                .vars
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .stdout(parts.stdout.clone())
-        .stderr(parts.stderr.clone())
-        .wall_clock(SimWallClock(inner.clock.clone()))
-        .monotonic_clock(TokioMonotonicClock(tokio::time::Instant::now()))
-        .insecure_random_seed(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
-        .insecure_random(GuestRng(rng.fork("insecure")))
-        .secure_random(GuestRng(rng.fork("secure")))
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false);
+        wasi.envs(&inner.env)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(SimWallClock(inner.clock.clone()))
+            .monotonic_clock(TokioMonotonicClock(tokio::time::Instant::now()))
+            .insecure_random_seed(u128::from(seed.next_u64()) << 64 | u128::from(seed.next_u64()))
+            .insecure_random(insecure.clone())
+            .secure_random(secure.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        let (hooks, kv) = self.invocation_state(parts);
         let state = StoreState {
             table: ResourceTable::new(),
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            hooks: OutboundHooks {
-                upstream: inner.upstream.clone(),
-                allowed: inner.allowed.clone(),
-                subrequest_limit: inner.config.limits.subrequests,
-                stats: parts.stats.clone(),
-                observer: inner.observer.clone(),
-                colo: parts.colo.clone(),
-                ray: parts.ray.clone(),
-            },
-            kv: KvCtx {
-                store: inner.kv.clone(),
-                colo: parts.colo.clone(),
-                ray: parts.ray.clone(),
-                bindings: inner.bindings.clone(),
-                budget: OpBudget::new(inner.config.limits.kv_ops),
-                stats: parts.stats.clone(),
-                observer: inner.observer.clone(),
-            },
+            hooks,
+            kv,
             limiter: Limiter::new(inner.config.limits.memory_bytes, parts.stats.clone()),
         };
         let mut store = Store::new(inner.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.set_fuel(inner.config.limits.fuel())?;
         store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))?;
-        Ok(store)
+        let proxy = inner.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            stdout,
+            stderr,
+            insecure,
+            secure,
+            uses: 0,
+        })
+    }
+
+    /// Fresh per-invocation state on a reused instance: full fuel, new KV and subrequest
+    /// budgets, the request's colo and ray, new stats, the guest's randomness reseeded and
+    /// empty stdout/stderr.
+    fn reset(&self, instance: &mut Instance, parts: &StoreParts) -> wasmtime::Result<()> {
+        let (insecure, secure) = guest_rngs(parts.guest_seed);
+        instance.insecure.reseed(insecure);
+        instance.secure.reseed(secure);
+        instance.stdout.take();
+        instance.stderr.take();
+        let (hooks, kv) = self.invocation_state(parts);
+        let state = instance.store.data_mut();
+        state.hooks = hooks;
+        state.kv = kv;
+        state.http = WasiHttpCtx::new();
+        state.limiter.stats = parts.stats.clone();
+        instance.store.set_fuel(self.inner.config.limits.fuel())
+    }
+
+    /// The outbound hooks and KV context of one invocation.
+    fn invocation_state(&self, parts: &StoreParts) -> (OutboundHooks, KvCtx) {
+        let inner = &self.inner;
+        let hooks = OutboundHooks {
+            upstream: inner.upstream.clone(),
+            allowed: inner.allowed.clone(),
+            subrequest_limit: inner.config.limits.subrequests,
+            stats: parts.stats.clone(),
+            observer: inner.observer.clone(),
+            colo: parts.colo.clone(),
+            ray: parts.ray.clone(),
+        };
+        let kv = KvCtx {
+            store: inner.kv.clone(),
+            colo: parts.colo.clone(),
+            ray: parts.ray.clone(),
+            bindings: inner.bindings.clone(),
+            budget: OpBudget::new(inner.config.limits.kv_ops),
+            stats: parts.stats.clone(),
+            observer: inner.observer.clone(),
+        };
+        (hooks, kv)
     }
 
     /// Draws a `cf-ray` id for `colo` and a seed for the guest's randomness.
@@ -229,13 +321,12 @@ impl Host {
         let ray = format!("{:016x}-{colo}", rng.next_u64());
         (ray, rng.next_u64())
     }
+}
 
-    pub(crate) fn guest_output() -> (MemoryOutputPipe, MemoryOutputPipe) {
-        (
-            MemoryOutputPipe::new(GUEST_OUTPUT_BYTES),
-            MemoryOutputPipe::new(GUEST_OUTPUT_BYTES),
-        )
-    }
+/// The guest's insecure and secure random streams for an invocation seeded `seed`.
+fn guest_rngs(seed: u64) -> (SimRng, SimRng) {
+    let rng = SimRng::from_seed(seed);
+    (rng.fork("insecure"), rng.fork("secure"))
 }
 
 /// A wasmtime error as an `anyhow` error, keeping its chain of causes in the message.

@@ -1,4 +1,5 @@
-//! One request: colo headers, a fresh instance, the response, error pages, and waitUntil.
+//! One request: colo headers, an instance (reused or fresh), the response, error pages, and
+//! waitUntil.
 
 use crate::config::Colo;
 use crate::host::{Host, StoreParts};
@@ -12,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 
@@ -62,11 +62,21 @@ impl BackgroundTask {
     }
 }
 
-/// How the guest's `handle` call ended.
+/// How the guest's `handle` call ended, and what it printed.
 struct GuestExit {
     result: wasmtime::Result<()>,
-    stdout: MemoryOutputPipe,
-    stderr: MemoryOutputPipe,
+    stdout: Bytes,
+    stderr: Bytes,
+}
+
+impl GuestExit {
+    fn failed(result: wasmtime::Result<()>) -> Self {
+        Self {
+            result,
+            stdout: Bytes::new(),
+            stderr: Bytes::new(),
+        }
+    }
 }
 
 /// Request facts for logs and events.
@@ -143,50 +153,47 @@ impl Host {
         guest_seed: u64,
         stats: &Arc<InvocationStats>,
     ) -> (Response<Bytes>, Option<BackgroundTask>, Option<u16>) {
-        let (stdout, stderr) = Host::guest_output();
         let parts = StoreParts {
             colo: meta.colo.clone(),
             ray: meta.ray.clone(),
             guest_seed,
             stats: stats.clone(),
-            stdout: stdout.clone(),
-            stderr: stderr.clone(),
         };
-        let prepared = (|| -> wasmtime::Result<_> {
-            let mut store = self.new_store(&parts)?;
-            let req = req.map(Full::new);
-            let incoming = store
-                .data_mut()
-                .http()
-                .new_incoming_request(Scheme::Https, req)?;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let out = store.data_mut().http().new_response_outparam(tx)?;
-            Ok((store, incoming, out, rx))
-        })();
-        let (mut store, incoming, out, rx) = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(ray = %meta.ray, "could not prepare the request: {e:?}");
-                let f = Failure::exception("the host could not prepare the request");
-                return (f.response(), None, Some(f.code));
-            }
+        // With a bound on live requests, wait (in arrival order) before taking an instance;
+        // the permit is held until the response is complete, not through waitUntil work.
+        let _permit = match &self.inner.live {
+            Some(live) => live.clone().acquire_owned().await.ok(),
+            None => None,
         };
-        let pre = self.inner.pre.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let host = self.clone();
+        let stats_guest = stats.clone();
         let mut guest = tokio::spawn(async move {
+            let mut instance = match host.checkout(&parts).await {
+                Ok(instance) => instance,
+                Err(e) => return GuestExit::failed(Err(e)),
+            };
+            let store = &mut instance.store;
             let result = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
-                proxy
+                let incoming = store
+                    .data_mut()
+                    .http()
+                    .new_incoming_request(Scheme::Https, req.map(Full::new))?;
+                let out = store.data_mut().http().new_response_outparam(tx)?;
+                instance
+                    .proxy
                     .wasi_http_incoming_handler()
-                    .call_handle(&mut store, incoming, out)
+                    .call_handle(&mut *store, incoming, out)
                     .await
             }
             .await;
-            drop(store);
-            GuestExit {
+            let exit = GuestExit {
+                stdout: instance.stdout.take(),
+                stderr: instance.stderr.take(),
                 result,
-                stdout,
-                stderr,
-            }
+            };
+            host.checkin(instance, &exit.result, &stats_guest);
+            exit
         });
 
         let head = rx.await;
@@ -311,10 +318,10 @@ impl Host {
                 tokio::select! {
                     biased;
                     exit = &mut guest => {
-                        let exit = exit.unwrap_or_else(|e| GuestExit {
-                            result: Err(wasmtime::format_err!("the guest task failed: {e}")),
-                            stdout: MemoryOutputPipe::new(0),
-                            stderr: MemoryOutputPipe::new(0),
+                        let exit = exit.unwrap_or_else(|e| {
+                            GuestExit::failed(Err(wasmtime::format_err!(
+                                "the guest task failed: {e}"
+                            )))
                         });
                         let outcome = host.after_response(&meta, exit, &stats);
                         if outcome == WaitUntilOutcome::Completed {
@@ -391,21 +398,18 @@ fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
 }
 
 async fn join(guest: &mut JoinHandle<GuestExit>) -> GuestExit {
-    guest.await.unwrap_or_else(|e| GuestExit {
-        result: Err(wasmtime::format_err!("the guest task failed: {e}")),
-        stdout: MemoryOutputPipe::new(0),
-        stderr: MemoryOutputPipe::new(0),
+    guest.await.unwrap_or_else(|e| {
+        GuestExit::failed(Err(wasmtime::format_err!("the guest task failed: {e}")))
     })
 }
 
 fn log_guest_output(meta: &Meta, exit: &GuestExit) {
-    for (stream, pipe) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
-        let bytes = pipe.contents();
+    for (stream, bytes) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
         if !bytes.is_empty() {
             tracing::info!(
                 target: "edgesim::guest",
                 colo = %meta.colo, ray = %meta.ray, stream,
-                "{}", String::from_utf8_lossy(&bytes).trim_end()
+                "{}", String::from_utf8_lossy(bytes).trim_end()
             );
         }
     }

@@ -1,8 +1,9 @@
 //! The wasmtime host: runs a wasi:http Worker component bound to the KV model and the mock Supabase.
 //!
 //! A [`Host`] compiles a component once (cached on disk), pre-instantiates it, and serves each
-//! request in a fresh store at a colo, with the Workers limits (CPU via fuel, memory,
-//! subrequests, KV operations, waitUntil). Everything that decides behaviour reads the injected
+//! request at a colo on a warm instance (reused after a clean call, as production reuses
+//! isolates; see [`InstancePolicy`]) or a fresh one, with the Workers limits (CPU via fuel,
+//! memory, subrequests, KV operations, waitUntil) reset for every invocation. Everything that decides behaviour reads the injected
 //! clock and RNG or tokio's clock, so a current-thread runtime with paused time replays a run
 //! exactly. [`serve`] puts a host on a TCP listener for `edgesim dev`.
 //!
@@ -36,6 +37,7 @@
 
 #![deny(missing_docs)]
 
+mod capture;
 mod config;
 mod engine;
 mod host;
@@ -45,10 +47,11 @@ mod kv;
 mod observer;
 mod outbound;
 mod pages;
+mod pool;
 mod serve;
 mod state;
 
-pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, Limits};
+pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits};
 pub use engine::is_cached;
 pub use host::Host;
 pub use invoke::{BackgroundTask, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED};

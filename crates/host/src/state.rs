@@ -1,11 +1,13 @@
-//! The data of one request's `Store`: WASI and wasi:http contexts, KV view, limits and counters.
+//! The data of an instance's `Store`: WASI and wasi:http contexts, KV view, limits and counters.
+//! The per-invocation parts (KV context, outbound hooks, stats, guest randomness) are replaced
+//! before each call, so a reused instance starts every request with fresh budgets.
 
 use crate::kv::KvCtx;
 use crate::outbound::OutboundHooks;
 use edgesim_core::{SharedClock, SimRng};
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
@@ -37,7 +39,7 @@ impl InvocationStats {
     }
 }
 
-/// The `T` of `Store<T>` for one request.
+/// The `T` of `Store<T>` for one instance.
 pub(crate) struct StoreState {
     pub table: ResourceTable,
     pub wasi: WasiCtx,
@@ -70,7 +72,8 @@ impl WasiHttpView for StoreState {
 pub(crate) struct Limiter {
     inner: StoreLimits,
     memory_bytes: usize,
-    stats: Arc<InvocationStats>,
+    /// The current invocation's stats (replaced before each call).
+    pub stats: Arc<InvocationStats>,
 }
 
 impl Limiter {
@@ -146,19 +149,37 @@ impl HostMonotonicClock for TokioMonotonicClock {
     }
 }
 
-/// The guest's randomness: a stream of the injected [`SimRng`].
-pub(crate) struct GuestRng(pub SimRng);
+/// The guest's randomness: a stream of the injected [`SimRng`], reseeded before each
+/// invocation (clones share the stream), so what a request draws does not depend on which
+/// instance serves it.
+#[derive(Clone)]
+pub(crate) struct GuestRng(pub Arc<Mutex<SimRng>>);
+
+impl GuestRng {
+    pub fn new(rng: SimRng) -> Self {
+        Self(Arc::new(Mutex::new(rng)))
+    }
+
+    /// Restarts the stream at `rng`.
+    pub fn reseed(&self, rng: SimRng) {
+        *self.lock() = rng;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SimRng> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 impl rand_core::TryRng for GuestRng {
     type Error = Infallible;
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(rand::RngCore::next_u32(&mut self.0))
+        Ok(rand::RngCore::next_u32(&mut *self.lock()))
     }
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.0.next_u64())
+        Ok(self.lock().next_u64())
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        rand::RngCore::fill_bytes(&mut self.0, dst);
+        rand::RngCore::fill_bytes(&mut *self.lock(), dst);
         Ok(())
     }
 }
