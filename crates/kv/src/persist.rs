@@ -44,6 +44,39 @@ fn as_i64(x: u64) -> i64 {
     i64::try_from(x).unwrap_or(i64::MAX)
 }
 
+/// `key, value, metadata, expiration, version`: the leading columns of both tables' selects.
+struct StoredRecord {
+    key: String,
+    value: Option<Vec<u8>>,
+    meta: Option<String>,
+    exp: Option<i64>,
+    version: i64,
+}
+
+impl StoredRecord {
+    /// Reads columns 0 to 4 of `r`.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            key: r.get(0)?,
+            value: r.get(1)?,
+            meta: r.get(2)?,
+            exp: r.get(3)?,
+            version: r.get(4)?,
+        })
+    }
+
+    /// The key and its record (the metadata JSON parsed).
+    fn into_record(self) -> Result<(String, Record), KvError> {
+        let record = Record {
+            value: self.value.map(Arc::new),
+            metadata: meta_parse(self.meta)?,
+            expiration: self.exp.map(|e| e as u64),
+            version: self.version as u64,
+        };
+        Ok((self.key, record))
+    }
+}
+
 impl Db {
     /// Opens (or creates) the file and its tables.
     pub fn open(path: &Path) -> Result<Self, KvError> {
@@ -67,25 +100,9 @@ impl Db {
             .conn
             .prepare("SELECT key, value, metadata, expiration, version FROM kv_central WHERE namespace = ?1")
             .map_err(err)?;
-        let rows = stmt
-            .query_map([ns], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<Vec<u8>>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, i64>(4)?,
-                ))
-            })
-            .map_err(err)?;
+        let rows = stmt.query_map([ns], StoredRecord::read).map_err(err)?;
         for row in rows {
-            let (key, value, meta, exp, version) = row.map_err(err)?;
-            let record = Record {
-                value: value.map(Arc::new),
-                metadata: meta_parse(meta)?,
-                expiration: exp.map(|e| e as u64),
-                version: version as u64,
-            };
+            let (key, record) = row.map_err(err)?.into_record()?;
             state.central.insert(key, record);
         }
         let mut stmt = self
@@ -98,11 +115,7 @@ impl Db {
         let rows = stmt
             .query_map([ns], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<Vec<u8>>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, i64>(4)?,
+                    StoredRecord::read(r)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)?,
@@ -110,20 +123,17 @@ impl Db {
             })
             .map_err(err)?;
         for row in rows {
-            let (key, value, meta, exp, version, origin, issued, arrival) = row.map_err(err)?;
+            let (stored, origin, issued, arrival) = row.map_err(err)?;
+            let (key, record) = stored.into_record()?;
+            let version = record.version;
             let p = Pending {
                 key,
-                record: Record {
-                    value: value.map(Arc::new),
-                    metadata: meta_parse(meta)?,
-                    expiration: exp.map(|e| e as u64),
-                    version: version as u64,
-                },
+                record,
                 origin: colo_index.get(&origin).copied().unwrap_or(0),
                 issued_ms: issued as u64,
                 arrival_ms: arrival as u64,
             };
-            state.pending.insert((p.arrival_ms, version as u64), p);
+            state.pending.insert((p.arrival_ms, version), p);
         }
         let next: Option<i64> = self
             .conn
