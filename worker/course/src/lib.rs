@@ -16,7 +16,7 @@
 //! Supabase failures give `null` data, as supabase-js's `{ data }` does.
 
 pub mod logic;
-mod routes;
+pub mod routes;
 #[cfg(test)]
 mod tests;
 

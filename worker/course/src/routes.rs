@@ -6,13 +6,18 @@ use edgesim_worker::{Request, Response, Result, RouteContext, Router};
 /// The course Worker's routes.
 pub fn router() -> Router {
     Router::new()
-        .get("/hello", |_, _| async { Ok(Response::ok("ok")) })
+        .get("/hello", hello)
         .get("/articles", all_articles)
         .get("/articles/:id", one_article)
         .get("/revalidate", revalidate_all)
         .post("/revalidate", webhook)
         .get("/read-kv", read_kv)
         .get("/write-kv", write_kv)
+}
+
+/// `GET /hello`: `ok` (benchmarks). The hardened Worker serves it as is.
+pub async fn hello(_req: Request, _cx: RouteContext) -> Result<Response> {
+    Ok(Response::ok("ok"))
 }
 
 async fn all_articles(_req: Request, cx: RouteContext) -> Result<Response> {
@@ -43,7 +48,9 @@ async fn webhook(req: Request, cx: RouteContext) -> Result<Response> {
     Response::json(&logic::received())
 }
 
-async fn read_kv(_req: Request, cx: RouteContext) -> Result<Response> {
+/// `GET /read-kv` (lesson 6): `/articles` as stored, plain `get` (no cacheTtl), `null` when
+/// missing. The hardened Worker serves it as is.
+pub async fn read_kv(_req: Request, cx: RouteContext) -> Result<Response> {
     let value = logic::read_from(&cx.env.kv("ARTICLES")?, "/articles").await?;
     Response::json(&value)
 }

@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 /// The hardened Worker's routes.
 pub fn router() -> Router {
     Router::new()
-        .get("/hello", |_, _| async { Ok(Response::ok("ok")) })
+        .get("/hello", course::routes::hello)
         .get("/articles", all_articles)
         .get("/articles/:id", one_article)
         .get("/revalidate", revalidate_all)
         .post("/revalidate", webhook)
-        .get("/read-kv", read_kv)
+        .get("/read-kv", course::routes::read_kv)
         .get("/write-kv", write_kv)
 }
 
@@ -92,11 +92,6 @@ async fn webhook(req: Request, cx: RouteContext) -> Result<Response> {
         }
     });
     Response::json(&logic::received())
-}
-
-async fn read_kv(_req: Request, cx: RouteContext) -> Result<Response> {
-    let value = logic::read_from(&cx.env.kv("ARTICLES")?, "/articles").await?;
-    Response::json(&value)
 }
 
 async fn write_kv(_req: Request, cx: RouteContext) -> Result<Response> {
