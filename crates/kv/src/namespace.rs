@@ -2,7 +2,7 @@
 
 use crate::cache::{CacheEntry, Record};
 use crate::limits::{self, KvError, backend_error};
-use crate::model::{ReadAt, ReadBlocked};
+use crate::model::{NsState, ReadAt, ReadBlocked};
 use crate::store::{Inner, KvStore};
 use crate::types::*;
 use crate::view::{CacheView, KeyView, PendingView, RecordView};
@@ -87,6 +87,35 @@ impl Namespace {
         }
     }
 
+    /// What get and get_bulk do once their keys are valid: check `opts.cache_ttl`, resolve
+    /// the colo, draw the faults for `keys` (an injected error ends the read), settle the
+    /// namespace at `now`, then call `f` with it, the read's [`ReadAt`] (cacheTtl defaulting to
+    /// the namespace's) and the injected extra latency.
+    fn cached_read<T>(
+        &self,
+        op: OpKind,
+        colo: &str,
+        keys: &[&str],
+        opts: &GetOptions,
+        now: u64,
+        f: impl FnOnce(&mut NsState, &ReadAt, u64) -> Result<T, KvError>,
+    ) -> Result<T, KvError> {
+        let requested = limits::cache_ttl(op, opts.cache_ttl)?;
+        let mut inner = self.store.lock();
+        let ci = inner.colo(colo)?;
+        let injected = self.store.faults.inject(op, colo, keys, now);
+        if let Some(e) = injected.error {
+            return Err(e);
+        }
+        let at = self.read_at(&inner, ci, colo, opts, now);
+        let ns = inner.settled(&self.name, now)?;
+        let at = ReadAt {
+            ttl_s: requested.unwrap_or(ns.params.default_cache_ttl_s),
+            ..at
+        };
+        f(ns, &at, injected.extra_latency_ms)
+    }
+
     /// The read path shared by get and get_with_metadata.
     fn read(
         &self,
@@ -98,27 +127,16 @@ impl Namespace {
         let now = self.store.clock.now_ms();
         let r = (|| {
             limits::validate_key(op, key)?;
-            let requested = limits::cache_ttl(op, opts.cache_ttl)?;
-            let mut inner = self.store.lock();
-            let ci = inner.colo(colo)?;
-            let injected = self.store.faults.inject(op, colo, &[key], now);
-            if let Some(e) = injected.error {
-                return Err(e);
-            }
-            let at = self.read_at(&inner, ci, colo, opts, now);
-            let ns = inner.settled(&self.name, now)?;
-            let at = ReadAt {
-                ttl_s: requested.unwrap_or(ns.params.default_cache_ttl_s),
-                ..at
-            };
-            match ns.read(&at, key) {
-                Ok(s) => Ok(OneRead {
-                    entry: s.entry,
-                    hit: s.hit,
-                    latency_ms: s.latency_ms + injected.extra_latency_ms,
-                }),
-                Err(ReadBlocked::Partitioned) => Err(backend_error(op, 503)),
-            }
+            self.cached_read(op, colo, &[key], opts, now, |ns, at, extra_ms| {
+                match ns.read(at, key) {
+                    Ok(s) => Ok(OneRead {
+                        entry: s.entry,
+                        hit: s.hit,
+                        latency_ms: s.latency_ms + extra_ms,
+                    }),
+                    Err(ReadBlocked::Partitioned) => Err(backend_error(op, 503)),
+                }
+            })
         })();
         match r {
             Ok(one) => {
@@ -345,43 +363,32 @@ impl Namespace {
             for k in keys {
                 limits::validate_bulk_key(k)?;
             }
-            let requested = limits::cache_ttl(op, opts.cache_ttl)?;
-            let mut inner = self.store.lock();
-            let ci = inner.colo(colo)?;
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let injected = self.store.faults.inject(op, colo, &refs, now);
-            if let Some(e) = injected.error {
-                return Err(e);
-            }
-            let at = self.read_at(&inner, ci, colo, opts, now);
-            let ns = inner.settled(&self.name, now)?;
-            let at = ReadAt {
-                ttl_s: requested.unwrap_or(ns.params.default_cache_ttl_s),
-                ..at
-            };
-            let mut entries = Vec::with_capacity(keys.len());
-            let (mut all_hit, mut latency_ms, mut total) = (true, 0, 0usize);
-            for k in keys {
-                let s = ns.read(&at, k).map_err(|_| backend_error(op, 503))?;
-                all_hit &= s.hit;
-                latency_ms = latency_ms.max(s.latency_ms);
-                total += s.entry.value.as_ref().map_or(0, |v| v.len());
-                entries.push(BulkEntry {
-                    key: k.clone(),
-                    version: s.entry.served_version(),
-                    value: s.entry.value.as_deref().cloned(),
-                    metadata: s.entry.metadata.as_deref().cloned(),
-                    cache_status: status(s.hit),
-                });
-            }
-            if total > limits::MAX_BULK_BYTES {
-                return Err(limits::bulk_too_large());
-            }
-            Ok(Read {
-                value: entries,
-                cache_status: status(all_hit),
-                version: None,
-                latency: Duration::from_millis(latency_ms + injected.extra_latency_ms),
+            self.cached_read(op, colo, &refs, opts, now, |ns, at, extra_ms| {
+                let mut entries = Vec::with_capacity(keys.len());
+                let (mut all_hit, mut latency_ms, mut total) = (true, 0, 0usize);
+                for k in keys {
+                    let s = ns.read(at, k).map_err(|_| backend_error(op, 503))?;
+                    all_hit &= s.hit;
+                    latency_ms = latency_ms.max(s.latency_ms);
+                    total += s.entry.value.as_ref().map_or(0, |v| v.len());
+                    entries.push(BulkEntry {
+                        key: k.clone(),
+                        version: s.entry.served_version(),
+                        value: s.entry.value.as_deref().cloned(),
+                        metadata: s.entry.metadata.as_deref().cloned(),
+                        cache_status: status(s.hit),
+                    });
+                }
+                if total > limits::MAX_BULK_BYTES {
+                    return Err(limits::bulk_too_large());
+                }
+                Ok(Read {
+                    value: entries,
+                    cache_status: status(all_hit),
+                    version: None,
+                    latency: Duration::from_millis(latency_ms + extra_ms),
+                })
             })
         })();
         match r {
