@@ -43,14 +43,25 @@ pub struct DevArgs {
     /// Seed for cf-ray ids, the guest's randomness and the KV model (default: from the OS).
     #[arg(long)]
     seed: Option<u64>,
+    /// A fresh Worker instance for every request. By default an instance whose last request
+    /// ended cleanly serves later ones, as production reuses isolates (module globals persist).
+    #[arg(long)]
+    fresh_instances: bool,
+    /// Requests producing a response at once; later ones wait in arrival order (bounds memory).
+    #[arg(long, default_value_t = 16)]
+    max_live: usize,
+    /// Worker threads of the server's runtime.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 /// Runs `edgesim dev`.
 pub fn main(args: DevArgs) -> ExitCode {
     init_tracing();
-    // One thread: guests yield every ~0.1 ms of CPU (fuel), so a busy Worker cannot starve
-    // the servers, and dev behaves like the simulation's single-threaded scheduling.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // A few worker threads; guests yield every ~0.2 ms of CPU (fuel), so a busy Worker cannot
+    // starve the servers. (The simulation runs its own single-threaded runtime on paused time.)
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
         .enable_all()
         .build()
     {
@@ -140,7 +151,9 @@ async fn run(args: DevArgs) -> Result<()> {
     .map_err(|e| anyhow::anyhow!("opening KV at {}: {e}", kv_path.display()))?;
 
     let (bytes, worker_name) = worker_bytes(&args, &cfg)?;
-    let host_config = host_config(&cfg, &supabase_url)?;
+    let mut host_config = host_config(&cfg, &supabase_url)?;
+    host_config.instances.reuse = !args.fresh_instances;
+    host_config.instances.max_live = Some(args.max_live.max(1));
     let colos: Vec<String> = host_config.colos.iter().map(|c| c.code.clone()).collect();
     let default_colo = host_config.default_colo.clone();
     let host = Host::new(
