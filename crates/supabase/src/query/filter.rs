@@ -97,20 +97,12 @@ fn operation(c: &mut Cursor<'_>, in_tree: bool) -> Result<(bool, Op), ApiError> 
         c.expect(".")?;
         return match quant {
             Some(q) => {
-                let raw = if in_tree {
-                    tree_value(c)?
-                } else {
-                    c.take_rest()
-                };
+                let raw = operand(c, in_tree)?;
                 let items = pg_array(&raw)?;
                 Ok((negate, Op::Quant(op, q, items)))
             }
             None => {
-                let v = if in_tree {
-                    tree_value(c)?
-                } else {
-                    c.take_rest()
-                };
+                let v = operand(c, in_tree)?;
                 Ok((negate, Op::Cmp(op, v)))
             }
         };
@@ -126,11 +118,7 @@ fn operation(c: &mut Cursor<'_>, in_tree: bool) -> Result<(bool, Op), ApiError> 
         }
         "is" => {
             c.expect(".")?;
-            let v = if in_tree {
-                tree_value(c)?
-            } else {
-                c.take_rest()
-            };
+            let v = operand(c, in_tree)?;
             let is = match v.to_ascii_lowercase().as_str() {
                 "null" => IsVal::Null,
                 "not_null" => IsVal::NotNull,
@@ -152,11 +140,7 @@ fn operation(c: &mut Cursor<'_>, in_tree: bool) -> Result<(bool, Op), ApiError> 
         }
         "isdistinct" => {
             c.expect(".")?;
-            let v = if in_tree {
-                tree_value(c)?
-            } else {
-                c.take_rest()
-            };
+            let v = operand(c, in_tree)?;
             Ok((negate, Op::IsDistinct(v)))
         }
         "fts" | "plfts" | "phfts" | "wfts" | "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl"
@@ -165,14 +149,19 @@ fn operation(c: &mut Cursor<'_>, in_tree: bool) -> Result<(bool, Op), ApiError> 
                 while c.bump().is_some_and(|ch| ch != ')') {}
             }
             c.expect(".")?;
-            if in_tree {
-                tree_value(c)?;
-            } else {
-                c.take_rest();
-            }
+            operand(c, in_tree)?;
             Ok((negate, Op::Unsupported(name)))
         }
         _ => Err(start_err),
+    }
+}
+
+/// The operand after `op.`: the rest of the parameter, or one [`tree_value`] inside a logic tree.
+fn operand(c: &mut Cursor<'_>, in_tree: bool) -> Result<String, ApiError> {
+    if in_tree {
+        tree_value(c)
+    } else {
+        Ok(c.take_rest())
     }
 }
 
