@@ -114,6 +114,17 @@ pub enum Media {
     Csv,
 }
 
+/// A media type without its parameters, trimmed and lower-cased (`Application/JSON; x=1`
+/// gives `application/json`).
+pub(super) fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Picks the first acceptable media type, or 406 PGRST107.
 pub fn parse_accept(headers: &HeaderMap) -> Result<Media, ApiError> {
     let Some(a) = headers.get("accept").and_then(|v| v.to_str().ok()) else {
@@ -123,13 +134,7 @@ pub fn parse_accept(headers: &HeaderMap) -> Result<Media, ApiError> {
         return Ok(Media::Json);
     }
     for part in a.split(',') {
-        let mt = part
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match mt.as_str() {
+        match essence(part).as_str() {
             "application/json" | "*/*" | "application/*" => return Ok(Media::Json),
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => {
                 return Ok(Media::Object);

@@ -1,6 +1,6 @@
 //! POST (insert/upsert), PATCH and DELETE, each in one transaction.
 
-use super::prefer::{Media, Prefs, Return, parse_accept, parse_prefer};
+use super::prefer::{Media, Prefs, Return, essence, parse_accept, parse_prefer};
 use super::response::{self, JSON, OBJECT};
 use crate::db::Db;
 use crate::errors::ApiError;
@@ -27,12 +27,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     {
         None => Ok(()),
         Some(ct) => {
-            let mt = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let mt = essence(ct);
             if mt == "application/json" || mt.is_empty() {
                 Ok(())
             } else {
