@@ -214,6 +214,28 @@ fn single_object(body: &Bytes) -> Result<Map<String, Json>, ApiError> {
     }
 }
 
+/// The columns of `cols` that `row` writes, and their values: a key missing from `row` is NULL,
+/// or left out (to take its default) under `missing=default`. An unknown column is PGRST204.
+fn row_values<'c>(
+    t: &Table,
+    cols: &'c [String],
+    row: &Map<String, Json>,
+    missing_default: bool,
+) -> Result<(Vec<&'c str>, Vec<Value>), ApiError> {
+    let mut names = Vec::new();
+    let mut params = Vec::new();
+    for c in cols {
+        let col = t.column(c).ok_or_else(|| t.unknown_column(c))?;
+        match row.get(c) {
+            Some(v) => params.push(col.kind.from_json(v)?),
+            None if missing_default => continue,
+            None => params.push(Value::Null),
+        }
+        names.push(c.as_str());
+    }
+    Ok((names, params))
+}
+
 /// `Location: /t?pk=eq.v` for headers-only inserts.
 fn location(t: &Table, row: &Map<String, Json>) -> Option<String> {
     let pk = t.pk();
@@ -292,17 +314,8 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
             let mut maps = Vec::new();
             let mut seen_keys = std::collections::BTreeSet::new();
             for row in &rows {
-                let mut names = Vec::new();
-                let mut params: Vec<Value> = Vec::new();
-                for c in &cols {
-                    let col = t.column(c).expect("validated");
-                    match row.get(c) {
-                        Some(v) => params.push(col.kind.from_json(v)?),
-                        None if prefs.missing_default => continue,
-                        None => params.push(Value::Null),
-                    }
-                    names.push(ident(c));
-                }
+                let (names, params) = row_values(&t, &cols, row, prefs.missing_default)?;
+                let names: Vec<String> = names.into_iter().map(ident).collect();
                 if prefs.merge == Some(true) {
                     let key: Vec<String> = target.iter().map(|c| row.get(c).map(Json::to_string).unwrap_or_default()).collect();
                     if target.iter().all(|c| row.get(c).is_some_and(|v| !v.is_null())) && !seen_keys.insert(key) {
@@ -373,19 +386,8 @@ pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
         Some(c) => c.clone(),
         None => obj.keys().cloned().collect(),
     };
-    let mut sets = Vec::new();
-    let mut params: Vec<Value> = Vec::new();
-    for k in &keys {
-        let col = t.column(k).ok_or_else(|| t.unknown_column(k))?;
-        match obj.get(k) {
-            Some(v) => params.push(col.kind.from_json(v)?),
-            None if prefs.missing_default => {
-                continue;
-            }
-            None => params.push(Value::Null),
-        }
-        sets.push(format!("{} = ?", ident(k)));
-    }
+    let (names, mut params) = row_values(t, &keys, &obj, prefs.missing_default)?;
+    let sets: Vec<String> = names.iter().map(|k| format!("{} = ?", ident(k))).collect();
     let wh = sql::where_clause(t, &q.filters, &mut params)?;
     let Some(wh) = wh else {
         return Err(crate::sqlerr::pg("21000", "UPDATE requires a WHERE clause"));
