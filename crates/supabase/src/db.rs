@@ -40,6 +40,12 @@ impl Db {
         };
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = ON;")
             .map_err(err)?;
+        if file.is_some() {
+            // Write-ahead log, synced at checkpoints only: start-up (migrations, seed) and each
+            // write commit without an fsync (a crash may lose the last commits, never corrupt).
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                .map_err(err)?;
+        }
         crate::functions::register(&conn, clock).map_err(err)?;
         let pending = Arc::new(Mutex::new(Vec::new()));
         capture::install(&conn, pending.clone()).map_err(err)?;
