@@ -22,3 +22,8 @@ dev *ARGS:
 # Format the tree.
 fmt:
     cargo fmt --all
+
+# edgesim vs Miniflare side by side (oha load, CPU, peak RSS, cold start), KV ops/s and the
+# simulation's virtual-to-wall ratio; writes bench/results/<date>.md. Knobs: see bench/run.sh.
+bench: setup
+    ./bench/run.sh
