@@ -233,8 +233,8 @@ impl Host {
         let inner = &self.inner;
         let stdout = Capture::new(GUEST_OUTPUT_BYTES);
         let stderr = Capture::new(GUEST_OUTPUT_BYTES);
-        let (insecure, secure) = guest_rngs(parts.guest_seed);
-        let (insecure, secure) = (GuestRng::new(insecure), GuestRng::new(secure));
+        let insecure = GuestRng::new(parts.guest_seed, "insecure");
+        let secure = GuestRng::new(parts.guest_seed, "secure");
         let mut seed = SimRng::from_seed(parts.guest_seed);
         let mut wasi = WasiCtx::builder();
         wasi.envs(&inner.env)
@@ -277,9 +277,8 @@ impl Host {
     /// budgets, the request's colo and ray, new stats, the guest's randomness reseeded and
     /// empty stdout/stderr.
     fn reset(&self, instance: &mut Instance, parts: &StoreParts) -> wasmtime::Result<()> {
-        let (insecure, secure) = guest_rngs(parts.guest_seed);
-        instance.insecure.reseed(insecure);
-        instance.secure.reseed(secure);
+        instance.insecure.reseed(parts.guest_seed);
+        instance.secure.reseed(parts.guest_seed);
         instance.stdout.take();
         instance.stderr.take();
         let (hooks, kv) = self.invocation_state(parts);
@@ -321,12 +320,6 @@ impl Host {
         let ray = format!("{:016x}-{colo}", rng.next_u64());
         (ray, rng.next_u64())
     }
-}
-
-/// The guest's insecure and secure random streams for an invocation seeded `seed`.
-fn guest_rngs(seed: u64) -> (SimRng, SimRng) {
-    let rng = SimRng::from_seed(seed);
-    (rng.fork("insecure"), rng.fork("secure"))
 }
 
 /// A wasmtime error as an `anyhow` error, keeping its chain of causes in the message.

@@ -149,37 +149,56 @@ impl HostMonotonicClock for TokioMonotonicClock {
     }
 }
 
-/// The guest's randomness: a stream of the injected [`SimRng`], reseeded before each
-/// invocation (clones share the stream), so what a request draws does not depend on which
-/// instance serves it.
+/// The guest's randomness: the stream `name` forked from the invocation's seed, reseeded before
+/// each invocation (clones share the stream), so what a request draws does not depend on which
+/// instance serves it. The stream is set up on the first draw (most requests draw nothing).
 #[derive(Clone)]
-pub(crate) struct GuestRng(pub Arc<Mutex<SimRng>>);
+pub(crate) struct GuestRng {
+    name: &'static str,
+    stream: Arc<Mutex<Stream>>,
+}
+
+struct Stream {
+    seed: u64,
+    rng: Option<SimRng>,
+}
 
 impl GuestRng {
-    pub fn new(rng: SimRng) -> Self {
-        Self(Arc::new(Mutex::new(rng)))
+    pub fn new(seed: u64, name: &'static str) -> Self {
+        Self {
+            name,
+            stream: Arc::new(Mutex::new(Stream { seed, rng: None })),
+        }
     }
 
-    /// Restarts the stream at `rng`.
-    pub fn reseed(&self, rng: SimRng) {
-        *self.lock() = rng;
+    /// Restarts the stream from `seed`.
+    pub fn reseed(&self, seed: u64) {
+        *self.lock() = Stream { seed, rng: None };
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, SimRng> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Stream> {
+        self.stream.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut SimRng) -> R) -> R {
+        let mut stream = self.lock();
+        let seed = stream.seed;
+        f(stream
+            .rng
+            .get_or_insert_with(|| SimRng::from_seed(seed).fork(self.name)))
     }
 }
 
 impl rand_core::TryRng for GuestRng {
     type Error = Infallible;
     fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(rand::RngCore::next_u32(&mut *self.lock()))
+        Ok(self.with(rand::RngCore::next_u32))
     }
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.lock().next_u64())
+        Ok(self.with(|r| r.next_u64()))
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        rand::RngCore::fill_bytes(&mut *self.lock(), dst);
+        self.with(|r| rand::RngCore::fill_bytes(r, dst));
         Ok(())
     }
 }
