@@ -82,7 +82,7 @@ impl Db {
     pub fn open(path: &Path) -> Result<Self, KvError> {
         let conn = Connection::open(path)
             .map_err(|e| err(format!("cannot open {}: {e}", path.display())))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA journal_mode=WAL;")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Self { conn })

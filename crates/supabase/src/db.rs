@@ -43,7 +43,7 @@ impl Db {
         if file.is_some() {
             // Write-ahead log, synced at checkpoints only: start-up (migrations, seed) and each
             // write commit without an fsync (a crash may lose the last commits, never corrupt).
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA journal_mode = WAL;")
                 .map_err(err)?;
         }
         crate::functions::register(&conn, clock).map_err(err)?;
