@@ -159,10 +159,24 @@ impl Host {
             guest_seed,
             stats: stats.clone(),
         };
-        // With a bound on live requests, wait (in arrival order) before taking an instance;
-        // the permit is held until the response is complete, not through waitUntil work.
+        // With a bound on live requests, wait (in arrival order, at most the waitUntil limit)
+        // before taking an instance; the permit is held until the response is complete, not
+        // through waitUntil work.
         let _permit = match &self.inner.live {
-            Some(live) => live.clone().acquire_owned().await.ok(),
+            Some(live) => {
+                let limit = self.inner.config.limits.wait_until;
+                match tokio::time::timeout(limit, live.clone().acquire_owned()).await {
+                    Ok(permit) => permit.ok(),
+                    Err(_) => {
+                        let f = Failure::overloaded(&format!(
+                            "no instance became free within {} s",
+                            limit.as_secs()
+                        ));
+                        tracing::error!(ray = %meta.ray, "error {}: {}", f.code, f.reason);
+                        return (f.response(), None, Some(f.code));
+                    }
+                }
+            }
             None => None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel();

@@ -56,6 +56,14 @@ impl Failure {
         }
     }
 
+    /// Error 1102 when no instance is free for the request (`reason` says why).
+    pub(crate) fn overloaded(reason: &str) -> Self {
+        Self {
+            code: 1102,
+            reason: format!("{OVERLOADED} {reason}"),
+        }
+    }
+
     /// Error 1102 for the CPU limit.
     pub(crate) fn cpu() -> Self {
         Self {
