@@ -109,6 +109,11 @@ for (const [ep, c] of points) {
   out.push(`| ${ep} | ${c} | ${f(usPerReq(e), 1)} | ${f(usPerReq(m), 1)} | ${ratio(usPerReq(e), usPerReq(m), 3)} |`);
 }
 out.push("", "For reference (`reference/verified-here.md`): stock `wasmtime serve` 48 spends about 190 µs of CPU per hello request.", "");
+const inst = read(join(esDir, "instantiate.txt")).trim();
+out.push("In-process microbench (`bench/instantiate`: the `hello` fixture, one request = fresh Store + instantiate + `handle` + drop, as",
+  "edgesim-host does it, no HTTP; `pool:<bytes>` = pooling allocator with that `linear_memory_keep_resident` (edgesim uses 1 MiB),",
+  "`reuse` = one instance whose `handle` is called again per request):", "");
+out.push(inst ? ["```", inst, "```"].join("\n") : `Not run: ${read(join(esDir, "instantiate.note")).trim() || "no output"}.`, "");
 
 // ---------------------------------------------------------------- KV model
 out.push("## KV model operations per second", "");

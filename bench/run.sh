@@ -11,6 +11,8 @@
 #               OHA_THREADS=1  PORT=8787  SUPABASE_PORT=54321  SIDES="edgesim miniflare" (either alone works)
 #               MINIFLARE_SRC=<repo>/../shared/anchors/miniflare  BUILD=1 (0: use the existing binary)
 #               EDGESIM=<repo>/target/debug/edgesim  RESULT_MD=bench/results/<UTC date>.md
+#               INSTANTIATE=auto (1: build bench/instantiate, a separate wasmtime build of ~5-15 min, and
+#               run it; auto: run it when already built; 0: skip)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -200,6 +202,23 @@ elif timeout 900 cargo run -q -p edgesim-kv --example kv_ops > "$OUT/kv_ops.json
   cat "$OUT/kv_ops.json" >&2
 else
   log "kv_ops failed (see $OUT/kv_ops.err)"; : > "$OUT/kv_ops.json"
+fi
+INSTANTIATE=${INSTANTIATE:-auto}
+INST_TARGET="$TOOLS/instantiate-target"
+INST_BIN="$INST_TARGET/debug/edgesim-bench-instantiate"
+HELLO_WASM=$(ls -t worker/target/wasm32-wasip2/release/hello.wasm target/debug/build/edgesim-guests-*/out/hello.wasm 2>/dev/null | head -1 || true)
+if [ "$INSTANTIATE" = 1 ] && [ ! -x "$INST_BIN" ]; then
+  log "building bench/instantiate (its own wasmtime build)"
+  (cd bench/instantiate && CARGO_TARGET_DIR="$INST_TARGET" timeout 1800 cargo build) > "$OUT/instantiate-build.log" 2>&1 \
+    || log "bench/instantiate build failed (see $OUT/instantiate-build.log)"
+fi
+if [ "$INSTANTIATE" != 0 ] && [ -x "$INST_BIN" ] && [ -n "$HELLO_WASM" ]; then
+  log "instantiation microbench: $HELLO_WASM"
+  timeout 600 "$INST_BIN" "$HELLO_WASM" 5000 pool:1048576 pool:65536 pool:0 ondemand reuse:1048576 > "$OUT/instantiate.txt" 2>&1 \
+    || log "instantiation microbench failed (see $OUT/instantiate.txt)"
+  cat "$OUT/instantiate.txt" >&2
+else
+  echo "not run (INSTANTIATE=$INSTANTIATE; binary $( [ -x "$INST_BIN" ] && echo present || echo absent ), hello fixture ${HELLO_WASM:-absent}); enable with INSTANTIATE=1" > "$OUT/instantiate.note"
 fi
 SCENARIO=fixtures/scenarios/standard.toml
 if ! side edgesim; then
