@@ -18,7 +18,8 @@ use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Instances the pooling allocator keeps slots for: requests in flight, including those whose
-/// waitUntil work still runs (each holds its instance for up to 30 s). Only address space is
+/// waitUntil work still runs (each holds its instance for up to 30 s), and the idle instances
+/// kept for reuse (`InstancePolicy::max_idle`). Only address space is
 /// reserved up front (as Spin's default of 1000 does); when that fails, allocation is on demand.
 const POOL_INSTANCES: u32 = 1000;
 
