@@ -101,8 +101,9 @@ out.push("", `Cold start: spawn → first 200 "ok" on /hello, polled every 5 ms,
 
 // ---------------------------------------------------------------- per-request cost
 out.push("## Server CPU per request (wasm instantiation cost)", "");
-out.push("Server CPU seconds in the window / requests served. edgesim instantiates the Worker component for every request, so /hello's",
-  "figure bounds the instantiation cost from above (it also holds hyper, routing and the guest's own work).", "");
+out.push("Server CPU seconds in the window / requests served: the whole per-request cost (HTTP, instance, guest, KV). With a fresh",
+  "instance per request, /hello's figure bounds the instantiation cost from above; with instance reuse (edgesim-host's default",
+  "`InstancePolicy`) most requests skip instantiation, and the microbench below isolates what it costs.", "");
 out.push("| endpoint | conc | edgesim µs CPU/request | Miniflare (workerd) µs CPU/request | ratio |", "|---|---:|---:|---:|---:|");
 for (const [ep, c] of points) {
   const e = find(es, ep, c), m = find(mf, ep, c);
@@ -111,7 +112,7 @@ for (const [ep, c] of points) {
 out.push("", "For reference (`reference/verified-here.md`): stock `wasmtime serve` 48 spends about 190 µs of CPU per hello request.", "");
 const inst = read(join(esDir, "instantiate.txt")).trim();
 out.push("In-process microbench (`bench/instantiate`: the `hello` fixture, one request = fresh Store + instantiate + `handle` + drop, as",
-  "edgesim-host does it, no HTTP; `pool:<bytes>` = pooling allocator with that `linear_memory_keep_resident` (edgesim uses 1 MiB),",
+  "edgesim-host does it, no HTTP; `pool:<bytes>` = pooling allocator with that `linear_memory_keep_resident`,",
   "`reuse` = one instance whose `handle` is called again per request):", "");
 out.push(inst ? ["```", inst, "```"].join("\n") : `Not run: ${read(join(esDir, "instantiate.note")).trim() || "no output"}.`, "");
 
