@@ -184,17 +184,8 @@ impl wit::HostNamespace for KvView<'_> {
                 .namespace(&binding)?
                 .get(&self.ctx.colo, &key, &get_options(options))
         });
-        match read {
-            Ok(r) => {
-                self.ctx.record(&binding, "get", &key, Ok(r.cache_status));
-                charge_latency(r.latency).await;
-                Ok(Ok(r.value))
-            }
-            Err(e) => {
-                self.ctx.record(&binding, "get", &key, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
+        self.finish_read(&binding, "get", &key, read, |r| r.value)
+            .await
     }
 
     async fn get_with_metadata(
@@ -211,23 +202,14 @@ impl wit::HostNamespace for KvView<'_> {
                 &get_options(options),
             )
         });
-        match read {
-            Ok(r) => {
-                self.ctx
-                    .record(&binding, "get_with_metadata", &key, Ok(r.cache_status));
-                charge_latency(r.latency).await;
-                Ok(Ok(wit::ValueWithMetadata {
-                    value: r.value.value,
-                    metadata: json_text(r.value.metadata),
-                    cache_status: wit_status(r.cache_status),
-                }))
+        self.finish_read(&binding, "get_with_metadata", &key, read, |r| {
+            wit::ValueWithMetadata {
+                value: r.value.value,
+                metadata: json_text(r.value.metadata),
+                cache_status: wit_status(r.cache_status),
             }
-            Err(e) => {
-                self.ctx
-                    .record(&binding, "get_with_metadata", &key, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
+        })
+        .await
     }
 
     async fn put(
@@ -275,32 +257,24 @@ impl wit::HostNamespace for KvView<'_> {
             };
             self.ctx.namespace(&binding)?.list(&self.ctx.colo, &opts)
         });
-        match read {
-            Ok(r) => {
-                self.ctx
-                    .record(&binding, "list", &prefix, Ok(r.cache_status));
-                charge_latency(r.latency).await;
-                let page = r.value;
-                Ok(Ok(wit::ListResult {
-                    keys: page
-                        .keys
-                        .into_iter()
-                        .map(|k| wit::ListKey {
-                            name: k.name,
-                            expiration: k.expiration,
-                            metadata: json_text(k.metadata),
-                        })
-                        .collect(),
-                    list_complete: page.list_complete,
-                    cursor: page.cursor,
-                    cache_status: wit_status(r.cache_status),
-                }))
+        self.finish_read(&binding, "list", &prefix, read, |r| {
+            let page = r.value;
+            wit::ListResult {
+                keys: page
+                    .keys
+                    .into_iter()
+                    .map(|k| wit::ListKey {
+                        name: k.name,
+                        expiration: k.expiration,
+                        metadata: json_text(k.metadata),
+                    })
+                    .collect(),
+                list_complete: page.list_complete,
+                cursor: page.cursor,
+                cache_status: wit_status(r.cache_status),
             }
-            Err(e) => {
-                self.ctx.record(&binding, "list", &prefix, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
+        })
+        .await
     }
 
     async fn get_bulk(
@@ -348,6 +322,28 @@ impl wit::HostNamespace for KvView<'_> {
 }
 
 impl KvView<'_> {
+    /// Records a single-key read (hit, miss or error), charges its latency, and converts it.
+    async fn finish_read<T, U>(
+        &mut self,
+        binding: &str,
+        op: &str,
+        key: &str,
+        read: Result<edgesim_kv::Read<T>, KvError>,
+        convert: impl FnOnce(edgesim_kv::Read<T>) -> U,
+    ) -> Answer<U> {
+        match read {
+            Ok(r) => {
+                self.ctx.record(binding, op, key, Ok(r.cache_status));
+                charge_latency(r.latency).await;
+                Ok(Ok(convert(r)))
+            }
+            Err(e) => {
+                self.ctx.record(binding, op, key, Err(e.message()));
+                Ok(Err(to_wit(e)))
+            }
+        }
+    }
+
     async fn finish_write(
         &mut self,
         binding: &str,
