@@ -2,6 +2,7 @@
 //! `supabase/migrations/<digits>_<name>.sql` in version order, then `supabase/seed.sql`
 //! (only on a fresh database), plus `supabase/webhooks.toml`.
 
+mod columns;
 pub mod lex;
 pub mod translate;
 mod trigger;

@@ -1,0 +1,205 @@
+//! Column definitions and types of `create table` / `alter table add column`: Postgres types
+//! and column constraints translated into SQLite's (see `translate` for the accepted list).
+
+use super::lex::{Tok, render};
+use super::translate::{matching, rewrite, split_top};
+
+pub(super) fn consume_type(toks: &[Tok], mut i: usize) -> Result<(String, usize), String> {
+    let Some(first) = toks.get(i).and_then(Tok::name) else {
+        return Err("expected a type name".into());
+    };
+    i += 1;
+    let mut name = first.clone();
+    let peek = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.is(w));
+    match first.as_str() {
+        "double" if peek(i, "precision") => {
+            name = "double precision".into();
+            i += 1;
+        }
+        "character" if peek(i, "varying") => {
+            name = "varchar".into();
+            i += 1;
+        }
+        "timestamp" | "time" => {
+            if toks.get(i).is_some_and(|t| t.is_p("(")) {
+                i = matching(toks, i).ok_or("unbalanced parentheses")? + 1;
+            }
+            if (peek(i, "with") || peek(i, "without")) && peek(i + 1, "time") && peek(i + 2, "zone")
+            {
+                if peek(i, "with") && first == "timestamp" {
+                    name = "timestamptz".into();
+                }
+                i += 3;
+            }
+        }
+        _ => {}
+    }
+    if toks.get(i).is_some_and(|t| t.is_p("(")) {
+        let end = matching(toks, i).ok_or("unbalanced parentheses")?;
+        name.push_str(&render(&toks[i..=end]).replace(' ', ""));
+        i = end + 1;
+    }
+    if toks.get(i).is_some_and(|t| t.is_p("[")) {
+        return Err(format!("array type {name}[] is not supported by the mock"));
+    }
+    Ok((name, i))
+}
+
+pub(super) fn column_type_ok(name: &str) -> bool {
+    let base = name.split('(').next().unwrap_or("");
+    matches!(
+        base,
+        "text"
+            | "varchar"
+            | "char"
+            | "character"
+            | "uuid"
+            | "boolean"
+            | "bool"
+            | "smallint"
+            | "int2"
+            | "integer"
+            | "int"
+            | "int4"
+            | "bigint"
+            | "int8"
+            | "real"
+            | "float4"
+            | "float8"
+            | "double precision"
+            | "numeric"
+            | "decimal"
+            | "json"
+            | "jsonb"
+            | "date"
+            | "timestamp"
+            | "timestamptz"
+    )
+}
+
+const COL_KEYWORDS: &[&str] = &[
+    "not",
+    "null",
+    "default",
+    "primary",
+    "unique",
+    "references",
+    "check",
+    "constraint",
+    "generated",
+    "collate",
+];
+
+/// A translated column definition; `pk_pending` when it is an identity column whose primary
+/// key is declared at table level.
+pub(super) fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String, bool), String> {
+    let name = item
+        .first()
+        .and_then(Tok::name)
+        .ok_or("expected a column name")?;
+    let (ty, mut i) = consume_type(item, 1)?;
+    let mut identity = matches!(
+        ty.as_str(),
+        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial"
+    );
+    if !identity && !column_type_ok(&ty) {
+        return Err(format!(
+            "type {ty} of column {name} is not supported by the mock (use text, varchar, uuid, boolean, integer types, real/double precision/numeric, json/jsonb, date, timestamp/timestamptz)"
+        ));
+    }
+    let mut pk = false;
+    let mut rest: Vec<Tok> = Vec::new();
+    while i < item.len() {
+        let t = &item[i];
+        if t.is("generated")
+            && item
+                .get(i + 1)
+                .is_some_and(|x| x.is("by") || x.is("always"))
+        {
+            let mut j = i + 1;
+            while j < item.len() && !item[j].is("identity") && !item[j].is_p("(") {
+                j += 1;
+            }
+            if item.get(j).is_some_and(|x| x.is("identity")) {
+                identity = true;
+                i = j + 1;
+                if item.get(i).is_some_and(|x| x.is_p("(")) {
+                    i = matching(item, i).ok_or("unbalanced parentheses")? + 1;
+                }
+                continue;
+            }
+        }
+        if t.is("primary") && item.get(i + 1).is_some_and(|x| x.is("key")) {
+            pk = true;
+            i += 2;
+            continue;
+        }
+        if t.is("default") {
+            let mut j = i + 1;
+            let mut depth = 0;
+            while j < item.len() {
+                let x = &item[j];
+                if x.is_p("(") {
+                    depth += 1;
+                } else if x.is_p(")") {
+                    depth -= 1;
+                } else if depth == 0 && COL_KEYWORDS.iter().any(|k| x.is(k)) {
+                    break;
+                }
+                j += 1;
+            }
+            let expr = rewrite(&item[i + 1..j])?;
+            rest.push(Tok::Word("DEFAULT".into()));
+            rest.push(Tok::Punct("(".into()));
+            rest.extend(expr);
+            rest.push(Tok::Punct(")".into()));
+            i = j;
+            continue;
+        }
+        rest.push(t.clone());
+        i += 1;
+    }
+    let rest = render(&rewrite(&rest)?);
+    let qname = Tok::QIdent(name.clone()).sql();
+    if identity {
+        if pk || table_pk == Some(name.as_str()) {
+            return Ok((
+                format!("{qname} INTEGER PRIMARY KEY AUTOINCREMENT {rest}")
+                    .trim()
+                    .to_string(),
+                pk,
+            ));
+        }
+        return Err(format!(
+            "identity/serial column {name} must be the primary key in the mock"
+        ));
+    }
+    let ty = match ty.as_str() {
+        // SQLite reports `integer` as `INTEGER`, which marks bigint identity columns.
+        "int" | "int4" | "integer" => "int4".to_string(),
+        other => other.to_string(),
+    };
+    let pk_sql = if pk { " PRIMARY KEY NOT NULL" } else { "" };
+    Ok((
+        format!("{qname} {ty}{pk_sql} {rest}").trim().to_string(),
+        pk,
+    ))
+}
+
+pub(super) fn table_pk_column(items: &[Vec<Tok>]) -> Option<(usize, String)> {
+    for (n, item) in items.iter().enumerate() {
+        let mut i = 0;
+        if item[0].is("constraint") {
+            i = 2;
+        }
+        if item.get(i).is_some_and(|t| t.is("primary"))
+            && item.get(i + 1).is_some_and(|t| t.is("key"))
+        {
+            let cols = split_top(&item[i + 3..item.len().saturating_sub(1)]);
+            if cols.len() == 1 && cols[0].len() == 1 {
+                return cols[0][0].name().map(|c| (n, c));
+            }
+        }
+    }
+    None
+}
