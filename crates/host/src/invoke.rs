@@ -9,8 +9,11 @@ use crate::state::InvocationStats;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use wasmtime_wasi_http::WasiHttpView;
@@ -79,6 +82,78 @@ impl GuestExit {
     }
 }
 
+/// The guest's `handle` call as a future that owns its instance.
+type CallFuture = Pin<Box<dyn Future<Output = GuestExit> + Send>>;
+
+/// A guest call polled inline by the request's own task while the response is produced, so
+/// the common request (no waitUntil work) needs no task, channel or cross-thread wake-up.
+/// Whatever is left once the response is complete (waitUntil work) moves to a task of its own
+/// ([`GuestCall::into_background`]). Dropped unfinished (the client went away mid-response),
+/// the call also moves to a task, watched like waitUntil work, so it is neither lost nor
+/// left unbounded.
+struct GuestCall {
+    host: Host,
+    meta: Meta,
+    stats: Arc<InvocationStats>,
+    call: Option<CallFuture>,
+    exit: Option<GuestExit>,
+}
+
+impl GuestCall {
+    /// Runs `other` to completion, polling the guest alongside it until the guest ends.
+    async fn alongside<F: Future>(&mut self, other: F) -> F::Output {
+        let mut other = pin!(other);
+        poll_fn(|cx| {
+            if let Some(call) = self.call.as_mut()
+                && let Poll::Ready(exit) = call.as_mut().poll(cx)
+            {
+                self.call = None;
+                self.exit = Some(exit);
+            }
+            other.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// How the guest ended, waiting at most `limit`; `None` (and the call cancelled) past it.
+    async fn finish_within(mut self, limit: Duration) -> Option<GuestExit> {
+        if let Some(exit) = self.exit.take() {
+            return Some(exit);
+        }
+        let call = self.call.take()?;
+        tokio::time::timeout(limit, call).await.ok()
+    }
+
+    /// After the response: the guest's remaining work as a [`BackgroundTask`], or `None` (and
+    /// its output logged) when it has already finished.
+    fn into_background(mut self) -> Option<BackgroundTask> {
+        if let Some(exit) = self.exit.take() {
+            self.host.after_response(&self.meta, exit, &self.stats);
+            return None;
+        }
+        let call = self.call.take()?;
+        let join = tokio::spawn(call);
+        Some(
+            self.host
+                .watch_wait_until(self.meta.clone(), join, self.stats.clone()),
+        )
+    }
+}
+
+impl Drop for GuestCall {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let join = tokio::spawn(call);
+            drop(
+                self.host
+                    .watch_wait_until(self.meta.clone(), join, self.stats.clone()),
+            );
+        }
+    }
+}
+
 /// Request facts for logs and events.
 #[derive(Clone)]
 struct Meta {
@@ -104,7 +179,7 @@ impl Host {
 
     /// Serves `req` at `colo` (case-insensitive), ignoring any `x-edgesim-colo` header.
     pub async fn handle_at(&self, colo: &str, mut req: Request<Bytes>) -> Invocation {
-        let Some(colo) = self.inner.config.colo(colo).cloned() else {
+        let Some(colo) = self.inner.config.colo(colo) else {
             return Invocation {
                 response: pages::unknown_colo(colo, &self.inner.colo_codes),
                 colo: None,
@@ -124,13 +199,15 @@ impl Host {
                 .unwrap_or_else(|| "/".into()),
             start: tokio::time::Instant::now(),
         };
-        cf_headers(req.headers_mut(), &colo, &ray);
-        self.inner.observer.event(&HostEvent::RequestStart {
-            ray: ray.clone(),
-            colo: colo.code.clone(),
-            method: meta.method.clone(),
-            path: meta.path.clone(),
-        });
+        cf_headers(req.headers_mut(), colo, &ray);
+        if self.inner.observer.enabled() {
+            self.inner.observer.event(&HostEvent::RequestStart {
+                ray: ray.clone(),
+                colo: colo.code.clone(),
+                method: meta.method.clone(),
+                path: meta.path.clone(),
+            });
+        }
         let stats = Arc::new(InvocationStats::default());
         let (response, background, error_code) = self.run(req, &meta, guest_seed, &stats).await;
         let mut response = response;
@@ -140,7 +217,7 @@ impl Host {
         self.report_end(&meta, &response, error_code, &stats);
         Invocation {
             response,
-            colo: Some(colo.code),
+            colo: Some(meta.colo.clone()),
             ray: Some(ray),
             background,
         }
@@ -163,26 +240,31 @@ impl Host {
         // before taking an instance; the permit is held until the response is complete, not
         // through waitUntil work.
         let _permit = match &self.inner.live {
-            Some(live) => {
-                let limit = self.inner.config.limits.wait_until;
-                match tokio::time::timeout(limit, live.clone().acquire_owned()).await {
-                    Ok(permit) => permit.ok(),
-                    Err(_) => {
-                        let f = Failure::overloaded(&format!(
-                            "no instance became free within {} s",
-                            limit.as_secs()
-                        ));
-                        tracing::error!(ray = %meta.ray, "error {}: {}", f.code, f.reason);
-                        return (f.response(), None, Some(f.code));
+            Some(live) => match live.clone().try_acquire_owned() {
+                // The common case, a free slot, needs no timer. (A free permit means nobody
+                // is queued: released permits go to waiters first.)
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    let limit = self.inner.config.limits.wait_until;
+                    match tokio::time::timeout(limit, live.clone().acquire_owned()).await {
+                        Ok(permit) => permit.ok(),
+                        Err(_) => {
+                            let f = Failure::overloaded(&format!(
+                                "no instance became free within {} s",
+                                limit.as_secs()
+                            ));
+                            tracing::error!(ray = %meta.ray, "error {}: {}", f.code, f.reason);
+                            return (f.response(), None, Some(f.code));
+                        }
                     }
                 }
-            }
+            },
             None => None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let host = self.clone();
         let stats_guest = stats.clone();
-        let mut guest = tokio::spawn(async move {
+        let call = Box::pin(async move {
             let mut instance = match host.checkout(&parts).await {
                 Ok(instance) => instance,
                 Err(e) => return GuestExit::failed(Err(e)),
@@ -209,12 +291,19 @@ impl Host {
             host.checkin(instance, &exit.result, &stats_guest);
             exit
         });
+        let mut guest = GuestCall {
+            host: self.clone(),
+            meta: meta.clone(),
+            stats: stats.clone(),
+            call: Some(call),
+            exit: None,
+        };
 
-        let head = rx.await;
+        let head = guest.alongside(rx).await;
         let body = match head {
             Ok(Ok(resp)) => {
                 let (parts, body) = resp.into_parts();
-                match body.collect().await {
+                match guest.alongside(body.collect()).await {
                     Ok(b) => Ok(Response::from_parts(parts, b.to_bytes())),
                     Err(e) => Err(format!("the response body failed: {e}")),
                 }
@@ -224,27 +313,22 @@ impl Host {
                 let why = format!("the Worker responded with an error: {code:?}");
                 tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
                 let failure = Failure::exception(&why);
-                let bg = self.background(meta, guest, stats).await;
-                return (failure.response(), bg, Some(failure.code));
+                return (
+                    failure.response(),
+                    guest.into_background(),
+                    Some(failure.code),
+                );
             }
             Err(_) => Err("the Worker did not produce a response".to_string()),
         };
         match body {
-            Ok(response) => {
-                let bg = self.background(meta, guest, stats).await;
-                (response, bg, None)
-            }
+            Ok(response) => (response, guest.into_background(), None),
             Err(why) => {
                 // The store is gone or going (a trap, a limit, or a return without a
-                // response): the guest ends at once. Bound the wait anyway.
+                // response): the guest ends at once. Bound the wait anyway; past it the call
+                // is dropped, which cancels it.
                 let limit = self.inner.config.limits.wait_until;
-                let exit = tokio::select! {
-                    biased;
-                    exit = join(&mut guest) => Some(exit),
-                    _ = tokio::time::sleep(limit) => None,
-                };
-                let Some(exit) = exit else {
-                    guest.abort();
+                let Some(exit) = guest.finish_within(limit).await else {
                     tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
                     let failure = Failure::exception(&why);
                     return (failure.response(), None, Some(failure.code));
@@ -269,23 +353,6 @@ impl Host {
                 log_guest_output(meta, &exit);
                 (failure.response(), None, Some(failure.code))
             }
-        }
-    }
-
-    /// After the response: the guest's remaining work as a [`BackgroundTask`], or `None` when
-    /// it has already finished.
-    async fn background(
-        &self,
-        meta: &Meta,
-        mut guest: JoinHandle<GuestExit>,
-        stats: &Arc<InvocationStats>,
-    ) -> Option<BackgroundTask> {
-        if guest.is_finished() {
-            let exit = join(&mut guest).await;
-            self.after_response(meta, exit, stats);
-            None
-        } else {
-            Some(self.watch_wait_until(meta.clone(), guest, stats.clone()))
         }
     }
 
@@ -382,6 +449,9 @@ impl Host {
             duration_ms = (duration.as_secs_f64() * 10_000.0).round() / 10.0,
             "request"
         );
+        if !self.inner.observer.enabled() {
+            return;
+        }
         self.inner.observer.event(&HostEvent::RequestEnd {
             ray: meta.ray.clone(),
             colo: meta.colo.clone(),
@@ -409,12 +479,6 @@ fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
             headers.insert(name, v);
         }
     }
-}
-
-async fn join(guest: &mut JoinHandle<GuestExit>) -> GuestExit {
-    guest.await.unwrap_or_else(|e| {
-        GuestExit::failed(Err(wasmtime::format_err!("the guest task failed: {e}")))
-    })
 }
 
 fn log_guest_output(meta: &Meta, exit: &GuestExit) {

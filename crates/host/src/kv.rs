@@ -64,26 +64,32 @@ impl KvCtx {
         let result = match result {
             Ok(CacheStatus::Hit) => {
                 self.stats.kv_hits.fetch_add(1, Ordering::Relaxed);
-                "hit".to_string()
+                "hit"
             }
             Ok(CacheStatus::Miss) => {
                 self.stats.kv_misses.fetch_add(1, Ordering::Relaxed);
-                "miss".to_string()
+                "miss"
             }
-            Err(msg) => msg.to_string(),
+            Err(msg) => msg,
         };
+        if !self.observer.enabled() {
+            return;
+        }
         self.observer.event(&HostEvent::KvCall {
             ray: self.ray.clone(),
             colo: self.colo.clone(),
             binding: binding.to_string(),
             op: op.to_string(),
             key: key.to_string(),
-            result,
+            result: result.to_string(),
         });
     }
 
     /// Reports a write.
     pub fn record_write(&self, binding: &str, op: &str, key: &str, result: Result<(), &str>) {
+        if !self.observer.enabled() {
+            return;
+        }
         self.observer.event(&HostEvent::KvCall {
             ray: self.ray.clone(),
             colo: self.colo.clone(),

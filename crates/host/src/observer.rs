@@ -94,6 +94,12 @@ pub enum HostEvent {
 pub trait HostObserver: Send + Sync {
     /// Records one event.
     fn event(&self, event: &HostEvent);
+
+    /// Whether events are wanted at all; `false` lets the host skip building them (the
+    /// default is `true`).
+    fn enabled(&self) -> bool {
+        true
+    }
 }
 
 /// An observer shared by the host and every request.
@@ -104,6 +110,10 @@ pub struct NoopObserver;
 
 impl HostObserver for NoopObserver {
     fn event(&self, _event: &HostEvent) {}
+
+    fn enabled(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that keeps every event in order (for tests and small simulations).
