@@ -116,6 +116,23 @@ out.push("In-process microbench (`bench/instantiate`: the `hello` fixture, one r
   "`reuse` = one instance whose `handle` is called again per request):", "");
 out.push(inst ? ["```", inst, "```"].join("\n") : `Not run: ${read(join(esDir, "instantiate.note")).trim() || "no output"}.`, "");
 
+// ---------------------------------------------------------------- HTTP floor and in-process cost
+const floorTsv = read(join(esDir, "floor.tsv")).trim().split("\n");
+const handleCost = read(join(esDir, "handle_cost.txt")).trim();
+if (floorTsv.length > 1 || handleCost) {
+  out.push("Where edgesim's per-request CPU goes, measured in the same run:", "");
+  if (floorTsv.length > 1) {
+    const cols = floorTsv[0].split("\t"), v = floorTsv[1].split("\t");
+    const r = Object.fromEntries(cols.map((c, i) => [c, i > 1 ? Number(v[i]) : v[i]]));
+    r.cpu_pct = r.server_cpu_pct;
+    out.push(`- HTTP floor (\`crates/host/examples/http_floor.rs\`: plain hyper answering \`ok\` on the same 2-worker runtime, no wasm), oha c=16: ${f(r.rps)} req/s at ${f(usPerReq(r), 1)} µs CPU/request.`);
+  }
+  if (handleCost) {
+    out.push("- `Host::handle` in process, no sockets (`crates/host/examples/handle_cost.rs`: the course Worker on a reused instance):", "", "```", handleCost, "```");
+  }
+  out.push("");
+}
+
 // ---------------------------------------------------------------- KV model
 out.push("## KV model operations per second", "");
 const kvText = read(join(esDir, "kv_ops.json")).trim();

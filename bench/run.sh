@@ -179,6 +179,30 @@ sleep 0.2
 if alive "$STOPPED"; then log "WARNING: edgesim $STOPPED is still alive"; fi
 fi  # side edgesim
 
+# ------------------------------------------------------------------ 3b. what HTTP alone costs, what the host alone costs
+# The HTTP floor: plain hyper on the same runtime shape, no wasm (crates/host/examples/http_floor.rs),
+# loaded like edgesim at c=16; and Host::handle in process, no sockets (examples/handle_cost.rs).
+if side edgesim; then
+  if timeout 900 cargo build -q -p edgesim-host --example http_floor --example handle_cost > "$OUT/examples-build.log" 2>&1; then
+    FLOOR_BIN="$ROOT/target/debug/examples/http_floor"
+    "$FLOOR_BIN" "$PORT" > "$OUT/floor.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 1 200); do [ "$(curl -s --max-time 1 "$BASE/" 2>/dev/null)" = ok ] && break; sleep 0.05; done
+    MAIN_TSV="$OUT/results.tsv"
+    head -1 "$MAIN_TSV" > "$OUT/floor.tsv"
+    measure / 16
+    tail -1 "$MAIN_TSV" >> "$OUT/floor.tsv"
+    sed -i '$d' "$MAIN_TSV"
+    cleanup
+    log "in-process Host::handle cost (examples/handle_cost)"
+    timeout 600 "$ROOT/target/debug/examples/handle_cost" 20000 > "$OUT/handle_cost.txt" 2>&1 \
+      || log "handle_cost failed (see $OUT/handle_cost.txt)"
+    cat "$OUT/handle_cost.txt" >&2
+  else
+    log "building the examples failed (see $OUT/examples-build.log)"
+  fi
+fi
+
 # ------------------------------------------------------------------ 4. Miniflare (shared harness)
 MF_DIR=""
 if side miniflare; then
