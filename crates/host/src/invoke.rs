@@ -131,8 +131,12 @@ impl GuestCall {
             self.host.after_response(&self.meta, exit, &self.stats);
             return None;
         }
-        let call = self.call.take()?;
-        let join = tokio::spawn(call);
+        self.detach()
+    }
+
+    /// Moves an unfinished call to a task of its own, watched like waitUntil work.
+    fn detach(&mut self) -> Option<BackgroundTask> {
+        let join = tokio::spawn(self.call.take()?);
         Some(
             self.host
                 .watch_wait_until(self.meta.clone(), join, self.stats.clone()),
@@ -142,14 +146,8 @@ impl GuestCall {
 
 impl Drop for GuestCall {
     fn drop(&mut self) {
-        if let Some(call) = self.call.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            let join = tokio::spawn(call);
-            drop(
-                self.host
-                    .watch_wait_until(self.meta.clone(), join, self.stats.clone()),
-            );
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(self.detach());
         }
     }
 }
