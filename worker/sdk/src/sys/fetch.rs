@@ -4,11 +4,11 @@
 use crate::error::{Error, Result};
 use crate::request::Request;
 use crate::response::Response;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use http::{Method, StatusCode, Uri};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody,
-    OutgoingRequest, Scheme,
+    ErrorCode, IncomingBody, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+    Scheme,
 };
 use wstd::io::{AsyncInputStream, AsyncOutputStream, AsyncPollable, AsyncRead};
 
@@ -19,7 +19,7 @@ pub async fn fetch(req: Request) -> Result<Response> {
         .url()
         .parse()
         .map_err(|e| Error::Fetch(format!("invalid URL {}: {e}", req.url())))?;
-    let outgoing = OutgoingRequest::new(fields(req.headers())?);
+    let outgoing = OutgoingRequest::new(super::to_fields(req.headers())?);
     let refused = |what: &str| Error::Fetch(format!("{what} rejected by wasi:http"));
     outgoing
         .set_method(&wasi_method(req.method()))
@@ -53,14 +53,6 @@ pub async fn fetch(req: Request) -> Result<Response> {
     };
     upload?;
     read_response(incoming).await
-}
-
-fn fields(headers: &HeaderMap) -> Result<Fields> {
-    let entries: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    Fields::from_list(&entries).map_err(|e| Error::Http(format!("headers: {e:?}")))
 }
 
 fn wasi_method(m: &Method) -> WasiMethod {
@@ -99,16 +91,8 @@ async fn send_body(body: OutgoingBody, bytes: &[u8]) -> Result<()> {
 async fn read_response(incoming: IncomingResponse) -> Result<Response> {
     let status = StatusCode::from_u16(incoming.status())
         .map_err(|e| Error::Fetch(format!("invalid status from the host: {e}")))?;
-    let mut headers = HeaderMap::new();
-    for (name, value) in incoming.headers().entries() {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_bytes(&value),
-        ) else {
-            return Err(Error::Fetch(format!("invalid response header {name}")));
-        };
-        headers.append(name, value);
-    }
+    let headers = super::to_header_map(incoming.headers())
+        .map_err(|name| Error::Fetch(format!("invalid response header {name}")))?;
     let body = incoming
         .consume()
         .map_err(|()| Error::Fetch("response body taken twice".into()))?;

@@ -6,14 +6,14 @@ use crate::env::{Ctx, Env};
 use crate::error::{Error, Result};
 use crate::request::Request;
 use crate::response::Response;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+use http::{Method, Uri};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody,
-    OutgoingResponse, ResponseOutparam, Scheme,
+    ErrorCode, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
+    ResponseOutparam, Scheme,
 };
 use wasip2::io::streams::StreamError;
 
@@ -94,12 +94,8 @@ fn read_request(incoming: IncomingRequest) -> Result<Request> {
         WasiMethod::Patch => Method::PATCH,
         WasiMethod::Other(m) => Method::from_bytes(m.as_bytes()).map_err(|e| bad("method", &e))?,
     };
-    let mut headers = HeaderMap::new();
-    for (name, value) in incoming.headers().entries() {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad("header name", &e))?;
-        let value = HeaderValue::from_bytes(&value).map_err(|e| bad("header value", &e))?;
-        headers.append(name, value);
-    }
+    let headers = super::to_header_map(incoming.headers())
+        .map_err(|name| Error::Http(format!("invalid request header {name}")))?;
     let scheme = match incoming.scheme() {
         Some(Scheme::Http) => Some("http".to_owned()),
         Some(Scheme::Https) => Some("https".to_owned()),
@@ -144,12 +140,7 @@ fn read_request(incoming: IncomingRequest) -> Result<Request> {
 
 async fn send_response(out: ResponseOutparam, resp: Response) -> Result<()> {
     let (status, headers, body) = resp.into_parts();
-    let entries: Vec<(String, Vec<u8>)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), v.as_bytes().to_vec()))
-        .collect();
-    let fields = Fields::from_list(&entries).map_err(|e| Error::Http(format!("{e:?}")))?;
-    let wasi_resp = OutgoingResponse::new(fields);
+    let wasi_resp = OutgoingResponse::new(super::to_fields(&headers)?);
     wasi_resp
         .set_status_code(status.as_u16())
         .map_err(|()| Error::Http(format!("status {status}")))?;
