@@ -2,7 +2,8 @@
 //! Worker on a reused instance, `/hello` and `/articles` (a KV hit after the first request).
 //! Read against the served figure of `just bench`, it separates the host and guest from HTTP.
 //!
-//! `cargo run -p edgesim-host --example handle_cost -- [requests=20000]`
+//! `cargo run -p edgesim-host --example handle_cost -- [requests=20000] [path...]` (default
+//! paths: `/hello /articles`)
 use bytes::Bytes;
 use edgesim_core::{OffsetWallClock, SharedClock, SimRng};
 use edgesim_host::{Host, HostConfig, InProcessUpstream};
@@ -46,7 +47,12 @@ fn main() -> anyhow::Result<()> {
             rng.fork("host"),
             None,
         )?;
-        for path in ["/hello", "/articles"] {
+        let mut paths: Vec<String> = std::env::args().skip(2).collect();
+        if paths.is_empty() {
+            paths = vec!["/hello".into(), "/articles".into()];
+        }
+        for path in &paths {
+            let path = path.as_str();
             let request = || {
                 http::Request::get(path)
                     .header("host", "127.0.0.1:8787")
