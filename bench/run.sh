@@ -13,6 +13,10 @@
 #               EDGESIM=<repo>/target/debug/edgesim  RESULT_MD=bench/results/<UTC date>.md
 #               INSTANTIATE=auto (1: build bench/instantiate, a separate wasmtime build of ~5-15 min, and
 #               run it; auto: run it when already built; 0: skip)
+#               VARIANT=anchor (the Worker edgesim serves for the side-by-side table: `anchor` is the
+#               harness's worker.mjs ported to Rust, the same work as Miniflare does)
+#               COURSE_CONCS="16" (also load the course Worker's /hello and /articles at these
+#               concurrencies, reported apart; empty: skip)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -26,6 +30,8 @@ OHA_THREADS=${OHA_THREADS:-1}
 PORT=${PORT:-8787}
 SUPABASE_PORT=${SUPABASE_PORT:-54321}
 SIDES=${SIDES:-"edgesim miniflare"}
+VARIANT=${VARIANT:-anchor}
+COURSE_CONCS=${COURSE_CONCS-16}
 side() { [[ " $SIDES " == *" $1 "* ]]; }
 MINIFLARE_SRC=${MINIFLARE_SRC:-$ROOT/../shared/anchors/miniflare}
 BUILD=${BUILD:-1}
@@ -92,7 +98,7 @@ CLK_TCK=$(getconf CLK_TCK)
   echo "oha=$("$OHA" --version 2>&1 | head -1)"
   echo "node=$(node --version)"
   echo "loadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "duration_s=$DURATION warmup_s=$WARMUP concs=\"$CONCS\" endpoints=\"$ENDPOINTS\" cold_runs=$COLD_RUNS oha_worker_threads=$OHA_THREADS"
+  echo "duration_s=$DURATION warmup_s=$WARMUP concs=\"$CONCS\" endpoints=\"$ENDPOINTS\" cold_runs=$COLD_RUNS oha_worker_threads=$OHA_THREADS variant=$VARIANT course_concs=\"$COURSE_CONCS\""
 } > "$OUT/versions.txt"
 cat "$OUT/versions.txt" >&2
 
@@ -115,30 +121,33 @@ trap cleanup EXIT
 trap 'cleanup; exit 130' INT TERM
 if side edgesim; then
 STATE="$OUT/state"
-SERVER=("$EDGESIM" dev --port "$PORT" --supabase-port "$SUPABASE_PORT" --persist-to "$STATE" --reset)
+SERVER=("$EDGESIM" dev --variant "$VARIANT" --port "$PORT" --supabase-port "$SUPABASE_PORT" --persist-to "$STATE" --reset)
 export RUST_LOG=${RUST_LOG:-warn}        # no per-request log lines on the measured path
 log "edgesim cold start: $COLD_RUNS measured runs (+1 discarded run, which compiles and caches the Worker)"
 timeout 600 node bench/coldstart.mjs "$COLD_RUNS" 1 "$PORT" -- "${SERVER[@]}" | tee "$OUT/raw/coldstart.txt" >&2
 
 # ------------------------------------------------------------------ 3. edgesim server
-log "starting: ${SERVER[*]}"
-"${SERVER[@]}" > "$OUT/server.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 1200); do
-  [ "$(curl -s --max-time 1 "$BASE/hello" 2>/dev/null)" = ok ] && break
-  alive "$PID" || break; sleep 0.05
-done
-[ "$(curl -s --max-time 5 "$BASE/hello")" = ok ] || { log "/hello sanity failed"; cat "$OUT/server.log" >&2; exit 1; }
 rss_kb()  { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 hwm_kb()  { awk '/^VmHWM/{print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-# Warm /articles into a KV hit (the first request after --reset is a miss that fills KV).
-HIT=0
-for _ in $(seq 1 100); do
-  if curl -s --max-time 5 -D - -o /dev/null "$BASE/articles" | grep -qi '^x-kv: hit'; then HIT=1; break; fi
-  sleep 0.1
-done
-[ "$HIT" = 1 ] || { log "/articles never became a KV hit"; curl -s -D - "$BASE/articles" >&2; exit 1; }
+start_server() { # command...: start it, wait for /hello, warm /articles into a KV hit
+  log "starting: $*"
+  "$@" > "$OUT/${TAG:-}server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 1200); do
+    [ "$(curl -s --max-time 1 "$BASE/hello" 2>/dev/null)" = ok ] && break
+    alive "$PID" || break; sleep 0.05
+  done
+  [ "$(curl -s --max-time 5 "$BASE/hello")" = ok ] || { log "/hello sanity failed"; cat "$OUT/server.log" >&2; exit 1; }
+  # The first request after --reset is a miss that fills KV.
+  local hit=0
+  for _ in $(seq 1 100); do
+    if curl -s --max-time 5 -D - -o /dev/null "$BASE/articles" | grep -qi '^x-kv: hit'; then hit=1; break; fi
+    sleep 0.1
+  done
+  [ "$hit" = 1 ] || { log "/articles never became a KV hit"; curl -s -D - "$BASE/articles" >&2; exit 1; }
+}
+start_server "${SERVER[@]}"
 curl -s --max-time 5 "$BASE/articles" > "$OUT/raw/articles_body.json"
 echo "idle rss_kb=$(rss_kb "$PID") threads=$(ls "/proc/$PID/task" | wc -l)" > "$OUT/rss.txt"
 log "sanity ok (/hello=ok, /articles x-kv: hit, $(wc -c < "$OUT/raw/articles_body.json") bytes), pid $PID"
@@ -157,7 +166,7 @@ run_oha() { # endpoint conc seconds outfile
 measure() { # endpoint conc
   local ep=$1 c=$2 name f tf c0 c1 t0 t1
   local TIMEFORMAT='%U %S'
-  name="oha_$(echo "$ep" | tr -c 'a-zA-Z0-9\n' '_')_c${c}_p1"
+  name="${TAG:-}oha_$(echo "$ep" | tr -c 'a-zA-Z0-9\n' '_')_c${c}_p1"
   f="$OUT/raw/$name.txt"; tf="$OUT/raw/$name.time"
   run_oha "$ep" "$c" "$WARMUP" "$OUT/raw/$name.warmup.txt"
   c0=$(cpu_ticks "$PID"); t0=$(date +%s%N)
@@ -178,6 +187,25 @@ cleanup
 sleep 0.2
 if alive "$STOPPED"; then log "WARNING: edgesim $STOPPED is still alive"; fi
 fi  # side edgesim
+
+# ------------------------------------------------------------------ 3a. the course Worker (reported apart)
+# The demo Worker parses the KV text and serialises it again (as the course's JS does); the
+# side-by-side table above runs the anchor's Worker, which does what Miniflare's does.
+if side edgesim && [ -n "$COURSE_CONCS" ]; then
+  TAG=course_
+  start_server "$EDGESIM" dev --variant course --port "$PORT" --supabase-port "$SUPABASE_PORT" --persist-to "$OUT/state-course" --reset
+  MAIN_TSV="$OUT/results.tsv"
+  head -1 "$MAIN_TSV" > "$OUT/course.tsv"
+  for ep in $ENDPOINTS; do
+    for c in $COURSE_CONCS; do
+      measure "$ep" "$c"
+      tail -1 "$MAIN_TSV" >> "$OUT/course.tsv"
+      sed -i '$d' "$MAIN_TSV"
+    done
+  done
+  cleanup
+  TAG=""
+fi
 
 # ------------------------------------------------------------------ 3b. what HTTP alone costs, what the host alone costs
 # The HTTP floor: plain hyper on the same runtime shape, no wasm (crates/host/examples/http_floor.rs),

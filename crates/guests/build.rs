@@ -13,6 +13,7 @@ const COMPONENTS: &[&str] = &[
     "course",
     "hardened",
     "hello",
+    "anchor",
     "infinite-loop",
     "membomb",
     "trap",

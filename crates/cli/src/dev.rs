@@ -28,7 +28,8 @@ pub struct DevArgs {
     /// A Worker component to run instead of the embedded demo Worker.
     #[arg(long)]
     worker: Option<PathBuf>,
-    /// Which embedded Worker to run: `course` (default) or `hardened`.
+    /// Which embedded Worker to run: `course` (default), `hardened`, or `anchor` (the Miniflare
+    /// benchmark anchor's Worker ported to Rust, which `just bench` serves).
     #[arg(long)]
     variant: Option<String>,
     /// Directory for persisted state (KV central, Supabase database, compiled Worker cache).
@@ -231,10 +232,8 @@ fn worker_bytes(args: &DevArgs, cfg: &DevConfig) -> Result<(Vec<u8>, String)> {
         .as_deref()
         .or(cfg.variant.as_deref())
         .unwrap_or("course");
-    let bytes = match variant {
-        "course" => edgesim_guests::COURSE,
-        "hardened" => edgesim_guests::HARDENED,
-        other => bail!("--variant {other}: expected `course` or `hardened`"),
+    let Some(bytes) = config::embedded_worker(variant) else {
+        bail!("--variant {variant}: expected {}", config::VARIANT_NAMES);
     };
     Ok((bytes.to_vec(), format!("embedded {variant} Worker")))
 }

@@ -23,6 +23,9 @@ pub const HARDENED: &[u8] = component!("hardened");
 pub mod fixtures {
     /// `GET /hello` → `ok`, no KV.
     pub const HELLO: &[u8] = component!("hello");
+    /// The Miniflare anchor's Worker ported to Rust (same routes, KV keys and bodies): what
+    /// `just bench` serves on both sides.
+    pub const ANCHOR: &[u8] = component!("anchor");
     /// Spins forever (CPU limit → 1102).
     pub const LOOP: &[u8] = component!("infinite-loop");
     /// Grows memory 1 MiB at a time up to `?mib=` (default 512) (memory limit → 1102).
@@ -42,6 +45,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("course", COURSE),
     ("hardened", HARDENED),
     ("hello", fixtures::HELLO),
+    ("anchor", fixtures::ANCHOR),
     ("loop", fixtures::LOOP),
     ("membomb", fixtures::MEMBOMB),
     ("trap", fixtures::TRAP),

@@ -1,9 +1,9 @@
-//! CPU per request of [`Host::handle`] in process (no HTTP, no sockets): the embedded course
-//! Worker on a reused instance, `/hello` and `/articles` (a KV hit after the first request).
+//! CPU per request of [`Host::handle`] in process (no HTTP, no sockets): an embedded Worker
+//! (the course Worker unless `WORKER` names another) on a reused instance, `/hello` and `/articles` (a KV hit after the first request).
 //! Read against the served figure of `just bench`, it separates the host and guest from HTTP.
 //!
 //! `cargo run -p edgesim-host --example handle_cost -- [requests=20000] [path...]` (default
-//! paths: `/hello /articles`)
+//! paths: `/hello /articles`; `WORKER=anchor` runs another embedded Worker)
 use bytes::Bytes;
 use edgesim_core::{OffsetWallClock, SharedClock, SimRng};
 use edgesim_host::{Host, HostConfig, InProcessUpstream};
@@ -37,7 +37,9 @@ fn main() -> anyhow::Result<()> {
             .vars
             .insert("SUPABASE_ANON_KEY".into(), "anon-key".into());
         let upstream = Arc::new(InProcessUpstream::new(SUPABASE, Arc::new(rows)));
-        let component = edgesim_guests::COURSE;
+        let worker = std::env::var("WORKER").unwrap_or_else(|_| "course".into());
+        let component = edgesim_guests::by_name(&worker)
+            .ok_or_else(|| anyhow::anyhow!("WORKER={worker}: no such embedded component"))?;
         let host = Host::new(
             component,
             config,

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! name = "course"
-//! worker = "worker.wasm"        # or: variant = "hardened" (the embedded demo Workers)
+//! worker = "worker.wasm"        # or: variant = "hardened" (embedded: course, hardened, anchor)
 //! default_colo = "SYD"
 //! allowlist = ["api.example.com"]
 //!
@@ -129,6 +129,20 @@ pub struct KvEntry {
     pub regional_tier: Option<bool>,
 }
 
+/// The embedded Workers a `variant` names.
+pub const VARIANT_NAMES: &str = "`course`, `hardened` or `anchor`";
+
+/// The embedded Worker called `variant`: the course demo, the hardened one, or the Miniflare
+/// benchmark anchor's Worker ported to Rust (what `just bench` serves).
+pub fn embedded_worker(variant: &str) -> Option<&'static [u8]> {
+    match variant {
+        "course" => Some(edgesim_guests::COURSE),
+        "hardened" => Some(edgesim_guests::HARDENED),
+        "anchor" => Some(edgesim_guests::fixtures::ANCHOR),
+        _ => None,
+    }
+}
+
 impl DevConfig {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<DevConfig> {
@@ -147,11 +161,10 @@ impl DevConfig {
             cfg.worker = Some(dir.join(worker));
         }
         if let Some(v) = &cfg.variant
-            && v != "course"
-            && v != "hardened"
+            && embedded_worker(v).is_none()
         {
             bail!(
-                "{}: variant = {v:?}: expected \"course\" or \"hardened\"",
+                "{}: variant = {v:?}: expected {VARIANT_NAMES}",
                 path.display()
             );
         }
