@@ -88,7 +88,11 @@ fn by_name_finds_each_guest_and_rejects_unknown_names() {
     assert_eq!(by_name("course").map(<[u8]>::len), Some(COURSE.len()));
     assert_eq!(by_name("loop").map(<[u8]>::len), Some(fixtures::LOOP.len()));
     assert!(by_name("nope").is_none());
-    assert_eq!(ALL.len(), 9);
+    assert_eq!(
+        by_name("anchor").map(<[u8]>::len),
+        Some(fixtures::ANCHOR.len())
+    );
+    assert_eq!(ALL.len(), 10);
 }
 
 /// Interfaces a guest may import: what `edgesim-host` links (WASI CLI/IO/clocks/random,
