@@ -160,7 +160,7 @@ if (floorTsv.length > 1 || handleCost) {
     out.push(`- HTTP floor (\`crates/host/examples/http_floor.rs\`: plain hyper answering \`ok\` on the same 2-worker runtime, no wasm), oha c=16: ${f(r.rps)} req/s at ${f(usPerReq(r), 1)} µs CPU/request.`);
   }
   if (handleCost) {
-    out.push("- `Host::handle` in process, no sockets (`crates/host/examples/handle_cost.rs`: the course Worker on a reused instance):", "", "```", handleCost, "```");
+    out.push(`- \`Host::handle\` in process, no sockets (\`crates/host/examples/handle_cost.rs\`: the ${variant} Worker on a reused instance):`, "", "```", handleCost, "```");
   }
   out.push("");
 }

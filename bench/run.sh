@@ -223,7 +223,7 @@ if side edgesim; then
     sed -i '$d' "$MAIN_TSV"
     cleanup
     log "in-process Host::handle cost (examples/handle_cost)"
-    timeout 600 "$ROOT/target/debug/examples/handle_cost" 20000 > "$OUT/handle_cost.txt" 2>&1 \
+    WORKER="$VARIANT" timeout 600 "$ROOT/target/debug/examples/handle_cost" 20000 > "$OUT/handle_cost.txt" 2>&1 \
       || log "handle_cost failed (see $OUT/handle_cost.txt)"
     cat "$OUT/handle_cost.txt" >&2
   else
