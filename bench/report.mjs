@@ -128,7 +128,7 @@ const esFirst = es.cold.runs.find((r) => r.tag === "warmup");
 out.push("", `Cold start: spawn → first 200 "ok" on /hello, polled every 5 ms, 1 discarded run then ${es.cold.hello?.n ?? "n/a"} measured runs, each a new process.`,
   `edgesim runs \`edgesim dev --reset --persist-to <dir>\`: the discarded first run compiles the Worker with Cranelift and caches it under \`<dir>/cache\`${esFirst ? ` (${f(esFirst.first_hello_ms, 0)} ms to the first 200)` : ""}; the measured runs load the precompiled component.`,
   variant === "anchor"
-    ? "edgesim starts from empty KV, so its first /articles is a miss on which the Worker writes the list (as `worker.mjs` does on a miss); Miniflare's start.mjs seeds KV itself."
+    ? "edgesim starts from empty KV, so its first /articles is a miss on which the Worker writes the list (as `worker.mjs` does on a miss); Miniflare's start.mjs seeds KV itself. That miss pays the KV model's modelled latency from the default colo (SYD, 150 ms to central) twice, for the read and for the write: about 300 ms of this row is the model, by design, not start-up."
     : "edgesim starts from empty KV, so its first /articles is a miss that the Worker fills from the mock Supabase; Miniflare's start.mjs seeds KV itself.", "");
 
 // ---------------------------------------------------------------- per-request cost
