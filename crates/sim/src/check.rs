@@ -97,11 +97,11 @@ pub fn ms(t: u64) -> String {
     format!("{}.{:03}s", t / 1000, t % 1000)
 }
 
-struct Served1 {
+struct Served1<'a> {
     t_start: u64,
     t_end: u64,
-    colo: String,
-    path: String,
+    colo: &'a str,
+    path: &'a str,
     served: Served,
 }
 
@@ -114,7 +114,7 @@ pub fn check(
     healed_ms: u64,
 ) -> Vec<Violation> {
     let mut starts = BTreeMap::new();
-    let mut served: Vec<Served1> = Vec::new();
+    let mut served: Vec<Served1<'_>> = Vec::new();
     for e in events {
         match &e.kind {
             EventKind::RequestStart { id, .. } => {
@@ -129,35 +129,35 @@ pub fn check(
             } if *s != Served::Untracked => served.push(Served1 {
                 t_start: starts.get(id).copied().unwrap_or(e.t_ms),
                 t_end: e.t_ms,
-                colo: colo.clone(),
-                path: path.clone(),
+                colo,
+                path,
                 served: *s,
             }),
             _ => {}
         }
     }
     // One violation per (property, colo, path): the first offending request.
-    let mut found: BTreeMap<(Property, String, String), Violation> = BTreeMap::new();
+    let mut found: BTreeMap<(Property, &str, &str), Violation> = BTreeMap::new();
     let deadline = healed_ms + exp.converge_within_ms;
     for (i, r) in served.iter().enumerate() {
-        let Some(res) = tracker.resource(&r.path) else {
+        let Some(res) = tracker.resource(r.path) else {
             continue;
         };
         let current = tracker.current_at(history, &res, r.t_end);
         let mut flag = |p: Property, sup: Option<u64>| {
-            let key = (p, r.colo.clone(), r.path.clone());
+            let key = (p, r.colo, r.path);
             found.entry(key).or_insert_with(|| {
                 let (from_ms, to_ms) = run_bounds(&served, i);
                 Violation {
                     property: p,
-                    colo: r.colo.clone(),
-                    path: r.path.clone(),
+                    colo: r.colo.to_string(),
+                    path: r.path.to_string(),
                     served: r.served,
                     current,
                     from_ms,
                     to_ms,
                     superseded_ms: sup,
-                    causes: causes(events, tracker, &res, &r.colo, &r.path, r.served, sup),
+                    causes: causes(events, tracker, &res, r.colo, r.path, r.served, sup),
                 }
             });
         };
@@ -182,9 +182,9 @@ pub fn check(
 }
 
 /// The run of consecutive requests at the same colo and path serving the same thing around `i`.
-fn run_bounds(served: &[Served1], i: usize) -> (u64, u64) {
+fn run_bounds(served: &[Served1<'_>], i: usize) -> (u64, u64) {
     let r = &served[i];
-    let same = |o: &Served1| o.colo == r.colo && o.path == r.path;
+    let same = |o: &Served1<'_>| o.colo == r.colo && o.path == r.path;
     let mut from = r.t_end;
     for o in served[..i].iter().rev().filter(|o| same(o)) {
         if o.served != r.served {
@@ -241,8 +241,8 @@ fn causes(
             EventKind::Kv {
                 key, outcome, op, ..
             } => {
-                (key == path || (matches!(res, Resource::List) && key == tracker.list_path()))
-                    && op != "get"
+                (&**key == path || (matches!(res, Resource::List) && &**key == tracker.list_path()))
+                    && &**op != "get"
                     && outcome.starts_with("error")
             }
             EventKind::FaultStart { fault } | EventKind::FaultEnd { fault } => {
@@ -294,7 +294,7 @@ mod tests {
                     colo: colo.into(),
                     path: path.into(),
                     status: 200,
-                    body_hash: String::new(),
+                    body_hash: "".into(),
                     served,
                 },
             ),

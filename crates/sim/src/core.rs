@@ -205,7 +205,7 @@ impl Core {
         self.log.push(EventKind::WebhookDelivered {
             delivery: d.id,
             row_id,
-            colo,
+            colo: self.log.intern(&colo),
             status: outcome.status.unwrap_or(0),
         });
         self.supabase.record_outcome(d.id, outcome);
@@ -219,14 +219,14 @@ impl Core {
         origin: Origin,
     ) -> http::Response<Bytes> {
         let id = self.next_request.fetch_add(1, Ordering::SeqCst);
-        let path = req
-            .uri()
-            .path_and_query()
-            .map_or("/".to_string(), |p| p.to_string());
+        let path = self
+            .log
+            .intern(req.uri().path_and_query().map_or("/", |p| p.as_str()));
+        let colo_text = self.log.intern(colo);
         self.log.push(EventKind::RequestStart {
             id,
-            colo: colo.to_string(),
-            method: req.method().to_string(),
+            colo: colo_text.clone(),
+            method: self.log.intern(req.method().as_str()),
             path: path.clone(),
             origin,
         });
@@ -241,10 +241,10 @@ impl Core {
         };
         self.log.push(EventKind::RequestEnd {
             id,
-            colo: colo.to_string(),
+            colo: colo_text,
             path,
             status,
-            body_hash: short_hash(body),
+            body_hash: self.log.intern(&short_hash(body)),
             served,
         });
         inv.response

@@ -4,6 +4,7 @@
 use edgesim_core::SharedClock;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -63,28 +64,28 @@ pub enum EventKind {
     /// A request reached the Worker at `colo`.
     RequestStart {
         id: u64,
-        colo: String,
-        method: String,
-        path: String,
+        colo: Arc<str>,
+        method: Arc<str>,
+        path: Arc<str>,
         origin: Origin,
     },
     /// The Worker answered request `id`.
     RequestEnd {
         id: u64,
-        colo: String,
-        path: String,
+        colo: Arc<str>,
+        path: Arc<str>,
         status: u16,
         /// First 16 hex digits of the SHA-256 of the body.
-        body_hash: String,
+        body_hash: Arc<str>,
         served: Served,
     },
     /// A KV operation, with the version the model served or wrote (if any).
     Kv {
-        colo: String,
-        op: String,
-        key: String,
+        colo: Arc<str>,
+        op: Arc<str>,
+        key: Arc<str>,
         version: Option<u64>,
-        outcome: String,
+        outcome: Arc<str>,
     },
     /// A committed database change: the new DB version and the row it touched.
     DbCommit {
@@ -115,7 +116,7 @@ pub enum EventKind {
     WebhookDelivered {
         delivery: u64,
         row_id: String,
-        colo: String,
+        colo: Arc<str>,
         status: u16,
     },
     /// A fault window opened.
@@ -124,8 +125,8 @@ pub enum EventKind {
     FaultEnd { fault: String },
     /// An injected Supabase failure answered one of the Worker's outgoing fetches.
     UpstreamFault {
-        method: String,
-        path: String,
+        method: Arc<str>,
+        path: Arc<str>,
         status: u16,
     },
     /// Free text from the harness (phase changes and the like).
@@ -165,8 +166,12 @@ impl fmt::Display for Event {
                 version,
                 outcome,
             } => {
-                let v = version.map_or("-".to_string(), |v| format!("v{v}"));
-                write!(f, "kv colo={colo} {op} {key:?} version={v} {outcome:?}")
+                write!(f, "kv colo={colo} {op} {key:?} version=")?;
+                match version {
+                    Some(v) => write!(f, "v{v}")?,
+                    None => f.write_str("-")?,
+                }
+                write!(f, " {outcome:?}")
             }
             EventKind::DbCommit {
                 version,
@@ -229,11 +234,14 @@ pub fn short_hash(bytes: &[u8]) -> String {
 /// The shared, append-only event log of one run. Clones share the log.
 ///
 /// Events are stamped with the simulation clock when pushed, so the log is in virtual-time order.
+/// A run logs the same few colos, paths, keys and outcomes hundreds of thousands of times, so
+/// events share one copy of each text ([`EventLog::intern`]).
 #[derive(Clone)]
 pub struct EventLog {
     clock: SharedClock,
     start_ms: u64,
     events: Arc<Mutex<Vec<Event>>>,
+    texts: Arc<Mutex<HashSet<Arc<str>>>>,
 }
 
 impl EventLog {
@@ -243,7 +251,20 @@ impl EventLog {
             clock,
             start_ms,
             events: Arc::new(Mutex::new(Vec::new())),
+            texts: Arc::default(),
         }
+    }
+
+    /// The log's shared copy of `text`. (The set is only looked up, never iterated, so it
+    /// cannot change what a run does.)
+    pub fn intern(&self, text: &str) -> Arc<str> {
+        let mut texts = self.texts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = texts.get(text) {
+            return t.clone();
+        }
+        let t: Arc<str> = text.into();
+        texts.insert(t.clone());
+        t
     }
 
     /// Virtual milliseconds since the start of the run.
@@ -260,6 +281,22 @@ impl EventLog {
     /// A copy of every event so far.
     pub fn snapshot(&self) -> Vec<Event> {
         self.lock().clone()
+    }
+
+    /// Runs `f` on the events so far, without copying them (the log is locked meanwhile).
+    pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        f(&self.lock())
+    }
+
+    /// Makes room for `additional` more events, so a long run's log does not copy itself as it
+    /// grows.
+    pub(crate) fn reserve(&self, additional: usize) {
+        self.lock().reserve(additional);
+    }
+
+    /// Moves every event out, leaving the log empty (for a run that is over).
+    pub(crate) fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.lock())
     }
 
     /// How many events so far.
@@ -297,10 +334,27 @@ pub fn render_text(events: &[Event]) -> String {
     s
 }
 
-/// SHA-256 (hex) of [`render_text`].
+/// SHA-256 (hex) of [`render_text`], hashed line by line as it is rendered (a long run's text
+/// is never held in memory whole).
 pub fn digest_of(events: &[Event]) -> String {
-    let d = Sha256::digest(render_text(events).as_bytes());
+    use std::fmt::Write;
+    let mut hasher = HashWriter(Sha256::new());
+    for e in events {
+        // Writing to a hasher cannot fail.
+        let _ = writeln!(hasher, "{e}");
+    }
+    let d = hasher.0.finalize();
     d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A `fmt::Write` that feeds what is written to SHA-256.
+struct HashWriter(Sha256);
+
+impl fmt::Write for HashWriter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +379,7 @@ mod tests {
             colo: "SYD".into(),
             path: "/articles/1".into(),
             status: 200,
-            body_hash: short_hash(b"{}"),
+            body_hash: short_hash(b"{}").into(),
             served: Served::Version(3),
         });
         let text = log.text();
@@ -336,6 +390,11 @@ mod tests {
         assert!(text.contains("t=       12 request_end id=1 colo=SYD \"/articles/1\" status=200"));
         assert!(text.contains("served=v3"));
         let d1 = log.digest();
+        let whole = Sha256::digest(log.text().as_bytes());
+        assert_eq!(
+            d1,
+            whole.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
         log.push(EventKind::Note { text: "x".into() });
         assert_ne!(d1, log.digest());
         let json = serde_json::to_string(&log.snapshot()[1]).unwrap();

@@ -70,13 +70,15 @@ pub fn canonical(v: &Value) -> String {
     }
 }
 
-fn list_key(rows: &[Value]) -> String {
+/// The canonical text of a list body: each row's canonical text, sorted (row order never matters).
+pub(crate) fn list_key(rows: &[Value]) -> String {
     let mut v: Vec<String> = rows.iter().map(canonical).collect();
     v.sort();
     v.join("\n")
 }
 
-fn row_key(row: Option<&Value>) -> String {
+/// The canonical text of a row body; empty for an absent row.
+pub(crate) fn row_key(row: Option<&Value>) -> String {
     row.map(canonical).unwrap_or_default()
 }
 
@@ -215,10 +217,14 @@ impl DbHistory {
 
     /// Which committed state of row `id` (at or before `t_ms`) `body` equals; `None` body = absent.
     pub fn match_row(&self, id: &str, body: Option<&Value>, t_ms: u64) -> Served {
-        let want = row_key(body);
+        self.match_row_key(id, &row_key(body), t_ms)
+    }
+
+    /// [`DbHistory::match_row`] for a body already in canonical text (empty = absent).
+    pub(crate) fn match_row_key(&self, id: &str, want: &str, t_ms: u64) -> Served {
         let hist = self.row_history(id);
         if hist.is_empty() {
-            return if body.is_none() {
+            return if want.is_empty() {
                 Served::Version(0)
             } else {
                 Served::Phantom
@@ -234,7 +240,11 @@ impl DbHistory {
 
     /// Which committed state of the list (at or before `t_ms`) `body` equals, ignoring row order.
     pub fn match_list(&self, body: &[Value], t_ms: u64) -> Served {
-        let want = list_key(body);
+        self.match_list_key(&list_key(body), t_ms)
+    }
+
+    /// [`DbHistory::match_list`] for a body already in canonical text.
+    pub(crate) fn match_list_key(&self, want: &str, t_ms: u64) -> Served {
         for s in self.list.iter().rev().filter(|s| s.t_ms <= t_ms) {
             if s.key == want {
                 return Served::Version(s.version);

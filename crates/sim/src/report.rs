@@ -82,7 +82,7 @@ fn segments(
             ..
         } = &e.kind
         {
-            if c != colo || tracker.resource(path).as_ref() != Some(res) {
+            if &**c != colo || tracker.resource(path).as_ref() != Some(res) {
                 continue;
             }
             let shown = match served {

@@ -3,7 +3,7 @@
 
 use crate::check::{Expectations, Violation, check};
 use crate::core::{Core, WebhookPlan, lock};
-use crate::events::{Event, EventKind, Origin, render_text};
+use crate::events::{Event, EventKind, Origin, digest_of, render_text};
 use crate::faults::Override;
 use crate::history::DbHistory;
 use crate::scenario::{FaultKind, Outcome, Scenario, Variant, secs_to_ms};
@@ -135,6 +135,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
     let duration = s.duration_ms();
     let heal = secs_to_ms(s.expect.converge_within_s);
     let core = sim.core.clone();
+    core.log.reserve(expected_events(s, duration + heal));
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     sim.block_on({
         let core = core.clone();
@@ -151,7 +152,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
         return Err(RunError::Mutation { at_s, message });
     }
     // A delivery held back past the chaos phase heals late: keep the full bound after it.
-    let healed_ms = healed_at(&sim.events());
+    let healed_ms = sim.with_events(healed_at);
     let now = sim.now().as_millis() as u64;
     if healed_ms + heal > now {
         sim.advance(Duration::from_millis(healed_ms + heal - now));
@@ -165,7 +166,8 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
     if tracked {
         sim.probe();
     }
-    let events = sim.events();
+    // The run is over: move the log out rather than copy it.
+    let events = sim.core.log.take();
     let history = sim.history();
     let exp = Expectations {
         converge_within_ms: heal,
@@ -186,7 +188,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
             Variant::Course => s.expect.outcome.course,
             Variant::Hardened => s.expect.outcome.hardened,
         }),
-        digest: sim.digest(),
+        digest: digest_of(&events),
         virtual_ms: sim.now().as_millis() as u64,
         wall_ms: wall.elapsed().as_millis() as u64,
         healed_ms,
@@ -197,6 +199,21 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
         events,
         history: Some(history),
     })
+}
+
+/// About how many events the workload of `s` logs in `ms`: a request start, its end and about one
+/// KV call per request (a hint for [`crate::events::EventLog::reserve`]; capped at 16 M).
+fn expected_events(s: &Scenario, ms: u64) -> usize {
+    let colos = s.colos.len() as f64;
+    let requests: f64 = s
+        .workload
+        .iter()
+        .map(|w| {
+            let targets = if w.colo.get_ref() == "*" { colos } else { 1.0 };
+            w.rate_per_s * targets * ms as f64 / 1000.0
+        })
+        .sum();
+    (requests * 3.0).clamp(0.0, 16e6) as usize + 1024
 }
 
 /// How fast a run went: virtual time per wall time.

@@ -12,7 +12,9 @@ use crate::upstream::{SimUpstream, UpstreamFaults};
 use bytes::Bytes;
 use edgesim_core::{SimRng, VIRTUAL_EPOCH_MS};
 use edgesim_host::{Host, HostConfig};
-use edgesim_kv::{ColoConfig, Delay, KvConfig, KvStore, Namespace, ReadYourWrites};
+use edgesim_kv::{
+    CacheStatus, ColoConfig, Delay, KvConfig, KvStore, Namespace, OpKind, ReadYourWrites,
+};
 use edgesim_supabase::{ANON_KEY, DbError, Supabase};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -244,16 +246,18 @@ impl SimBuilder {
         lock(&core.queue.0).clear();
         let log2 = log.clone();
         kv.set_observer(Arc::new(move |e: &edgesim_kv::KvEvent| {
+            let outcome = match (&e.error, e.cache_status) {
+                (Some(err), _) => log2.intern(&format!("error: {err}")),
+                (None, Some(CacheStatus::Hit)) => log2.intern("hit"),
+                (None, Some(CacheStatus::Miss)) => log2.intern("miss"),
+                (None, None) => log2.intern("ok"),
+            };
             log2.push(crate::events::EventKind::Kv {
-                colo: e.colo.clone(),
-                op: format!("{:?}", e.op).to_lowercase(),
-                key: e.key.clone().unwrap_or_default(),
+                colo: log2.intern(&e.colo),
+                op: log2.intern(op_name(e.op)),
+                key: log2.intern(e.key.as_deref().unwrap_or_default()),
                 version: e.version,
-                outcome: match (&e.error, e.cache_status) {
-                    (Some(err), _) => format!("error: {err}"),
-                    (None, Some(s)) => format!("{s:?}").to_lowercase(),
-                    (None, None) => "ok".into(),
-                },
+                outcome,
             })
         }));
         let mut config = HostConfig::new(SUPABASE_URL);
@@ -417,9 +421,14 @@ impl Sim {
         });
     }
 
-    /// Every event so far.
+    /// Every event so far (a copy; [`Sim::with_events`] reads them in place).
     pub fn events(&self) -> Vec<Event> {
         self.core.log.snapshot()
+    }
+
+    /// Runs `f` on the events so far without copying them.
+    pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        self.core.log.with_events(f)
     }
 
     /// The event log's stable text form.
@@ -482,13 +491,11 @@ impl Sim {
             max_staleness_ms: None,
             no_phantoms: true,
         };
-        let v = check(
-            &self.events(),
-            &self.history(),
-            &self.core.tracker,
-            &exp,
-            healed,
-        );
+        let history = self.history();
+        let v = self
+            .core
+            .log
+            .with_events(|events| check(events, &history, &self.core.tracker, &exp, healed));
         if v.is_empty() { Ok(()) } else { Err(v) }
     }
 
@@ -520,5 +527,17 @@ impl SimSupabase<'_> {
     /// The underlying mock (PostgREST `handle`, deliveries, hooks).
     pub fn raw(&self) -> &Supabase {
         &self.sim.core.supabase
+    }
+}
+
+/// How the event log names a KV operation (the variant's name, lower case).
+fn op_name(op: OpKind) -> &'static str {
+    match op {
+        OpKind::Get => "get",
+        OpKind::GetWithMetadata => "getwithmetadata",
+        OpKind::Put => "put",
+        OpKind::Delete => "delete",
+        OpKind::List => "list",
+        OpKind::GetBulk => "getbulk",
     }
 }

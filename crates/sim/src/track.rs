@@ -1,8 +1,13 @@
 //! Which paths the checkers track, and how a response body maps onto the DB history.
 
 use crate::events::Served;
-use crate::history::DbHistory;
+use crate::history::{DbHistory, list_key, row_key};
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How many distinct bodies [`Tracker`] remembers before it starts over.
+const BODY_MEMO_CAP: usize = 4096;
 
 /// What a tracked path shows.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -14,9 +19,30 @@ pub enum Resource {
 }
 
 /// Maps paths to resources: `/<table>` is the list, `/<table>/<id>` a row.
-#[derive(Clone, Debug)]
+///
+/// A run serves the same few bodies many times, so the canonical text of each 200 body is
+/// remembered by its exact bytes: the JSON is parsed once per distinct body, not per request.
+/// (The memo is only looked up, never iterated, so it cannot change what a run does.)
+#[derive(Debug)]
 pub struct Tracker {
     list_path: String,
+    /// Per [`BodyKind`]: body bytes → canonical text (`None`: not of that shape).
+    bodies: Mutex<[BodyKeys; 2]>,
+}
+
+type BodyKeys = HashMap<Vec<u8>, Option<Arc<str>>>;
+
+/// Which canonical form a 200 body is read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyKind {
+    Row = 0,
+    List = 1,
+}
+
+impl Clone for Tracker {
+    fn clone(&self) -> Self {
+        Self::new(&self.list_path[1..])
+    }
 }
 
 impl Tracker {
@@ -24,7 +50,29 @@ impl Tracker {
     pub fn new(table: &str) -> Self {
         Self {
             list_path: format!("/{table}"),
+            bodies: Mutex::default(),
         }
+    }
+
+    /// The canonical text of a 200 `body` read as `kind` (`""` = a row's JSON `null`, i.e.
+    /// absent), or `None` when it is not of that shape (not JSON, or the wrong kind of value).
+    fn body_key(&self, kind: BodyKind, body: &[u8]) -> Option<Arc<str>> {
+        let mut memo = self.bodies.lock().unwrap_or_else(|e| e.into_inner());
+        let memo = &mut memo[kind as usize];
+        if let Some(key) = memo.get(body) {
+            return key.clone();
+        }
+        let key: Option<Arc<str>> = match (kind, serde_json::from_slice(body).ok()) {
+            (BodyKind::Row, Some(Value::Null)) => Some(row_key(None).into()),
+            (BodyKind::Row, Some(v @ Value::Object(_))) => Some(row_key(Some(&v)).into()),
+            (BodyKind::List, Some(Value::Array(rows))) => Some(list_key(&rows).into()),
+            _ => None,
+        };
+        if memo.len() >= BODY_MEMO_CAP {
+            memo.clear();
+        }
+        memo.insert(body.to_vec(), key.clone());
+        key
     }
 
     /// The list path, e.g. `/articles`.
@@ -59,17 +107,15 @@ impl Tracker {
         let Some(res) = self.resource(path) else {
             return Served::Untracked;
         };
-        let json: Option<Value> = serde_json::from_slice(body).ok();
         match (res, status) {
-            (Resource::Row(id), 404) => history.match_row(&id, None, t_ms),
-            (Resource::Row(id), 200) => match json {
-                Some(Value::Null) => history.match_row(&id, None, t_ms),
-                Some(v @ Value::Object(_)) => history.match_row(&id, Some(&v), t_ms),
-                _ => Served::Phantom,
+            (Resource::Row(id), 404) => history.match_row_key(&id, "", t_ms),
+            (Resource::Row(id), 200) => match self.body_key(BodyKind::Row, body) {
+                Some(key) => history.match_row_key(&id, &key, t_ms),
+                None => Served::Phantom,
             },
-            (Resource::List, 200) => match json {
-                Some(Value::Array(rows)) => history.match_list(&rows, t_ms),
-                _ => Served::Phantom,
+            (Resource::List, 200) => match self.body_key(BodyKind::List, body) {
+                Some(key) => history.match_list_key(&key, t_ms),
+                None => Served::Phantom,
             },
             _ => Served::Error,
         }
@@ -123,6 +169,13 @@ mod tests {
         assert_eq!(row(r#"{"id":2,"title":"a"}"#), Served::Version(0));
         assert_eq!(row(r#"{"id":2,"title":"b"}"#), Served::Version(1));
         assert_eq!(row(r#"{"id":2,"title":"c"}"#), Served::Phantom);
+        // A remembered body gives the same answer (and key order still does not matter).
+        assert_eq!(row(r#"{"id":2,"title":"b"}"#), Served::Version(1));
+        assert_eq!(row(r#"{"title":"b","id":2}"#), Served::Version(1));
+        assert_eq!(
+            t.classify(&h, "/articles/2", 200, br#"{"id":2,"title":"b"}"#, 5),
+            Served::Phantom
+        );
         assert_eq!(row("null"), Served::Phantom);
         assert_eq!(row("not json"), Served::Phantom);
         assert_eq!(t.classify(&h, "/articles/2", 503, b"", 20), Served::Error);

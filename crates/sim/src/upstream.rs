@@ -86,11 +86,10 @@ impl Upstream for SimUpstream {
             let (fail, extra) = faults.decide(core.now());
             let one_way = Duration::from_millis(faults.latency_ms);
             tokio::time::sleep(one_way + Duration::from_millis(extra)).await;
-            let path = req.uri().path().to_string();
             if let Some(status) = fail {
                 core.log.push(EventKind::UpstreamFault {
-                    method: req.method().to_string(),
-                    path,
+                    method: core.log.intern(req.method().as_str()),
+                    path: core.log.intern(req.uri().path()),
                     status,
                 });
                 tokio::time::sleep(one_way).await;
