@@ -4,7 +4,7 @@
 use edgesim_core::SharedClock;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -241,7 +241,7 @@ pub struct EventLog {
     clock: SharedClock,
     start_ms: u64,
     events: Arc<Mutex<Vec<Event>>>,
-    texts: Arc<Mutex<HashSet<Arc<str>>>>,
+    texts: Arc<Mutex<BTreeSet<Arc<str>>>>,
 }
 
 impl EventLog {
@@ -255,8 +255,7 @@ impl EventLog {
         }
     }
 
-    /// The log's shared copy of `text`. (The set is only looked up, never iterated, so it
-    /// cannot change what a run does.)
+    /// The log's shared copy of `text`.
     pub fn intern(&self, text: &str) -> Arc<str> {
         let mut texts = self.texts.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = texts.get(text) {

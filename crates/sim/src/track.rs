@@ -3,7 +3,7 @@
 use crate::events::Served;
 use crate::history::{DbHistory, list_key, row_key};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// How many distinct bodies [`Tracker`] remembers before it starts over.
@@ -22,7 +22,7 @@ pub enum Resource {
 ///
 /// A run serves the same few bodies many times, so the canonical text of each 200 body is
 /// remembered by its exact bytes: the JSON is parsed once per distinct body, not per request.
-/// (The memo is only looked up, never iterated, so it cannot change what a run does.)
+/// (A `BTreeMap`, like every map on a simulation path: no randomly seeded hashing.)
 #[derive(Debug)]
 pub struct Tracker {
     list_path: String,
@@ -30,7 +30,7 @@ pub struct Tracker {
     bodies: Mutex<[BodyKeys; 2]>,
 }
 
-type BodyKeys = HashMap<Vec<u8>, Option<Arc<str>>>;
+type BodyKeys = BTreeMap<Vec<u8>, Option<Arc<str>>>;
 
 /// Which canonical form a 200 body is read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
