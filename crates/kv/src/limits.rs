@@ -308,12 +308,15 @@ pub fn validate_prefix(prefix: &str) -> Result<(), KvError> {
     Ok(())
 }
 
-/// A list cursor the model did not issue.
+/// A list cursor the model did not issue. (The wording is ours: no production message for a bad
+/// cursor is documented or quoted in `reference/`.)
 pub fn invalid_cursor() -> KvError {
     KvError::Invalid(failed(OpKind::List, 400, "Invalid cursor"))
 }
 
-/// The message past the 1000-operations-per-invocation limit (production's internal-API limit).
+/// The message past the 1000-operations-per-invocation limit: production's error when a Worker
+/// exhausts its per-invocation binding operations (KV, D1, R2), as public Workers projects quote
+/// it from their logs (`Error: Too many API requests by single worker invocation.`).
 pub const TOO_MANY_OPERATIONS: &str = "Too many API requests by single worker invocation.";
 
 /// Counts KV operations of one Worker invocation; the host keeps one per request.
