@@ -396,8 +396,14 @@ mod tests {
         );
         log.push(EventKind::Note { text: "x".into() });
         assert_ne!(d1, log.digest());
+        // Interned texts are one shared copy; reading in place sees what a snapshot copies.
+        assert!(Arc::ptr_eq(&log.intern("SYD"), &log.intern("SYD")));
+        assert_eq!(log.with_events(|e| e.len()), log.snapshot().len());
         let json = serde_json::to_string(&log.snapshot()[1]).unwrap();
         let back: Event = serde_json::from_str(&json).unwrap();
         assert_eq!(back, log.snapshot()[1]);
+        let all = log.snapshot();
+        assert_eq!(log.take(), all);
+        assert!(log.is_empty());
     }
 }
