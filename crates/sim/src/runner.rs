@@ -202,18 +202,15 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
 }
 
 /// About how many events the workload of `s` logs in `ms`: a request start, its end and about one
-/// KV call per request (a hint for [`crate::events::EventLog::reserve`]; capped at 16 M).
+/// KV call per request (a hint for [`crate::events::EventLog::reserve`]; capped at 4 M events, a
+/// few hundred MB, past which the log grows as usual).
 fn expected_events(s: &Scenario, ms: u64) -> usize {
-    let colos = s.colos.len() as f64;
     let requests: f64 = s
         .workload
         .iter()
-        .map(|w| {
-            let targets = if w.colo.get_ref() == "*" { colos } else { 1.0 };
-            w.rate_per_s * targets * ms as f64 / 1000.0
-        })
+        .map(|w| w.rate_per_s * s.workload_colos(w).len() as f64 * ms as f64 / 1000.0)
         .sum();
-    (requests * 3.0).clamp(0.0, 16e6) as usize + 1024
+    (requests * 3.0).clamp(0.0, 4e6) as usize + 1024
 }
 
 /// How fast a run went: virtual time per wall time.
@@ -460,14 +457,8 @@ fn spawn_mutations(core: &Arc<Core>, s: &Scenario, seed: u64, errors: Errors) {
 }
 
 fn spawn_workload(core: &Arc<Core>, s: &Scenario, seed: u64, until_ms: u64) {
-    let colos = s.colo_codes();
     for (i, w) in s.workload.iter().enumerate() {
-        let targets: Vec<String> = if w.colo.get_ref() == "*" {
-            colos.clone()
-        } else {
-            vec![w.colo.get_ref().clone()]
-        };
-        for colo in targets {
+        for colo in s.workload_colos(w) {
             let core = core.clone();
             let paths = w.paths.clone();
             let rate = w.rate_per_s;

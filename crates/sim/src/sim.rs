@@ -492,10 +492,8 @@ impl Sim {
             no_phantoms: true,
         };
         let history = self.history();
-        let v = self
-            .core
-            .log
-            .with_events(|events| check(events, &history, &self.core.tracker, &exp, healed));
+        let v =
+            self.with_events(|events| check(events, &history, &self.core.tracker, &exp, healed));
         if v.is_empty() { Ok(()) } else { Err(v) }
     }
 

@@ -1,6 +1,6 @@
 //! Reading a scenario file: TOML errors and cross-field checks, each naming file, line and key.
 
-use super::schema::Scenario;
+use super::schema::{Scenario, WorkloadSpec};
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
@@ -123,6 +123,15 @@ impl Scenario {
     /// The colo codes, in file order.
     pub fn colo_codes(&self) -> Vec<String> {
         self.colos.iter().map(|c| c.code.clone()).collect()
+    }
+
+    /// The colos workload `w` sends requests to: every colo for `*`, else its own.
+    pub fn workload_colos(&self, w: &WorkloadSpec) -> Vec<String> {
+        if w.colo.get_ref() == "*" {
+            self.colo_codes()
+        } else {
+            vec![w.colo.get_ref().clone()]
+        }
     }
 
     /// Virtual ms of the chaos phase.
