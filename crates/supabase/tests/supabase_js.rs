@@ -1,5 +1,5 @@
 //! The official `@supabase/supabase-js` v2 client (Node) against the mock over loopback.
-//! Installs `tests/js` with `npm ci` (lockfile) when needed; skipped, with a message, without `node`.
+//! Installs `tests/js` with `npm ci` (lockfile) when needed; without `node` the test is a visible skip (a failure under CI), see edgesim-testkit.
 
 mod common;
 
@@ -29,12 +29,11 @@ fn js_dir() -> PathBuf {
 
 #[test]
 fn supabase_js_v2_client_works_against_the_mock() {
-    if Command::new("node").arg("--version").output().is_err() {
-        eprintln!(
-            "SKIPPED supabase_js_v2_client_works_against_the_mock: `node` is not installed, so the supabase-js client cannot run"
-        );
-        return;
-    }
+    edgesim_testkit::require_tool!(
+        "node",
+        edgesim_testkit::command_succeeds("node", &["--version"]),
+        "install Node.js 18+ and npm (e.g. `apt-get install nodejs npm`); the supabase-js client runs under it"
+    );
     let dir = js_dir();
     if !dir
         .join("node_modules/@supabase/supabase-js/package.json")
