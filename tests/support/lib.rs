@@ -141,9 +141,23 @@ impl DevServer {
     /// Starts `binary dev` on free ports with state in `state_dir` and extra `args`, and waits
     /// until both ports accept connections (compiling the Worker may take a while).
     pub fn start(binary: &Path, state_dir: &Path, args: &[&str]) -> DevServer {
+        Self::start_in(binary, None, state_dir, args)
+    }
+
+    /// [`DevServer::start`] with `cwd` as the working directory (a wrangler project, say).
+    pub fn start_in(
+        binary: &Path,
+        cwd: Option<&Path>,
+        state_dir: &Path,
+        args: &[&str],
+    ) -> DevServer {
         let port = free_port();
         let supabase_port = free_port();
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        if let Some(dir) = cwd {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .arg("dev")
             .args(["--port", &port.to_string()])
             .args(["--supabase-port", &supabase_port.to_string()])
@@ -254,4 +268,45 @@ pub fn temp_dir(name: &str) -> TempDir {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("cannot create a temp dir");
     TempDir(dir)
+}
+
+/// Whether Node and npm are installed, for tests of JavaScript Workers. Without them this
+/// prints a visible `SKIPPED <test>` line and returns false, or panics under `CI=true` (CI must
+/// not skip).
+pub fn node_available(test: &str) -> bool {
+    let ok = ["node", "npm"].iter().all(|tool| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !ok {
+        let msg = format!(
+            "SKIPPED {test}: Node >= 18 and npm are needed to build JavaScript Workers (install nodejs and npm)"
+        );
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}; CI=true makes a missing tool a failure");
+        }
+        eprintln!("{msg}");
+    }
+    ok
+}
+
+/// Runs `npm ci` in `dir` unless its lockfile's packages are installed (a fresh clone).
+pub fn npm_ci_if_needed(dir: &Path) {
+    if dir.join("node_modules/.package-lock.json").is_file() {
+        return;
+    }
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("npm ci in {}: {e}", dir.display()));
+    assert!(
+        out.status.success(),
+        "npm ci in {} failed:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,16 +1,26 @@
 //! `edgesim dev`: the Worker on 127.0.0.1:8787, the mock Supabase on 127.0.0.1:54321 with its
 //! webhook pointed at the Worker's `POST /revalidate`, the multi-region KV, wall-clock time
 //! (movable with `POST /__edgesim/time/advance?seconds=N`), state under `.edgesim/`.
+//!
+//! Which Worker: `--worker` (any [`WorkerSpec`]), else the config's, else the wrangler project
+//! in the current directory, else the embedded course Worker. A wrangler or JS Worker is
+//! rebuilt when a file of its project changes; a failed build is logged and the last good
+//! build keeps serving (or an error page, when there is none yet).
 
 mod config;
+mod watch;
 
 use anyhow::{Context, Result, bail};
 use config::DevConfig;
 use edgesim_core::{OffsetWallClock, SharedClock, SimRng};
-use edgesim_host::{Control, Host, HostConfig, HttpUpstream};
-use std::path::PathBuf;
+use edgesim_host::{
+    Control, Host, HostConfig, HostSlot, HttpUpstream, InProcessUpstream, Upstream,
+};
+use edgesim_workers::{Worker, WorkerError, WorkerSpec};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Arguments of `edgesim dev`.
@@ -22,12 +32,14 @@ pub struct DevArgs {
     /// Port of the mock Supabase.
     #[arg(long, default_value_t = 54321)]
     supabase_port: u16,
-    /// Configuration file (default: ./edgesim.toml when it exists).
+    /// Configuration file: an edgesim.toml, or a wrangler file (wrangler.toml, wrangler.json,
+    /// wrangler.jsonc). Default: ./edgesim.toml, else the wrangler file here.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// A Worker component to run instead of the embedded demo Worker.
+    /// The Worker: `course` (default), `hardened`, `anchor`, a component (.wasm), a JS or TS
+    /// entry, or a wrangler project (a directory or its wrangler file).
     #[arg(long)]
-    worker: Option<PathBuf>,
+    worker: Option<WorkerSpec>,
     /// Which embedded Worker to run: `course` (default), `hardened`, or `anchor` (the Miniflare
     /// benchmark anchor's Worker ported to Rust, which `just bench` serves).
     #[arg(long)]
@@ -93,7 +105,23 @@ fn init_tracing() {
 }
 
 async fn run(args: DevArgs) -> Result<()> {
-    let cfg = load_config(&args)?;
+    let (cfg, spec) = load_config(&args)?;
+    // A bad configuration stops here; a failed JS build does not (dev waits for the fix).
+    let first = resolve(spec.clone()).await;
+    let worker = match first {
+        Ok(w) => Some(w),
+        Err(WorkerError::Config(e)) => bail!("{e}"),
+        Err(WorkerError::Build(e)) => {
+            tracing::error!("building the Worker failed; fix it and save to retry:\n{e}");
+            None
+        }
+    };
+    let bindings = match (&worker, spec.wrangler_config()) {
+        _ if !cfg.kv_namespaces.is_empty() => cfg.bindings(),
+        (Some(w), _) => w.kv_bindings.clone(),
+        (None, Some(Ok(wrangler))) => wrangler.kv_bindings,
+        (None, _) => cfg.bindings(),
+    };
     let dir = &args.persist_to;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let kv_path = dir.join("kv.sqlite3");
@@ -143,32 +171,53 @@ async fn run(args: DevArgs) -> Result<()> {
     dispatcher.attach(&supabase);
     supabase.set_webhook_url(None, &format!("{worker_url}/revalidate"));
 
-    let kv = edgesim_kv::KvStore::open_persistent(
-        cfg.kv_config(),
-        clock.clone(),
-        rng.fork("kv"),
-        &kv_path,
-    )
-    .map_err(|e| anyhow::anyhow!("opening KV at {}: {e}", kv_path.display()))?;
+    let mut kv_config = cfg.kv_config();
+    kv_config.namespaces = bindings.clone();
+    let kv =
+        edgesim_kv::KvStore::open_persistent(kv_config, clock.clone(), rng.fork("kv"), &kv_path)
+            .map_err(|e| anyhow::anyhow!("opening KV at {}: {e}", kv_path.display()))?;
 
-    let (bytes, worker_name) = worker_bytes(&args, &cfg)?;
-    let mut host_config = host_config(&cfg, &supabase_url)?;
-    host_config.instances.reuse = !args.fresh_instances;
-    host_config.instances.max_live = Some(args.max_live.max(1));
-    let colos: Vec<String> = host_config.colos.iter().map(|c| c.code.clone()).collect();
-    let default_colo = host_config.default_colo.clone();
-    let host = Host::new(
-        &bytes,
-        host_config,
+    // The Worker's fetches to the mock Supabase stay in-process, as in simulation; only
+    // allowlisted hosts go over sockets.
+    let upstream: Arc<dyn Upstream> = {
+        let supabase = supabase.clone();
+        Arc::new(
+            InProcessUpstream::new(&supabase_url, Arc::new(move |r| supabase.handle(r)))
+                .with_fallback(Arc::new(HttpUpstream::new())),
+        )
+    };
+    let mut base_config = host_config(&cfg, &supabase_url)?;
+    base_config.instances.reuse = !args.fresh_instances;
+    base_config.instances.max_live = Some(args.max_live.max(1));
+    let colos: Vec<String> = base_config.colos.iter().map(|c| c.code.clone()).collect();
+    let default_colo = base_config.default_colo.clone();
+    let builder = HostBuilder {
+        base: base_config,
+        cfg_vars: cfg.vars.clone(),
+        bindings,
         kv,
-        Arc::new(HttpUpstream::new()),
-        clock.clone(),
-        rng.fork("host"),
-        Some(&dir.join("cache")),
-    )?;
+        upstream,
+        clock: clock.clone(),
+        rng: rng.fork("host"),
+        cache: dir.join("cache"),
+        supabase_url: supabase_url.clone(),
+    };
+    let slot = HostSlot::default();
+    let worker_name = match &worker {
+        Some(w) => {
+            report_warnings(w, &supabase_url);
+            let host = builder.build(w.clone()).await?;
+            slot.set(host);
+            w.name.clone()
+        }
+        None => {
+            slot.set_error(format!("building {spec} failed; see edgesim's output"));
+            spec.to_string()
+        }
+    };
 
     print_status(&Status {
-        name: cfg.name.as_deref().unwrap_or("edgesim"),
+        name: cfg.name.as_deref().unwrap_or(&worker_name),
         worker: &worker_name,
         worker_url: &worker_url,
         supabase_url: &supabase_url,
@@ -178,6 +227,20 @@ async fn run(args: DevArgs) -> Result<()> {
         seed: rng.seed(),
     });
 
+    if let Some(root) = spec.watch_root() {
+        let watched = watch::Watched {
+            root: Some(root),
+            files: worker.as_ref().map(|w| w.watch.clone()).unwrap_or_default(),
+            skip: Some(dir.clone()),
+        };
+        tokio::spawn(rebuild_on_change(
+            spec.clone(),
+            watched,
+            builder,
+            slot.clone(),
+        ));
+    }
+
     let control = Control {
         advance: Arc::new(move |d| wall.advance(d)),
     };
@@ -185,7 +248,7 @@ async fn run(args: DevArgs) -> Result<()> {
     tokio::select! {
         biased;
         r = tokio::signal::ctrl_c() => { r?; tracing::info!("shutting down"); }
-        r = edgesim_host::serve(worker_listener, host, Some(control)) => r.context("serving the Worker")?,
+        r = edgesim_host::serve_slot(worker_listener, slot, Some(control)) => r.context("serving the Worker")?,
         r = supabase_task => {
             match r {
                 Ok(Ok(())) => bail!("the mock Supabase stopped"),
@@ -197,17 +260,169 @@ async fn run(args: DevArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_config(args: &DevArgs) -> Result<DevConfig> {
-    match &args.config {
-        Some(path) => DevConfig::load(path),
-        None => {
-            let default = PathBuf::from("edgesim.toml");
-            if default.exists() {
-                DevConfig::load(&default)
-            } else {
-                Ok(DevConfig::default())
+/// Resolves (for JS: builds) `spec` off the async threads.
+async fn resolve(spec: WorkerSpec) -> Result<Worker, WorkerError> {
+    tokio::task::spawn_blocking(move || spec.resolve())
+        .await
+        .unwrap_or_else(|e| Err(WorkerError::Build(format!("the build stopped: {e}"))))
+}
+
+fn report_warnings(w: &Worker, supabase_url: &str) {
+    for warning in w
+        .warnings
+        .iter()
+        .chain(&edgesim_sim::worker_env(w, supabase_url).1)
+    {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// What every [`Host`] of this dev session is built from; only the Worker changes.
+struct HostBuilder {
+    base: HostConfig,
+    cfg_vars: std::collections::BTreeMap<String, String>,
+    bindings: Vec<String>,
+    kv: edgesim_kv::KvStore,
+    upstream: Arc<dyn Upstream>,
+    clock: SharedClock,
+    rng: SimRng,
+    cache: PathBuf,
+    supabase_url: String,
+}
+
+impl HostBuilder {
+    /// A host for `worker` (compiling it, or loading it from the cache, off the async threads).
+    async fn build(&self, worker: Worker) -> Result<Host> {
+        let mut config = self.base.clone();
+        // The Worker's vars, the mock's Supabase settings over them, edgesim.toml's over all.
+        config.vars = edgesim_sim::worker_env(&worker, &self.supabase_url).0;
+        config.vars.extend(self.cfg_vars.clone());
+        config.kv_bindings = self.bindings.clone();
+        let missing: Vec<&String> = worker
+            .kv_bindings
+            .iter()
+            .filter(|b| !self.bindings.contains(b))
+            .collect();
+        if !missing.is_empty() {
+            tracing::warn!(
+                "KV bindings {missing:?} are new since edgesim dev started; restart it to add their namespaces"
+            );
+        }
+        let (kv, upstream, clock, rng, cache) = (
+            self.kv.clone(),
+            self.upstream.clone(),
+            self.clock.clone(),
+            self.rng.clone(),
+            self.cache.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            Host::new(
+                worker.component.bytes(),
+                config,
+                kv,
+                upstream,
+                clock,
+                rng,
+                Some(&cache),
+            )
+        })
+        .await
+        .context("building the host")?
+    }
+}
+
+/// Polls the project for changes; on one, rebuilds and swaps the Worker in. A failed build is
+/// logged with its message (esbuild's file:line:column for a syntax error) and the last good
+/// Worker keeps serving; the next save retries.
+async fn rebuild_on_change(
+    spec: WorkerSpec,
+    mut watched: watch::Watched,
+    builder: HostBuilder,
+    slot: HostSlot,
+) {
+    let fingerprint = |w: &watch::Watched| {
+        let w = w.clone();
+        tokio::task::spawn_blocking(move || w.fingerprint())
+    };
+    let Ok(mut last) = fingerprint(&watched).await else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let Ok(now) = fingerprint(&watched).await else {
+            return;
+        };
+        if now == last {
+            continue;
+        }
+        // Let an editor finish writing (several files, or write-then-rename).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        last = fingerprint(&watched).await.unwrap_or(now);
+        tracing::info!("a source file changed; rebuilding {spec}");
+        match resolve(spec.clone()).await {
+            Ok(w) => {
+                report_warnings(&w, &builder.supabase_url);
+                watched.files = w.watch.clone();
+                match builder.build(w).await {
+                    Ok(host) => {
+                        slot.set(host);
+                        tracing::info!("rebuilt the Worker; serving the new build");
+                    }
+                    Err(e) => {
+                        tracing::error!("the rebuilt Worker does not load: {e:#}");
+                        slot.set_error(format!("{e:#}"));
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(
+                    "rebuilding the Worker failed; the last good build keeps serving. Fix it and save to retry:\n{e}"
+                );
+                slot.set_error(e.to_string());
             }
         }
+    }
+}
+
+/// The configuration and the Worker: `--config` (edgesim.toml or a wrangler file), else
+/// ./edgesim.toml, else defaults; the Worker from `--worker`, `--variant`, the edgesim.toml,
+/// a wrangler file (`--config`, or in the current directory), else the course Worker.
+fn load_config(args: &DevArgs) -> Result<(DevConfig, WorkerSpec)> {
+    let (cfg, wrangler) = match &args.config {
+        Some(path) if edgesim_workers::wrangler::is_wrangler_file(path) => {
+            (DevConfig::default(), Some(path.clone()))
+        }
+        Some(path) => (DevConfig::load(path)?, None),
+        None => {
+            let default = PathBuf::from("edgesim.toml");
+            let cfg = if default.exists() {
+                DevConfig::load(&default)?
+            } else {
+                DevConfig::default()
+            };
+            (cfg, edgesim_workers::wrangler::find_in(Path::new(".")))
+        }
+    };
+    let spec = if let Some(spec) = &args.worker {
+        spec.clone()
+    } else if let Some(v) = &args.variant {
+        variant_spec(v).with_context(|| format!("--variant {v}"))?
+    } else if let Some(spec) = &cfg.worker {
+        spec.clone()
+    } else if let Some(v) = &cfg.variant {
+        variant_spec(v)?
+    } else if let Some(file) = wrangler {
+        WorkerSpec::Wrangler(file)
+    } else {
+        WorkerSpec::parse("course")
+    };
+    Ok((cfg, spec))
+}
+
+fn variant_spec(v: &str) -> Result<WorkerSpec> {
+    match v {
+        "course" | "hardened" | "anchor" => Ok(WorkerSpec::parse(v)),
+        _ => bail!("expected {}, got {v:?}", config::VARIANT_NAMES),
     }
 }
 
@@ -217,25 +432,6 @@ async fn bind(port: u16, what: &str) -> Result<TcpListener> {
         .with_context(|| {
             format!("cannot listen on 127.0.0.1:{port} for {what} (is another edgesim running?)")
         })
-}
-
-/// The component to run and a name for it: `--worker`, else `worker` in the config, else the
-/// embedded variant.
-fn worker_bytes(args: &DevArgs, cfg: &DevConfig) -> Result<(Vec<u8>, String)> {
-    if let Some(path) = args.worker.as_ref().or(cfg.worker.as_ref()) {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading the Worker {}", path.display()))?;
-        return Ok((bytes, path.display().to_string()));
-    }
-    let variant = args
-        .variant
-        .as_deref()
-        .or(cfg.variant.as_deref())
-        .unwrap_or("course");
-    let Some(bytes) = config::embedded_worker(variant) else {
-        bail!("--variant {variant}: expected {}", config::VARIANT_NAMES);
-    };
-    Ok((bytes.to_vec(), format!("embedded {variant} Worker")))
 }
 
 fn host_config(cfg: &DevConfig, supabase_url: &str) -> Result<HostConfig> {
@@ -260,12 +456,6 @@ fn host_config(cfg: &DevConfig, supabase_url: &str) -> Result<HostConfig> {
                 .join(", ")
         );
     }
-    host.vars.insert(
-        "SUPABASE_ANON_KEY".to_string(),
-        edgesim_supabase::ANON_KEY.to_string(),
-    );
-    host.vars.extend(cfg.vars.clone());
-    host.kv_bindings = cfg.bindings();
     host.limits = cfg.limits()?;
     host.allowlist = cfg.allowlist.clone();
     Ok(host)

@@ -3,9 +3,9 @@
 //! Exit status: 0 when every expectation holds for every seed, 1 when one is violated, 2 when
 //! the scenario file (or a file it names) is bad.
 
-use edgesim_sim::runner::{RunError, RunResult, run};
+use edgesim_sim::runner::{RunError, RunResult, run_worker, worker_of};
 use edgesim_sim::scenario::Scenario;
-use edgesim_sim::{Tracker, Variant};
+use edgesim_sim::{SUPABASE_URL, Tracker, WorkerSpec, worker_env};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,9 +20,10 @@ pub struct RunArgs {
     /// Run a range of seeds: `A..B` (B excluded) or `A..=B`.
     #[arg(long, value_parser = parse_seeds)]
     pub seeds: Option<(u64, u64)>,
-    /// Run this Worker instead of the scenario's: `course` or `hardened`.
-    #[arg(long, value_parser = parse_variant)]
-    pub worker: Option<Variant>,
+    /// Run this Worker instead of the scenario's: `course`, `hardened`, a component (.wasm), a
+    /// JS or TS entry, or a wrangler project (a directory or its wrangler file).
+    #[arg(long)]
+    pub worker: Option<WorkerSpec>,
     /// Write a self-contained HTML report (the first violating seed, else the last one run).
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -56,18 +57,12 @@ fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
     Ok((a, end))
 }
 
-fn parse_variant(s: &str) -> Result<Variant, String> {
-    match s {
-        "course" => Ok(Variant::Course),
-        "hardened" => Ok(Variant::Hardened),
-        _ => Err(format!("expected course or hardened, got {s:?}")),
-    }
-}
-
 /// The one-line command that replays `r`.
 fn replay_line(args: &RunArgs, r: &RunResult) -> String {
     let mut line = format!("edgesim run {} --seed {}", args.scenario.display(), r.seed);
-    if let Some(v) = args.worker.or(r.variant) {
+    if let Some(w) = &args.worker {
+        line.push_str(&format!(" --worker {w}"));
+    } else if let Some(v) = r.variant {
         line.push_str(&format!(" --worker {}", v.name()));
     }
     line
@@ -82,6 +77,21 @@ pub fn main(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Resolve (for JS: build) the Worker once for every seed.
+    let worker = match worker_of(&scenario, args.worker.as_ref()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.scenario.display());
+            return ExitCode::from(2);
+        }
+    };
+    for w in worker
+        .warnings
+        .iter()
+        .chain(&worker_env(&worker, SUPABASE_URL).1)
+    {
+        eprintln!("warning: {w}");
+    }
     let (from, to) = args
         .seeds
         .unwrap_or_else(|| args.seed.map_or((1, 2), |s| (s, s.saturating_add(1))));
@@ -101,7 +111,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     let mut results: Vec<RunResult> = Vec::new();
     let mut failed = 0u64;
     for seed in from..to {
-        let r = match run(&scenario, seed, args.worker) {
+        let r = match run_worker(&scenario, seed, &worker) {
             Ok(r) => r,
             Err(e) => {
                 if let Some(pb) = &bar {
@@ -195,7 +205,7 @@ fn print_json(args: &RunArgs, results: &[RunResult]) {
 
 fn print_text(args: &RunArgs, results: &[RunResult], chosen: &RunResult) {
     let failed: Vec<&RunResult> = results.iter().filter(|r| !r.passed()).collect();
-    let variant = chosen.variant.map_or("component", |v| v.name());
+    let variant = chosen.worker.as_str();
     if failed.is_empty() {
         if chosen.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
             println!("note: the scenario file expects the {variant} Worker to fail here");
@@ -261,7 +271,7 @@ mod tests {
         assert_eq!(main(args("course-happy-path.toml", 1)), ExitCode::SUCCESS);
         assert_eq!(main(args("dropped-webhook.toml", 1)), ExitCode::from(1));
         let mut hardened = args("dropped-webhook.toml", 1);
-        hardened.worker = Some(Variant::Hardened);
+        hardened.worker = Some(WorkerSpec::parse("hardened"));
         assert_eq!(main(hardened), ExitCode::SUCCESS);
         assert_eq!(main(args("no-such-file.toml", 1)), ExitCode::from(2));
         let dir = std::env::temp_dir().join(format!("edgesim-run-test-{}", std::process::id()));

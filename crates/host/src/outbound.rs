@@ -47,10 +47,12 @@ pub type Handler = Arc<dyn Fn(http::Request<Bytes>) -> http::Response<Bytes> + S
 
 /// An [`Upstream`] that answers from an in-process handler, with no socket: under simulation,
 /// `InProcessUpstream::new(url, Arc::new(move |r| supabase.handle(r)))`. Requests for any
-/// other authority fail with [`FetchError::ConnectionRefused`].
+/// other authority fail with [`FetchError::ConnectionRefused`], or go to a fallback
+/// ([`InProcessUpstream::with_fallback`]; `edgesim dev` sends allowlisted hosts over sockets).
 pub struct InProcessUpstream {
     handler: Handler,
     authority: String,
+    fallback: Option<Arc<dyn Upstream>>,
 }
 
 impl InProcessUpstream {
@@ -59,7 +61,14 @@ impl InProcessUpstream {
         Self {
             handler,
             authority: authority_of(base_url),
+            fallback: None,
         }
+    }
+
+    /// Sends requests for every other authority to `fallback` (for example an [`HttpUpstream`]).
+    pub fn with_fallback(mut self, fallback: Arc<dyn Upstream>) -> Self {
+        self.fallback = Some(fallback);
+        self
     }
 }
 
@@ -74,7 +83,10 @@ impl Upstream for InProcessUpstream {
             .map(|a| a.as_str().to_ascii_lowercase())
             .unwrap_or_default();
         if host != self.authority {
-            return Box::pin(async move { Err(FetchError::ConnectionRefused(host)) });
+            return match &self.fallback {
+                Some(f) => f.fetch(req),
+                None => Box::pin(async move { Err(FetchError::ConnectionRefused(host)) }),
+            };
         }
         let resp = (self.handler)(req);
         Box::pin(async move { Ok(resp) })

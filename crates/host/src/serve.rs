@@ -21,6 +21,60 @@ pub struct Control {
     pub advance: Arc<dyn Fn(Duration) + Send + Sync>,
 }
 
+/// The Worker a server serves, replaceable while it runs (`edgesim dev` swaps in a rebuilt
+/// Worker). Requests already running finish on the Worker they started on.
+#[derive(Clone, Default)]
+pub struct HostSlot {
+    inner: Arc<std::sync::RwLock<SlotState>>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    host: Option<Host>,
+    /// Why there is no Worker to serve yet (a failed first build), shown as the error page.
+    error: Option<String>,
+}
+
+impl HostSlot {
+    /// A slot serving `host`.
+    pub fn new(host: Host) -> Self {
+        let slot = Self::default();
+        slot.set(host);
+        slot
+    }
+
+    /// Serves `host` from now on.
+    pub fn set(&self, host: Host) {
+        let mut s = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        s.host = Some(host);
+        s.error = None;
+    }
+
+    /// Records why no Worker can be served; requests get it as a 500 page until [`HostSlot::set`].
+    /// A Worker already in the slot keeps serving.
+    pub fn set_error(&self, message: String) {
+        self.inner.write().unwrap_or_else(|p| p.into_inner()).error = Some(message);
+    }
+
+    /// The Worker being served, if any.
+    pub fn host(&self) -> Option<Host> {
+        self.inner
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .host
+            .clone()
+    }
+
+    fn current(&self) -> Result<Host, String> {
+        let s = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        match (&s.host, &s.error) {
+            (Some(h), _) => Ok(h.clone()),
+            (None, Some(e)) => Err(e.clone()),
+            (None, None) => Err("the Worker is still being built".into()),
+        }
+    }
+}
+
 /// Accepts connections on `listener` forever, serving each request with `host` (waitUntil work
 /// runs on after the response). With `control`, `/__edgesim/` paths are control endpoints:
 /// - `POST /__edgesim/time/advance?seconds=N` moves the clock forward N seconds;
@@ -31,16 +85,34 @@ pub async fn serve(
     host: Host,
     control: Option<Control>,
 ) -> std::io::Result<()> {
+    serve_slot(listener, HostSlot::new(host), control).await
+}
+
+/// [`serve`] with a replaceable Worker: each request is served by the Worker in `slot` when it
+/// arrives; with none yet, by a 500 page naming why (a failed build).
+pub async fn serve_slot(
+    listener: TcpListener,
+    slot: HostSlot,
+    control: Option<Control>,
+) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
-        let host = host.clone();
+        let slot = slot.clone();
         let control = control.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let host = host.clone();
                 let control = control.clone();
+                let host = slot.current();
                 async move {
-                    Ok::<_, std::convert::Infallible>(respond(&host, control.as_ref(), req).await)
+                    let resp = match host {
+                        Ok(host) => respond(&host, control.as_ref(), req).await,
+                        Err(why) => text(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            format!("edgesim: no Worker to serve: {why}\n"),
+                        )
+                        .map(Full::new),
+                    };
+                    Ok::<_, std::convert::Infallible>(resp)
                 }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()

@@ -49,5 +49,6 @@ pub use history::DbHistory;
 pub use runner::{RunError, RunResult, Speed, run, virtual_to_wall};
 pub use scenario::{Scenario, ScenarioError, Variant};
 pub use scenario::{WebhookFate, WebhookFaults};
-pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource};
+pub use edgesim_workers::{Worker, WorkerSpec};
+pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource, worker_env};
 pub use track::{Resource, Tracker};

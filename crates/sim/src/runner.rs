@@ -7,11 +7,12 @@ use crate::events::{Event, EventKind, Origin, digest_of, render_text};
 use crate::faults::Override;
 use crate::history::DbHistory;
 use crate::scenario::{FaultKind, Outcome, Scenario, Variant, secs_to_ms};
-use crate::sim::{BuildError, Sim, SimBuilder, WorkerSource};
+use crate::sim::{BuildError, Sim, SimBuilder};
 use crate::upstream::SupabaseFaultRule;
 use bytes::Bytes;
 use edgesim_core::{SimRng, VIRTUAL_EPOCH_MS};
 use edgesim_kv::{FaultEffect, FaultRule, OpKind};
+use edgesim_workers::{Worker, WorkerSpec};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,8 +46,10 @@ pub struct RunResult {
     pub scenario: String,
     /// The seed.
     pub seed: u64,
-    /// The Worker variant (`None` for a component file).
+    /// The Worker variant (`None` for any other Worker).
     pub variant: Option<Variant>,
+    /// The Worker's name (the variant, the wrangler `name`, or its path).
+    pub worker: String,
     /// Violated expectations, with witnesses.
     pub violations: Vec<Violation>,
     /// What the scenario file expects for this variant.
@@ -87,30 +90,27 @@ impl RunResult {
     }
 }
 
-/// Which Worker a run uses: the scenario's, or a variant override.
-pub fn worker_of(s: &Scenario, variant: Option<Variant>) -> Result<WorkerSource, RunError> {
-    if let Some(v) = variant {
-        return Ok(WorkerSource::Variant(v));
-    }
-    match &s.worker.path {
-        Some(p) => {
-            let path = s.base_dir.clone().unwrap_or_default().join(p);
-            let bytes = std::fs::read(&path)
-                .map_err(|e| RunError::File(format!("worker {}: {e}", path.display())))?;
-            Ok(WorkerSource::Component(bytes.into()))
-        }
-        None => Ok(WorkerSource::Variant(s.worker.variant)),
-    }
+/// Which Worker a run uses: `over` (a spec from the command line, for example), else the
+/// scenario's `[worker]`; resolved (a JS Worker is built) once, to run many seeds with.
+pub fn worker_of(s: &Scenario, over: Option<&WorkerSpec>) -> Result<Worker, RunError> {
+    let spec = match over {
+        Some(spec) => spec.clone(),
+        None => s.worker.spec(s.base_dir.as_deref()),
+    };
+    spec.resolve()
+        .map_err(|e| RunError::Build(BuildError::Worker(e.to_string())))
 }
 
 /// Runs `s` with `seed`; `variant` overrides the scenario's Worker.
 pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResult, RunError> {
+    let worker = worker_of(s, variant.map(WorkerSpec::Embedded).as_ref())?;
+    run_worker(s, seed, &worker)
+}
+
+/// Runs `s` with `seed` and `worker` (see [`worker_of`]).
+pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult, RunError> {
     let wall = std::time::Instant::now();
-    let worker = worker_of(s, variant)?;
-    let variant = match &worker {
-        WorkerSource::Variant(v) => Some(*v),
-        WorkerSource::Component(_) => None,
-    };
+    let variant = worker.variant;
     let mut b = SimBuilder::default()
         .seed(seed)
         .colos_with_latency(
@@ -119,7 +119,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
                 .map(|c| (c.code.clone(), c.latency_ms))
                 .collect(),
         )
-        .worker(worker)
+        .worker(worker.clone())
         .kv_propagation_ms(s.kv.propagation_ms.min, s.kv.propagation_ms.max)
         .kv_read_your_writes(s.kv.read_your_writes)
         .supabase_latency_ms(s.supabase.latency_ms)
@@ -183,6 +183,7 @@ pub fn run(s: &Scenario, seed: u64, variant: Option<Variant>) -> Result<RunResul
         scenario: s.name.clone(),
         seed,
         variant,
+        worker: worker.name.clone(),
         violations,
         expected: variant.map(|v| match v {
             Variant::Course => s.expect.outcome.course,

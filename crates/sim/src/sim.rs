@@ -16,6 +16,7 @@ use edgesim_kv::{
     CacheStatus, ColoConfig, Delay, KvConfig, KvStore, Namespace, OpKind, ReadYourWrites,
 };
 use edgesim_supabase::{ANON_KEY, DbError, Supabase};
+use edgesim_workers::{Worker, WorkerSpec};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,29 +28,90 @@ pub const SUPABASE_URL: &str = "http://127.0.0.1:54321";
 /// Virtual time between two probe requests.
 pub const PROBE_GAP: Duration = Duration::from_millis(1_100);
 
-/// Which Worker a [`Sim`] runs.
+/// Which Worker a [`Sim`] runs: a spec to resolve at build time (every form
+/// [`edgesim_workers::WorkerSpec`] takes: `Variant::Course`, `"hardened"`, a component path, a
+/// JS entry, a wrangler project), or a Worker already resolved (to build it once for many seeds).
 #[derive(Clone, Debug)]
 pub enum WorkerSource {
-    /// An embedded variant.
-    Variant(Variant),
-    /// A wasi:http component's bytes.
-    Component(Arc<[u8]>),
+    /// A spec, resolved when the [`Sim`] is built.
+    Spec(WorkerSpec),
+    /// A resolved Worker.
+    Resolved(Worker),
 }
 
 impl From<Variant> for WorkerSource {
     fn from(v: Variant) -> Self {
-        WorkerSource::Variant(v)
+        WorkerSource::Spec(WorkerSpec::Embedded(v))
+    }
+}
+
+impl From<WorkerSpec> for WorkerSource {
+    fn from(s: WorkerSpec) -> Self {
+        WorkerSource::Spec(s)
+    }
+}
+
+impl From<Worker> for WorkerSource {
+    fn from(w: Worker) -> Self {
+        WorkerSource::Resolved(w)
+    }
+}
+
+impl From<&str> for WorkerSource {
+    fn from(s: &str) -> Self {
+        WorkerSource::Spec(WorkerSpec::parse(s))
+    }
+}
+
+impl From<&std::path::Path> for WorkerSource {
+    fn from(p: &std::path::Path) -> Self {
+        WorkerSource::Spec(WorkerSpec::from_path(p))
+    }
+}
+
+impl From<PathBuf> for WorkerSource {
+    fn from(p: PathBuf) -> Self {
+        WorkerSource::Spec(WorkerSpec::from_path(&p))
     }
 }
 
 impl WorkerSource {
-    fn bytes(&self) -> &[u8] {
+    /// The resolved Worker (resolving a spec loads, and for JS builds, it).
+    pub fn resolve(&self) -> Result<Worker, BuildError> {
         match self {
-            WorkerSource::Variant(Variant::Course) => edgesim_guests::COURSE,
-            WorkerSource::Variant(Variant::Hardened) => edgesim_guests::HARDENED,
-            WorkerSource::Component(b) => b,
+            WorkerSource::Spec(s) => s.resolve().map_err(|e| BuildError::Worker(e.to_string())),
+            WorkerSource::Resolved(w) => Ok(w.clone()),
         }
     }
+}
+
+/// The Worker's environment: its own vars, with `SUPABASE_URL` and `SUPABASE_ANON_KEY` set to
+/// the mock's (a value the Worker's configuration gave them is replaced, and a note says so).
+pub fn worker_env(
+    worker: &Worker,
+    supabase_url: &str,
+) -> (std::collections::BTreeMap<String, String>, Vec<String>) {
+    let mut vars = worker.vars.clone();
+    let mut notes = Vec::new();
+    for (k, v) in [
+        ("SUPABASE_URL", supabase_url),
+        ("SUPABASE_ANON_KEY", ANON_KEY),
+    ] {
+        if let Some(old) = vars.insert(k.to_string(), v.to_string())
+            && old != v
+        {
+            notes.push(format!(
+                "{k} of the Worker {} is replaced by the mock Supabase's ({})",
+                worker.name,
+                if k == "SUPABASE_URL" {
+                    v
+                } else {
+                    "its anon key"
+                }
+            ));
+        }
+    }
+    (vars, notes)
 }
 
 /// Why a [`Sim`] could not be built.
@@ -87,7 +149,7 @@ impl Default for SimBuilder {
         Self {
             seed: 0,
             colos: vec![("SYD".into(), 30), ("FRA".into(), 30)],
-            worker: WorkerSource::Variant(Variant::Course),
+            worker: WorkerSource::from(Variant::Course),
             project: None,
             webhook_colo: None,
             propagation: (50, 500),
@@ -118,7 +180,8 @@ impl SimBuilder {
         self.colos = colos;
         self
     }
-    /// The Worker: `Variant::Course`, `Variant::Hardened` or component bytes.
+    /// The Worker: `Variant::Course`, `"hardened"`, a component or JS entry path, a wrangler
+    /// project, a [`WorkerSpec`] or a resolved [`Worker`].
     pub fn worker(mut self, w: impl Into<WorkerSource>) -> Self {
         self.worker = w.into();
         self
@@ -169,15 +232,20 @@ impl SimBuilder {
             .start_paused(true)
             .build()
             .map_err(|e| BuildError::Config(format!("tokio runtime: {e}")))?;
-        let core = rt.block_on(async { self.core() })?;
+        let worker = self.worker.resolve()?;
+        let (core, notes) = rt.block_on(async { self.core(&worker) })?;
+        let mut warnings = worker.warnings.clone();
+        warnings.extend(notes);
         Ok(Sim {
             rt,
             core,
             seed: self.seed,
+            worker: worker.name,
+            warnings,
         })
     }
 
-    fn core(&self) -> Result<Arc<Core>, BuildError> {
+    fn core(&self, worker: &Worker) -> Result<(Arc<Core>, Vec<String>), BuildError> {
         let clock = SimClock::new();
         let shared: edgesim_core::SharedClock = Arc::new(clock.clone());
         let root = SimRng::from_seed(self.seed);
@@ -199,6 +267,7 @@ impl SimBuilder {
             } else {
                 ReadYourWrites::Probability(self.read_your_writes)
             },
+            namespaces: worker.kv_bindings.clone(),
             ..KvConfig::default()
         };
         let kv = KvStore::new(kv_config, shared.clone(), root.fork("kv"));
@@ -263,9 +332,9 @@ impl SimBuilder {
         let mut config = HostConfig::new(SUPABASE_URL);
         config.colos = HostConfig::colos_from_codes(&codes);
         config.default_colo = codes[0].clone();
-        config
-            .vars
-            .insert("SUPABASE_ANON_KEY".into(), ANON_KEY.to_string());
+        let (vars, notes) = worker_env(worker, SUPABASE_URL);
+        config.vars = vars;
+        config.kv_bindings = worker.kv_bindings.clone();
         let cache = self
             .cache_dir
             .clone()
@@ -275,7 +344,7 @@ impl SimBuilder {
             core: Arc::downgrade(&core),
         });
         let host = Host::new(
-            self.worker.bytes(),
+            worker.component.bytes(),
             config,
             kv,
             upstream,
@@ -285,7 +354,7 @@ impl SimBuilder {
         )
         .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
         let _ = core.host.set(host);
-        Ok(core)
+        Ok((core, notes))
     }
 }
 
@@ -319,6 +388,8 @@ pub struct Sim {
     rt: tokio::runtime::Runtime,
     pub(crate) core: Arc<Core>,
     seed: u64,
+    worker: String,
+    warnings: Vec<String>,
 }
 
 impl Sim {
@@ -330,6 +401,17 @@ impl Sim {
     /// The seed this world was built with.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// The Worker's name (`course`, the wrangler `name`, or its path).
+    pub fn worker_name(&self) -> &str {
+        &self.worker
+    }
+
+    /// Configuration of the Worker that was read but is not emulated, and vars replaced by the
+    /// mock's; print each once.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Runs `f` to completion on the sim's runtime (spawned work runs meanwhile).

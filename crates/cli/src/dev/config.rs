@@ -3,7 +3,8 @@
 //!
 //! ```toml
 //! name = "course"
-//! worker = "worker.wasm"        # or: variant = "hardened" (embedded: course, hardened, anchor)
+//! worker = "worker/js/course"   # a component, JS entry or wrangler project; or:
+//!                               # variant = "hardened" (embedded: course, hardened, anchor)
 //! default_colo = "SYD"
 //! allowlist = ["api.example.com"]
 //!
@@ -32,9 +33,10 @@
 use anyhow::{Context, Result, bail};
 use edgesim_host::{Colo, Limits};
 use edgesim_kv::{ColoConfig, Delay, KvConfig, ReadYourWrites};
+use edgesim_workers::WorkerSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The whole file.
@@ -43,8 +45,10 @@ use std::time::Duration;
 pub struct DevConfig {
     /// A name for the project (shown at start).
     pub name: Option<String>,
-    /// Path of a Worker component (relative to the file).
-    pub worker: Option<PathBuf>,
+    /// The Worker (relative to the file): a component, a JS or TS entry, or a wrangler
+    /// project; see [`WorkerSpec`].
+    #[serde(default, deserialize_with = "spec")]
+    pub worker: Option<WorkerSpec>,
     /// Which embedded Worker to run when `worker` is not set: `course` or `hardened`.
     pub variant: Option<String>,
     /// The colo of requests without `x-edgesim-colo`.
@@ -132,15 +136,8 @@ pub struct KvEntry {
 /// The embedded Workers a `variant` names.
 pub const VARIANT_NAMES: &str = "`course`, `hardened` or `anchor`";
 
-/// The embedded Worker called `variant`: the course demo, the hardened one, or the Miniflare
-/// benchmark anchor's Worker ported to Rust (what `just bench` serves).
-pub fn embedded_worker(variant: &str) -> Option<&'static [u8]> {
-    match variant {
-        "course" => Some(edgesim_guests::COURSE),
-        "hardened" => Some(edgesim_guests::HARDENED),
-        "anchor" => Some(edgesim_guests::fixtures::ANCHOR),
-        _ => None,
-    }
+fn spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<WorkerSpec>, D::Error> {
+    Ok(Some(WorkerSpec::parse(&String::deserialize(d)?)))
 }
 
 impl DevConfig {
@@ -155,13 +152,11 @@ impl DevConfig {
     pub fn parse(text: &str, path: &Path) -> Result<DevConfig> {
         let mut cfg: DevConfig =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        if let (Some(worker), Some(dir)) = (&cfg.worker, path.parent())
-            && worker.is_relative()
-        {
-            cfg.worker = Some(dir.join(worker));
+        if let Some(worker) = cfg.worker.take() {
+            cfg.worker = Some(worker.relative_to(path.parent().unwrap_or(Path::new(""))));
         }
         if let Some(v) = &cfg.variant
-            && embedded_worker(v).is_none()
+            && !matches!(v.as_str(), "course" | "hardened" | "anchor")
         {
             bail!(
                 "{}: variant = {v:?}: expected {VARIANT_NAMES}",

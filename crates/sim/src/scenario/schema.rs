@@ -130,7 +130,9 @@ pub struct WorkerSpec {
     /// `course` or `hardened` (the embedded components), unless `path` is set.
     #[serde(default)]
     pub variant: Variant,
-    /// A wasi:http component file (relative to the scenario file).
+    /// Any other Worker (relative to the scenario file): a component (`.wasm`), a JS or TS
+    /// entry, or a wrangler project (a directory or its wrangler file); see
+    /// [`edgesim_workers::WorkerSpec`].
     #[serde(default)]
     pub path: Option<String>,
     /// The colo that receives Database Webhooks (default: the first colo).
@@ -148,28 +150,19 @@ impl Default for WorkerSpec {
     }
 }
 
-/// The embedded Worker variants.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Variant {
-    /// The course's Worker, faithful to the lessons.
-    #[default]
-    Course,
-    /// The variant that survives dropped, duplicated and reordered webhooks and 429s.
-    Hardened,
-}
-
-impl Variant {
-    /// `course` or `hardened`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::Course => "course",
-            Variant::Hardened => "hardened",
+impl WorkerSpec {
+    /// The Worker this table names, paths joined to `base_dir` (the scenario file's directory).
+    pub fn spec(&self, base_dir: Option<&std::path::Path>) -> edgesim_workers::WorkerSpec {
+        match &self.path {
+            Some(p) => edgesim_workers::WorkerSpec::from_path(std::path::Path::new(p))
+                .relative_to(base_dir.unwrap_or(std::path::Path::new(""))),
+            None => edgesim_workers::WorkerSpec::Embedded(self.variant),
         }
     }
 }
+
+/// The embedded Worker variants (defined with the Worker specs in `edgesim-workers`).
+pub use edgesim_workers::Variant;
 
 /// The Supabase side.
 #[derive(Clone, Debug, Default, Deserialize)]
