@@ -43,12 +43,12 @@ mod upstream;
 
 pub use check::{Expectations, Property, Violation};
 pub use clock::SimClock;
+pub use edgesim_workers::{Worker, WorkerSpec};
 pub use events::{Event, EventKind, EventLog, Origin, Served};
 pub use faults::Override;
 pub use history::DbHistory;
 pub use runner::{RunError, RunResult, Speed, run, virtual_to_wall};
 pub use scenario::{Scenario, ScenarioError, Variant};
 pub use scenario::{WebhookFate, WebhookFaults};
-pub use edgesim_workers::{Worker, WorkerSpec};
 pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource, worker_env};
 pub use track::{Resource, Tracker};
