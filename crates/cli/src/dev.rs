@@ -169,6 +169,7 @@ async fn run(args: DevArgs) -> Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("opening the Supabase database {}: {e}", db_path.display()))?;
     dispatcher.attach(&supabase);
+    eprint!("{}", supabase.load_report().render_warnings());
     supabase.set_webhook_url(None, &format!("{worker_url}/revalidate"));
 
     let mut kv_config = cfg.kv_config();

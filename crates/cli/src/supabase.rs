@@ -21,6 +21,10 @@ pub struct SupabaseArgs {
     /// SQLite database file (in-memory when absent).
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Load the project, print what was translated, emulated, accepted and skipped (with
+    /// file:line), and exit: non-zero when data statements were affected.
+    #[arg(long)]
+    check: bool,
 }
 
 /// The `supabase status`-style summary.
@@ -40,6 +44,21 @@ pub fn status_text(port: u16) -> String {
     .map(|(k, v)| format!("{k:>17}: {v}"))
     .collect::<Vec<_>>()
     .join("\n")
+}
+
+/// What `--check` prints: the full load report and a verdict.
+pub fn check_text(what: &str, report: &edgesim_supabase::migrate::report::LoadReport) -> String {
+    let verdict = if report.has_errors() {
+        "data statements were affected: some rows of the migrations or seed are missing"
+    } else if report.warnings().next().is_some() {
+        "loaded; the skipped statements above are not emulated"
+    } else {
+        "loaded with no warning"
+    };
+    format!(
+        "Load report for {what}:\n{}{verdict}\n",
+        report.render_full()
+    )
 }
 
 /// Opens the project `args` names (`--dir`, else `fixtures/supabase` if present, else the
@@ -88,6 +107,16 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let report = sb.load_report();
+    if args.check {
+        print!("{}", check_text(&what, report));
+        return if report.has_errors() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    eprint!("{}", report.render_warnings());
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
             Ok(l) => l,
@@ -144,6 +173,7 @@ mod tests {
             dir: Some(dir),
             port: 0,
             db: None,
+            check: false,
         };
         let clock: SharedClock = Arc::new(edgesim_core::ManualClock::new());
         let (sb, _) = open_project(&args, clock, HttpDispatcher::new(rt.handle().clone())).unwrap();

@@ -1,5 +1,6 @@
 //! The SQLite connection: functions, change capture, transactions and row queries.
 
+use crate::catalog::Catalog;
 use crate::errors::{ApiError, ProjectError};
 use crate::rest::response::row_text;
 use crate::schema::{Schema, Table};
@@ -19,6 +20,8 @@ pub struct Db {
     pub conn: Connection,
     /// Exposed tables.
     pub schema: Schema,
+    /// Objects the mock emulates (types, policies, functions...), and the skipped ones.
+    pub catalog: Catalog,
     pending: Arc<Mutex<Vec<RowChange>>>,
 }
 
@@ -54,6 +57,7 @@ impl Db {
         Ok(Db {
             conn,
             schema,
+            catalog: Catalog::default(),
             pending,
         })
     }

@@ -75,18 +75,6 @@ pub enum ProjectError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A statement could not be translated or failed to run.
-    #[error("{file}:{line}: {message}\n  statement: {statement}")]
-    Statement {
-        /// The migration or seed file.
-        file: PathBuf,
-        /// 1-based line where the statement starts.
-        line: usize,
-        /// The statement text as written.
-        statement: String,
-        /// Why it failed.
-        message: String,
-    },
     /// The webhook declarations are invalid.
     #[error("{file}: {message}")]
     Webhooks {

@@ -6,8 +6,10 @@
 //! * **Project layout** (Supabase CLI): `supabase/migrations/<digits>_<name>.sql` applied in
 //!   version order, then `supabase/seed.sql` on a fresh database, then the webhooks of
 //!   `supabase/webhooks.toml` and of `create trigger ... supabase_functions.http_request(...)`
-//!   statements. Postgres DDL is translated (see [`migrate::translate`] for the accepted forms);
-//!   anything else fails with the file, line and statement.
+//!   statements. Each statement goes to the handler of its kind ([`migrate::dispatch`]);
+//!   loading never refuses the project: what cannot be applied is skipped with a warning
+//!   naming file, line, object and consequence, and [`Supabase::load_report`] says what
+//!   happened to every statement (an error where data was affected).
 //! * **Gateway**: `apikey` header or query parameter must be one of the CLI's keys
 //!   ([`ANON_KEY`], [`SERVICE_ROLE_KEY`], [`PUBLISHABLE_KEY`], [`SECRET_KEY`]); a Bearer JWT is
 //!   verified with [`JWT_SECRET`] (HS256). Row level security is not modelled: every role may
@@ -16,6 +18,7 @@
 //!   a [`WebhookDispatcher`]; all recorded, readable at `GET /__edgesim/deliveries`.
 //! * **Time**: `now()` and defaults read the injected clock.
 
+pub mod catalog;
 pub mod db;
 pub mod errors;
 mod functions;
@@ -46,6 +49,7 @@ use bytes::Bytes;
 use db::Db;
 use edgesim_core::SharedClock;
 use http::{Request, Response, header};
+use migrate::report::LoadReport;
 use migrate::{Project, Source};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -53,6 +57,7 @@ use webhooks::capture::RowChange;
 
 struct Inner {
     db: Mutex<Db>,
+    report: migrate::report::LoadReport,
     hooks: Mutex<Vec<Hook>>,
     records: Mutex<Vec<DeliveryRecord>>,
     next_id: Mutex<u64>,
@@ -136,10 +141,11 @@ impl Supabase {
         dispatcher: Arc<dyn WebhookDispatcher>,
     ) -> Result<Self, ProjectError> {
         let mut db = Db::open(db_file, clock.clone())?;
-        let hooks = migrate::apply(&mut db, project)?;
+        let (hooks, report) = migrate::apply(&mut db, project)?;
         Ok(Supabase {
             inner: Arc::new(Inner {
                 db: Mutex::new(db),
+                report,
                 hooks: Mutex::new(hooks),
                 records: Mutex::new(Vec::new()),
                 next_id: Mutex::new(0),
@@ -147,6 +153,12 @@ impl Supabase {
                 dispatcher,
             }),
         })
+    }
+
+    /// What loading the project did with each statement of its migrations and seed
+    /// (translated, emulated, accepted, skipped with a warning, errors affecting data).
+    pub fn load_report(&self) -> &LoadReport {
+        &self.inner.report
     }
 
     /// A weak handle (does not keep the project alive).
@@ -251,42 +263,32 @@ impl Supabase {
     /// inserted, updated or deleted; row changes fire webhooks after the commit.
     pub fn execute(&self, sql: &str) -> Result<usize, DbError> {
         let mut db = lock(&self.inner.db);
-        let mut new_hooks = Vec::new();
+        let mut new_hooks = lock(&self.inner.hooks).clone();
         let result = db.transaction(
             false,
             |db| {
-                let mut n = 0;
+                let mut report = LoadReport::default();
+                let mut cx = migrate::dispatch::Ctx {
+                    db,
+                    file: Path::new("<sql>"),
+                    mode: migrate::dispatch::Mode::Direct,
+                    report: &mut report,
+                    hooks: &mut new_hooks,
+                    changes: 0,
+                };
                 for st in migrate::lex::split(sql) {
-                    match migrate::translate::translate(&st.text) {
-                        Err(message) => {
-                            return Err(DbError {
-                                code: "0A000".into(),
-                                message,
-                            });
-                        }
-                        Ok(migrate::translate::Translated::Skip) => {}
-                        Ok(migrate::translate::Translated::Hook(h)) => new_hooks.push(h),
-                        Ok(migrate::translate::Translated::Sql { sql, ddl }) => {
-                            let schema = db.schema.clone();
-                            let r = if ddl {
-                                db.execute_ddl(&sql)
-                            } else {
-                                db.conn.execute_batch(&sql)
-                            };
-                            r.map_err(|e| {
-                                let ctx = sqlerr::ErrCtx {
-                                    schema: Some(&schema),
-                                    ..Default::default()
-                                };
-                                DbError::from(sqlerr::map(&e, &ctx))
-                            })?;
-                            if !ddl {
-                                n += db.conn.changes() as usize;
-                            }
-                        }
+                    let st = migrate::dispatch::Stmt::new(&st.text, st.line);
+                    migrate::dispatch::dispatch(&mut cx, &st);
+                    if let Some(e) = cx.report.entries.last().filter(|e| e.outcome.is_warning()) {
+                        return Err(DbError {
+                            code: e.code.clone().unwrap_or_else(|| "0A000".into()),
+                            message: e.pg_message.clone().unwrap_or_else(|| {
+                                format!("{} {}: {}", e.object, e.outcome.word(), e.note)
+                            }),
+                        });
                     }
                 }
-                Ok(n)
+                Ok(cx.changes)
             },
             |e| DbError {
                 code: "XX000".into(),
@@ -294,13 +296,7 @@ impl Supabase {
             },
         );
         let (n, changes) = result?;
-        if !new_hooks.is_empty() {
-            let mut hooks = lock(&self.inner.hooks);
-            for h in new_hooks {
-                hooks.retain(|o| o.name != h.name);
-                hooks.push(h);
-            }
-        }
+        *lock(&self.inner.hooks) = new_hooks;
         let deliveries = self.deliveries_for(&db, &changes);
         drop(db);
         self.dispatch(deliveries);

@@ -78,6 +78,9 @@ impl Table {
 pub struct Schema {
     /// Tables by name.
     pub tables: BTreeMap<String, Table>,
+    /// Tables of other schemas (`auth.users`, `storage.objects`, a project's `private.x`),
+    /// by qualified name: in SQLite, not exposed over REST.
+    pub hidden: BTreeMap<String, Table>,
 }
 
 /// Whether a SQLite table is internal (never exposed over REST or webhooks).
@@ -94,6 +97,7 @@ impl Schema {
             .collect::<Result<_, _>>()?;
         names.retain(|n| !is_internal(n));
         let mut tables = BTreeMap::new();
+        let mut hidden = BTreeMap::new();
         for name in names {
             let mut columns = Vec::new();
             let mut st =
@@ -124,9 +128,18 @@ impl Schema {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            tables.insert(name.clone(), Table { name, columns, fks });
+            let t = Table {
+                name: name.clone(),
+                columns,
+                fks,
+            };
+            if name.contains('.') {
+                hidden.insert(name, t);
+            } else {
+                tables.insert(name, t);
+            }
         }
-        Ok(Schema { tables })
+        Ok(Schema { tables, hidden })
     }
 
     /// The table called `name`, or PGRST205 with PostgREST's "Perhaps you meant" hint.

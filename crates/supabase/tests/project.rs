@@ -4,6 +4,7 @@
 mod common;
 
 use edgesim_core::{ManualClock, SharedClock};
+use edgesim_supabase::migrate::report::{Outcome, ReportEntry};
 use edgesim_supabase::{NoopDispatcher, ProjectError, Supabase};
 use std::sync::Arc;
 
@@ -85,50 +86,62 @@ fn a_database_file_keeps_data_and_seeds_only_once() {
 }
 
 #[test]
-fn untranslatable_statements_name_file_line_and_statement() {
+fn unsupported_statements_are_skipped_with_file_line_and_consequence() {
     let dir = common::project(&[(
         "supabase/migrations/20240101000000_init.sql",
-        "create table a (id bigint primary key);\n\n-- policies\nalter table a enable row level security;\n",
+        "create table a (id bigint primary key);\n\n-- later\ncreate table b (id int4 primary key, c circle);\ninsert into b values (1);\ninsert into a values (1), (1);\ninsert into a values (2);\ncomment on table a is 'x';\nfrobnicate the database;\n",
     )]);
-    let err = Supabase::open(&dir, None, clock(), Arc::new(NoopDispatcher))
-        .err()
-        .expect("must fail");
-    match &err {
-        ProjectError::Statement {
-            file,
-            line,
-            statement,
-            message,
-        } => {
-            assert!(file.ends_with("20240101000000_init.sql"));
-            assert_eq!(*line, 4);
-            assert_eq!(statement, "alter table a enable row level security");
-            assert!(message.contains("row level security"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
-    let text = err.to_string();
-    assert!(text.contains("20240101000000_init.sql:4:"), "{text}");
-
-    let dir = common::project(&[(
-        "supabase/migrations/1_x.sql",
-        "create table b (tags text[]);",
-    )]);
-    let err = Supabase::open(&dir, None, clock(), Arc::new(NoopDispatcher))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains(":1:") && err.contains("array type"), "{err}");
-
-    let dir = common::project(&[(
-        "supabase/migrations/1_x.sql",
-        "create table c (id int4 primary key);\ninsert into c values (1), (1);",
-    )]);
-    let err = Supabase::open(&dir, None, clock(), Arc::new(NoopDispatcher))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains(":2:") && err.contains("UNIQUE"), "{err}");
+    let sb = Supabase::open(&dir, None, clock(), Arc::new(NoopDispatcher)).unwrap();
+    let r = sb.load_report();
+    let lines: Vec<String> = r
+        .warnings()
+        .map(|e| {
+            let file = e.file.file_name().unwrap().to_string_lossy();
+            format!("{file}:{}: {} {}", e.line, e.object, e.outcome.word())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "20240101000000_init.sql:4: table `b` skipped",
+            "20240101000000_init.sql:5: insert into `b` ERROR, not applied",
+            "20240101000000_init.sql:6: insert into `a` ERROR, not applied",
+            "20240101000000_init.sql:9: statement `frobnicate the database` skipped",
+        ]
+    );
+    let w: Vec<&ReportEntry> = r.warnings().collect();
+    assert!(
+        w[0].note.contains("`/rest/v1/b` answers PGRST205"),
+        "{}",
+        w[0]
+    );
+    assert!(w[0].note.contains("circle"), "{}", w[0]);
+    assert!(
+        w[1].note.contains("table `b` was skipped at ") && w[1].note.contains("_init.sql:4"),
+        "{}",
+        w[1]
+    );
+    assert!(w[2].note.contains("duplicate key"), "{}", w[2]);
+    assert!(r.has_errors());
+    assert_eq!(
+        r.with(Outcome::Accepted)
+            .map(|e| e.line)
+            .collect::<Vec<_>>(),
+        [8]
+    );
+    let text = w[0].to_string();
+    assert!(
+        text.contains(
+            "20240101000000_init.sql:4: table `b` skipped: `/rest/v1/b` answers PGRST205"
+        ),
+        "{text}"
+    );
+    // The statement-level savepoint undid both rows of line 6; line 7 still ran.
+    assert_eq!(
+        get(&sb, "/rest/v1/a?select=id"),
+        (200, "[{\"id\":2}]".into())
+    );
+    assert_eq!(get(&sb, "/rest/v1/b").0, 404);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use edgesim_core::ManualClock;
-use edgesim_supabase::migrate::{lex, translate};
+use edgesim_supabase::migrate::{dispatch, lex};
 use edgesim_supabase::query::{decode_pairs, filter, order, parse_query, select};
 use edgesim_supabase::{ANON_KEY, NoopDispatcher, Supabase};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -153,7 +153,7 @@ proptest! {
     #[test]
     fn sql_translation_never_panics(sql in sql_text()) {
         for st in lex::split(&sql) {
-            let _ = translate::translate(&st.text);
+            let _ = dispatch::Stmt::new(&st.text, st.line);
         }
         let sb = Supabase::demo(Arc::new(ManualClock::new()), Arc::new(NoopDispatcher)).unwrap();
         let _ = sb.execute(&sql);
@@ -170,7 +170,7 @@ proptest! {
         let _ = parse_query(&[(k.clone(), s.clone())]);
         let _ = parse_query(&decode_pairs(&s));
         for st in lex::split(&s) {
-            let _ = translate::translate(&st.text);
+            let _ = dispatch::Stmt::new(&st.text, st.line);
         }
     }
 

@@ -13,6 +13,9 @@ pub enum Tok {
     Num(String),
     /// Punctuation or an operator (`(`, `,`, `::`, `->>`, `>=`, ...).
     Punct(String),
+    /// A dollar-quoted string `$tag$...$tag$` (raw text including both tags): function
+    /// bodies and `do` blocks.
+    Dollar(String),
 }
 
 impl Tok {
@@ -35,12 +38,19 @@ impl Tok {
         }
     }
 
+    /// The body of a dollar-quoted string (`$tag$body$tag$` -> `body`).
+    pub fn dollar_body(&self) -> Option<&str> {
+        let Tok::Dollar(s) = self else { return None };
+        let tag_len = s[1..].find('$')? + 2;
+        s.get(tag_len..s.len().checked_sub(tag_len)?)
+    }
+
     /// SQL text for this token.
     pub fn sql(&self) -> String {
         match self {
             Tok::Word(w) => w.clone(),
             Tok::QIdent(q) => format!("\"{}\"", q.replace('"', "\"\"")),
-            Tok::Str(s) | Tok::Num(s) | Tok::Punct(s) => s.clone(),
+            Tok::Str(s) | Tok::Num(s) | Tok::Punct(s) | Tok::Dollar(s) => s.clone(),
         }
     }
 }
@@ -199,7 +209,8 @@ fn is_only_comments(s: &str) -> bool {
     tokenize(s).map(|t| t.is_empty()).unwrap_or(false)
 }
 
-/// Tokenizes one statement; comments are dropped. `$$` bodies are refused.
+/// Tokenizes one statement; comments are dropped. `$tag$...$tag$` becomes one [`Tok::Dollar`];
+/// `$1` (a positional parameter) is a [`Tok::Word`].
 pub fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
@@ -262,7 +273,34 @@ pub fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             }
             out.push(Tok::QIdent(s));
         } else if c == '$' {
-            return Err("dollar-quoted bodies (functions, DO blocks) are not supported".into());
+            let mut j = i + 1;
+            if chars.get(j).is_some_and(char::is_ascii_digit) {
+                while chars.get(j).is_some_and(char::is_ascii_digit) {
+                    j += 1;
+                }
+                out.push(Tok::Word(chars[i..j].iter().collect()));
+                i = j;
+                continue;
+            }
+            while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+                j += 1;
+            }
+            if chars.get(j) != Some(&'$') {
+                return Err(format!("unexpected character $ at offset {i}"));
+            }
+            let tag: Vec<char> = chars[i..=j].to_vec();
+            let mut k = j + 1;
+            let end = loop {
+                if k + tag.len() > chars.len() {
+                    return Err("unterminated dollar-quoted string".into());
+                }
+                if chars[k..k + tag.len()] == tag[..] {
+                    break k + tag.len();
+                }
+                k += 1;
+            };
+            out.push(Tok::Dollar(chars[i..end].iter().collect()));
+            i = end;
         } else if c.is_alphabetic() || c == '_' {
             let mut w = String::new();
             while i < chars.len()
@@ -312,5 +350,10 @@ mod tests {
         assert_eq!(t[1], Tok::Str("'it''s'".into()));
         assert_eq!(t[3], Tok::QIdent("Q\"x".into()));
         assert!(t.iter().any(|x| x.is_p("::")));
+        let t =
+            tokenize("create function f() as $body$ select $1; $$ $body$ language sql").unwrap();
+        assert_eq!(t[6].dollar_body(), Some(" select $1; $$ "));
+        assert_eq!(tokenize("select $1").unwrap()[1], Tok::Word("$1".into()));
+        assert!(tokenize("do $$ begin").is_err());
     }
 }

@@ -1,17 +1,31 @@
 //! Loading a project directory in Supabase CLI layout and applying it:
 //! `supabase/migrations/<digits>_<name>.sql` in version order, then `supabase/seed.sql`
 //! (only on a fresh database), plus `supabase/webhooks.toml`.
+//!
+//! Loading never refuses a whole project: each statement goes through [`dispatch::dispatch`]
+//! to the handler of its [`dispatch::Kind`], which records what happened in the
+//! [`report::LoadReport`] (translated, emulated, accepted, skipped with the consequence, or an
+//! error when data is affected).
 
+mod alter;
 mod columns;
+mod data;
+pub mod dispatch;
+mod index;
 pub mod lex;
+mod pending;
+pub mod report;
+mod server;
+mod table;
 pub mod translate;
 mod trigger;
 
 use crate::db::Db;
 use crate::errors::ProjectError;
 use crate::webhooks::{Hook, config};
+use dispatch::{Ctx, Mode, Stmt};
+use report::LoadReport;
 use std::path::{Path, PathBuf};
-use translate::Translated;
 
 /// One project file.
 #[derive(Clone, Debug)]
@@ -108,37 +122,30 @@ impl Project {
     }
 }
 
-/// Runs every statement of `src` (already in a transaction); returns hooks it declares.
-/// With `execute = false` only the hook declarations are collected.
-fn run_file(db: &mut Db, src: &Source, execute: bool) -> Result<Vec<Hook>, ProjectError> {
-    let mut hooks = Vec::new();
+/// Runs every statement of `src` (already in a transaction) through the dispatcher.
+pub fn run_file(
+    db: &mut Db,
+    src: &Source,
+    mode: Mode,
+    report: &mut LoadReport,
+    hooks: &mut Vec<Hook>,
+) {
+    let mut cx = Ctx {
+        db,
+        file: &src.path,
+        mode,
+        report,
+        hooks,
+        changes: 0,
+    };
     for st in lex::split(&src.text) {
-        let fail = |message: String| ProjectError::Statement {
-            file: src.path.clone(),
-            line: st.line,
-            statement: st.text.clone(),
-            message,
-        };
-        match translate::translate(&st.text).map_err(fail)? {
-            Translated::Skip => {}
-            Translated::Hook(h) => hooks.push(h),
-            Translated::Sql { sql, ddl } => {
-                if execute {
-                    let r = if ddl {
-                        db.execute_ddl(&sql)
-                    } else {
-                        db.conn.execute_batch(&sql)
-                    };
-                    r.map_err(|e| fail(format!("{e} (as SQLite: {sql})")))?;
-                }
-            }
-        }
+        dispatch::dispatch(&mut cx, &Stmt::new(&st.text, st.line));
     }
-    Ok(hooks)
 }
 
-/// Applies pending migrations (and the seed on a fresh database); returns all webhooks.
-pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
+/// Applies pending migrations (and the seed on a fresh database); returns all webhooks and
+/// the load report. Statements that cannot be applied are in the report, never an `Err`.
+pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), ProjectError> {
     let dberr = |e: rusqlite::Error| ProjectError::Db(e.to_string());
     let fresh: bool = db
         .conn
@@ -152,6 +159,7 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
         .execute_batch("CREATE TABLE IF NOT EXISTS _edgesim_schema_migrations (version TEXT PRIMARY KEY, name TEXT)")
         .map_err(dberr)?;
     let mut hooks = Vec::new();
+    let mut report = LoadReport::default();
     for (version, src) in &p.migrations {
         let applied: bool = db
             .conn
@@ -162,7 +170,7 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
             )
             .map_err(dberr)?;
         if applied {
-            hooks.extend(run_file(db, src, false)?);
+            run_file(db, src, Mode::Replay, &mut report, &mut hooks);
             continue;
         }
         let name = src
@@ -170,25 +178,29 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (h, _) = db.transaction(
+        db.transaction(
             false,
             |db| {
-                let h = run_file(db, src, true)?;
+                run_file(db, src, Mode::Apply, &mut report, &mut hooks);
                 db.conn
                     .execute(
                         "INSERT INTO _edgesim_schema_migrations (version, name) VALUES (?1, ?2)",
                         [version, &name],
                     )
-                    .map_err(dberr)?;
-                Ok(h)
+                    .map_err(dberr)
             },
             dberr,
         )?;
-        hooks.extend(h);
     }
     if fresh && let Some(seed) = &p.seed {
-        let (h, _) = db.transaction(false, |db| run_file(db, seed, true), dberr)?;
-        hooks.extend(h);
+        db.transaction(
+            false,
+            |db| {
+                run_file(db, seed, Mode::Apply, &mut report, &mut hooks);
+                Ok(())
+            },
+            dberr,
+        )?;
     }
     db.refresh_schema().map_err(dberr)?;
     if let Some(src) = &p.webhooks {
@@ -222,5 +234,5 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<Vec<Hook>, ProjectError> {
             return Err(invalid(format!("webhook {} is declared twice", h.name)));
         }
     }
-    Ok(hooks)
+    Ok((hooks, report))
 }

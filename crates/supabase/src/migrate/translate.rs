@@ -1,122 +1,9 @@
-//! Translating the Postgres statements migrations commonly use into SQLite.
-//!
-//! Accepted (see the crate docs for the full list): `create table` with `bigint generated
-//! {by default|always} as identity primary key` / `serial` (→ `integer primary key
-//! autoincrement`), `text`, `varchar(n)`, `uuid default gen_random_uuid()`, `boolean`,
-//! `smallint/integer/bigint`, `real/double precision/numeric(p,s)`, `json/jsonb`, `date`,
-//! `timestamp[tz] default now()` (also `timezone('utc', now())`, `current_timestamp`),
-//! `not null`, `unique`, `check`, `references`; `create index`; `alter table add/drop/rename
-//! column`; `drop table/index`; `insert/update/delete`; `::type` casts and `public.` prefixes
-//! are dropped. No-ops: `grant`, `revoke`, `comment on`, `create extension/schema`, `set`,
-//! `alter ... owner to`, `select ...`, `begin/commit`. Database Webhook triggers
-//! (`create trigger ... execute function supabase_functions.http_request(...)`) declare hooks.
-//! Anything else (functions, policies, row level security, arrays, enums) is refused.
+//! Token-level translation of Postgres statements into SQLite (the forms the handlers of
+//! `create table`, `create index`, `alter table` and data statements share). The accepted forms
+//! are listed in the crate README's "Postgres -> SQLite translation" section.
 
 use super::columns::{column_def, consume_type, table_pk_column};
-use super::lex::{Tok, render, tokenize};
-use crate::webhooks::Hook;
-
-/// What a statement becomes.
-#[derive(Debug)]
-pub enum Translated {
-    /// SQLite SQL to run; `ddl` when the schema may change.
-    Sql {
-        /// The SQLite statement.
-        sql: String,
-        /// Whether it is DDL.
-        ddl: bool,
-    },
-    /// Accepted and ignored.
-    Skip,
-    /// A Database Webhook declaration.
-    Hook(Hook),
-}
-
-const SKIP_FIRST: &[&str] = &[
-    "grant", "revoke", "comment", "set", "reset", "begin", "commit", "start", "end", "select",
-    "analyze", "vacuum", "notify", "listen",
-];
-
-/// Translates one statement.
-pub fn translate(stmt: &str) -> Result<Translated, String> {
-    let toks = tokenize(stmt)?;
-    let Some(first) = toks.first() else {
-        return Ok(Translated::Skip);
-    };
-    let word = |i: usize| {
-        toks.get(i)
-            .and_then(|t| {
-                if let Tok::Word(w) = t {
-                    Some(w.to_ascii_lowercase())
-                } else {
-                    None
-                }
-            })
-            .unwrap_or_default()
-    };
-    if SKIP_FIRST.iter().any(|k| first.is(k)) {
-        return Ok(Translated::Skip);
-    }
-    match (word(0).as_str(), word(1).as_str()) {
-        ("create", "extension")
-        | ("create", "schema")
-        | ("alter", "default")
-        | ("alter", "publication")
-        | ("create", "publication")
-        | ("alter", "role")
-        | ("create", "role")
-        | ("alter", "schema")
-        | ("create", "sequence")
-        | ("alter", "sequence") => return Ok(Translated::Skip),
-        ("create", "table") | ("create", "unlogged") => return create_table(&toks),
-        ("create", "index") | ("create", "unique") => return create_index(&toks),
-        ("create", "trigger") | ("create", "or") => {
-            let t = rewrite(&toks)?;
-            return super::trigger::create_trigger(&t)
-                .map(Translated::Hook)
-                .map_err(|e| if e.is_empty() { unsupported(&toks) } else { e });
-        }
-        ("alter", "table") => return alter_table(&toks),
-        ("drop", "table") | ("drop", "index") => {
-            let t: Vec<Tok> = rewrite(&toks)?
-                .into_iter()
-                .filter(|t| !t.is("cascade") && !t.is("restrict"))
-                .collect();
-            return Ok(Translated::Sql {
-                sql: render(&t),
-                ddl: true,
-            });
-        }
-        ("insert", _) | ("update", _) | ("delete", _) | ("with", _) => {
-            let t: Vec<Tok> = rewrite(&toks)?;
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < t.len() {
-                if t[i].is("overriding") && t.get(2 + i).is_some_and(|x| x.is("value")) {
-                    i += 3;
-                    continue;
-                }
-                out.push(t[i].clone());
-                i += 1;
-            }
-            return Ok(Translated::Sql {
-                sql: render(&out),
-                ddl: false,
-            });
-        }
-        _ => {}
-    }
-    Err(unsupported(&toks))
-}
-
-fn unsupported(toks: &[Tok]) -> String {
-    let head: Vec<String> = toks.iter().take(3).map(Tok::sql).collect();
-    let what = head.join(" ").to_ascii_lowercase();
-    if what.contains("policy") || toks.iter().any(|t| t.is("security")) {
-        return "row level security and policies are not supported by the mock (every role has full access)".into();
-    }
-    format!("statement not supported by the mock Supabase: {what} ...")
-}
+use super::lex::{Tok, render};
 
 /// Generic rewrites: drop `public.`/`extensions.` prefixes and `::type` casts; clock-based
 /// time functions become `now()`; `uuid_generate_v4()` becomes `gen_random_uuid()`.
@@ -202,7 +89,8 @@ pub(super) fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
     out
 }
 
-fn create_table(toks: &[Tok]) -> Result<Translated, String> {
+/// `create table` as SQLite SQL.
+pub(super) fn create_table(toks: &[Tok]) -> Result<String, String> {
     let open = toks
         .iter()
         .position(|t| t.is_p("("))
@@ -249,13 +137,11 @@ fn create_table(toks: &[Tok]) -> Result<Translated, String> {
         defs.retain(|(n, _)| n != idx);
     }
     let body: Vec<String> = defs.into_iter().map(|(_, s)| s).collect();
-    Ok(Translated::Sql {
-        sql: format!("{} ({})", render(&head), body.join(", ")),
-        ddl: true,
-    })
+    Ok(format!("{} ({})", render(&head), body.join(", ")))
 }
 
-fn create_index(toks: &[Tok]) -> Result<Translated, String> {
+/// `create index` as SQLite SQL (`concurrently`, `only` and `using <method>` dropped).
+pub(super) fn create_index(toks: &[Tok]) -> Result<String, String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -271,146 +157,52 @@ fn create_index(toks: &[Tok]) -> Result<Translated, String> {
         out.push(t.clone());
         i += 1;
     }
-    Ok(Translated::Sql {
-        sql: render(&rewrite(&out)?),
-        ddl: true,
-    })
-}
-
-fn alter_table(toks: &[Tok]) -> Result<Translated, String> {
-    let t = rewrite(toks)?;
-    let mut i = 2;
-    while t
-        .get(i)
-        .is_some_and(|x| x.is("if") || x.is("exists") || x.is("only"))
-    {
-        i += 1;
-    }
-    let name = t.get(i).ok_or("expected a table name")?.clone();
-    let action: Vec<String> = t[i + 1..]
-        .iter()
-        .take(3)
-        .filter_map(Tok::name)
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let a = |k: usize| action.get(k).map(String::as_str).unwrap_or("");
-    match (a(0), a(1)) {
-        ("owner", _) | ("replica", _) => Ok(Translated::Skip),
-        ("enable", _) | ("disable", _) | ("force", _) | ("no", _) => Err(unsupported(toks)),
-        ("add", "column") | ("add", _)
-            if !matches!(
-                a(1),
-                "constraint" | "primary" | "unique" | "foreign" | "check"
-            ) =>
-        {
-            let mut j = i + 2;
-            if t.get(i + 2).is_some_and(|x| x.is("column")) {
-                j += 1;
-            }
-            while t
-                .get(j)
-                .is_some_and(|x| x.is("if") || x.is("not") || x.is("exists"))
-            {
-                j += 1;
-            }
-            let (def, _) = column_def(t.get(j..).unwrap_or_default(), None)?;
-            Ok(Translated::Sql {
-                sql: format!("ALTER TABLE {} ADD COLUMN {def}", name.sql()),
-                ddl: true,
-            })
-        }
-        ("drop", _) | ("rename", _) => Ok(Translated::Sql {
-            sql: render(&t),
-            ddl: true,
-        }),
-        _ => Err(format!(
-            "alter table form not supported by the mock: {}",
-            render(&t[i + 1..])
-        )),
-    }
+    Ok(render(&rewrite(&out)?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migrate::lex::tokenize;
 
-    fn sql(s: &str) -> String {
-        match translate(s).unwrap() {
-            Translated::Sql { sql, .. } => sql,
-            other => panic!("{other:?}"),
-        }
+    fn table(s: &str) -> Result<String, String> {
+        create_table(&tokenize(s).unwrap())
     }
 
     #[test]
     fn truncated_statements_are_errors_not_panics() {
         for s in [
-            "alter table x add",
-            "alter table",
-            "alter table x add column",
-            "create trigger",
-            "create or",
             "create table t",
             "create table t ()",
             "create table t (id)",
             "create table t (id bigint default)",
-            "create index",
-            "drop table",
-            "insert",
-            "alter table x drop",
-            "create trigger h after",
-            "create trigger h after insert on t",
             "create table t (id serial)",
-            "alter table x add constraint",
         ] {
-            let _ = translate(s);
+            let _ = table(s);
         }
-        assert!(translate("create table t (id serial)").is_err());
+        let _ = create_index(&tokenize("create index").unwrap());
+        assert!(table("create table t (id serial)").is_err());
     }
 
     #[test]
     fn translates_common_forms() {
-        let s = sql(
+        let s = table(
             "create table public.articles (id bigint generated by default as identity primary key, title text not null, created_at timestamptz default now(), meta jsonb default '{}'::jsonb, ok boolean default false)",
-        );
+        ).unwrap();
         assert!(
             s.contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"),
             "{s}"
         );
         assert!(s.contains("DEFAULT (now ())"), "{s}");
-        let s2 = sql("create table s (id serial primary key)");
+        let s2 = table("create table s (id serial primary key)").unwrap();
         assert!(s2.contains("\"id\" INTEGER PRIMARY KEY AUTOINCREMENT"));
         assert!(s.contains("DEFAULT ('{}')"), "{s}");
         assert!(!s.contains("public"), "{s}");
-        let s = sql(
+        let s = table(
             "create table t (id bigint generated by default as identity not null, x timestamp with time zone default timezone('utc'::text, now()) not null, constraint t_pkey primary key (id))",
-        );
+        ).unwrap();
         assert!(s.contains("AUTOINCREMENT"), "{s}");
         assert!(!s.contains("t_pkey"), "{s}");
         assert!(s.contains("timestamptz"), "{s}");
-        assert!(matches!(
-            translate("grant all on table articles to anon").unwrap(),
-            Translated::Skip
-        ));
-        assert!(
-            translate("alter table articles enable row level security")
-                .unwrap_err()
-                .contains("row level security")
-        );
-        assert!(
-            translate("create function f() returns int as $$ select 1 $$ language sql").is_err()
-        );
-        assert!(
-            translate("create table t (tags text[])")
-                .unwrap_err()
-                .contains("array")
-        );
-        match translate("create trigger \"hook\" after insert or update on \"public\".\"articles\" for each row execute function \"supabase_functions\".\"http_request\"('http://h/x', 'POST', '{\"Content-type\":\"application/json\"}', '{}', '5000')").unwrap() {
-            Translated::Hook(h) => {
-                assert_eq!(h.events, vec!["INSERT", "UPDATE"]);
-                assert_eq!(h.table, "articles");
-                assert_eq!(h.timeout_ms, 5000);
-            }
-            other => panic!("{other:?}"),
-        }
     }
 }

@@ -2,9 +2,39 @@
 //! `create trigger "name" after insert or update or delete on "public"."t" for each row execute
 //! function "supabase_functions"."http_request"('url', 'POST', '{headers}', '{params}', '1000')`.
 
+use super::dispatch::{Ctx, Stmt};
 use super::lex::Tok;
-use super::translate::{matching, split_top};
+use super::translate::{matching, rewrite, split_top};
 use crate::webhooks::Hook;
+
+/// `create trigger`: a Database Webhook declaration is emulated; other triggers go to
+/// `pending::trigger`.
+pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
+    let is_webhook = st.toks.windows(3).any(|w| {
+        w[0].name().as_deref() == Some("supabase_functions")
+            && w[1].is_p(".")
+            && w[2].name().as_deref() == Some("http_request")
+    });
+    if !is_webhook {
+        return super::pending::trigger(cx, st);
+    }
+    let t = rewrite(&st.toks)?;
+    match create_trigger(&t) {
+        Ok(h) => {
+            let object = format!("trigger `{}` on `{}`", h.name, h.table);
+            let note = format!("Database Webhook ({} {})", h.method, h.url);
+            cx.hooks.retain(|o| o.name != h.name);
+            cx.hooks.push(h);
+            cx.emulated(st, object, note);
+        }
+        Err(e) => cx.skipped(
+            st,
+            "Database Webhook trigger",
+            format!("no deliveries: {e}"),
+        ),
+    }
+    Ok(())
+}
 
 fn unquote(s: &Tok) -> Result<String, String> {
     match s {

@@ -1,0 +1,115 @@
+//! What the mock emulates itself rather than storing in SQLite's schema: the objects loading a
+//! project registered (each feature adds its own field, e.g. enum types, policies, functions),
+//! and the objects that were skipped (so later statements depending on them can say so).
+//!
+//! It lives on [`crate::db::Db`] so that migrations, `Supabase::execute` and request handling
+//! all see the same objects. It is rebuilt on every load: migrations already applied to a
+//! persistent database are replayed through their handlers in `Mode::Replay`.
+
+use crate::migrate::lex::Tok;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// The platform schemas whose tables the mock creates itself (`auth.users`, `storage.objects`...).
+pub const PLATFORM_SCHEMAS: &[&str] = &["auth", "storage"];
+
+/// Emulated objects of the loaded project.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    /// Skipped objects ("table `posts`", "function `search`") -> "file:line" where skipped.
+    pub skipped: BTreeMap<String, String>,
+    /// Schemas other than `public` whose tables are kept in SQLite under the qualified name
+    /// (a table literally called `auth.users`), not exposed over REST: the platform schemas
+    /// and those the project creates.
+    pub schemas: BTreeSet<String>,
+    /// Enum types.
+    pub enums: Enums,
+    /// Composite types (columns of them are stored as jsonb).
+    pub composites: BTreeSet<String>,
+    /// Domains.
+    pub domains: BTreeMap<String, Domain>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog {
+            skipped: BTreeMap::new(),
+            schemas: PLATFORM_SCHEMAS.iter().map(|s| s.to_string()).collect(),
+            enums: Enums::default(),
+            composites: BTreeSet::new(),
+            domains: BTreeMap::new(),
+        }
+    }
+}
+
+/// Enum types and their values, shared with the `pg_enum_check` SQL function (so that
+/// `alter type ... add value` applies to columns created before it).
+#[derive(Clone, Debug, Default)]
+pub struct Enums(Arc<Mutex<BTreeMap<String, Vec<String>>>>);
+
+impl Enums {
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<String>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Defines (or redefines) enum `name`.
+    pub fn define(&self, name: &str, values: Vec<String>) {
+        self.map().insert(name.to_string(), values);
+    }
+
+    /// Whether `name` is an enum type.
+    pub fn contains(&self, name: &str) -> bool {
+        self.map().contains_key(name)
+    }
+
+    /// The values of `name`, in order.
+    pub fn values(&self, name: &str) -> Option<Vec<String>> {
+        self.map().get(name).cloned()
+    }
+
+    /// Adds `value` (before or after `(other, after)`, else last); no-op if present.
+    pub fn add_value(&self, name: &str, value: String, pos: Option<(String, bool)>) {
+        let mut m = self.map();
+        let Some(vs) = m.get_mut(name) else { return };
+        if vs.contains(&value) {
+            return;
+        }
+        let at = pos
+            .and_then(|(o, after)| {
+                vs.iter()
+                    .position(|v| *v == o)
+                    .map(|p| p + usize::from(after))
+            })
+            .unwrap_or(vs.len());
+        vs.insert(at, value);
+    }
+
+    /// Renames value `from` of `name` to `to`.
+    pub fn rename_value(&self, name: &str, from: &str, to: &str) {
+        if let Some(vs) = self.map().get_mut(name) {
+            for v in vs.iter_mut().filter(|v| *v == from) {
+                *v = to.to_string();
+            }
+        }
+    }
+
+    /// Whether `value` is valid for `name` (unknown types accept everything).
+    pub fn accepts(&self, name: &str, value: &str) -> bool {
+        self.map()
+            .get(name)
+            .is_none_or(|vs| vs.iter().any(|v| v == value))
+    }
+}
+
+/// A domain: its base type, `not null`, default and checks (SQLite expressions over `value`).
+#[derive(Clone, Debug)]
+pub struct Domain {
+    /// The base type's tokens (`text`, `numeric(10,2)`).
+    pub base: Vec<Tok>,
+    /// `not null`.
+    pub notnull: bool,
+    /// `default` expression tokens.
+    pub default: Option<Vec<Tok>>,
+    /// `(constraint name, expression)` with `value` standing for the column.
+    pub checks: Vec<(String, Vec<Tok>)>,
+}

@@ -1,0 +1,130 @@
+//! Data statements (`insert`, `update`, `delete`, `with ...`) and `select`. Not applying one
+//! changes data, so a failure is an [`super::report::Outcome::Error`] naming what is missing
+//! and, when it depends on a skipped object, where that was skipped.
+
+use super::dispatch::{Ctx, Stmt, display_name, qualified_name};
+use super::lex::{Tok, render};
+use super::translate::rewrite;
+
+/// The table a data statement writes: `insert into t`, `update [only] t`, `delete from t`.
+fn target(st: &Stmt) -> Option<(String, String)> {
+    let verb = st.word(0);
+    let i = match verb.as_str() {
+        "insert" | "delete" => st.toks.iter().position(|t| t.is("into") || t.is("from"))? + 1,
+        "update" => 1 + usize::from(st.toks.get(1).is_some_and(|t| t.is("only"))),
+        "truncate" => 1 + usize::from(st.toks.get(1).is_some_and(|t| t.is("table"))),
+        _ => return None,
+    };
+    let (s, n, _) = qualified_name(&st.toks, i)?;
+    Some((verb, display_name(&s, &n)))
+}
+
+/// What a failure's consequence says: the message, and the skip it follows from.
+fn consequence(cx: &Ctx<'_>, message: &str, table: Option<&str>) -> String {
+    let mut out = message.to_string();
+    // SQLite says "no such table: x" / "no such function: f".
+    let dep = table
+        .map(|t| format!("table `{t}`"))
+        .filter(|o| cx.skipped_at(o).is_some())
+        .or_else(|| {
+            let (what, name) = if let Some(n) = message.strip_prefix("no such table: ") {
+                ("table", n)
+            } else if let Some(n) = message.strip_prefix("no such function: ") {
+                ("function", n)
+            } else {
+                return None;
+            };
+            Some(format!("{what} `{}`", name.trim().to_ascii_lowercase()))
+        });
+    if let Some(dep) = dep
+        && let Some(at) = cx.skipped_at(&dep)
+    {
+        out.push_str(&format!(" ({dep} was skipped at {at})"));
+    }
+    out
+}
+
+/// `insert`, `update`, `delete`, `with ...`.
+pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
+    let tgt = target(st);
+    let object = match &tgt {
+        Some((verb, t)) if verb == "insert" => format!("insert into `{t}`"),
+        Some((verb, t)) if verb == "delete" => format!("delete from `{t}`"),
+        Some((verb, t)) => format!("{verb} `{t}`"),
+        None => format!("`{}` statement", st.word(0)),
+    };
+    if st.word(0) == "truncate" {
+        let t = tgt.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
+        let sql = format!("DELETE FROM {}", Tok::QIdent(t).sql());
+        return finish(cx, st, object, &sql, None);
+    }
+    let t = rewrite(&st.toks)?;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        if t[i].is("overriding") && t.get(2 + i).is_some_and(|x| x.is("value")) {
+            i += 3;
+            continue;
+        }
+        out.push(t[i].clone());
+        i += 1;
+    }
+    let table = tgt.map(|(_, t)| t);
+    finish(cx, st, object, &render(&out), table.as_deref())
+}
+
+fn finish(
+    cx: &mut Ctx<'_>,
+    st: &Stmt,
+    object: String,
+    sql: &str,
+    table: Option<&str>,
+) -> Result<(), String> {
+    match cx.run_write(sql) {
+        Ok(()) => cx.translated(st, object, ""),
+        Err(e) => {
+            let why = consequence(cx, &e.message, table);
+            cx.error(
+                st,
+                object,
+                format!("{why}; the rows it would write are missing"),
+                Some(e),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Functions a `select` may call without writing anything the mock models.
+const HARMLESS: &[&str] = &["set_config", "pg_catalog"];
+
+/// `select ...`: run in SQLite (a seed's `select f(...)` writes through `f`); when it cannot
+/// run, that is an error: whatever it writes is missing.
+pub fn select(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
+    if st
+        .toks
+        .get(1)
+        .is_some_and(|t| t.name().is_some_and(|n| HARMLESS.contains(&n.as_str())))
+    {
+        cx.accepted(
+            st,
+            "`select set_config(...)`",
+            "session settings only matter to Postgres",
+        );
+        return Ok(());
+    }
+    let t = rewrite(&st.toks)?;
+    match cx.run(&render(&t), false) {
+        Ok(()) => cx.translated(st, "`select` statement", "run; its result is discarded"),
+        Err(e) => {
+            let why = consequence(cx, &e.message, None);
+            cx.error(
+                st,
+                "`select` statement",
+                format!("{why}; whatever it writes is missing"),
+                Some(e),
+            );
+        }
+    }
+    Ok(())
+}
