@@ -270,28 +270,6 @@ pub fn temp_dir(name: &str) -> TempDir {
     TempDir(dir)
 }
 
-/// Whether Node and npm are installed, for tests of JavaScript Workers. Without them this
-/// prints a visible `SKIPPED <test>` line and returns false, or panics under `CI=true` (CI must
-/// not skip).
-pub fn node_available(test: &str) -> bool {
-    let ok = ["node", "npm"].iter().all(|tool| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if !ok {
-        let msg = format!(
-            "SKIPPED {test}: Node >= 18 and npm are needed to build JavaScript Workers (install nodejs and npm)"
-        );
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{msg}; CI=true makes a missing tool a failure");
-        }
-        eprintln!("{msg}");
-    }
-    ok
-}
-
 /// Runs `npm ci` in `dir` unless its lockfile's packages are installed (a fresh clone).
 pub fn npm_ci_if_needed(dir: &Path) {
     if dir.join("node_modules/.package-lock.json").is_file() {
