@@ -160,4 +160,58 @@ await check("auth failure", async () => {
   assert.equal(f.error.code, "PGRST301");
 });
 
+// --- Row level security: anon and an authenticated user on the same table (`rls_notes`, created
+// by supabase_js.rs with SUPABASE_USER_JWT / SUPABASE_USER_ID / SUPABASE_OTHER_ID set).
+{
+  const userId = process.env.SUPABASE_USER_ID;
+  const otherId = process.env.SUPABASE_OTHER_ID;
+  const asUser = createClient(url, key, {
+    ...options,
+    global: { headers: { Authorization: `Bearer ${process.env.SUPABASE_USER_JWT}` } },
+  });
+  const rlsDenied = 'new row violates row-level security policy for table "rls_notes"';
+
+  await check("rls: anon reads only published rows", async () => {
+    const { data, error } = await supabase.from("rls_notes").select("id").order("id");
+    assert.equal(error, null);
+    assert.deepEqual(data, [{ id: 1 }]);
+  });
+
+  await check("rls: a signed-in user also reads their own drafts", async () => {
+    const { data, error } = await asUser.from("rls_notes").select("id, owner").order("id");
+    assert.equal(error, null);
+    assert.deepEqual(data, [{ id: 1, owner: userId }, { id: 2, owner: userId }]);
+  });
+
+  await check("rls: anon writes are refused with 401 42501", async () => {
+    const { data, error, status } = await supabase.from("rls_notes").insert({ body: "anon" });
+    assert.equal(status, 401);
+    assert.equal(data, null);
+    assert.equal(error.code, "42501");
+    assert.equal(error.message, rlsDenied);
+  });
+
+  await check("rls: a user inserts their own row and reads it back", async () => {
+    const { data, error, status } = await asUser.from("rls_notes").insert({ body: "mine" }).select("owner, body");
+    assert.equal(error, null);
+    assert.equal(status, 201);
+    assert.deepEqual(data, [{ owner: userId, body: "mine" }]);
+    const forged = await asUser.from("rls_notes").insert({ body: "theirs", owner: otherId });
+    assert.equal(forged.status, 403);
+    assert.equal(forged.error.code, "42501");
+    assert.equal(forged.error.message, rlsDenied);
+  });
+
+  await check("rls: updates reach only the user's rows", async () => {
+    const other = await asUser.from("rls_notes").update({ published: true }).eq("id", 3).select("id");
+    assert.equal(other.error, null);
+    assert.deepEqual(other.data, []);
+    const own = await asUser.from("rls_notes").update({ published: true }).eq("id", 2).select("id, published");
+    assert.equal(own.error, null);
+    assert.deepEqual(own.data, [{ id: 2, published: true }]);
+    const { data } = await supabase.from("rls_notes").select("id").order("id");
+    assert.deepEqual(data, [{ id: 1 }, { id: 2 }]);
+  });
+}
+
 console.log(`all ${checks} checks passed`);

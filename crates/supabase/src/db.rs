@@ -1,7 +1,9 @@
 //! The SQLite connection: functions, change capture, transactions and row queries.
 
 use crate::catalog::Catalog;
+use crate::claims::{AuthState, RequestAuth};
 use crate::errors::{ApiError, ProjectError};
+use crate::gateway::auth::Principal;
 use crate::rest::response::row_text;
 use crate::schema::{Schema, Table};
 use crate::sql::Projection;
@@ -22,6 +24,10 @@ pub struct Db {
     pub schema: Schema,
     /// Objects the mock emulates (types, policies, functions...), and the skipped ones.
     pub catalog: Catalog,
+    /// Who the SQL runs as (the request's role and JWT claims; the owner outside requests).
+    pub auth: AuthState,
+    /// Row level security and table privileges.
+    pub rls: crate::rls::Model,
     pending: Arc<Mutex<Vec<RowChange>>>,
 }
 
@@ -50,22 +56,46 @@ impl Db {
                 .map_err(err)?;
         }
         crate::functions::register(&conn, clock).map_err(err)?;
+        let auth = AuthState::default();
+        crate::claims::register(&conn, &auth).map_err(err)?;
         let pending = Arc::new(Mutex::new(Vec::new()));
         capture::install(&conn, pending.clone()).map_err(err)?;
         let schema = Schema::load(&conn).map_err(err)?;
         capture::create_triggers(&conn, &schema).map_err(err)?;
+        let rls = crate::rls::Model::load(&conn).map_err(err)?;
         Ok(Db {
             conn,
             schema,
             catalog: Catalog::default(),
+            auth,
+            rls,
             pending,
         })
+    }
+
+    /// Runs `f` as `caller` (`None`: the database owner): `auth.uid()` and friends, row level
+    /// security and grants answer for that caller until `f` returns.
+    pub fn as_caller<T>(&mut self, caller: Option<Principal>, f: impl FnOnce(&mut Db) -> T) -> T {
+        let prev = self.auth.set(RequestAuth {
+            role: caller.as_ref().map(|p| p.role),
+            claims: caller.map(|p| p.claims),
+        });
+        let out = f(self);
+        self.auth.set(prev);
+        out
     }
 
     /// Re-reads the schema after DDL.
     pub fn refresh_schema(&mut self) -> rusqlite::Result<()> {
         self.schema = Schema::load(&self.conn)?;
-        capture::create_triggers(&self.conn, &self.schema)
+        capture::create_triggers(&self.conn, &self.schema)?;
+        self.reload_rls()
+    }
+
+    /// Re-reads row level security and privileges (after DDL or an RLS statement).
+    pub fn reload_rls(&mut self) -> rusqlite::Result<()> {
+        self.rls = crate::rls::Model::load(&self.conn)?;
+        Ok(())
     }
 
     /// Runs one DDL statement: capture triggers are dropped first and rebuilt after.

@@ -12,13 +12,16 @@
 //!   happened to every statement (an error where data was affected).
 //! * **Gateway**: `apikey` header or query parameter must be one of the CLI's keys
 //!   ([`ANON_KEY`], [`SERVICE_ROLE_KEY`], [`PUBLISHABLE_KEY`], [`SECRET_KEY`]); a Bearer JWT is
-//!   verified with [`JWT_SECRET`] (HS256). Row level security is not modelled: every role may
-//!   read and write every table.
+//!   verified with [`JWT_SECRET`] (HS256); its role and claims are what the request's SQL runs as
+//!   ([`claims`]: `auth.uid()` and friends).
+//! * **Row level security and grants** ([`rls`]): policies and table privileges of the API
+//!   roles, enforced on every read and write as Postgres does.
 //! * **Webhooks**: one delivery per changed row, built only after the change commits, handed to
 //!   a [`WebhookDispatcher`]; all recorded, readable at `GET /__edgesim/deliveries`.
 //! * **Time**: `now()` and defaults read the injected clock.
 
 pub mod catalog;
+pub mod claims;
 pub mod db;
 pub mod errors;
 mod functions;
@@ -28,6 +31,7 @@ mod keys;
 pub mod migrate;
 pub mod query;
 pub mod rest;
+pub mod rls;
 pub mod schema;
 mod server;
 pub mod sql;
@@ -190,15 +194,11 @@ impl Supabase {
             }
             gateway::Route::Root => self.openapi(),
             gateway::Route::Table(table) => {
+                let caller = gateway::caller(&parts.headers, query_key.as_deref(), now_secs);
                 let mut db = lock(&self.inner.db);
-                let (resp, changes) = rest::handle(
-                    &mut db,
-                    &parts.method,
-                    &table,
-                    &pairs,
-                    &parts.headers,
-                    &body,
-                );
+                let (resp, changes) = db.as_caller(caller, |db| {
+                    rest::handle(db, &parts.method, &table, &pairs, &parts.headers, &body)
+                });
                 let deliveries = self.deliveries_for(&db, &changes);
                 drop(db);
                 self.dispatch(deliveries);

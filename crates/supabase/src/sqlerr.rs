@@ -24,6 +24,7 @@ pub fn status_for(code: &str) -> u16 {
         "23503" | "23505" => 409,
         "25006" => 405,
         "42883" | "42P01" => 404,
+        "42P17" => 500,
         "42501" => 401,
         c if c.starts_with("XX") || c.starts_with("53") || c.starts_with("58") => 500,
         _ => 400,

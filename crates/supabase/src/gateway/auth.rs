@@ -48,12 +48,31 @@ fn key_role(key: &str) -> Option<Role> {
     }
 }
 
+/// An authenticated caller: the role PostgREST switches to and the JWT claims it exposes as
+/// `request.jwt.claims` (those of the bearer token, else of the key the gateway forwards).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    /// The database role.
+    pub role: Role,
+    /// The verified claims (a JSON object).
+    pub claims: Value,
+}
+
 /// Authenticates a request from its `apikey` (header or query) and `Authorization` header.
 pub fn authenticate(
     apikey: Option<&str>,
     authorization: Option<&str>,
     now_secs: u64,
 ) -> Result<Role, AuthError> {
+    principal(apikey, authorization, now_secs).map(|p| p.role)
+}
+
+/// Like [`authenticate`], with the claims the request runs with.
+pub fn principal(
+    apikey: Option<&str>,
+    authorization: Option<&str>,
+    now_secs: u64,
+) -> Result<Principal, AuthError> {
     let Some(key) = apikey else {
         return Err(AuthError {
             status: 401,
@@ -72,16 +91,32 @@ pub fn authenticate(
         let (scheme, rest) = a.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
     });
-    match bearer {
-        // The gateway replaces `sb_` keys in Authorization with the apikey's role.
-        None => Ok(key_role),
-        Some(t) if t.starts_with("sb_") => Ok(key_role),
-        Some(token) => verify_jwt(token, JWT_SECRET.as_bytes(), now_secs),
-    }
+    // Without a bearer token (or with an `sb_` key in it) the gateway forwards the legacy key
+    // JWT of the apikey's role, so the request runs with that key's claims.
+    let key_jwt = match key_role {
+        Role::ServiceRole => SERVICE_ROLE_KEY,
+        _ => ANON_KEY,
+    };
+    let token = match bearer {
+        Some(t) if !t.starts_with("sb_") => t,
+        _ if key.starts_with("sb_") => key_jwt,
+        _ => key,
+    };
+    let (role, claims) = verify_claims(token, JWT_SECRET.as_bytes(), now_secs)?;
+    Ok(Principal { role, claims })
 }
 
 /// Verifies an HS256 JWT and maps its `role` claim.
 pub fn verify_jwt(token: &str, secret: &[u8], now_secs: u64) -> Result<Role, AuthError> {
+    verify_claims(token, secret, now_secs).map(|(role, _)| role)
+}
+
+/// Verifies an HS256 JWT; returns its role and claims.
+pub fn verify_claims(
+    token: &str,
+    secret: &[u8],
+    now_secs: u64,
+) -> Result<(Role, Value), AuthError> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
         return Err(pgrst(
@@ -129,16 +164,19 @@ pub fn verify_jwt(token: &str, secret: &[u8], now_secs: u64) -> Result<Role, Aut
     {
         return Err(pgrst("PGRST303", "JWT issued at future"));
     }
-    match claims.get("role").and_then(Value::as_str) {
-        None | Some("anon") => Ok(Role::Anon),
-        Some("authenticated") => Ok(Role::Authenticated),
-        Some("service_role") => Ok(Role::ServiceRole),
-        Some(other) => Err(AuthError {
-            status: 401,
-            body: json!({"code": "22023", "details": null, "hint": null, "message": format!("role \"{other}\" does not exist")}),
-            www_authenticate: None,
-        }),
-    }
+    let role = match claims.get("role").and_then(Value::as_str) {
+        None | Some("anon") => Role::Anon,
+        Some("authenticated") => Role::Authenticated,
+        Some("service_role") => Role::ServiceRole,
+        Some(other) => {
+            return Err(AuthError {
+                status: 401,
+                body: json!({"code": "22023", "details": null, "hint": null, "message": format!("role \"{other}\" does not exist")}),
+                www_authenticate: None,
+            });
+        }
+    };
+    Ok((role, claims))
 }
 
 /// Signs claims with HS256 (for tests and tools that need a user token).

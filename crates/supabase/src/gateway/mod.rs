@@ -47,6 +47,20 @@ pub fn take_apikey(pairs: &mut Vec<(String, String)>) -> Option<String> {
     Some(pairs.remove(pos).1)
 }
 
+/// The caller of a request that [`route`] accepted: its role and JWT claims (`None` when the
+/// credentials do not authenticate, which `route` has already answered).
+pub fn caller(
+    headers: &HeaderMap,
+    query_apikey: Option<&str>,
+    now_secs: u64,
+) -> Option<auth::Principal> {
+    let header_key = headers.get("apikey").and_then(|v| v.to_str().ok());
+    let authz = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    auth::principal(header_key.or(query_apikey), authz, now_secs).ok()
+}
+
 /// Routes a request and authenticates it.
 pub fn route(
     method: &Method,

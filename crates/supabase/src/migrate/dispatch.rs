@@ -10,7 +10,7 @@
 
 use super::lex::{Tok, tokenize};
 use super::report::{LoadReport, Outcome, ReportEntry};
-use super::{alter, data, index, pending, server, table, trigger};
+use super::{alter, data, index, pending, rls, server, table, trigger};
 use crate::db::Db;
 use crate::sqlerr::{self, ErrCtx};
 use crate::webhooks::Hook;
@@ -450,9 +450,12 @@ pub fn dispatch(cx: &mut Ctx<'_>, st: &Stmt) {
             Kind::ServerOnly | Kind::Transaction => server::handle(cx, st),
             Kind::CreateSchema => server::create_schema(cx, st),
             Kind::CreateExtension => server::create_extension(cx, st),
-            Kind::Grant | Kind::Revoke => pending::grant(cx, st),
-            Kind::TableRls => pending::table_rls(cx, st),
-            Kind::CreatePolicy | Kind::AlterPolicy | Kind::DropPolicy => pending::policy(cx, st),
+            Kind::Grant
+            | Kind::Revoke
+            | Kind::TableRls
+            | Kind::CreatePolicy
+            | Kind::AlterPolicy
+            | Kind::DropPolicy => rls::handle(cx, st),
             Kind::CreateFunction | Kind::DropFunction => pending::function(cx, st),
             Kind::DropTrigger => pending::drop_trigger(cx, st),
             Kind::Do | Kind::Call => pending::do_block(cx, st),

@@ -15,6 +15,7 @@ mod index;
 pub mod lex;
 mod pending;
 pub mod report;
+mod rls;
 mod server;
 mod table;
 pub mod translate;

@@ -3,7 +3,6 @@
 //! gets its own module and replaces its line in `dispatch::dispatch`.
 
 use super::dispatch::{Ctx, Stmt, display_name, name_index, qualified_name};
-use super::lex::Tok;
 
 fn name_at(st: &Stmt, keyword: &str) -> String {
     qualified_name(&st.toks, name_index(st, keyword))
@@ -20,52 +19,6 @@ fn on_table(st: &Stmt) -> String {
         .and_then(|i| qualified_name(&st.toks, i))
         .map(|(s, n, _)| display_name(&s, &n))
         .unwrap_or_default()
-}
-
-/// `grant` / `revoke`: table privileges are not modelled; every role may use every table.
-pub fn grant(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
-    cx.accepted(
-        st,
-        format!("`{}`", st.word(0)),
-        "privileges are not modelled: every role may read and write every table",
-    );
-    Ok(())
-}
-
-/// `alter table t enable|disable|force row level security`.
-pub fn table_rls(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
-    let t = name_at(st, "table");
-    let enable = st.toks.iter().any(|x| x.is("enable") || x.is("force"));
-    if enable {
-        cx.skipped(
-            st,
-            format!("row level security on `{t}`"),
-            format!("not enforced: every role sees and writes every row of `{t}`"),
-        );
-    } else {
-        cx.accepted(
-            st,
-            format!("row level security on `{t}`"),
-            "disabled (the mock does not enforce it)",
-        );
-    }
-    Ok(())
-}
-
-/// `create|alter|drop policy name on t`.
-pub fn policy(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
-    let name = st
-        .toks
-        .get(name_index(st, "policy"))
-        .and_then(Tok::name)
-        .unwrap_or_default();
-    let t = on_table(st);
-    cx.skipped(
-        st,
-        format!("policy `{name}` on `{t}`"),
-        format!("not enforced: every role sees and writes every row of `{t}`"),
-    );
-    Ok(())
 }
 
 /// `create function|procedure` and `drop function`.

@@ -5,8 +5,20 @@
 use super::columns::{column_def, consume_type, table_pk_column};
 use super::lex::{Tok, render};
 
+/// `auth.uid(` / `auth.role(` / `auth.jwt(` / `auth.email(` at `i` (three tokens): the SQLite
+/// name of that function (`auth_uid`, ...; see [`crate::claims`]).
+pub fn auth_function(toks: &[Tok], i: usize) -> Option<String> {
+    if toks.get(i)?.name()? != "auth" || !toks.get(i + 1)?.is_p(".") {
+        return None;
+    }
+    let f = toks.get(i + 2)?.name()?;
+    let known = matches!(f.as_str(), "uid" | "role" | "jwt" | "email");
+    (known && toks.get(i + 3)?.is_p("(")).then(|| format!("auth_{f}"))
+}
+
 /// Generic rewrites: drop `public.`/`extensions.` prefixes and `::type` casts; clock-based
-/// time functions become `now()`; `uuid_generate_v4()` becomes `gen_random_uuid()`.
+/// time functions become `now()`; `uuid_generate_v4()` becomes `gen_random_uuid()`;
+/// `auth.uid()` and the other `auth.*` functions become `auth_uid()` etc.
 pub fn rewrite(toks: &[Tok]) -> Result<Vec<Tok>, String> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -15,6 +27,11 @@ pub fn rewrite(toks: &[Tok]) -> Result<Vec<Tok>, String> {
         let next_dot = toks.get(i + 1).is_some_and(|n| n.is_p("."));
         if next_dot && matches!(t.name().as_deref(), Some("public") | Some("extensions")) {
             i += 2;
+            continue;
+        }
+        if let Some(f) = auth_function(toks, i) {
+            out.push(Tok::Word(f));
+            i += 3;
             continue;
         }
         if t.is_p("::") {

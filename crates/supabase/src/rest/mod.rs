@@ -56,6 +56,9 @@ pub fn handle(
     });
     match result {
         Ok(r) => r,
-        Err(e) => (response::error(&e, head), Vec::new()),
+        Err(mut e) => {
+            crate::rls::insufficient_privilege_status(db, &mut e);
+            (response::error(&e, head), Vec::new())
+        }
     }
 }

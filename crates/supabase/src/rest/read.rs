@@ -102,6 +102,12 @@ pub fn read(
     let wh = sql::where_clause(t, &q.filters, &mut params)?;
     let ord = sql::order_clause(t, &q.order)?;
     let (w, fetch) = window(q, headers)?;
+    crate::rls::require(db, &t.name, &[crate::rls::Privilege::Select])?;
+    let rls = crate::rls::using(db, t, crate::rls::Cmd::Select, &ident(&t.name))?;
+    let wh = match (wh, rls) {
+        (Some(w), Some(r)) => Some(format!("{w} AND ({r})")),
+        (w, r) => w.or(r),
+    };
     let where_sql = wh.map(|w| format!(" WHERE {w}")).unwrap_or_default();
     let total = match prefs.count {
         Some(_) => {

@@ -5,6 +5,7 @@ use super::response::{self, JSON, OBJECT};
 use crate::db::Db;
 use crate::errors::ApiError;
 use crate::query::Query;
+use crate::rls::{self, Cmd, Privilege, Write};
 use crate::schema::Table;
 use crate::sql::{self, Projection, ident};
 use crate::sqlerr::ErrCtx;
@@ -115,6 +116,14 @@ fn sql_err(e: rusqlite::Error) -> ApiError {
     crate::sqlerr::map(&e, &ErrCtx::default())
 }
 
+/// `filters AND (policy filter)`.
+fn with_filter(wh: String, rls: Option<String>) -> String {
+    match rls {
+        Some(r) => format!("({wh}) AND ({r})"),
+        None => wh,
+    }
+}
+
 /// The representation projection (`select=`, default `*`).
 fn rep_projection(t: &Table, q: &Query, table: &str) -> Result<Projection, ApiError> {
     if let Some(e) = &q.embed {
@@ -129,6 +138,8 @@ struct Target {
     prefs: Prefs,
     t: Table,
     proj: Projection,
+    /// Row level security checks on the rows the statement writes.
+    checks: rls::Checks,
 }
 
 impl Target {
@@ -153,7 +164,22 @@ impl Target {
             prefs,
             t,
             proj,
+            checks: rls::Checks::default(),
         })
+    }
+
+    /// Checks the caller's privileges and prepares the row checks of a `kind` write.
+    fn guard(
+        &mut self,
+        db: &Db,
+        privileges: &[Privilege],
+        kind: Option<Write>,
+    ) -> Result<(), ApiError> {
+        rls::require(db, &self.t.name, privileges)?;
+        if let Some(k) = kind {
+            self.checks = rls::write_checks(db, &self.t, k)?;
+        }
+        Ok(())
     }
 
     /// Runs one `... RETURNING` statement in a transaction. The singular-object check (and,
@@ -176,7 +202,9 @@ impl Target {
                     row,
                     delete,
                 };
+                self.checks.install(&db.conn).map_err(sql_err)?;
                 let r = db.query_rows_ctx(sql, params, &self.proj, &ctx, false)?;
+                self.checks.remove(&db.conn).map_err(sql_err)?;
                 check_single(self.media, r.texts.len())?;
                 if max_affected {
                     check_max_affected(&self.prefs, r.texts.len())?;
@@ -258,12 +286,28 @@ fn location(t: &Table, row: &Map<String, Json>) -> Option<String> {
 
 /// POST: insert one object or an array; upsert with `Prefer: resolution=...`.
 pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
+    let mut target = Target::resolve(db, table, q, headers, true)?;
+    let returning = target.prefs.ret.is_some_and(|r| r != Return::Minimal);
+    let mut privileges = vec![Privilege::Insert];
+    if target.prefs.merge == Some(true) {
+        privileges.push(Privilege::Update);
+    }
+    if returning || target.prefs.merge.is_some() {
+        privileges.push(Privilege::Select);
+    }
+    let kind = match target.prefs.merge {
+        Some(true) => Write::Upsert,
+        Some(false) => Write::InsertIgnore { returning },
+        None => Write::Insert { returning },
+    };
+    target.guard(db, &privileges, Some(kind))?;
     let Target {
         media,
         prefs,
         t,
         proj,
-    } = Target::resolve(db, table, q, headers, true)?;
+        checks,
+    } = target;
     let payload = parse_body(body)?;
     let rows: Vec<Map<String, Json>> = match payload {
         Json::Object(m) => vec![m],
@@ -313,6 +357,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
             let mut texts = Vec::new();
             let mut maps = Vec::new();
             let mut seen_keys = std::collections::BTreeSet::new();
+            checks.install(&db.conn).map_err(sql_err)?;
             for row in &rows {
                 let (names, params) = row_values(&t, &cols, row, prefs.missing_default)?;
                 let names: Vec<String> = names.into_iter().map(ident).collect();
@@ -348,6 +393,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
                 texts.extend(r.texts);
                 maps.extend(r.maps);
             }
+            checks.remove(&db.conn).map_err(sql_err)?;
             let inserted = db.pending_events(&t.name, "INSERT");
             check_single(media, texts.len())?;
             Ok((texts, maps, inserted))
@@ -379,32 +425,37 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
 
 /// PATCH: update the filtered rows (a filter is required, as Supabase's safeupdate demands).
 pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
-    let w = Target::resolve(db, table, q, headers, true)?;
-    let (t, prefs) = (&w.t, &w.prefs);
+    let mut w = Target::resolve(db, table, q, headers, true)?;
     let obj = single_object(body)?;
     let keys: Vec<String> = match &q.columns {
         Some(c) => c.clone(),
         None => obj.keys().cloned().collect(),
     };
-    let (names, mut params) = row_values(t, &keys, &obj, prefs.missing_default)?;
+    let (names, mut params) = row_values(&w.t, &keys, &obj, w.prefs.missing_default)?;
     let sets: Vec<String> = names.iter().map(|k| format!("{} = ?", ident(k))).collect();
-    let wh = sql::where_clause(t, &q.filters, &mut params)?;
+    let wh = sql::where_clause(&w.t, &q.filters, &mut params)?;
     let Some(wh) = wh else {
         return Err(crate::sqlerr::pg("21000", "UPDATE requires a WHERE clause"));
     };
+    w.guard(
+        db,
+        &[Privilege::Update, Privilege::Select],
+        Some(Write::Update),
+    )?;
+    let wh = with_filter(wh, rls::write_filter(db, &w.t, Cmd::Update)?);
     let (texts, changes) = if sets.is_empty() {
         (Vec::new(), Vec::new())
     } else {
         let s = format!(
             "UPDATE {} SET {} WHERE {wh} RETURNING {}",
-            ident(&t.name),
+            ident(&w.t.name),
             sets.join(", "),
             w.proj.sql
         );
         w.returning(db, &s, &params, Some(&obj), false, true)?
     };
     let n = texts.len();
-    let total = prefs.count.map_or("*".to_string(), |_| n.to_string());
+    let total = w.prefs.count.map_or("*".to_string(), |_| n.to_string());
     let range = if n == 0 {
         format!("*/{total}")
     } else {
@@ -415,11 +466,13 @@ pub fn update(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
 
 /// DELETE: delete the filtered rows (a filter is required).
 pub fn delete(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap) -> Out {
-    let w = Target::resolve(db, table, q, headers, false)?;
+    let mut w = Target::resolve(db, table, q, headers, false)?;
     let mut params: Vec<Value> = Vec::new();
     let Some(wh) = sql::where_clause(&w.t, &q.filters, &mut params)? else {
         return Err(crate::sqlerr::pg("21000", "DELETE requires a WHERE clause"));
     };
+    w.guard(db, &[Privilege::Delete, Privilege::Select], None)?;
+    let wh = with_filter(wh, rls::write_filter(db, &w.t, Cmd::Delete)?);
     let s = format!(
         "DELETE FROM {} WHERE {wh} RETURNING {}",
         ident(&w.t.name),
@@ -437,8 +490,7 @@ pub fn delete(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap) -> Out {
 /// PUT: single-row upsert addressed by `eq` filters on every primary-key column.
 pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Bytes) -> Out {
     use crate::query::ast::{CmpOp, Filter, Op};
-    let w = Target::resolve(db, table, q, headers, true)?;
-    let t = &w.t;
+    let mut w = Target::resolve(db, table, q, headers, true)?;
     if q.limit.is_some() || q.offset.is_some() {
         return Err(ApiError::new(
             400,
@@ -446,7 +498,7 @@ pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Byte
             "limit/offset querystring parameters are not allowed for PUT",
         ));
     }
-    let pk: Vec<String> = t.pk().iter().map(|c| c.name.clone()).collect();
+    let pk: Vec<String> = w.t.pk().iter().map(|c| c.name.clone()).collect();
     let mut keys: Vec<(String, String)> = Vec::new();
     for f in &q.filters {
         match f {
@@ -472,6 +524,12 @@ pub fn put(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &Byte
         ));
     }
     let row = single_object(body)?;
+    w.guard(
+        db,
+        &[Privilege::Insert, Privilege::Update, Privilege::Select],
+        Some(Write::Upsert),
+    )?;
+    let t = &w.t;
     for k in row.keys() {
         if t.column(k).is_none() {
             return Err(t.unknown_column(k));
