@@ -214,4 +214,58 @@ await check("auth failure", async () => {
   });
 }
 
+// ---- Resource embedding (books, authors, genres; created by supabase_js.rs EMBED_SCHEMA) ----
+
+await check("embed: many-to-one with hint and alias, one-to-many", async () => {
+  const { data, error } = await supabase.from("books").select("title, author:authors!author_id(name)").order("id");
+  assert.equal(error, null);
+  assert.deepEqual(data, [
+    { title: "Dune", author: { name: "Herbert" } },
+    { title: "Emma", author: { name: "Austen" } },
+    { title: "Anonymous", author: null },
+  ]);
+  const many = await supabase.from("authors").select("name, books!author_id(title)").order("id").order("id", { referencedTable: "books" });
+  assert.equal(many.error, null);
+  assert.deepEqual(many.data, [
+    { name: "Herbert", books: [{ title: "Dune" }] },
+    { name: "Austen", books: [{ title: "Emma" }] },
+  ]);
+});
+
+await check("embed: many-to-many, !inner, referenced filters/order/limit", async () => {
+  const { data, error } = await supabase
+    .from("books")
+    .select("title, genres!inner(name)")
+    .eq("genres.name", "classic")
+    .order("id");
+  assert.equal(error, null);
+  assert.deepEqual(data, [{ title: "Emma", genres: [{ name: "classic" }] }]);
+  const limited = await supabase
+    .from("books")
+    .select("title, genres(name)")
+    .order("name", { referencedTable: "genres", ascending: false })
+    .limit(1, { referencedTable: "genres" })
+    .eq("id", 1);
+  assert.equal(limited.error, null);
+  assert.deepEqual(limited.data, [{ title: "Dune", genres: [{ name: "space" }] }]);
+});
+
+await check("embed: spread and nesting", async () => {
+  const { data, error } = await supabase.from("book_genres").select("...books(title), genres(name)").eq("book_id", 2).single();
+  assert.equal(error, null);
+  assert.deepEqual(data, { title: "Emma", genres: { name: "classic" } });
+});
+
+await check("embed: PGRST200 and PGRST201 errors", async () => {
+  const missing = await supabase.from("books").select("*, publishers(*)");
+  assert.equal(missing.status, 400);
+  assert.equal(missing.error.code, "PGRST200");
+  const ambiguous = await supabase.from("books").select("*, authors(*)");
+  assert.equal(ambiguous.status, 300);
+  assert.equal(ambiguous.error.code, "PGRST201");
+  assert.equal(ambiguous.error.details.length, 2);
+});
+
+// ---- end of resource embedding ----
+
 console.log(`all ${checks} checks passed`);

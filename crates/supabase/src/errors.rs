@@ -17,6 +17,8 @@ pub struct ApiError {
     pub details: Option<String>,
     /// The `hint` field (`null` when absent).
     pub hint: Option<String>,
+    /// A structured `details` value (PGRST201's list of relationships); wins over `details`.
+    pub details_value: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -28,12 +30,19 @@ impl ApiError {
             message: message.into(),
             details: None,
             hint: None,
+            details_value: None,
         }
     }
 
     /// Sets `details`.
     pub fn details(mut self, d: impl Into<String>) -> Self {
         self.details = Some(d.into());
+        self
+    }
+
+    /// Sets a structured `details` value.
+    pub fn details_json(mut self, d: Value) -> Self {
+        self.details_value = Some(Box::new(d));
         self
     }
 
@@ -57,7 +66,7 @@ impl ApiError {
     pub fn body(&self) -> Value {
         json!({
             "code": self.code,
-            "details": self.details,
+            "details": self.details_value.as_deref().cloned().unwrap_or_else(|| json!(self.details)),
             "hint": self.hint,
             "message": self.message,
         })

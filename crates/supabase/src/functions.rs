@@ -1,5 +1,6 @@
 //! SQL functions the mock registers: `now()` on the injected clock, deterministic
-//! `gen_random_uuid()`, `regexp` for `match`/`imatch`, Unicode `pg_lower`, JSON text and casts.
+//! `gen_random_uuid()`, `regexp` for `match`/`imatch`, Unicode `pg_lower`, JSON text and casts,
+//! `pg_jv(value, type)` (a value as the JSON PostgREST prints, for embedded resources).
 
 use crate::jsonb::jsonb_text;
 use crate::types::{Kind, parse_bool, parse_float};
@@ -69,6 +70,22 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_cast", 3, det, pg_cast)?;
     conn.create_scalar_function("pg_norm", 2, det, pg_norm)?;
+    conn.create_scalar_function("pg_jsonb_contains", 2, det, |ctx| {
+        let parse = |i: usize| {
+            text(ctx.get_raw(i)).and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        };
+        Ok(match (parse(0), parse(1)) {
+            (Some(a), Some(b)) => Some(crate::jsonb::contains(&a, &b)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("pg_jv", 2, det, |ctx| {
+        let kind = Kind::from_decl(&text(ctx.get_raw(1)).unwrap_or_default());
+        Ok(match ctx.get_raw(0) {
+            ValueRef::Null => None,
+            v => Some(kind.to_json(v).to_string()),
+        })
+    })?;
     Ok(())
 }
 

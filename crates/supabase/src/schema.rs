@@ -18,15 +18,20 @@ pub struct Column {
     pub pk: bool,
 }
 
-/// A foreign key `table(from) references parent(to)`.
+/// A foreign key `table(cols) references parent(cols)`.
 #[derive(Clone, Debug)]
 pub struct ForeignKey {
+    /// The constraint name: as declared (`constraint x foreign key ...`), else the name Postgres
+    /// would choose (`<table>_<col>[_<col>...]_fkey`).
+    pub name: String,
     /// Referenced table.
     pub parent: String,
-    /// Local column.
+    /// First local column.
     pub from: String,
-    /// Referenced column.
+    /// First referenced column.
     pub to: String,
+    /// Every (local, referenced) column pair, in key order.
+    pub cols: Vec<(String, String)>,
 }
 
 /// An exposed table of the `public` schema.
@@ -38,6 +43,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Foreign keys.
     pub fks: Vec<ForeignKey>,
+    /// The column sets of the primary key and of each unique constraint (sorted).
+    pub uniques: Vec<Vec<String>>,
 }
 
 impl Table {
@@ -115,28 +122,42 @@ impl Schema {
             for c in rows {
                 columns.push(c?);
             }
-            let mut st = conn
-                .prepare("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1)")?;
-            let fks = st
-                .query_map([&name], |r| {
-                    Ok(ForeignKey {
-                        parent: r.get(0)?,
-                        from: r.get(1)?,
-                        to: r
-                            .get::<_, Option<String>>(2)?
-                            .unwrap_or_else(|| "id".into()),
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let fks = foreign_keys(conn, &name)?;
+            let uniques = unique_sets(conn, &name, &columns)?;
             let t = Table {
                 name: name.clone(),
                 columns,
                 fks,
+                uniques,
             };
             if name.contains('.') {
                 hidden.insert(name, t);
             } else {
                 tables.insert(name, t);
+            }
+        }
+        // A key that names no referenced columns references the parent's primary key.
+        let pks: BTreeMap<String, Vec<String>> = tables
+            .values()
+            .chain(hidden.values())
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    t.pk().iter().map(|c| c.name.clone()).collect(),
+                )
+            })
+            .collect();
+        for t in tables.values_mut().chain(hidden.values_mut()) {
+            for fk in &mut t.fks {
+                let pk = pks.get(&fk.parent);
+                for (i, (_, to)) in fk.cols.iter_mut().enumerate() {
+                    if to.is_empty() {
+                        *to = pk
+                            .and_then(|p| p.get(i).cloned())
+                            .unwrap_or_else(|| "id".into());
+                    }
+                }
+                fk.to = fk.cols.first().map(|c| c.1.clone()).unwrap_or_default();
             }
         }
         Ok(Schema { tables, hidden })
@@ -165,8 +186,100 @@ impl Schema {
     }
 }
 
+/// The foreign keys of `table`, with their constraint names read from its DDL.
+fn foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignKey>> {
+    let mut st = conn.prepare(
+        "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+    )?;
+    let rows = st
+        .query_map([table], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let ddl: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get::<_, Option<String>>(0),
+        )?
+        .unwrap_or_default();
+    let declared = crate::fknames::declared_fk_names(&ddl);
+    let mut out: Vec<ForeignKey> = Vec::new();
+    let mut last_id = None;
+    for (id, parent, from, to) in rows {
+        if last_id == Some(id)
+            && let Some(fk) = out.last_mut()
+        {
+            fk.cols.push((from, to));
+            continue;
+        }
+        last_id = Some(id);
+        out.push(ForeignKey {
+            name: String::new(),
+            parent,
+            from: from.clone(),
+            to: to.clone(),
+            cols: vec![(from, to)],
+        });
+    }
+    // SQLite lists keys last-declared first; Postgres orders them by name, which we do later.
+    out.reverse();
+    for fk in &mut out {
+        let locals: Vec<String> = fk.cols.iter().map(|c| c.0.clone()).collect();
+        fk.name = declared
+            .iter()
+            .find(|(cols, _)| *cols == locals)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| crate::fknames::default_fk_name(table, &locals));
+    }
+    Ok(out)
+}
+
+/// The primary key's and the unique constraints' column sets (sorted), as PostgREST reads them.
+fn unique_sets(
+    conn: &Connection,
+    table: &str,
+    columns: &[Column],
+) -> rusqlite::Result<Vec<Vec<String>>> {
+    let mut out = Vec::new();
+    let mut pk: Vec<String> = columns
+        .iter()
+        .filter(|c| c.pk)
+        .map(|c| c.name.clone())
+        .collect();
+    if !pk.is_empty() {
+        pk.sort();
+        out.push(pk);
+    }
+    let mut st = conn.prepare(
+        "SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0 AND origin IN ('pk', 'u')",
+    )?;
+    let names = st
+        .query_map([table], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for idx in names {
+        let mut st = conn.prepare("SELECT name FROM pragma_index_info(?1)")?;
+        let mut cols = st
+            .query_map([&idx], |r| r.get::<_, Option<String>>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        cols.sort();
+        if !cols.is_empty() && !out.contains(&cols) {
+            out.push(cols);
+        }
+    }
+    Ok(out)
+}
+
 /// 1 - normalised Levenshtein distance.
-fn similarity(a: &str, b: &str) -> f64 {
+pub fn similarity(a: &str, b: &str) -> f64 {
     let a: Vec<char> = a.to_lowercase().chars().collect();
     let b: Vec<char> = b.to_lowercase().chars().collect();
     let max = a.len().max(b.len());

@@ -1,7 +1,9 @@
 //! Translating parsed select/filter/order into SQLite SQL with Postgres semantics.
 
 use crate::errors::ApiError;
-use crate::query::ast::{CmpOp, Field, Filter, IsVal, JsonKey, Op, OrderTerm, Quant, SelectItem};
+use crate::query::ast::{
+    CmpOp, Field, Filter, IsVal, JsonKey, Op, OrderTerm, Quant, SelectItem, SetOp,
+};
 use crate::schema::Table;
 use crate::sqlerr::pg;
 use crate::types::Kind;
@@ -40,19 +42,30 @@ impl Projection {
 
 /// A SQL expression for a field and the Postgres kind of its value.
 pub fn field_expr(t: &Table, f: &Field) -> Result<(String, Kind), ApiError> {
-    let col = t
-        .column(&f.name)
-        .ok_or_else(|| t.undefined_column(&f.name))?;
+    field_expr_in(t, None, f)
+}
+
+/// [`field_expr`] with the column qualified by a table alias (`"alias"."col"`); errors name the
+/// alias as Postgres does.
+pub fn field_expr_in(t: &Table, qual: Option<&str>, f: &Field) -> Result<(String, Kind), ApiError> {
+    let col = t.column(&f.name).ok_or_else(|| match qual {
+        Some(q) => ApiError::new(
+            400,
+            "42703",
+            format!("column {q}.{} does not exist", f.name),
+        ),
+        None => t.undefined_column(&f.name),
+    })?;
+    let col_sql = match qual {
+        Some(q) => format!("{}.{}", ident(q), ident(&col.name)),
+        None => ident(&col.name),
+    };
     if f.path.is_empty() {
         let sql = match col.kind {
             Kind::Timestamptz | Kind::Timestamp | Kind::Date | Kind::Bool => {
-                format!(
-                    "pg_norm({}, {})",
-                    ident(&col.name),
-                    literal(col.kind.pg_name())
-                )
+                format!("pg_norm({col_sql}, {})", literal(col.kind.pg_name()))
             }
-            _ => ident(&col.name),
+            _ => col_sql,
         };
         return Ok((sql, col.kind.clone()));
     }
@@ -72,7 +85,7 @@ pub fn field_expr(t: &Table, f: &Field) -> Result<(String, Kind), ApiError> {
             JsonKey::Index(i) => path.push_str(&format!("[#{i}]")),
         }
     }
-    let base = format!("({} -> {})", ident(&col.name), literal(&path));
+    let base = format!("({col_sql} -> {})", literal(&path));
     if f.path.last().is_some_and(|s| s.text) {
         Ok((format!("pg_json_text({base})"), Kind::Text("text")))
     } else {
@@ -111,12 +124,17 @@ fn known_cast(name: &str) -> bool {
     )
 }
 
-/// The projection for `select` items (`None` = `*`).
-pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection, ApiError> {
-    let star = [SelectItem::Star];
-    let items = items.unwrap_or(&star);
-    let mut exprs = Vec::new();
-    let mut cols = Vec::new();
+/// One output column: its key, SQL expression and kind.
+pub type OutCol = (String, String, Kind);
+
+/// The columns `select` items name (`Star` and `Field` items; embeddings are skipped), with
+/// column references qualified by `qual` when given.
+pub fn select_columns(
+    t: &Table,
+    qual: Option<&str>,
+    items: &[SelectItem],
+) -> Result<Vec<OutCol>, ApiError> {
+    let mut out = Vec::new();
     for item in items {
         match item {
             SelectItem::Star => {
@@ -125,12 +143,12 @@ pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection,
                         name: c.name.clone(),
                         path: Vec::new(),
                     };
-                    exprs.push(field_expr(t, &f)?.0);
-                    cols.push((c.name.clone(), c.kind.clone()));
+                    let (sql, _) = field_expr_in(t, qual, &f)?;
+                    out.push((c.name.clone(), sql, c.kind.clone()));
                 }
             }
             SelectItem::Field { field, alias, cast } => {
-                let (mut sql, mut kind) = field_expr(t, field)?;
+                let (mut sql, mut kind) = field_expr_in(t, qual, field)?;
                 if let Some(ty) = cast {
                     if !known_cast(ty) {
                         return Err(pg("42704", format!("type \"{ty}\" does not exist")));
@@ -139,18 +157,37 @@ pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection,
                     sql = format!("pg_cast({sql}, {}, {})", literal(from), literal(ty));
                     kind = Kind::from_decl(ty);
                 }
-                exprs.push(sql);
-                cols.push((alias.clone().unwrap_or_else(|| field.output_name()), kind));
+                out.push((
+                    alias.clone().unwrap_or_else(|| field.output_name()),
+                    sql,
+                    kind,
+                ));
             }
+            SelectItem::Embed(_) => {}
         }
     }
-    if exprs.is_empty() {
-        exprs.push("NULL".into());
+    Ok(out)
+}
+
+impl Projection {
+    /// A projection of output columns.
+    pub fn from_cols(cols: Vec<OutCol>) -> Projection {
+        let mut exprs: Vec<String> = cols.iter().map(|c| c.1.clone()).collect();
+        if exprs.is_empty() {
+            exprs.push("NULL".into());
+        }
+        Projection {
+            sql: exprs.join(", "),
+            cols: cols.into_iter().map(|(n, _, k)| (n, k)).collect(),
+        }
     }
-    Ok(Projection {
-        sql: exprs.join(", "),
-        cols,
-    })
+}
+
+/// The projection for `select` items (`None` = `*`).
+pub fn projection(t: &Table, items: Option<&[SelectItem]>) -> Result<Projection, ApiError> {
+    let star = [SelectItem::Star];
+    let items = items.unwrap_or(&star);
+    Ok(Projection::from_cols(select_columns(t, None, items)?))
 }
 
 /// The WHERE expression for all filters (AND-ed); `None` when there are none.
@@ -193,7 +230,13 @@ fn filter_sql(t: &Table, f: &Filter, params: &mut Vec<Value>) -> Result<String, 
     Ok(if negate { format!("NOT {sql}") } else { sql })
 }
 
-fn cond_sql(lhs: &str, kind: &Kind, op: &Op, params: &mut Vec<Value>) -> Result<String, ApiError> {
+/// The SQL condition `op` on the expression `lhs` of kind `kind` (without the `not.` prefix).
+pub fn cond_sql(
+    lhs: &str,
+    kind: &Kind,
+    op: &Op,
+    params: &mut Vec<Value>,
+) -> Result<String, ApiError> {
     match op {
         Op::Cmp(c, v) => cmp_sql(lhs, kind, *c, Some(v), params),
         Op::Quant(c, q, items) => {
@@ -257,10 +300,42 @@ fn cond_sql(lhs: &str, kind: &Kind, op: &Op, params: &mut Vec<Value>) -> Result<
             params.push(kind.from_text(v)?);
             Ok(format!("{lhs} IS NOT ?"))
         }
+        Op::Set(op, v) => set_sql(lhs, kind, *op, v, params),
         Op::Unsupported(name) => Err(pg(
             "0A000",
             format!("edgesim: the \"{name}\" operator is not supported by the mock Supabase"),
         )),
+    }
+}
+
+/// `cs`/`cd`/`ov`: containment on jsonb (Postgres's `@>` rules) and overlap on arrays.
+fn set_sql(
+    lhs: &str,
+    kind: &Kind,
+    op: SetOp,
+    v: &str,
+    params: &mut Vec<Value>,
+) -> Result<String, ApiError> {
+    let no_op = || {
+        pg(
+            "42883",
+            format!(
+                "operator does not exist: {} {} unknown",
+                kind.pg_name(),
+                op.symbol()
+            ),
+        )
+        .hint("No operator matches the given name and argument types. You might need to add explicit type casts.")
+    };
+    match kind {
+        Kind::Json("jsonb") if op != SetOp::Overlaps => {
+            params.push(kind.from_text(v)?);
+            Ok(match op {
+                SetOp::Contains => format!("pg_jsonb_contains({lhs}, ?)"),
+                _ => format!("pg_jsonb_contains(?, {lhs})"),
+            })
+        }
+        _ => Err(no_op()),
     }
 }
 

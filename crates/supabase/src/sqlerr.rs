@@ -134,8 +134,8 @@ fn fk_error(ctx: &ErrCtx<'_>, tname: &str) -> ApiError {
             Some((child, fk)) => pg(
                 "23503",
                 format!(
-                    "update or delete on table \"{tname}\" violates foreign key constraint \"{child}_{}_fkey\" on table \"{child}\"",
-                    fk.from
+                    "update or delete on table \"{tname}\" violates foreign key constraint \"{}\" on table \"{child}\"",
+                    fk.name
                 ),
             )
             .details(format!("Key is still referenced from table \"{child}\".")),
@@ -156,8 +156,8 @@ fn fk_error(ctx: &ErrCtx<'_>, tname: &str) -> ApiError {
             let mut err = pg(
                 "23503",
                 format!(
-                    "insert or update on table \"{tname}\" violates foreign key constraint \"{tname}_{}_fkey\"",
-                    fk.from
+                    "insert or update on table \"{tname}\" violates foreign key constraint \"{}\"",
+                    fk.name
                 ),
             );
             if let Some(row) = ctx.row {

@@ -66,9 +66,10 @@ impl Kind {
         }
     }
 
-    /// Whether values compare as text (for `like`, `ilike`, `match`, `imatch`).
+    /// Whether values compare as text (for `like`, `ilike`, `match`, `imatch`); `uuid` has no
+    /// such operators in Postgres.
     pub fn is_text(&self) -> bool {
-        matches!(self, Kind::Text(_))
+        matches!(self, Kind::Text(n) if *n != "uuid")
     }
 
     fn invalid(&self, s: &str) -> ApiError {

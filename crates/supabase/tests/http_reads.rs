@@ -461,8 +461,20 @@ fn read_errors_have_postgrest_bodies() {
     let r = s.get("/rest/v1/people?friends.name=eq.x");
     assert_eq!(r.json()["code"], "PGRST108");
     let r = s.get("/rest/v1/people?name=cs.{a}");
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["code"], "42883");
+    assert_eq!(
+        r.json()["message"],
+        "operator does not exist: text @> unknown"
+    );
+    let r = s.get("/rest/v1/people?name=fts.a");
     assert_eq!(r.json()["code"], "0A000");
+    let r = s.get("/rest/v1/people?select=id&data=cs.%7B%22city%22:%22Paris%22%7D&order=id");
+    assert_eq!(r.json(), json!([{"id": 1}, {"id": 5}]));
+    let r = s.get("/rest/v1/people?select=id&data=cd.%7B%22city%22:%22Oslo%22,%22x%22:1%7D");
+    assert_eq!(r.json(), json!([{"id": 4}]));
+    let r = s.get("/rest/v1/people?select=id&data-%3Etags=cs.%5B%22b%22%5D");
+    assert_eq!(r.json(), json!([{"id": 1}]));
     let r = s.get("/rest/v1/people?name=match.(");
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["code"], "2201B");

@@ -58,6 +58,32 @@ pub enum SelectItem {
         /// `::type` if given.
         cast: Option<String>,
     },
+    /// An embedded resource: `[...][alias:]rel[!hint][!inner|!left](items)`.
+    Embed(EmbedSelect),
+}
+
+/// An embedded resource in `select=`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedSelect {
+    /// The relation as written: a table or view, a foreign key name or a column.
+    pub name: String,
+    /// `alias:` if given.
+    pub alias: Option<String>,
+    /// `!hint` (a foreign key name, a column or a junction table).
+    pub hint: Option<String>,
+    /// `!inner`: parent rows without a match are dropped.
+    pub inner: bool,
+    /// `...rel(cols)`: the columns are spread into the parent.
+    pub spread: bool,
+    /// The embedded select items.
+    pub items: Vec<SelectItem>,
+}
+
+impl EmbedSelect {
+    /// The name by which filters, order and output refer to this embedding (alias, else name).
+    pub fn key(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// A comparison operator.
@@ -83,6 +109,28 @@ pub enum CmpOp {
     Match,
     /// `imatch` (case-insensitive regex)
     Imatch,
+}
+
+/// A containment operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// `cs`: `@>`, the column contains the value.
+    Contains,
+    /// `cd`: `<@`, the column is contained in the value.
+    ContainedBy,
+    /// `ov`: `&&`, they overlap.
+    Overlaps,
+}
+
+impl SetOp {
+    /// The Postgres operator.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            SetOp::Contains => "@>",
+            SetOp::ContainedBy => "<@",
+            SetOp::Overlaps => "&&",
+        }
+    }
 }
 
 /// The `(any)` / `(all)` modifier.
@@ -122,7 +170,9 @@ pub enum Op {
     Is(IsVal),
     /// `isdistinct.v`
     IsDistinct(String),
-    /// A PostgREST operator the mock does not implement (`cs`, `fts`, ...).
+    /// `cs.v` (`@>`), `cd.v` (`<@`), `ov.v` (`&&`) on jsonb and array columns.
+    Set(SetOp, String),
+    /// A PostgREST operator the mock does not implement (`fts`, range operators, ...).
     Unsupported(String),
 }
 
@@ -152,6 +202,8 @@ pub enum Filter {
 /// One `order=` term.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderTerm {
+    /// `rel(col)`: order by a column of a to-one embedded resource.
+    pub relation: Option<String>,
     /// The sorted field.
     pub field: Field,
     /// `.desc`.

@@ -1,6 +1,6 @@
 //! Horizontal filters: `col=[not.]op[(any|all)].value` and logic trees `or=(a.eq.1,and(...))`.
 
-use super::ast::{CmpOp, Field, Filter, IsVal, Op, Quant};
+use super::ast::{CmpOp, Field, Filter, IsVal, Op, Quant, SetOp};
 use super::cursor::Cursor;
 use super::field::field;
 use crate::errors::ApiError;
@@ -143,8 +143,17 @@ fn operation(c: &mut Cursor<'_>, in_tree: bool) -> Result<(bool, Op), ApiError> 
             let v = operand(c, in_tree)?;
             Ok((negate, Op::IsDistinct(v)))
         }
-        "fts" | "plfts" | "phfts" | "wfts" | "cs" | "cd" | "ov" | "sl" | "sr" | "nxr" | "nxl"
-        | "adj" => {
+        "cs" | "cd" | "ov" => {
+            c.expect(".")?;
+            let v = operand(c, in_tree)?;
+            let op = match name.as_str() {
+                "cs" => SetOp::Contains,
+                "cd" => SetOp::ContainedBy,
+                _ => SetOp::Overlaps,
+            };
+            Ok((negate, Op::Set(op, v)))
+        }
+        "fts" | "plfts" | "phfts" | "wfts" | "sl" | "sr" | "nxr" | "nxl" | "adj" => {
             if c.eat("(") {
                 while c.bump().is_some_and(|ch| ch != ')') {}
             }

@@ -10,6 +10,21 @@ pub mod select;
 use crate::errors::ApiError;
 use ast::{Field, Filter, OrderTerm, SelectItem};
 use percent_encoding::percent_decode_str;
+use std::collections::BTreeMap;
+
+/// Parameters addressed to an embedded resource: `rel.col=eq.x`, `rel.or=(...)`,
+/// `rel.order=col`, `rel.limit=n`, `rel.offset=n` (`a.b.col` for nested resources).
+#[derive(Clone, Debug, Default)]
+pub struct EmbedParams {
+    /// Filters on the embedded rows, AND-ed.
+    pub filters: Vec<Filter>,
+    /// Order of the embedded rows.
+    pub order: Vec<OrderTerm>,
+    /// `rel.limit=`.
+    pub limit: Option<u64>,
+    /// `rel.offset=`.
+    pub offset: Option<u64>,
+}
 
 /// A parsed query string.
 #[derive(Clone, Debug, Default)]
@@ -28,8 +43,17 @@ pub struct Query {
     pub columns: Option<Vec<String>>,
     /// `on_conflict=`.
     pub on_conflict: Option<Vec<String>>,
-    /// An embedded resource named in `select` (answered with PGRST200).
-    pub embed: Option<String>,
+    /// Parameters of embedded resources, by embedding path (aliases or names).
+    pub embedded: BTreeMap<Vec<String>, EmbedParams>,
+}
+
+impl Query {
+    /// Whether `select` embeds any resource.
+    pub fn has_embeds(&self) -> bool {
+        self.select
+            .as_deref()
+            .is_some_and(|s| s.iter().any(|i| matches!(i, SelectItem::Embed(_))))
+    }
 }
 
 /// Splits and decodes a query string (`+` is a space, `%XX` escapes), keeping order.
@@ -65,46 +89,120 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, ApiError> {
     let mut q = Query::default();
     for (k, v) in pairs {
         match k.as_str() {
-            "select" => match select::parse_select(v)? {
-                Ok(items) => q.select = Some(items),
-                Err(select::Embed(name)) => q.embed = Some(name),
-            },
-            "order" => q.order = order::parse_order(v)?,
-            "limit" => q.limit = Some(parse_count("limit", v)?),
-            "offset" => q.offset = Some(parse_count("offset", v)?),
+            "select" => q.select = Some(select::parse_select(v)?),
             "columns" => q.columns = Some(select::parse_columns(v)?),
             "on_conflict" => q.on_conflict = Some(select::parse_columns(v)?),
-            "or" | "and" | "not.or" | "not.and" => {
-                let negate = k.starts_with("not.");
-                let and = k.ends_with("and");
-                q.filters.push(filter::parse_logic(negate, and, v)?);
-            }
             _ => {
-                let f = parse_key(k)?;
-                q.filters.push(filter::parse_filter(f, v)?);
+                let (path, key) = parse_key(k)?;
+                if path.is_empty() {
+                    root_param(&mut q, key, v)?;
+                } else {
+                    embed_param(q.embedded.entry(path).or_default(), key, v)?;
+                }
             }
         }
     }
     Ok(q)
 }
 
-/// A filter key: a field, or `rel.col` which names an embedded resource (PGRST108).
-fn parse_key(k: &str) -> Result<Field, ApiError> {
+/// The last part of a query key after its embedding path.
+enum Key {
+    /// `order`, `limit`, `offset`.
+    Reserved(&'static str),
+    /// `or`, `and`, `not.or`, `not.and`.
+    Logic { negate: bool, and: bool },
+    /// A column filter.
+    Field(Field),
+}
+
+fn root_param(q: &mut Query, key: Key, v: &str) -> Result<(), ApiError> {
+    match key {
+        Key::Reserved("order") => q.order = order::parse_order(v)?,
+        Key::Reserved("limit") => q.limit = Some(parse_count("limit", v)?),
+        Key::Reserved(_) => q.offset = Some(parse_count("offset", v)?),
+        Key::Logic { negate, and } => q.filters.push(filter::parse_logic(negate, and, v)?),
+        Key::Field(f) => q.filters.push(filter::parse_filter(f, v)?),
+    }
+    Ok(())
+}
+
+fn embed_param(p: &mut EmbedParams, key: Key, v: &str) -> Result<(), ApiError> {
+    match key {
+        Key::Reserved("order") => p.order = order::parse_order(v)?,
+        Key::Reserved("limit") => p.limit = Some(parse_count("limit", v)?),
+        Key::Reserved(_) => p.offset = Some(parse_count("offset", v)?),
+        Key::Logic { negate, and } => p.filters.push(filter::parse_logic(negate, and, v)?),
+        Key::Field(f) => p.filters.push(filter::parse_filter(f, v)?),
+    }
+    Ok(())
+}
+
+/// A query key: an optional embedding path (`a.b.`) and a column, `order`, `limit`, `offset`,
+/// `or`, `and`, `not.or` or `not.and`.
+fn parse_key(k: &str) -> Result<(Vec<String>, Key), ApiError> {
     let mut c = cursor::Cursor::new(k, format!("filter ({k})"));
-    let f = field::field(&mut c)?;
-    if c.peek() == Some('.') {
-        let rel = f.name;
-        return Err(ApiError::new(
-            400,
-            "PGRST108",
-            format!("'{rel}' is not an embedded resource in this request"),
-        )
-        .hint(format!(
-            "Verify that '{rel}' is included in the select query parameter."
-        )));
+    let mut parts = vec![field::field(&mut c)?];
+    while c.eat(".") {
+        parts.push(field::field(&mut c)?);
     }
     if !c.at_end() {
         return Err(c.error("end of input"));
     }
-    Ok(f)
+    let plain = |f: &Field| f.path.is_empty();
+    let n = parts.len();
+    let (path_len, key) = if n >= 2
+        && plain(&parts[n - 2])
+        && parts[n - 2].name == "not"
+        && plain(&parts[n - 1])
+        && matches!(parts[n - 1].name.as_str(), "or" | "and")
+    {
+        (
+            n - 2,
+            Key::Logic {
+                negate: true,
+                and: parts[n - 1].name == "and",
+            },
+        )
+    } else {
+        let last = parts.pop().unwrap_or(Field {
+            name: String::new(),
+            path: Vec::new(),
+        });
+        let key = match (last.path.is_empty(), last.name.as_str()) {
+            (true, "order") => Key::Reserved("order"),
+            (true, "limit") => Key::Reserved("limit"),
+            (true, "offset") => Key::Reserved("offset"),
+            (true, "or") => Key::Logic {
+                negate: false,
+                and: false,
+            },
+            (true, "and") => Key::Logic {
+                negate: false,
+                and: true,
+            },
+            _ => Key::Field(last),
+        };
+        (parts.len(), key)
+    };
+    parts.truncate(path_len);
+    if let Some(bad) = parts.iter().find(|p| !p.path.is_empty()) {
+        return Err(ApiError::parse(
+            &format!("filter ({k})"),
+            bad.name.chars().count() + 1,
+            "unexpected \"-\" expecting \".\" or end of input",
+        ));
+    }
+    Ok((parts.into_iter().map(|p| p.name).collect(), key))
+}
+
+/// PGRST108: a query parameter names an embedding that `select` does not have.
+pub fn not_embedded(rel: &str) -> ApiError {
+    ApiError::new(
+        400,
+        "PGRST108",
+        format!("'{rel}' is not an embedded resource in this request"),
+    )
+    .hint(format!(
+        "Verify that '{rel}' is included in the 'select' query parameter."
+    ))
 }

@@ -10,8 +10,15 @@ pub fn parse_order(src: &str) -> Result<Vec<OrderTerm>, ApiError> {
     let mut c = Cursor::new(src, format!("order ({src})"));
     let mut out = Vec::new();
     loop {
-        let f = field(&mut c)?;
+        let mut f = field(&mut c)?;
+        let mut relation = None;
+        if f.path.is_empty() && c.eat("(") {
+            relation = Some(f.name);
+            f = field(&mut c)?;
+            c.expect(")")?;
+        }
         let mut term = OrderTerm {
+            relation,
             field: f,
             desc: false,
             nulls_first: None,
@@ -56,6 +63,10 @@ mod tests {
         assert!(!t[1].desc && t[1].nulls_first.is_none());
         assert_eq!(t[2].field.path.len(), 1);
         assert!(parse_order("age.sideways").is_err());
+        let t = parse_order("author(name).desc,id").unwrap();
+        assert_eq!(t[0].relation.as_deref(), Some("author"));
+        assert_eq!(t[0].field.name, "name");
+        assert!(t[0].desc && t[1].relation.is_none());
         assert!(parse_order("").is_err());
     }
 }

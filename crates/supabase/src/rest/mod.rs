@@ -22,14 +22,6 @@ pub fn not_single(n: usize) -> ApiError {
     .details(format!("The result contains {n} rows"))
 }
 
-/// PGRST200 for an embedded resource (the mock serves no relationships).
-pub fn no_relationship(table: &str, other: &str) -> ApiError {
-    ApiError::new(400, "PGRST200", format!("Could not find a relationship between '{table}' and '{other}' in the schema cache"))
-        .details(format!(
-            "Searched for a foreign key relationship between '{table}' and '{other}' in the schema 'public', but no matches were found."
-        ))
-}
-
 /// Serves one request on a table; returns the response and the committed row changes.
 pub fn handle(
     db: &mut Db,
@@ -42,7 +34,8 @@ pub fn handle(
     let head = method == Method::HEAD;
     let result = query::parse_query(pairs).and_then(|q| match *method {
         Method::GET | Method::HEAD => {
-            read::read(db, table, &q, headers, head).map(|r| (r, Vec::new()))
+            read::read(db, table, &q, headers, head, &crate::scope::Rls(db))
+                .map(|r| (r, Vec::new()))
         }
         Method::POST => write::insert(db, table, &q, headers, body),
         Method::PATCH => write::update(db, table, &q, headers, body),

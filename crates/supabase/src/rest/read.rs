@@ -3,9 +3,12 @@
 use super::prefer::{Media, parse_accept, parse_prefer};
 use super::response::{self, JSON, OBJECT};
 use crate::db::Db;
+use crate::embed::plan;
+use crate::embed::sqlgen::Gen;
 use crate::errors::ApiError;
 use crate::query::Query;
-use crate::sql::{self, ident};
+use crate::scope::Scope;
+use crate::sql::Projection;
 use bytes::Bytes;
 use http::{HeaderMap, Response, header};
 use rusqlite::types::Value;
@@ -83,41 +86,36 @@ pub fn content_range(lower: u64, n: usize, total: Option<u64>) -> String {
     }
 }
 
-/// Serves GET (`head = false`) and HEAD.
+/// Serves GET (`head = false`) and HEAD; every table is read through `scope`.
 pub fn read(
     db: &Db,
     table: &str,
     q: &Query,
     headers: &HeaderMap,
     head: bool,
+    scope: &dyn Scope,
 ) -> Result<Response<Bytes>, ApiError> {
     let media = parse_accept(headers)?;
     let prefs = parse_prefer(headers)?;
     let t = db.schema.table(table)?;
-    if let Some(e) = &q.embed {
-        return Err(super::no_relationship(table, e));
-    }
-    let proj = sql::projection(t, q.select.as_deref())?;
-    let mut params: Vec<Value> = Vec::new();
-    let wh = sql::where_clause(t, &q.filters, &mut params)?;
-    let ord = sql::order_clause(t, &q.order)?;
+    let root = plan::plan(&db.schema, t, q)?;
+    let g = Gen { scope };
+    let proj = Projection::from_cols(g.out_cols(&root)?);
+    let from = g.root_from(&root)?;
+    let wh = g.where_sql(&root)?;
+    let ord = g.order_sql(&root)?;
+    let params: Vec<Value> = Vec::new();
     let (w, fetch) = window(q, headers)?;
-    crate::rls::require(db, &t.name, &[crate::rls::Privilege::Select])?;
-    let rls = crate::rls::using(db, t, crate::rls::Cmd::Select, &ident(&t.name))?;
-    let wh = match (wh, rls) {
-        (Some(w), Some(r)) => Some(format!("{w} AND ({r})")),
-        (w, r) => w.or(r),
-    };
     let where_sql = wh.map(|w| format!(" WHERE {w}")).unwrap_or_default();
     let total = match prefs.count {
         Some(_) => {
-            let s = format!("SELECT count(*) FROM {}{where_sql}", ident(&t.name));
+            let s = format!("SELECT count(*) FROM {from}{where_sql}");
             Some(db.query_count(&s, &params, t)?)
         }
         None => None,
     };
     let limit = fetch.min(i64::MAX as u64) as i64;
-    let mut s = format!("SELECT {} FROM {}{where_sql}", proj.sql, ident(&t.name));
+    let mut s = format!("SELECT {} FROM {from}{where_sql}", proj.sql);
     if let Some(o) = ord {
         s.push_str(&format!(" ORDER BY {o}"));
     }

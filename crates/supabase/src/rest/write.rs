@@ -125,9 +125,14 @@ fn with_filter(wh: String, rls: Option<String>) -> String {
 }
 
 /// The representation projection (`select=`, default `*`).
-fn rep_projection(t: &Table, q: &Query, table: &str) -> Result<Projection, ApiError> {
-    if let Some(e) = &q.embed {
-        return Err(super::no_relationship(table, e));
+fn rep_projection(db: &Db, t: &Table, q: &Query) -> Result<Projection, ApiError> {
+    let root = crate::embed::plan::plan(&db.schema, t, q)?;
+    if !root.children.is_empty() {
+        return Err(
+            ApiError::new(400, "PGRST127", "Feature not implemented").details(
+                "edgesim: embedded resources in the representation of a write are not supported",
+            ),
+        );
     }
     sql::projection(t, q.select.as_deref())
 }
@@ -158,7 +163,7 @@ impl Target {
             check_content_type(headers)?;
         }
         let t = db.schema.table(table)?.clone();
-        let proj = rep_projection(&t, q, table)?;
+        let proj = rep_projection(db, &t, q)?;
         Ok(Target {
             media,
             prefs,
