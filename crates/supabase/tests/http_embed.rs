@@ -338,3 +338,45 @@ fn missing_and_ambiguous_relationships_answer_postgrest_errors() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["message"], "column tags_1.nope does not exist");
 }
+
+#[test]
+fn embedded_resources_respect_their_own_row_level_security() {
+    let s = blog();
+    s.exec(
+        "alter table posts enable row level security;
+         create policy \"published posts\" on posts for select using (published);",
+    );
+    let service = |q: &str| {
+        let key = edgesim_supabase::SERVICE_ROLE_KEY;
+        let auth = format!("Bearer {key}");
+        let r = s.req(
+            "GET",
+            &format!("/rest/v1/{q}"),
+            &[("apikey", key), ("Authorization", &auth)],
+            "",
+        );
+        assert_eq!(r.status, 200, "{q}: {}", r.body);
+        r.json()
+    };
+    let q = "profiles?select=username,posts!posts_author_id_fkey(title)&id=eq.1&posts.order=id";
+    assert_eq!(
+        get(&s, q),
+        json!([{"username": "ana", "posts": [{"title": "Hello"}]}])
+    );
+    assert_eq!(
+        service(q),
+        json!([{"username": "ana", "posts": [{"title": "Hello"}, {"title": "Draft"}]}])
+    );
+    // !inner sees only visible rows too.
+    let q = "profiles?select=username,posts!posts_author_id_fkey!inner(title)&posts.title=eq.Draft";
+    assert_eq!(get(&s, q), json!([]));
+    assert_eq!(service(q), json!([{"username": "ana", "posts": [{"title": "Draft"}]}]));
+    // Many-to-many and many-to-one from a table without RLS into one with it.
+    let q = "tags?select=name,posts(title)&id=eq.1";
+    assert_eq!(get(&s, q), json!([{"name": "rust", "posts": [{"title": "Hello"}]}]));
+    let q = "comments?select=id,posts(title)&order=id";
+    assert_eq!(
+        get(&s, q),
+        json!([{"id": 1, "posts": {"title": "Hello"}}, {"id": 2, "posts": {"title": "Hello"}}, {"id": 3, "posts": {"title": "Hei"}}])
+    );
+}
