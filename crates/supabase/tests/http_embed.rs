@@ -370,10 +370,16 @@ fn embedded_resources_respect_their_own_row_level_security() {
     // !inner sees only visible rows too.
     let q = "profiles?select=username,posts!posts_author_id_fkey!inner(title)&posts.title=eq.Draft";
     assert_eq!(get(&s, q), json!([]));
-    assert_eq!(service(q), json!([{"username": "ana", "posts": [{"title": "Draft"}]}]));
+    assert_eq!(
+        service(q),
+        json!([{"username": "ana", "posts": [{"title": "Draft"}]}])
+    );
     // Many-to-many and many-to-one from a table without RLS into one with it.
     let q = "tags?select=name,posts(title)&id=eq.1";
-    assert_eq!(get(&s, q), json!([{"name": "rust", "posts": [{"title": "Hello"}]}]));
+    assert_eq!(
+        get(&s, q),
+        json!([{"name": "rust", "posts": [{"title": "Hello"}]}])
+    );
     let q = "comments?select=id,posts(title)&order=id";
     assert_eq!(
         get(&s, q),
