@@ -298,9 +298,8 @@ impl Pg {
         let mut script = String::new();
         for (i, c) in cases.iter().enumerate() {
             let claims = c.claims.to_string().replace('\'', "''");
-            let sub = c.claims["sub"].as_str().unwrap_or("").replace('\'', "''");
             script.push_str(&format!(
-                "begin;\nselect set_config('request.jwt.claims', '{claims}', true), set_config('request.jwt.claim.sub', '{sub}', true) \\g /dev/null\nset local role {};\nselect '#{i}#' || edgesim.run_case({});\nrollback;\n",
+                "begin;\nselect set_config('request.jwt.claims', '{claims}', true) \\g /dev/null\nset local role {};\nselect '#{i}#' || edgesim.run_case({});\nrollback;\n",
                 c.role.name(),
                 dollar_quote(&c.sql)
             ));
@@ -356,16 +355,18 @@ impl Drop for Pg {
     }
 }
 
-/// Starts PostgreSQL, or prints a visible SKIPPED line and returns `None`; under `CI=true` a
-/// missing PostgreSQL fails the test instead.
+/// Starts PostgreSQL, or records a visible skip (`edgesim_testkit::require_tool`) and returns
+/// `None`; under `CI=true` a missing PostgreSQL fails the test instead.
 pub fn start_or_skip(test: &str) -> Option<Pg> {
     match Pg::start() {
         Ok(pg) => Some(pg),
         Err(Unavailable(why)) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test}: PostgreSQL is required under CI=true but unavailable: {why}");
-            }
-            eprintln!("SKIPPED {test}: PostgreSQL is unavailable here: {why}");
+            edgesim_testkit::require_tool(
+                test,
+                "postgresql",
+                false,
+                &format!("scripts/postgres.sh installs Debian's postgresql package ({why})"),
+            );
             None
         }
     }
