@@ -619,3 +619,35 @@ insert into events values (1, now(), null);
         json!([{"id": 1}])
     );
 }
+
+#[test]
+fn policies_reading_tables_of_other_schemas() {
+    let s = rls_server();
+    s.exec(&format!(
+        "create table \"storage.editors\" (user_id uuid primary key);
+         create table \"auth.users\" (id uuid primary key, email text);
+         create table pages (id bigint primary key, body text);
+         create table notes2 (id bigint primary key);
+         alter table pages enable row level security;
+         alter table notes2 enable row level security;
+         create policy \"editors read\" on pages for select to authenticated
+           using (exists (select 1 from storage.editors e where e.user_id = auth.uid()));
+         create policy \"users read\" on notes2 for select to authenticated
+           using (exists (select 1 from auth.users u where u.id = auth.uid()));
+         insert into \"storage.editors\" values ('{ALICE}');
+         insert into \"auth.users\" values ('{ALICE}', 'a@x.io');
+         insert into pages values (1, 'p');
+         insert into notes2 values (1);"
+    ));
+    assert_eq!(
+        ids(&Caller::user(ALICE).get(&s, "/rest/v1/pages?select=id")),
+        vec![1]
+    );
+    assert_eq!(
+        ids(&Caller::user(BOB).get(&s, "/rest/v1/pages?select=id")),
+        Vec::<i64>::new()
+    );
+    // As on Supabase, the API roles hold no privileges on the auth schema's tables.
+    let r = Caller::user(ALICE).get(&s, "/rest/v1/notes2");
+    assert_eq!((r.status, r.json()), (403, perm_denied("users")));
+}

@@ -137,23 +137,15 @@ impl<'a> Emitter<'a> {
 
     fn table(&self, f: &FromItem) -> R<&'a Table> {
         let schema: &'a Schema = self.schema;
-        let candidates = match f.schema.as_deref() {
-            None | Some("public") => vec![f.table.clone()],
-            Some(s) => vec![format!("{s}.{}", f.table), format!("{s}_{}", f.table)],
+        let name = match f.schema.as_deref() {
+            None | Some("public") => f.table.clone(),
+            Some(s) => format!("{s}.{}", f.table),
         };
-        candidates
-            .iter()
-            .find_map(|c| schema.tables.get(c))
-            .ok_or_else(|| {
-                no(format!(
-                    "relation \"{}{}\" is not known to the mock",
-                    f.schema
-                        .as_ref()
-                        .map(|s| format!("{s}."))
-                        .unwrap_or_default(),
-                    f.table
-                ))
-            })
+        schema
+            .tables
+            .get(&name)
+            .or_else(|| schema.hidden.get(&name))
+            .ok_or_else(|| no(format!("relation \"{name}\" is not known to the mock")))
     }
 
     fn select(&mut self, s: &Select, scopes: &[Vec<Entry<'a>>]) -> R<String> {
@@ -345,7 +337,7 @@ impl<'a> Emitter<'a> {
                     .collect::<R<Vec<_>>>()?;
                 if let Some(s) = builtin(name, &args) {
                     s
-                } else if !name.contains('.') && (self.has_function)(name) {
+                } else if (self.has_function)(name) {
                     format!("{}({})", ident(name), args.join(", "))
                 } else {
                     return Err(no(format!("function {name}() is not known to the mock")));

@@ -231,8 +231,12 @@ impl Model {
             .collect()
     }
 
-    /// Whether `role` holds `privilege` on `table`.
+    /// Whether `role` holds `privilege` on `table`. As on Supabase, the tables of the `auth`
+    /// schema are not granted to `anon` and `authenticated`.
     pub fn granted(&self, table: &str, role: &str, privilege: &str) -> bool {
+        if table.starts_with("auth.") && role != "service_role" {
+            return false;
+        }
         !self
             .revoked
             .contains(&(table.to_string(), role.to_string(), privilege.to_string()))
@@ -241,7 +245,9 @@ impl Model {
 
 /// 42501 `permission denied for table t`.
 pub fn permission_denied(table: &str) -> ApiError {
-    pg("42501", format!("permission denied for table {table}"))
+    // Postgres names the relation without its schema.
+    let name = table.rsplit('.').next().unwrap_or(table);
+    pg("42501", format!("permission denied for table {name}"))
 }
 
 /// Checks that `role` holds every privilege on `table`.

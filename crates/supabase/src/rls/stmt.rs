@@ -301,7 +301,11 @@ fn validate(
     let reason = match &p.expr {
         Err(e) => e.clone(),
         Ok(e) => {
-            let t = db.schema.tables.get(table)?;
+            let t = db
+                .schema
+                .tables
+                .get(table)
+                .or_else(|| db.schema.hidden.get(table))?;
             let f = super::has_function(&db.conn);
             let mut em = Emitter::new(&db.schema, &db.rls, None, &f);
             match em.policy_expr(e, t, &crate::sql::ident(table)) {
