@@ -79,6 +79,18 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
             _ => None,
         })
     })?;
+    conn.create_scalar_function("pg_array_op", 3, det, |ctx| {
+        let op = text(ctx.get_raw(0)).unwrap_or_default();
+        let parse = |i: usize| {
+            text(ctx.get_raw(i)).and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        };
+        Ok(match (parse(1), parse(2)) {
+            (Some(serde_json::Value::Array(a)), Some(serde_json::Value::Array(b))) => {
+                Some(array_op(&op, &a, &b))
+            }
+            _ => None,
+        })
+    })?;
     conn.create_scalar_function("pg_jv", 2, det, |ctx| {
         let kind = Kind::from_decl(&text(ctx.get_raw(1)).unwrap_or_default());
         Ok(match ctx.get_raw(0) {
@@ -87,6 +99,51 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
         })
     })?;
     Ok(())
+}
+
+/// Postgres's array `@>` (`cs`), `<@` (`cd`) and `&&` (`ov`) for an array stored as JSON (`a`)
+/// and the elements of an array literal (`b`, strings or nulls): elements compare by value in
+/// the stored element's type; NULL elements never match.
+pub fn array_op(op: &str, a: &[serde_json::Value], b: &[serde_json::Value]) -> bool {
+    use serde_json::Value as J;
+    let eq = |x: &J, lit: &J| -> bool {
+        let J::String(l) = lit else { return false };
+        match x {
+            J::Null => false,
+            J::String(s) => s == l,
+            J::Number(n) => parse_float(l).is_some_and(|f| n.as_f64() == Some(f)),
+            J::Bool(v) => parse_bool(l) == Some(*v),
+            other => serde_json::from_str::<J>(l).is_ok_and(|p| &p == other),
+        }
+    };
+    match op {
+        "cs" => b.iter().all(|y| a.iter().any(|x| eq(x, y))),
+        "cd" => a.iter().all(|x| b.iter().any(|y| eq(x, y))),
+        _ => a.iter().any(|x| b.iter().any(|y| eq(x, y))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_op;
+    use serde_json::json;
+
+    #[test]
+    fn array_operators_follow_postgres() {
+        let a = |v: serde_json::Value| v.as_array().cloned().unwrap_or_default();
+        assert!(array_op(
+            "cs",
+            &a(json!(["a", "b", "c"])),
+            &a(json!(["c", "a"]))
+        ));
+        assert!(!array_op("cs", &a(json!(["a"])), &a(json!(["a", "b"]))));
+        assert!(array_op("cs", &a(json!([1, 2])), &a(json!(["2"]))));
+        assert!(!array_op("cs", &a(json!(["a", null])), &a(json!([null]))));
+        assert!(array_op("cd", &a(json!(["a"])), &a(json!(["a", "b"]))));
+        assert!(array_op("cd", &a(json!([])), &a(json!([]))));
+        assert!(array_op("ov", &a(json!([true, false])), &a(json!(["t"]))));
+        assert!(!array_op("ov", &a(json!(["a"])), &a(json!([]))));
+    }
 }
 
 fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {

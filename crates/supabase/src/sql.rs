@@ -335,6 +335,17 @@ fn set_sql(
                 _ => format!("pg_jsonb_contains(?, {lhs})"),
             })
         }
+        // Arrays are stored as JSON arrays; the value is a Postgres array literal (`{a,b}`).
+        Kind::Json("array") => {
+            let items = crate::query::filter::pg_array(v)?;
+            params.push(Value::Text(serde_json::Value::from(items).to_string()));
+            let name = match op {
+                SetOp::Contains => "cs",
+                SetOp::ContainedBy => "cd",
+                SetOp::Overlaps => "ov",
+            };
+            Ok(format!("pg_array_op('{name}', {lhs}, ?)"))
+        }
         _ => Err(no_op()),
     }
 }
