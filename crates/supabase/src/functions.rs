@@ -123,29 +123,6 @@ pub fn array_op(op: &str, a: &[serde_json::Value], b: &[serde_json::Value]) -> b
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::array_op;
-    use serde_json::json;
-
-    #[test]
-    fn array_operators_follow_postgres() {
-        let a = |v: serde_json::Value| v.as_array().cloned().unwrap_or_default();
-        assert!(array_op(
-            "cs",
-            &a(json!(["a", "b", "c"])),
-            &a(json!(["c", "a"]))
-        ));
-        assert!(!array_op("cs", &a(json!(["a"])), &a(json!(["a", "b"]))));
-        assert!(array_op("cs", &a(json!([1, 2])), &a(json!(["2"]))));
-        assert!(!array_op("cs", &a(json!(["a", null])), &a(json!([null]))));
-        assert!(array_op("cd", &a(json!(["a"])), &a(json!(["a", "b"]))));
-        assert!(array_op("cd", &a(json!([])), &a(json!([]))));
-        assert!(array_op("ov", &a(json!([true, false])), &a(json!(["t"]))));
-        assert!(!array_op("ov", &a(json!(["a"])), &a(json!([]))));
-    }
-}
-
 fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {
     let re: Arc<Regex> = ctx.get_or_create_aux(
         0,
@@ -280,5 +257,28 @@ fn pg_cast(ctx: &Context<'_>) -> rusqlite::Result<Value> {
                 Err(e) => Err(pg_err(&e.code, e.message)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_op;
+    use serde_json::json;
+
+    #[test]
+    fn array_operators_follow_postgres() {
+        let a = |v: serde_json::Value| v.as_array().cloned().unwrap_or_default();
+        assert!(array_op(
+            "cs",
+            &a(json!(["a", "b", "c"])),
+            &a(json!(["c", "a"]))
+        ));
+        assert!(!array_op("cs", &a(json!(["a"])), &a(json!(["a", "b"]))));
+        assert!(array_op("cs", &a(json!([1, 2])), &a(json!(["2"]))));
+        assert!(!array_op("cs", &a(json!(["a", null])), &a(json!([null]))));
+        assert!(array_op("cd", &a(json!(["a"])), &a(json!(["a", "b"]))));
+        assert!(array_op("cd", &a(json!([])), &a(json!([]))));
+        assert!(array_op("ov", &a(json!([true, false])), &a(json!(["t"]))));
+        assert!(!array_op("ov", &a(json!(["a"])), &a(json!([]))));
     }
 }
