@@ -230,6 +230,38 @@ mod tests {
         assert!(got.contains("{\"type\": \"UPDATE\", \"table\": \"articles\", \"record\": {\"id\": 2, \"title\": \"cool second blog\""), "{got}");
     }
 
+    /// `--check` on a project with unsupported statements names each with file:line and says
+    /// that data was affected.
+    #[test]
+    fn check_names_unsupported_statements_with_file_and_line() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../supabase/tests/projects/unsupported");
+        let sb = Supabase::open(
+            &dir,
+            None,
+            Arc::new(edgesim_core::ManualClock::new()),
+            Arc::new(edgesim_supabase::NoopDispatcher),
+        )
+        .unwrap();
+        let text = check_text("unsupported", sb.load_report());
+        assert!(
+            text.contains("20240401000000_mixed.sql:7: table `bookings` skipped: `/rest/v1/bookings` answers PGRST205"),
+            "{text}"
+        );
+        assert!(
+            text.contains("seed.sql:4: `select` statement ERROR, not applied"),
+            "{text}"
+        );
+        assert!(text.contains("table `rooms` translated"), "{text}");
+        assert!(
+            text.ends_with(
+                "data statements were affected: some rows of the migrations or seed are missing\n"
+            ),
+            "{text}"
+        );
+        assert!(sb.load_report().has_errors());
+    }
+
     #[test]
     fn status_lists_urls_and_keys() {
         let s = status_text(54321);

@@ -93,6 +93,32 @@ impl Enums {
         }
     }
 
+    /// Registers `pg_enum_check(type, value)` on `conn`: true, or Postgres's 22P02
+    /// `invalid input value for enum mood: "x"` (NULL passes).
+    pub fn register(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        use rusqlite::functions::FunctionFlags;
+        let me = self.clone();
+        conn.create_scalar_function(
+            "pg_enum_check",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                let ty: String = ctx.get(0)?;
+                let v: Option<String> = ctx.get(1)?;
+                match v {
+                    Some(v) if !me.accepts(&ty, &v) => Err(rusqlite::Error::UserFunctionError(
+                        format!(
+                            "{}22P02|invalid input value for enum {ty}: \"{v}\"",
+                            crate::functions::PGERR
+                        )
+                        .into(),
+                    )),
+                    _ => Ok(true),
+                }
+            },
+        )
+    }
+
     /// Whether `value` is valid for `name` (unknown types accept everything).
     pub fn accepts(&self, name: &str, value: &str) -> bool {
         self.map()

@@ -63,10 +63,12 @@ impl Db {
         let schema = Schema::load(&conn).map_err(err)?;
         capture::create_triggers(&conn, &schema).map_err(err)?;
         let rls = crate::rls::Model::load(&conn).map_err(err)?;
+        let catalog = Catalog::default();
+        catalog.enums.register(&conn).map_err(err)?;
         Ok(Db {
             conn,
             schema,
-            catalog: Catalog::default(),
+            catalog,
             auth,
             rls,
             pending,

@@ -52,6 +52,27 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
             &h[20..]
         ))
     })?;
+    // pgcrypto's crypt/gen_salt, as seeds of auth.users call them: a deterministic stand-in
+    // (the mock does not check passwords).
+    conn.create_scalar_function("gen_salt", -1, det, |ctx| {
+        Ok(format!(
+            "$2a$06${}",
+            text(ctx.get_raw(0)).unwrap_or_default()
+        ))
+    })?;
+    conn.create_scalar_function("crypt", 2, det, |ctx| {
+        use sha2::Digest;
+        let pw = text(ctx.get_raw(0)).unwrap_or_default();
+        let salt = text(ctx.get_raw(1)).unwrap_or_default();
+        let d = sha2::Sha256::digest(format!("{salt}{pw}").as_bytes());
+        let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(format!("{salt}${hex}"))
+    })?;
+    for name in ["char_length", "character_length"] {
+        conn.create_scalar_function(name, 1, det, |ctx| {
+            Ok(text(ctx.get_raw(0)).map(|s| s.chars().count() as i64))
+        })?;
+    }
     conn.create_scalar_function("pg_lower", 1, det, |ctx| {
         Ok(text(ctx.get_raw(0)).map(|s| crate::types::pg_lower(&s)))
     })?;

@@ -88,6 +88,8 @@ pub struct Schema {
     /// Tables of other schemas (`auth.users`, `storage.objects`, a project's `private.x`),
     /// by qualified name: in SQLite, not exposed over REST.
     pub hidden: BTreeMap<String, Table>,
+    /// Which of `tables` are views (readable, not writable; no webhooks).
+    pub views: std::collections::BTreeSet<String>,
 }
 
 /// Whether a SQLite table is internal (never exposed over REST or webhooks).
@@ -99,12 +101,18 @@ impl Schema {
     /// Reads the schema from the database.
     pub fn load(conn: &Connection) -> rusqlite::Result<Schema> {
         let mut names: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
+            )?
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         names.retain(|n| !is_internal(n));
         let mut tables = BTreeMap::new();
         let mut hidden = BTreeMap::new();
+        let views: std::collections::BTreeSet<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'view'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         for name in names {
             let mut columns = Vec::new();
             let mut st =
@@ -160,7 +168,11 @@ impl Schema {
                 fk.to = fk.cols.first().map(|c| c.1.clone()).unwrap_or_default();
             }
         }
-        Ok(Schema { tables, hidden })
+        Ok(Schema {
+            tables,
+            hidden,
+            views,
+        })
     }
 
     /// The table called `name`, or PGRST205 with PostgREST's "Perhaps you meant" hint.

@@ -5,6 +5,9 @@ use crate::time;
 use rusqlite::types::{Value, ValueRef};
 use serde_json::Value as Json;
 
+/// The type name of a column SQLite declares no type for (a view's computed column).
+pub const UNTYPED: &str = "unknown";
+
 /// The Postgres type family of a column (or of a select expression).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -35,6 +38,14 @@ impl Kind {
             return Kind::Int("bigint");
         }
         let d = decl.trim().to_ascii_lowercase();
+        if d.is_empty() {
+            // A view's computed column: rendered by its value (numbers as numbers).
+            return Kind::Text(UNTYPED);
+        }
+        if d.ends_with("[]") {
+            // Arrays (`text[]`, `int4[]`) are stored as JSON arrays by the migration translator.
+            return Kind::Json("array");
+        }
         let base = d.split('(').next().unwrap_or("").trim();
         match base {
             "bigint" | "int8" | "bigserial" | "serial8" => Kind::Int("bigint"),
@@ -159,13 +170,12 @@ impl Kind {
             ValueRef::Null => Json::Null,
             ValueRef::Integer(i) => match self {
                 Kind::Bool => Json::Bool(i != 0),
-                Kind::Text(_) | Kind::Timestamptz | Kind::Timestamp | Kind::Date => {
-                    Json::String(i.to_string())
-                }
+                Kind::Text(n) if *n != UNTYPED => Json::String(i.to_string()),
+                Kind::Timestamptz | Kind::Timestamp | Kind::Date => Json::String(i.to_string()),
                 _ => Json::from(i),
             },
             ValueRef::Real(f) => match self {
-                Kind::Text(_) => Json::String(float_text(f)),
+                Kind::Text(n) if *n != UNTYPED => Json::String(float_text(f)),
                 Kind::Int(_) => Json::from(f.round() as i64),
                 _ => float_json(f),
             },

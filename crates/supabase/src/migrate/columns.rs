@@ -3,6 +3,7 @@
 
 use super::lex::{Tok, render};
 use super::translate::{matching, rewrite, split_top};
+use crate::catalog::Catalog;
 
 pub(super) fn consume_type(toks: &[Tok], mut i: usize) -> Result<(String, usize), String> {
     let Some(first) = toks.get(i).and_then(Tok::name) else {
@@ -10,6 +11,18 @@ pub(super) fn consume_type(toks: &[Tok], mut i: usize) -> Result<(String, usize)
     };
     i += 1;
     let mut name = first.clone();
+    // A schema-qualified type: `public.mood`, `extensions.vector`.
+    if toks.get(i).is_some_and(|t| t.is_p("."))
+        && let Some(second) = toks.get(i + 1).and_then(Tok::name)
+    {
+        name = if matches!(first.as_str(), "public" | "extensions" | "pg_catalog") {
+            second
+        } else {
+            format!("{first}.{second}")
+        };
+        i += 2;
+    }
+    let first = name.clone();
     let peek = |i: usize, w: &str| toks.get(i).is_some_and(|t| t.is(w));
     match first.as_str() {
         "double" if peek(i, "precision") => {
@@ -39,11 +52,33 @@ pub(super) fn consume_type(toks: &[Tok], mut i: usize) -> Result<(String, usize)
         name.push_str(&render(&toks[i..=end]).replace(' ', ""));
         i = end + 1;
     }
-    if toks.get(i).is_some_and(|t| t.is_p("[")) {
-        return Err(format!("array type {name}[] is not supported by the mock"));
+    // `text[]`, `int[3][]`, `text array`.
+    let mut array = false;
+    while toks.get(i).is_some_and(|t| t.is_p("[")) {
+        array = true;
+        i += 1;
+        while toks.get(i).is_some_and(|t| !t.is_p("]")) {
+            i += 1;
+        }
+        i += 1;
     }
-    Ok((name, i))
+    if toks.get(i).is_some_and(|t| t.is("array"))
+        && !toks.get(i + 1).is_some_and(|t| t.is_p("[") || t.is_p("("))
+    {
+        array = true;
+        i += 1;
+    }
+    if array {
+        name.push_str("[]");
+    }
+    Ok((name, i.min(toks.len())))
 }
+
+/// Postgres types stored as text in the mock (values are not checked).
+const AS_TEXT: &[&str] = &[
+    "citext", "inet", "cidr", "macaddr", "interval", "time", "timetz", "bytea", "money", "xml",
+    "tsvector", "tsquery", "ltree", "name", "bpchar", "bit", "varbit",
+];
 
 pub(super) fn column_type_ok(name: &str) -> bool {
     let base = name.split('(').next().unwrap_or("");
@@ -92,23 +127,84 @@ const COL_KEYWORDS: &[&str] = &[
 
 /// A translated column definition; `pk_pending` when it is an identity column whose primary
 /// key is declared at table level.
-pub(super) fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String, bool), String> {
+pub(super) fn column_def(
+    item: &[Tok],
+    table_pk: Option<&str>,
+    cat: &Catalog,
+) -> Result<(String, bool), String> {
     let name = item
         .first()
         .and_then(Tok::name)
         .ok_or("expected a column name")?;
-    let (ty, mut i) = consume_type(item, 1)?;
+    let (mut ty, mut i) = consume_type(item, 1)?;
+    let qcol = Tok::QIdent(name.clone());
+    let mut rest: Vec<Tok> = Vec::new();
+    // Domains: the base type, plus the domain's default, not null and checks.
+    if let Some(d) = cat.domains.get(&ty) {
+        let (base, _) = consume_type(&d.base, 0)?;
+        ty = base;
+        if d.notnull {
+            rest.extend([Tok::Word("NOT".into()), Tok::Word("NULL".into())]);
+        }
+        for (cname, expr) in &d.checks {
+            rest.push(Tok::Word("CONSTRAINT".into()));
+            rest.push(Tok::QIdent(cname.clone()));
+            rest.push(Tok::Word("CHECK".into()));
+            rest.push(Tok::Punct("(".into()));
+            rest.extend(expr.iter().map(|t| {
+                if t.is("value") {
+                    qcol.clone()
+                } else {
+                    t.clone()
+                }
+            }));
+            rest.push(Tok::Punct(")".into()));
+        }
+        if let Some(def) = &d.default
+            && !item.iter().any(|t| t.is("default"))
+        {
+            rest.push(Tok::Word("DEFAULT".into()));
+            rest.push(Tok::Punct("(".into()));
+            rest.extend(rewrite(def)?);
+            rest.push(Tok::Punct(")".into()));
+        }
+    }
+    if let Some(base) = ty.strip_suffix("[]") {
+        // Arrays are stored as JSON arrays (declared `<base>[]`, read back as JSON).
+        let base = base.rsplit('.').next().unwrap_or(base);
+        ty = format!("{base}[]");
+    } else if cat.enums.contains(&ty) {
+        rest.extend([
+            Tok::Word("CHECK".into()),
+            Tok::Punct("(".into()),
+            Tok::Word("pg_enum_check".into()),
+            Tok::Punct("(".into()),
+            Tok::Str(format!("'{}'", ty.replace('\'', "''"))),
+            Tok::Punct(",".into()),
+            qcol.clone(),
+            Tok::Punct(")".into()),
+            Tok::Punct(")".into()),
+        ]);
+        ty = "text".into();
+    } else if cat.composites.contains(&ty) {
+        ty = "jsonb".into();
+    } else if ty.starts_with("vector(") || ty == "vector" || ty.starts_with("halfvec") {
+        // pgvector: stored as its text form `[1,2,3]` (similarity operators not emulated).
+        ty = ty.replacen("halfvec", "vector", 1);
+    } else if AS_TEXT.contains(&ty.split('(').next().unwrap_or("")) {
+        ty = "text".into();
+    }
     let mut identity = matches!(
         ty.as_str(),
         "serial" | "serial4" | "bigserial" | "serial8" | "smallserial"
     );
-    if !identity && !column_type_ok(&ty) {
+    let ok = column_type_ok(&ty) || ty.ends_with("[]") || ty.starts_with("vector");
+    if !identity && !ok {
         return Err(format!(
-            "type {ty} of column {name} is not supported by the mock (use text, varchar, uuid, boolean, integer types, real/double precision/numeric, json/jsonb, date, timestamp/timestamptz)"
+            "type {ty} of column {name} is not supported by the mock (use text, varchar, uuid, boolean, integer types, real/double precision/numeric, json/jsonb, date, timestamp/timestamptz, arrays, enums, domains)"
         ));
     }
     let mut pk = false;
-    let mut rest: Vec<Tok> = Vec::new();
     while i < item.len() {
         let t = &item[i];
         if t.is("generated")
@@ -148,7 +244,14 @@ pub(super) fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String
                 }
                 j += 1;
             }
-            let expr = rewrite(&item[i + 1..j])?;
+            // `default null`: `null` is also a column keyword.
+            if j == i + 1 && item.get(j).is_some_and(|x| x.is("null")) {
+                j += 1;
+            }
+            let mut expr = rewrite(&item[i + 1..j])?;
+            if ty.ends_with("[]") {
+                expr = expr.into_iter().map(array_literal_to_json).collect();
+            }
             rest.push(Tok::Word("DEFAULT".into()));
             rest.push(Tok::Punct("(".into()));
             rest.extend(expr);
@@ -160,7 +263,7 @@ pub(super) fn column_def(item: &[Tok], table_pk: Option<&str>) -> Result<(String
         i += 1;
     }
     let rest = render(&rewrite(&rest)?);
-    let qname = Tok::QIdent(name.clone()).sql();
+    let qname = qcol.sql();
     if identity {
         if pk || table_pk == Some(name.as_str()) {
             return Ok((
@@ -202,4 +305,26 @@ pub(super) fn table_pk_column(items: &[Vec<Tok>]) -> Option<(usize, String)> {
         }
     }
     None
+}
+
+/// A Postgres array literal string (`'{a,b}'`) as a JSON array string (`'["a","b"]'`);
+/// other tokens unchanged.
+pub(super) fn array_literal_to_json(t: Tok) -> Tok {
+    let Tok::Str(s) = &t else { return t };
+    let raw = s[1..s.len() - 1].replace("''", "'");
+    if !raw.trim_start().starts_with('{') {
+        return t;
+    }
+    match crate::query::filter::pg_array(&raw) {
+        Ok(items) => {
+            let json = serde_json::Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String))
+                    .collect(),
+            );
+            Tok::Str(format!("'{}'", json.to_string().replace('\'', "''")))
+        }
+        Err(_) => t,
+    }
 }

@@ -2,9 +2,10 @@
 //! changes data, so a failure is an [`super::report::Outcome::Error`] naming what is missing
 //! and, when it depends on a skipped object, where that was skipped.
 
+use super::columns::array_literal_to_json;
 use super::dispatch::{Ctx, Stmt, display_name, qualified_name};
 use super::lex::{Tok, render};
-use super::translate::rewrite;
+use super::translate::{matching, rewrite, split_top};
 
 /// The table a data statement writes: `insert into t`, `update [only] t`, `delete from t`.
 fn target(st: &Stmt) -> Option<(String, String)> {
@@ -70,7 +71,69 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         i += 1;
     }
     let table = tgt.map(|(_, t)| t);
+    if st.word(0) == "insert"
+        && let Some(t) = &table
+    {
+        out = array_values(cx, t, out);
+    }
     finish(cx, st, object, &render(&out), table.as_deref())
+}
+
+/// In `insert into t [(cols)] values (...), ...`, Postgres array literals (`'{a,b}'`) bound for
+/// array columns become JSON arrays (how the mock stores arrays).
+fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
+    let decls: Vec<(String, String)> = cx
+        .db
+        .conn
+        .prepare("SELECT name, type FROM pragma_table_info(?1)")
+        .and_then(|mut q| {
+            q.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .unwrap_or_default();
+    if !decls.iter().any(|(_, d)| d.ends_with("[]")) {
+        return toks;
+    }
+    let Some(vpos) = toks.iter().position(|t| t.is("values")) else {
+        return toks;
+    };
+    // The column list, if any: the parenthesised names right before `values`.
+    let cols: Vec<String> = match toks[..vpos].iter().rposition(|t| t.is_p("(")) {
+        Some(open) if toks[vpos - 1].is_p(")") => split_top(&toks[open + 1..vpos - 1])
+            .iter()
+            .filter_map(|c| c.first().and_then(Tok::name))
+            .collect(),
+        _ => decls.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    let is_array: Vec<bool> = cols
+        .iter()
+        .map(|c| decls.iter().any(|(n, d)| n == c && d.ends_with("[]")))
+        .collect();
+    let mut out = toks[..=vpos].to_vec();
+    let mut i = vpos + 1;
+    while i < toks.len() {
+        if toks[i].is_p("(")
+            && let Some(close) = matching(&toks, i)
+        {
+            out.push(toks[i].clone());
+            for (k, item) in split_top(&toks[i + 1..close]).into_iter().enumerate() {
+                if k > 0 {
+                    out.push(Tok::Punct(",".into()));
+                }
+                if is_array.get(k).copied().unwrap_or(false) && item.len() == 1 {
+                    out.extend(item.into_iter().map(array_literal_to_json));
+                } else {
+                    out.extend(item);
+                }
+            }
+            out.push(toks[close].clone());
+            i = close + 1;
+            continue;
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    out
 }
 
 fn finish(
@@ -82,7 +145,12 @@ fn finish(
 ) -> Result<(), String> {
     match cx.run_write(sql) {
         Ok(()) => cx.translated(st, object, ""),
-        Err(e) => {
+        Err(mut e) => {
+            if let Some(t) = table {
+                e.message = e
+                    .message
+                    .replace("on table \"\"", &format!("on table \"{t}\""));
+            }
             let why = consequence(cx, &e.message, table);
             cx.error(
                 st,

@@ -10,7 +10,7 @@
 
 use super::lex::{Tok, tokenize};
 use super::report::{LoadReport, Outcome, ReportEntry};
-use super::{alter, data, index, pending, rls, server, table, trigger};
+use super::{alter, data, index, pending, rls, server, table, trigger, usertypes, views};
 use crate::db::Db;
 use crate::sqlerr::{self, ErrCtx};
 use crate::webhooks::Hook;
@@ -39,6 +39,8 @@ pub enum Kind {
     CreateType,
     /// `create domain`.
     CreateDomain,
+    /// `alter type` (enum values).
+    AlterType,
     /// `create schema`.
     CreateSchema,
     /// `create extension`.
@@ -185,9 +187,10 @@ pub fn classify(toks: &[Tok]) -> Kind {
                 }
             }
             "policy" => Kind::AlterPolicy,
+            "type" => Kind::AlterType,
             "default" | "publication" | "role" | "user" | "schema" | "sequence" | "database"
-            | "function" | "procedure" | "view" | "type" | "domain" | "extension"
-            | "materialized" | "trigger" | "event" | "system" | "index" => Kind::ServerOnly,
+            | "function" | "procedure" | "view" | "domain" | "extension" | "materialized"
+            | "trigger" | "event" | "system" | "index" => Kind::ServerOnly,
             _ => Kind::Other,
         },
         "drop" => match w(1).as_str() {
@@ -400,7 +403,8 @@ pub fn is_data(kind: Kind) -> bool {
 
 /// Replaces `schema.name` (for a schema in `schemas`: `auth`, `storage`, those the project
 /// created) by one quoted identifier `"schema.name"`, the SQLite table holding it; function
-/// calls (`auth.uid()`, `storage.foldername(...)`) are left alone.
+/// calls (`auth.uid()`, `storage.foldername(...)`) are left alone (a name followed by `(` is a
+/// table only after `table`, `into`, `references`, `on`, `from`, `join`, `update`...).
 pub fn qualify_schemas(toks: &[Tok], schemas: &std::collections::BTreeSet<String>) -> Vec<Tok> {
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;
@@ -409,7 +413,22 @@ pub fn qualify_schemas(toks: &[Tok], schemas: &std::collections::BTreeSet<String
             && dot.is_p(".")
             && schemas.contains(&s)
             && let Some(n) = n.name()
-            && !toks.get(i + 3).is_some_and(|t| t.is_p("("))
+            && (!toks.get(i + 3).is_some_and(|t| t.is_p("("))
+                || (i > 0
+                    && [
+                        "table",
+                        "exists",
+                        "into",
+                        "references",
+                        "on",
+                        "from",
+                        "join",
+                        "update",
+                        "only",
+                        "view",
+                    ]
+                    .iter()
+                    .any(|k| toks[i - 1].is(k))))
             && !(i > 0 && toks[i - 1].is_p("."))
         {
             out.push(Tok::QIdent(format!("{s}.{n}")));
@@ -459,8 +478,9 @@ pub fn dispatch(cx: &mut Ctx<'_>, st: &Stmt) {
             Kind::CreateFunction | Kind::DropFunction => pending::function(cx, st),
             Kind::DropTrigger => pending::drop_trigger(cx, st),
             Kind::Do | Kind::Call => pending::do_block(cx, st),
-            Kind::CreateView => pending::view(cx, st),
-            Kind::CreateType | Kind::CreateDomain => pending::create_type(cx, st),
+            Kind::CreateView => views::handle(cx, st),
+            Kind::CreateType | Kind::CreateDomain => usertypes::create(cx, st),
+            Kind::AlterType => usertypes::alter(cx, st),
             Kind::Other => Err("statement not supported by the mock".into()),
         }
     };

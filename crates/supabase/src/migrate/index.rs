@@ -26,8 +26,18 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
             return Ok(());
         }
     };
+    let method = st
+        .toks
+        .iter()
+        .position(|t| t.is("using"))
+        .and_then(|u| st.toks.get(u + 1))
+        .and_then(|t| t.name())
+        .filter(|m| m != "btree");
+    let note = method
+        .map(|m| format!("using {m}: a plain SQLite index (its operators are not indexed)"))
+        .unwrap_or_default();
     match cx.run(&sql, true) {
-        Ok(()) => cx.translated(st, object, ""),
+        Ok(()) => cx.translated(st, object, note),
         Err(e) => cx.skipped(st, object, format!("{consequence} ({})", e.message)),
     }
     Ok(())

@@ -14,12 +14,15 @@ pub mod dispatch;
 mod index;
 pub mod lex;
 mod pending;
+pub mod platform;
 pub mod report;
 mod rls;
 mod server;
 mod table;
 pub mod translate;
 mod trigger;
+mod usertypes;
+mod views;
 
 use crate::db::Db;
 use crate::errors::ProjectError;
@@ -161,6 +164,21 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), Projec
         .map_err(dberr)?;
     let mut hooks = Vec::new();
     let mut report = LoadReport::default();
+    if fresh {
+        // The platform schemas (auth, storage); anything of them not loading is reported.
+        let mut platform = LoadReport::default();
+        db.transaction(
+            false,
+            |db| {
+                for src in platform::sources() {
+                    run_file(db, &src, Mode::Apply, &mut platform, &mut hooks);
+                }
+                Ok(())
+            },
+            dberr,
+        )?;
+        report.entries.extend(platform.warnings().cloned());
+    }
     for (version, src) in &p.migrations {
         let applied: bool = db
             .conn

@@ -95,26 +95,3 @@ pub fn do_block(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// `create view`.
-pub fn view(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
-    let name = name_at(st, "view");
-    cx.skipped(
-        st,
-        format!("view `{name}`"),
-        format!("`/rest/v1/{name}` answers PGRST205"),
-    );
-    Ok(())
-}
-
-/// `create type` / `create domain`.
-pub fn create_type(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
-    let kw = st.word(1);
-    let name = name_at(st, &kw);
-    cx.skipped(
-        st,
-        format!("{kw} `{name}`"),
-        format!("columns of type `{name}` are refused, so their tables are skipped"),
-    );
-    Ok(())
-}

@@ -12,7 +12,7 @@ pub fn create(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     let shown = display_name(&schema, &name);
     let object = format!("table `{shown}`");
     let consequence = format!("`/rest/v1/{name}` answers PGRST205");
-    match create_table(&st.toks) {
+    match create_table(&st.toks, &cx.db.catalog) {
         Ok(sql) => match cx.run(&sql, true) {
             Ok(()) => cx.translated(st, object, ""),
             Err(e) => cx.skipped(st, object, format!("{consequence} ({})", e.message)),

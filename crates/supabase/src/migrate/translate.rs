@@ -4,6 +4,7 @@
 
 use super::columns::{column_def, consume_type, table_pk_column};
 use super::lex::{Tok, render};
+use crate::catalog::Catalog;
 
 /// `auth.uid(` / `auth.role(` / `auth.jwt(` / `auth.email(` at `i` (three tokens): the SQLite
 /// name of that function (`auth_uid`, ...; see [`crate::claims`]).
@@ -32,6 +33,29 @@ pub fn rewrite(toks: &[Tok]) -> Result<Vec<Tok>, String> {
         if let Some(f) = auth_function(toks, i) {
             out.push(Tok::Word(f));
             i += 3;
+            continue;
+        }
+        if t.is("array") && toks.get(i + 1).is_some_and(|n| n.is_p("[")) {
+            // `array[a, b]` -> `json_array(a, b)` (arrays are stored as JSON).
+            let mut depth = 0;
+            let mut end = None;
+            for (j, x) in toks.iter().enumerate().skip(i + 1) {
+                if x.is_p("[") {
+                    depth += 1;
+                } else if x.is_p("]") {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(j);
+                        break;
+                    }
+                }
+            }
+            let end = end.ok_or("unbalanced brackets")?;
+            out.push(Tok::Word("json_array".into()));
+            out.push(Tok::Punct("(".into()));
+            out.extend(rewrite(&toks[i + 2..end])?);
+            out.push(Tok::Punct(")".into()));
+            i = end + 1;
             continue;
         }
         if t.is_p("::") {
@@ -107,7 +131,7 @@ pub(super) fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
 }
 
 /// `create table` as SQLite SQL.
-pub(super) fn create_table(toks: &[Tok]) -> Result<String, String> {
+pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String> {
     let open = toks
         .iter()
         .position(|t| t.is_p("("))
@@ -140,7 +164,7 @@ pub(super) fn create_table(toks: &[Tok]) -> Result<String, String> {
             defs.push((n, render(&rewrite(item)?)));
             continue;
         }
-        let (sql, _) = column_def(item, table_pk.as_ref().map(|(_, c)| c.as_str()))?;
+        let (sql, _) = column_def(item, table_pk.as_ref().map(|(_, c)| c.as_str()), cat)?;
         if sql.contains("AUTOINCREMENT")
             && table_pk
                 .as_ref()
@@ -171,6 +195,20 @@ pub(super) fn create_index(toks: &[Tok]) -> Result<String, String> {
             i += 2;
             continue;
         }
+        // Operator classes (`gin_trgm_ops`, `vector_cosine_ops`, `text_pattern_ops`).
+        if t.name().is_some_and(|n| n.ends_with("_ops")) && i > 0 && !toks[i - 1].is_p("(") {
+            i += 1;
+            continue;
+        }
+        // Storage parameters `with (m = 16)`, `include (...)`, `tablespace x`.
+        if (t.is("with") || t.is("include")) && toks.get(i + 1).is_some_and(|x| x.is_p("(")) {
+            i = matching(toks, i + 1).ok_or("unbalanced parentheses")? + 1;
+            continue;
+        }
+        if t.is("tablespace") {
+            i += 2;
+            continue;
+        }
         out.push(t.clone());
         i += 1;
     }
@@ -183,7 +221,7 @@ mod tests {
     use crate::migrate::lex::tokenize;
 
     fn table(s: &str) -> Result<String, String> {
-        create_table(&tokenize(s).unwrap())
+        create_table(&tokenize(s).unwrap(), &Catalog::default())
     }
 
     #[test]
@@ -221,5 +259,16 @@ mod tests {
         assert!(s.contains("AUTOINCREMENT"), "{s}");
         assert!(!s.contains("t_pkey"), "{s}");
         assert!(s.contains("timestamptz"), "{s}");
+        let s = table("create table t (id int4 primary key, tags text[] default '{a,\"b c\"}', v vector(3), ip inet)").unwrap();
+        assert!(
+            s.contains("\"tags\" text[] DEFAULT ('[\"a\",\"b c\"]')"),
+            "{s}"
+        );
+        assert!(s.contains("\"v\" vector(3)"), "{s}");
+        assert!(s.contains("\"ip\" text"), "{s}");
+        let r = render(
+            &rewrite(&tokenize("insert into t values (array['a', 'b']::text[])").unwrap()).unwrap(),
+        );
+        assert_eq!(r, "insert into t values (json_array ('a', 'b'))");
     }
 }

@@ -89,6 +89,9 @@ pub fn drop_triggers(conn: &Connection) -> rusqlite::Result<()> {
 pub fn create_triggers(conn: &Connection, schema: &Schema) -> rusqlite::Result<()> {
     drop_triggers(conn)?;
     for (i, t) in schema.tables.values().enumerate() {
+        if schema.views.contains(&t.name) {
+            continue;
+        }
         let cols = |prefix: &str| {
             t.columns
                 .iter()
