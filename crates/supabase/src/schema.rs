@@ -215,7 +215,7 @@ fn foreign_keys(conn: &Connection, table: &str) -> rusqlite::Result<Vec<ForeignK
         .collect::<Result<Vec<_>, _>>()?;
     let ddl: String = conn
         .query_row(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            "SELECT sql FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1",
             [table],
             |r| r.get::<_, Option<String>>(0),
         )?
