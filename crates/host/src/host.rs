@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub colo_codes: Vec<String>,
     /// The Worker's environment (`vars`), built once.
     pub env: Vec<(String, String)>,
+    /// The internal host's `/config` answer (vars and KV bindings), built once.
+    pub internal_config: bytes::Bytes,
     pub pool: Pool,
     /// Bounds requests producing a response at once (`InstancePolicy::max_live`).
     pub live: Option<Arc<tokio::sync::Semaphore>>,
@@ -139,6 +141,7 @@ impl Host {
             .instances
             .max_live
             .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1))));
+        let internal_config = crate::internal::config_json(&config);
         Ok(Host {
             inner: Arc::new(Inner {
                 pre,
@@ -152,6 +155,7 @@ impl Host {
                 allowed: Arc::new(allowed),
                 colo_codes,
                 env,
+                internal_config,
                 pool,
                 live,
             }),
@@ -293,6 +297,15 @@ impl Host {
     /// The outbound hooks and KV context of one invocation.
     fn invocation_state(&self, parts: &StoreParts) -> (OutboundHooks, KvCtx) {
         let inner = &self.inner;
+        let kv = KvCtx {
+            store: inner.kv.clone(),
+            colo: parts.colo.clone(),
+            ray: parts.ray.clone(),
+            bindings: inner.bindings.clone(),
+            budget: Arc::new(Mutex::new(OpBudget::new(inner.config.limits.kv_ops))),
+            stats: parts.stats.clone(),
+            observer: inner.observer.clone(),
+        };
         let hooks = OutboundHooks {
             upstream: inner.upstream.clone(),
             allowed: inner.allowed.clone(),
@@ -301,15 +314,8 @@ impl Host {
             observer: inner.observer.clone(),
             colo: parts.colo.clone(),
             ray: parts.ray.clone(),
-        };
-        let kv = KvCtx {
-            store: inner.kv.clone(),
-            colo: parts.colo.clone(),
-            ray: parts.ray.clone(),
-            bindings: inner.bindings.clone(),
-            budget: OpBudget::new(inner.config.limits.kv_ops),
-            stats: parts.stats.clone(),
-            observer: inner.observer.clone(),
+            kv: kv.clone(),
+            internal_config: inner.internal_config.clone(),
         };
         (hooks, kv)
     }

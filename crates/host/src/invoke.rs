@@ -17,7 +17,7 @@ use std::task::Poll;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 
 /// The header that picks the colo a request runs at.
 pub const COLO_HEADER: &str = "x-edgesim-colo";
@@ -307,10 +307,15 @@ impl Host {
                 }
             }
             Ok(Err(code)) => {
-                // The Worker answered with an error and may keep working (waitUntil).
-                let why = format!("the Worker responded with an error: {code:?}");
+                // The Worker answered with an error and may keep working (waitUntil). A
+                // JavaScript Worker's uncaught exception arrives as `internal-error` carrying
+                // its message and stack: logged once as it is, its first line on the page.
+                let why = match &code {
+                    ErrorCode::InternalError(Some(msg)) => msg.clone(),
+                    other => format!("the Worker responded with an error: {other:?}"),
+                };
                 tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
-                let failure = Failure::exception(&why);
+                let failure = Failure::exception(why.lines().next().unwrap_or_default());
                 return (
                     failure.response(),
                     guest.into_background(),
@@ -348,7 +353,7 @@ impl Host {
                         Failure::exception(&why)
                     }
                 };
-                log_guest_output(meta, &exit);
+                self.log_guest_output(meta, &exit);
                 (failure.response(), None, Some(failure.code))
             }
         }
@@ -361,7 +366,7 @@ impl Host {
         exit: GuestExit,
         stats: &InvocationStats,
     ) -> WaitUntilOutcome {
-        log_guest_output(meta, &exit);
+        self.log_guest_output(meta, &exit);
         match &exit.result {
             Ok(()) => WaitUntilOutcome::Completed,
             Err(e) => {
@@ -479,14 +484,29 @@ fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
     }
 }
 
-fn log_guest_output(meta: &Meta, exit: &GuestExit) {
-    for (stream, bytes) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
-        if !bytes.is_empty() {
-            tracing::info!(
-                target: "edgesim::guest",
-                colo = %meta.colo, ray = %meta.ray, stream,
-                "{}", String::from_utf8_lossy(bytes).trim_end()
-            );
+impl Host {
+    /// Logs what the guest printed, one log line per line of output, with the request's colo
+    /// and ray, and reports each line to the observer.
+    fn log_guest_output(&self, meta: &Meta, exit: &GuestExit) {
+        for (stream, bytes) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
+            if bytes.is_empty() {
+                continue;
+            }
+            for line in String::from_utf8_lossy(bytes).lines() {
+                tracing::info!(
+                    target: "edgesim::guest",
+                    colo = %meta.colo, ray = %meta.ray, stream,
+                    "{line}"
+                );
+                if self.inner.observer.enabled() {
+                    self.inner.observer.event(&HostEvent::GuestLog {
+                        ray: meta.ray.clone(),
+                        colo: meta.colo.clone(),
+                        stream,
+                        line: line.to_string(),
+                    });
+                }
+            }
         }
     }
 }

@@ -5,8 +5,8 @@
 use crate::observer::{HostEvent, SharedObserver};
 use crate::state::InvocationStats;
 use edgesim_kv::{CacheStatus, KvError, KvStore, OpBudget};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::{HasData, Resource, ResourceTable};
 
@@ -31,22 +31,27 @@ pub struct NamespaceHandle {
     binding: String,
 }
 
-/// Per-request KV state.
+/// Per-request KV state. Clones share the operation budget (the internal host that serves
+/// JavaScript Workers' KV calls holds a clone).
+#[derive(Clone)]
 pub(crate) struct KvCtx {
     pub store: KvStore,
     pub colo: String,
     pub ray: String,
     pub bindings: Arc<Vec<String>>,
-    pub budget: OpBudget,
+    pub budget: Arc<Mutex<OpBudget>>,
     pub stats: Arc<InvocationStats>,
     pub observer: SharedObserver,
 }
 
 impl KvCtx {
     /// Charges one operation; the error when the budget is spent.
-    pub fn charge(&mut self) -> Result<(), KvError> {
+    pub fn charge(&self) -> Result<(), KvError> {
         self.stats.kv_ops.fetch_add(1, Ordering::Relaxed);
-        self.budget.charge()
+        self.budget
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .charge()
     }
 
     /// The model's namespace for `binding`, if the Worker has it bound.
@@ -162,9 +167,158 @@ async fn charge_latency(latency: Duration) {
 
 type Answer<T> = wasmtime::Result<Result<T, wit::KvError>>;
 
+/// The binding operations on the model, each charged against the invocation's budget and
+/// recorded (hit/miss counters, [`HostEvent::KvCall`]). Both ways a guest reaches KV use these:
+/// the `edgesim:worker/kv` interface below and the reserved internal host JavaScript Workers
+/// call ([`crate::internal`]), so limits, errors, events and latency are the same. The caller
+/// waits the returned latency ([`charge_latency`]).
+impl KvCtx {
+    /// `get(key, {cacheTtl})`.
+    pub fn get(
+        &self,
+        binding: &str,
+        key: &str,
+        opts: &edgesim_kv::GetOptions,
+    ) -> Result<edgesim_kv::Read<Option<Vec<u8>>>, KvError> {
+        let read = self
+            .charge()
+            .and_then(|()| self.namespace(binding)?.get(&self.colo, key, opts));
+        self.recorded(binding, "get", key, read)
+    }
+
+    /// `getWithMetadata(key, {cacheTtl})`.
+    pub fn get_with_metadata(
+        &self,
+        binding: &str,
+        key: &str,
+        opts: &edgesim_kv::GetOptions,
+    ) -> Result<edgesim_kv::Read<edgesim_kv::ValueWithMetadata>, KvError> {
+        let read = self.charge().and_then(|()| {
+            self.namespace(binding)?
+                .get_with_metadata(&self.colo, key, opts)
+        });
+        self.recorded(binding, "get_with_metadata", key, read)
+    }
+
+    /// `put(key, value, {expiration, expirationTtl, metadata})`.
+    pub fn put(
+        &self,
+        binding: &str,
+        key: &str,
+        value: Vec<u8>,
+        opts: &edgesim_kv::PutOptions,
+    ) -> Result<edgesim_kv::Write, KvError> {
+        let write = self
+            .charge()
+            .and_then(|()| self.namespace(binding)?.put(&self.colo, key, value, opts));
+        self.record_write(
+            binding,
+            "put",
+            key,
+            write.as_ref().map(|_| ()).map_err(|e| e.message()),
+        );
+        write
+    }
+
+    /// `delete(key)`.
+    pub fn delete(&self, binding: &str, key: &str) -> Result<edgesim_kv::Write, KvError> {
+        let write = self
+            .charge()
+            .and_then(|()| self.namespace(binding)?.delete(&self.colo, key));
+        self.record_write(
+            binding,
+            "delete",
+            key,
+            write.as_ref().map(|_| ()).map_err(|e| e.message()),
+        );
+        write
+    }
+
+    /// `list({prefix, limit, cursor})` (recorded under the prefix).
+    pub fn list(
+        &self,
+        binding: &str,
+        opts: &edgesim_kv::ListOptions,
+    ) -> Result<edgesim_kv::Read<edgesim_kv::ListResult>, KvError> {
+        let prefix = opts.prefix.clone().unwrap_or_default();
+        let read = self
+            .charge()
+            .and_then(|()| self.namespace(binding)?.list(&self.colo, opts));
+        self.recorded(binding, "list", &prefix, read)
+    }
+
+    /// Bulk `get([keys], {cacheTtl})` (one operation; each key recorded). `check`, when given,
+    /// vets the result before it is recorded (the JavaScript binding's `json` type refuses
+    /// values that are not JSON); its error is recorded like the model's.
+    pub fn get_bulk(
+        &self,
+        binding: &str,
+        keys: &[String],
+        opts: &edgesim_kv::GetOptions,
+        check: impl FnOnce(&[edgesim_kv::BulkEntry]) -> Result<(), KvError>,
+    ) -> Result<edgesim_kv::Read<Vec<edgesim_kv::BulkEntry>>, KvError> {
+        let first = keys.first().cloned().unwrap_or_default();
+        let read = self.charge().and_then(|()| {
+            let r = self.namespace(binding)?.get_bulk(&self.colo, keys, opts)?;
+            check(&r.value)?;
+            Ok(r)
+        });
+        match &read {
+            Ok(r) => {
+                for entry in &r.value {
+                    self.record(binding, "get_bulk", &entry.key, Ok(entry.cache_status));
+                }
+            }
+            Err(e) => self.record(binding, "get_bulk", &first, Err(e.message())),
+        }
+        read
+    }
+
+    /// Records a single-key read (hit, miss or error) and passes it on.
+    fn recorded<T>(
+        &self,
+        binding: &str,
+        op: &str,
+        key: &str,
+        read: Result<edgesim_kv::Read<T>, KvError>,
+    ) -> Result<edgesim_kv::Read<T>, KvError> {
+        let status = read
+            .as_ref()
+            .map(|r| r.cache_status)
+            .map_err(|e| e.message());
+        self.record(binding, op, key, status);
+        read
+    }
+}
+
 impl KvView<'_> {
     fn binding(&self, ns: &Resource<NamespaceHandle>) -> wasmtime::Result<String> {
         Ok(self.table.get(ns)?.binding.clone())
+    }
+}
+
+/// Waits a read's latency and converts its value, or converts its error.
+async fn answer_read<T, U>(
+    read: Result<edgesim_kv::Read<T>, KvError>,
+    convert: impl FnOnce(edgesim_kv::Read<T>) -> U,
+) -> Answer<U> {
+    match read {
+        Ok(r) => {
+            charge_latency(r.latency).await;
+            Ok(Ok(convert(r)))
+        }
+        Err(e) => Ok(Err(to_wit(e))),
+    }
+}
+
+/// Waits a write's latency, or converts its error.
+async fn answer_write(write: Result<edgesim_kv::Write, KvError>) -> Answer<()> {
+    match write {
+        Ok(w) => {
+            charge_latency(w.latency).await;
+            Ok(Ok(()))
+        }
+        Err(e) => Ok(Err(to_wit(e))),
     }
 }
 
@@ -185,13 +339,8 @@ impl wit::HostNamespace for KvView<'_> {
         options: wit::GetOptions,
     ) -> Answer<Option<Vec<u8>>> {
         let binding = self.binding(&ns)?;
-        let read = self.ctx.charge().and_then(|()| {
-            self.ctx
-                .namespace(&binding)?
-                .get(&self.ctx.colo, &key, &get_options(options))
-        });
-        self.finish_read(&binding, "get", &key, read, |r| r.value)
-            .await
+        let read = self.ctx.get(&binding, &key, &get_options(options));
+        answer_read(read, |r| r.value).await
     }
 
     async fn get_with_metadata(
@@ -201,19 +350,13 @@ impl wit::HostNamespace for KvView<'_> {
         options: wit::GetOptions,
     ) -> Answer<wit::ValueWithMetadata> {
         let binding = self.binding(&ns)?;
-        let read = self.ctx.charge().and_then(|()| {
-            self.ctx.namespace(&binding)?.get_with_metadata(
-                &self.ctx.colo,
-                &key,
-                &get_options(options),
-            )
-        });
-        self.finish_read(&binding, "get_with_metadata", &key, read, |r| {
-            wit::ValueWithMetadata {
-                value: r.value.value,
-                metadata: json_text(r.value.metadata),
-                cache_status: wit_status(r.cache_status),
-            }
+        let read = self
+            .ctx
+            .get_with_metadata(&binding, &key, &get_options(options));
+        answer_read(read, |r| wit::ValueWithMetadata {
+            value: r.value.value,
+            metadata: json_text(r.value.metadata),
+            cache_status: wit_status(r.cache_status),
         })
         .await
     }
@@ -226,26 +369,28 @@ impl wit::HostNamespace for KvView<'_> {
         options: wit::PutOptions,
     ) -> Answer<()> {
         let binding = self.binding(&ns)?;
-        let write = self.ctx.charge().and_then(|()| {
-            let opts = edgesim_kv::PutOptions {
-                expiration: options.expiration,
-                expiration_ttl: options.expiration_ttl,
-                metadata: metadata(options.metadata)?,
-            };
-            self.ctx
-                .namespace(&binding)?
-                .put(&self.ctx.colo, &key, value, &opts)
-        });
-        self.finish_write(&binding, "put", &key, write).await
+        let write = match metadata(options.metadata) {
+            Ok(metadata) => {
+                let opts = edgesim_kv::PutOptions {
+                    expiration: options.expiration,
+                    expiration_ttl: options.expiration_ttl,
+                    metadata,
+                };
+                self.ctx.put(&binding, &key, value, &opts)
+            }
+            // Charged and recorded like any failed put.
+            Err(e) => self.ctx.charge().and(Err(e)).inspect_err(|e| {
+                self.ctx
+                    .record_write(&binding, "put", &key, Err(e.message()))
+            }),
+        };
+        answer_write(write).await
     }
 
     async fn delete(&mut self, ns: Resource<NamespaceHandle>, key: String) -> Answer<()> {
         let binding = self.binding(&ns)?;
-        let write = self
-            .ctx
-            .charge()
-            .and_then(|()| self.ctx.namespace(&binding)?.delete(&self.ctx.colo, &key));
-        self.finish_write(&binding, "delete", &key, write).await
+        let write = self.ctx.delete(&binding, &key);
+        answer_write(write).await
     }
 
     async fn list(
@@ -254,16 +399,13 @@ impl wit::HostNamespace for KvView<'_> {
         options: wit::ListOptions,
     ) -> Answer<wit::ListResult> {
         let binding = self.binding(&ns)?;
-        let prefix = options.prefix.clone().unwrap_or_default();
-        let read = self.ctx.charge().and_then(|()| {
-            let opts = edgesim_kv::ListOptions {
-                prefix: options.prefix,
-                limit: options.limit.map(u64::from),
-                cursor: options.cursor,
-            };
-            self.ctx.namespace(&binding)?.list(&self.ctx.colo, &opts)
-        });
-        self.finish_read(&binding, "list", &prefix, read, |r| {
+        let opts = edgesim_kv::ListOptions {
+            prefix: options.prefix,
+            limit: options.limit.map(u64::from),
+            cursor: options.cursor,
+        };
+        let read = self.ctx.list(&binding, &opts);
+        answer_read(read, |r| {
             let page = r.value;
             wit::ListResult {
                 keys: page
@@ -290,83 +432,24 @@ impl wit::HostNamespace for KvView<'_> {
         options: wit::GetOptions,
     ) -> Answer<Vec<wit::BulkEntry>> {
         let binding = self.binding(&ns)?;
-        let first = keys.first().cloned().unwrap_or_default();
-        let read = self.ctx.charge().and_then(|()| {
-            self.ctx
-                .namespace(&binding)?
-                .get_bulk(&self.ctx.colo, &keys, &get_options(options))
-        });
-        match read {
-            Ok(r) => {
-                for entry in &r.value {
-                    self.ctx
-                        .record(&binding, "get_bulk", &entry.key, Ok(entry.cache_status));
-                }
-                charge_latency(r.latency).await;
-                Ok(Ok(r
-                    .value
-                    .into_iter()
-                    .map(|e| wit::BulkEntry {
-                        key: e.key,
-                        value: e.value,
-                        metadata: json_text(e.metadata),
-                    })
-                    .collect()))
-            }
-            Err(e) => {
-                self.ctx
-                    .record(&binding, "get_bulk", &first, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
+        let read = self
+            .ctx
+            .get_bulk(&binding, &keys, &get_options(options), |_| Ok(()));
+        answer_read(read, |r| {
+            r.value
+                .into_iter()
+                .map(|e| wit::BulkEntry {
+                    key: e.key,
+                    value: e.value,
+                    metadata: json_text(e.metadata),
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn drop(&mut self, ns: Resource<NamespaceHandle>) -> wasmtime::Result<()> {
         self.table.delete(ns)?;
         Ok(())
-    }
-}
-
-impl KvView<'_> {
-    /// Records a single-key read (hit, miss or error), charges its latency, and converts it.
-    async fn finish_read<T, U>(
-        &mut self,
-        binding: &str,
-        op: &str,
-        key: &str,
-        read: Result<edgesim_kv::Read<T>, KvError>,
-        convert: impl FnOnce(edgesim_kv::Read<T>) -> U,
-    ) -> Answer<U> {
-        match read {
-            Ok(r) => {
-                self.ctx.record(binding, op, key, Ok(r.cache_status));
-                charge_latency(r.latency).await;
-                Ok(Ok(convert(r)))
-            }
-            Err(e) => {
-                self.ctx.record(binding, op, key, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
-    }
-
-    async fn finish_write(
-        &mut self,
-        binding: &str,
-        op: &str,
-        key: &str,
-        write: Result<edgesim_kv::Write, KvError>,
-    ) -> Answer<()> {
-        match write {
-            Ok(w) => {
-                self.ctx.record_write(binding, op, key, Ok(()));
-                charge_latency(w.latency).await;
-                Ok(Ok(()))
-            }
-            Err(e) => {
-                self.ctx.record_write(binding, op, key, Err(e.message()));
-                Ok(Err(to_wit(e)))
-            }
-        }
     }
 }

@@ -41,6 +41,7 @@ mod capture;
 mod config;
 mod engine;
 mod host;
+mod internal;
 mod invoke;
 mod keyvalue;
 mod kv;
@@ -54,6 +55,7 @@ mod state;
 pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits};
 pub use engine::is_cached;
 pub use host::Host;
+pub use internal::INTERNAL_AUTHORITY;
 pub use invoke::{BackgroundTask, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED};
 pub use observer::{
     HostEvent, HostObserver, NoopObserver, RecordingObserver, SharedObserver, WaitUntilOutcome,

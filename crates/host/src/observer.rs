@@ -79,6 +79,18 @@ pub enum HostEvent {
         /// `hit`/`miss` for reads, `ok` for writes, or the error message.
         result: String,
     },
+    /// A line the guest wrote to stdout or stderr (a JavaScript Worker's `console.*` call),
+    /// reported when its request (or its waitUntil work) ends.
+    GuestLog {
+        /// The request's `cf-ray`.
+        ray: String,
+        /// Where it ran.
+        colo: String,
+        /// `stdout` or `stderr`.
+        stream: &'static str,
+        /// The line, without its line break.
+        line: String,
+    },
     /// The request's waitUntil work ended.
     WaitUntilEnd {
         /// The request's `cf-ray`.

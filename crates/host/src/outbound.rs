@@ -1,6 +1,8 @@
 //! The Worker's outgoing `fetch`: Supabase through an [`Upstream`], allowlisted hosts, error 1021
 //! for the rest, and the subrequest limit.
 
+use crate::internal::INTERNAL_AUTHORITY;
+use crate::kv::KvCtx;
 use crate::observer::{HostEvent, SharedObserver};
 use crate::state::InvocationStats;
 use bytes::Bytes;
@@ -162,6 +164,10 @@ pub(crate) struct OutboundHooks {
     pub observer: SharedObserver,
     pub colo: String,
     pub ray: String,
+    /// The invocation's KV context (shares its budget), for the internal host.
+    pub kv: KvCtx,
+    /// The internal host's `/config` answer.
+    pub internal_config: Bytes,
 }
 
 impl OutboundHooks {
@@ -169,6 +175,24 @@ impl OutboundHooks {
         let authority = authority.to_ascii_lowercase();
         let host = authority.split(':').next().unwrap_or_default();
         self.allowed.iter().any(|a| *a == authority || *a == host)
+    }
+}
+
+impl OutboundHooks {
+    /// A request to the reserved internal host: answered here, neither counted as a
+    /// subrequest nor reported as a fetch.
+    async fn internal(
+        &self,
+        request: http::Request<WasiBody>,
+    ) -> Result<(http::Response<WasiBody>, IoFuture), HttpError> {
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await?.to_bytes();
+        let path = parts.uri.path();
+        let resp =
+            crate::internal::serve(&self.kv, &self.internal_config, &parts.method, path, body)
+                .await;
+        let resp = resp.map(|b| Full::new(b).map_err(|never| match never {}).boxed_unsync());
+        Ok((resp, Box::new(async { Ok(()) }) as IoFuture))
     }
 }
 
@@ -193,6 +217,13 @@ impl WasiHttpHooks for OutboundHooks {
     {
         let me = self.clone();
         Box::new(async move {
+            if request
+                .uri()
+                .authority()
+                .is_some_and(|a| a.as_str().eq_ignore_ascii_case(INTERNAL_AUTHORITY))
+            {
+                return me.internal(request).await;
+            }
             let method = request.method().to_string();
             let url = request.uri().to_string();
             let authority = request

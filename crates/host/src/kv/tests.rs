@@ -22,7 +22,7 @@ pub(crate) fn kv_ctx(colo: &str, ops: u32) -> (KvCtx, Arc<RecordingObserver>, Ma
         colo: colo.to_string(),
         ray: "0000000000000001-SYD".to_string(),
         bindings: Arc::new(vec!["ARTICLES".to_string()]),
-        budget: OpBudget::new(ops),
+        budget: Arc::new(std::sync::Mutex::new(OpBudget::new(ops))),
         stats: Arc::new(InvocationStats::default()),
         observer: events.clone(),
     };

@@ -1,0 +1,418 @@
+// edgesim's runtime adapter for JavaScript Workers, bundled (by esbuild) in front of the
+// user's module and turned into a wasi:http component by componentize-js.
+//
+// It exports `wasi:http/incoming-handler` itself (not componentize-js's fetch-event mode, which
+// cannot serve a second request on a reused instance), so one instance serves many requests:
+// each call builds a web `Request`, runs the Worker's `fetch(request, env, ctx)` (module
+// syntax) or its `fetch` listeners (service-worker syntax), and writes the `Response` back.
+//
+// Everything the Worker asks of the platform goes to the host through ordinary outgoing
+// wasi:http requests to the reserved host `edgesim.internal` (see crates/host/src/internal.rs):
+// the engine's event loop awaits them natively, so KV calls never stall the instance. Vars and
+// bindings come from the host at the first request of each instance, never at build time
+// (wizer snapshots the top level of this module).
+
+import {
+  Fields,
+  OutgoingBody,
+  OutgoingResponse,
+  ResponseOutparam,
+} from "wasi:http/types@0.2.10";
+
+const INTERNAL = "http://edgesim.internal";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const nativeFetch = globalThis.fetch;
+
+// ---------------------------------------------------------------------------------------------
+// Globals the Worker's module may use at its top level (installed before it is evaluated).
+
+const fetchListeners = [];
+
+/** Service-worker syntax: `addEventListener("fetch", (event) => event.respondWith(...))`. */
+globalThis.addEventListener = function addEventListener(type, listener) {
+  if (type === "fetch" && typeof listener === "function") fetchListeners.push(listener);
+};
+
+const REALTIME_MESSAGE =
+  "WebSocket connections are not available in edgesim: realtime (WebSocket) is not emulated; " +
+  "REST calls (for example supabase-js queries) work.";
+
+/**
+ * A `WebSocket` class for libraries that check for one (supabase-js v2 creates its realtime
+ * client eagerly). Opening a socket throws: realtime is out of edgesim's scope.
+ */
+class WebSocket {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  constructor(url) {
+    throw new Error(`${REALTIME_MESSAGE} (tried to open ${url})`);
+  }
+}
+if (typeof globalThis.WebSocket === "undefined") globalThis.WebSocket = WebSocket;
+
+// ---------------------------------------------------------------------------------------------
+// The host's per-instance configuration: vars and KV bindings.
+
+let instance = null; // { env, globalsInstalled }
+
+async function loadInstance() {
+  if (instance) return instance;
+  const resp = await nativeFetch(`${INTERNAL}/config`);
+  const config = await resp.json();
+  const env = {};
+  for (const [name, value] of Object.entries(config.vars || {})) env[name] = value;
+  for (const binding of config.kv || []) env[binding] = new KVNamespace(binding);
+  instance = { env };
+  return instance;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workers KV, answered by the host's KV model.
+
+/** One KV call: JSON parameters (and a value) out, JSON (and a value) back, or a throw. */
+async function kvCall(binding, op, params, value) {
+  const head = encoder.encode(JSON.stringify(params) + "\n");
+  let body = head;
+  if (value && value.length) {
+    body = new Uint8Array(head.length + value.length);
+    body.set(head, 0);
+    body.set(value, head.length);
+  }
+  const resp = await nativeFetch(`${INTERNAL}/kv/${encodeURIComponent(binding)}/${op}`, {
+    method: "POST",
+    body,
+  });
+  const bytes = new Uint8Array(await resp.arrayBuffer());
+  let nl = bytes.indexOf(10);
+  if (nl < 0) nl = bytes.length;
+  const text = decoder.decode(bytes.subarray(0, nl));
+  if (resp.status !== 200) throw new Error(`edgesim: the KV call failed: ${text}`);
+  const meta = JSON.parse(text);
+  if (meta.error !== undefined) {
+    throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
+  }
+  meta.value = bytes.subarray(nl + 1);
+  return meta;
+}
+
+/** `type` or `{type, cacheTtl}`, as `get` and `getWithMetadata` take them. */
+function readOptions(options) {
+  if (options === undefined || options === null) return { type: "text" };
+  if (typeof options === "string") return { type: options };
+  const out = { type: options.type === undefined ? "text" : String(options.type) };
+  if (options.cacheTtl !== undefined) out.cacheTtl = Number(options.cacheTtl);
+  return out;
+}
+
+function decodeValue(bytes, type) {
+  switch (type) {
+    case "json":
+      return JSON.parse(decoder.decode(bytes));
+    case "arrayBuffer":
+      return bytes.slice().buffer;
+    case "stream":
+      return new Response(bytes.slice()).body;
+    default:
+      return decoder.decode(bytes);
+  }
+}
+
+async function valueBytes(value) {
+  if (typeof value === "string") return encoder.encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (value instanceof ReadableStream) return new Uint8Array(await new Response(value).arrayBuffer());
+  // Like the runtime, anything else is converted to a string.
+  return encoder.encode(String(value));
+}
+
+function optionalNumber(v) {
+  return v === undefined || v === null ? undefined : Number(v);
+}
+
+/** A KV namespace binding (`env.ARTICLES`), with the Workers KV API. */
+class KVNamespace {
+  #binding;
+  constructor(binding) {
+    this.#binding = binding;
+  }
+
+  async get(key, options) {
+    const opts = readOptions(options);
+    if (Array.isArray(key)) return this.#bulk(key, opts, false);
+    const r = await kvCall(this.#binding, "get", { key: String(key), ...opts });
+    return r.found ? decodeValue(r.value, opts.type) : null;
+  }
+
+  async getWithMetadata(key, options) {
+    const opts = readOptions(options);
+    if (Array.isArray(key)) return this.#bulk(key, opts, true);
+    const r = await kvCall(this.#binding, "getWithMetadata", { key: String(key), ...opts });
+    return {
+      value: r.found ? decodeValue(r.value, opts.type) : null,
+      metadata: r.metadata ?? null,
+      cacheStatus: r.cacheStatus ?? null,
+    };
+  }
+
+  async #bulk(keys, opts, withMetadata) {
+    const r = await kvCall(this.#binding, "getBulk", {
+      keys: keys.map(String),
+      ...opts,
+    });
+    const out = new Map();
+    for (const e of r.entries) {
+      const value =
+        e.value === null ? null : opts.type === "json" ? JSON.parse(e.value) : e.value;
+      out.set(e.key, withMetadata ? { value, metadata: e.metadata ?? null } : value);
+    }
+    return out;
+  }
+
+  async put(key, value, options = {}) {
+    const bytes = await valueBytes(value);
+    const params = { key: String(key) };
+    const o = options || {};
+    if (o.expiration !== undefined) params.expiration = optionalNumber(o.expiration);
+    if (o.expirationTtl !== undefined) params.expirationTtl = optionalNumber(o.expirationTtl);
+    if (o.metadata !== undefined && o.metadata !== null) params.metadata = o.metadata;
+    await kvCall(this.#binding, "put", params, bytes);
+  }
+
+  async delete(key) {
+    await kvCall(this.#binding, "delete", { key: String(key) });
+  }
+
+  async list(options = {}) {
+    const o = options || {};
+    const params = {};
+    if (o.prefix !== undefined && o.prefix !== null) params.prefix = String(o.prefix);
+    if (o.limit !== undefined && o.limit !== null) params.limit = Number(o.limit);
+    if (o.cursor !== undefined && o.cursor !== null) params.cursor = String(o.cursor);
+    const r = await kvCall(this.#binding, "list", params);
+    const page = { keys: r.keys, list_complete: r.list_complete };
+    if (r.cursor !== undefined) page.cursor = r.cursor;
+    page.cacheStatus = r.cacheStatus ?? null;
+    return page;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and responses.
+
+function methodName(method) {
+  return method.tag === "other" ? method.val : method.tag.toUpperCase();
+}
+
+function readAll(incomingBody) {
+  const stream = incomingBody.stream();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    let chunk;
+    try {
+      chunk = stream.blockingRead(65536n);
+    } catch (e) {
+      break; // closed: the body is complete
+    }
+    if (chunk.length) {
+      chunks.push(chunk);
+      total += chunk.length;
+    }
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The web `Request` for a wasi:http incoming request, and the facts the adapter needs. */
+function toRequest(incoming) {
+  const method = methodName(incoming.method());
+  const path = incoming.pathWithQuery() || "/";
+  const headers = new Headers();
+  let authority = incoming.authority() || "";
+  let ray = "";
+  let country = "";
+  for (const [name, value] of incoming.headers().entries()) {
+    const v = decoder.decode(value);
+    headers.append(name, v);
+    if (name === "host" && !authority) authority = v;
+    else if (name === "cf-ray") ray = v;
+    else if (name === "cf-ipcountry") country = v;
+  }
+  const body = readAll(incoming.consume());
+  const hasBody = body.length > 0 && method !== "GET" && method !== "HEAD";
+  const url = `https://${authority || "localhost"}${path}`;
+  const init = { method, headers };
+  if (hasBody) init.body = body;
+  const request = new Request(url, init);
+  const colo = ray.includes("-") ? ray.slice(ray.lastIndexOf("-") + 1) : "";
+  const cf = { colo, country };
+  Object.defineProperty(request, "cf", { value: cf, enumerable: true });
+  return { request, url, init, cf };
+}
+
+async function writeResponse(response, out) {
+  if (!(response instanceof Response)) {
+    throw new TypeError(
+      "Incorrect type for Promise: the Promise did not resolve to 'Response'.",
+    );
+  }
+  const list = [];
+  for (const [name, value] of response.headers) list.push([name, encoder.encode(value)]);
+  const bytes =
+    response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+  const resp = new OutgoingResponse(Fields.fromList(list));
+  resp.setStatusCode(response.status);
+  const body = resp.body();
+  ResponseOutparam.set(out, { tag: "ok", val: resp });
+  if (bytes && bytes.length) {
+    const stream = body.write();
+    for (let at = 0; at < bytes.length; at += 4096) {
+      stream.blockingWriteAndFlush(bytes.subarray(at, at + 4096));
+    }
+    stream[Symbol.dispose]?.();
+  }
+  OutgoingBody.finish(body, undefined);
+}
+
+/** One readable line for an uncaught error: its message and its stack frames. */
+function describe(error) {
+  let head;
+  try {
+    head = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    head = "an unprintable value";
+  }
+  const stack =
+    error && typeof error.stack === "string"
+      ? error.stack
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l)
+          .join(" < ")
+      : "";
+  return stack ? `Uncaught ${head} (stack: ${stack})` : `Uncaught ${head}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The handler.
+
+/** Waits for every waitUntil promise, including ones added while waiting; logs failures. */
+async function drain(pending) {
+  while (pending.length) {
+    const batch = pending.splice(0);
+    const results = await Promise.allSettled(batch);
+    for (const r of results) {
+      if (r.status === "rejected") console.error(`${describe(r.reason)} (in waitUntil)`);
+    }
+  }
+}
+
+async function handle(worker, incoming, out) {
+  const pending = [];
+  let passThrough = false;
+  let responded = false;
+  let original;
+  try {
+    const { env } = await loadInstance();
+    const { request, url, init, cf } = toRequest(incoming);
+    original = { url, init };
+    const ctx = {
+      waitUntil(promise) {
+        pending.push(Promise.resolve(promise));
+      },
+      passThroughOnException() {
+        passThrough = true;
+      },
+      props: {},
+    };
+    let response;
+    const handler = worker.default;
+    if (handler && typeof handler.fetch === "function") {
+      response = await handler.fetch(request, env, ctx);
+    } else if (fetchListeners.length) {
+      response = await dispatchFetchEvent(request, env, ctx);
+    } else {
+      throw new Error(
+        "the Worker has no fetch handler: export default { fetch(request, env, ctx) } " +
+          'or call addEventListener("fetch", ...)',
+      );
+    }
+    await writeResponse(response, out);
+    responded = true;
+  } catch (error) {
+    if (!responded) {
+      if (passThrough && original) {
+        // passThroughOnException: forward the request to its origin, as production does.
+        try {
+          const response = await nativeFetch(original.url, original.init);
+          await writeResponse(response, out);
+          responded = true;
+        } catch (forwardError) {
+          error = new Error(
+            `${describe(error)}; passThroughOnException could not reach the origin: ${describe(forwardError)}`,
+          );
+        }
+      }
+      if (!responded) {
+        ResponseOutparam.set(out, {
+          tag: "err",
+          val: { tag: "internal-error", val: describe(error) },
+        });
+        responded = true;
+      }
+    } else {
+      console.error(describe(error));
+    }
+  }
+  await drain(pending);
+}
+
+let globalsInstalled = false;
+
+async function dispatchFetchEvent(request, env, ctx) {
+  if (!globalsInstalled) {
+    // Service-worker syntax sees its bindings and vars as globals.
+    for (const [name, value] of Object.entries(env)) globalThis[name] = value;
+    globalsInstalled = true;
+  }
+  let responded = null;
+  const event = {
+    type: "fetch",
+    request,
+    respondWith(response) {
+      if (responded) throw new Error("respondWith() was already called");
+      responded = Promise.resolve(response);
+    },
+    waitUntil: ctx.waitUntil,
+    passThroughOnException: ctx.passThroughOnException,
+  };
+  for (const listener of fetchListeners) {
+    listener(event);
+    if (responded) break;
+  }
+  if (!responded) {
+    throw new Error("no fetch listener called event.respondWith()");
+  }
+  return responded;
+}
+
+/** The `wasi:http/incoming-handler` export for `worker` (the user's module namespace). */
+export function serve(worker) {
+  return {
+    handle(incoming, out) {
+      return handle(worker, incoming, out);
+    },
+  };
+}
