@@ -39,5 +39,12 @@ async fn a_service_worker_serves_with_globals_and_wait_until() {
     assert!(body(&inv).contains("service worker boom"), "{}", body(&inv));
     let inv = t.get("/b").await;
     assert_eq!(inv.response.status(), 200, "{}", body(&inv));
-    assert_eq!(t.host.idle_instances(), 1);
+    if let Some(work) = inv.background {
+        assert_eq!(work.wait().await, WaitUntilOutcome::Completed);
+    }
+    assert_eq!(
+        t.host.idle_instances(),
+        1,
+        "one instance served every request"
+    );
 }
