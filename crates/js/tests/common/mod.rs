@@ -45,7 +45,8 @@ pub fn compiled_dir() -> PathBuf {
 /// The component of fixture `entry`, built once per test binary (componentize-js runs only
 /// when the bundle changed since the last run) and compiled once (the first host).
 pub fn component(entry: &str) -> Arc<Vec<u8>> {
-    static BUILT: OnceLock<Mutex<Vec<(String, Arc<Vec<u8>>)>>> = OnceLock::new();
+    type Built = Vec<(String, Arc<Vec<u8>>)>;
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
     let built = BUILT.get_or_init(Default::default);
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, wasm)) = built.iter().find(|(e, _)| e == entry) {
