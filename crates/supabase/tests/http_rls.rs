@@ -625,7 +625,6 @@ fn policies_reading_tables_of_other_schemas() {
     let s = rls_server();
     s.exec(&format!(
         "create table \"storage.editors\" (user_id uuid primary key);
-         create table \"auth.users\" (id uuid primary key, email text);
          create table pages (id bigint primary key, body text);
          create table notes2 (id bigint primary key);
          alter table pages enable row level security;
@@ -635,7 +634,7 @@ fn policies_reading_tables_of_other_schemas() {
          create policy \"users read\" on notes2 for select to authenticated
            using (exists (select 1 from auth.users u where u.id = auth.uid()));
          insert into \"storage.editors\" values ('{ALICE}');
-         insert into \"auth.users\" values ('{ALICE}', 'a@x.io');
+         insert into auth.users (id, email) values ('{ALICE}', 'a@x.io');
          insert into pages values (1, 'p');
          insert into notes2 values (1);"
     ));
