@@ -268,4 +268,34 @@ await check("embed: PGRST200 and PGRST201 errors", async () => {
 
 // ---- end of resource embedding ----
 
+// --- rpc and an error raised by a trigger (functions, PL/pgSQL, triggers) ---
+await check("rpc: scalar, setof with filters, GET, PGRST202", async () => {
+  const sum = await supabase.rpc("add_them", { a: 20, b: 22 });
+  assert.equal(sum.error, null);
+  assert.equal(sum.data, 42);
+  const older = await supabase.rpc("people_older_than", { min_age: 20 }).select("name").lt("age", 40).order("age");
+  assert.equal(older.error, null);
+  assert.deepEqual(older.data, [{ name: "Eta (paren)" }, { name: "Alice" }]);
+  const viaGet = await supabase.rpc("add_them", { a: 1, b: 2 }, { get: true });
+  assert.equal(viaGet.error, null);
+  assert.equal(viaGet.data, 3);
+  const missing = await supabase.rpc("no_such_fn", { x: 1 });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.error.code, "PGRST202");
+  assert.equal(missing.error.message, "Could not find the function public.no_such_fn(x) in the schema cache");
+});
+
+await check("error from a trigger rolls the insert back", async () => {
+  const { data, error, status } = await people().insert({ name: "forbidden", slug: "nope" }).select();
+  assert.equal(status, 400);
+  assert.equal(data, null);
+  assert.equal(error.code, "P0001");
+  assert.equal(error.message, "name forbidden is not allowed");
+  assert.equal(error.hint, "pick another name");
+  const none = await people().select("id").eq("slug", "nope");
+  assert.equal(none.error, null);
+  assert.deepEqual(none.data, []);
+});
+// --- end of rpc and trigger checks ---
+
 console.log(`all ${checks} checks passed`);

@@ -5,6 +5,7 @@ use crate::claims::{AuthState, RequestAuth};
 use crate::errors::{ApiError, ProjectError};
 use crate::gateway::auth::Principal;
 use crate::rest::response::row_text;
+use crate::routines::Routines;
 use crate::schema::{Schema, Table};
 use crate::sql::Projection;
 use crate::sqlerr::{self, ErrCtx};
@@ -28,6 +29,10 @@ pub struct Db {
     pub auth: AuthState,
     /// Row level security and table privileges.
     pub rls: crate::rls::Model,
+    /// User functions and triggers.
+    pub routines: Routines,
+    /// Set when a statement changed the routines (reloaded from the database on rollback).
+    pub routines_dirty: bool,
     pending: Arc<Mutex<Vec<RowChange>>>,
 }
 
@@ -65,12 +70,15 @@ impl Db {
         let rls = crate::rls::Model::load(&conn).map_err(err)?;
         let catalog = Catalog::default();
         catalog.enums.register(&conn).map_err(err)?;
+        let routines = Routines::load(&conn).map_err(err)?;
         Ok(Db {
             conn,
             schema,
             catalog,
             auth,
             rls,
+            routines,
+            routines_dirty: false,
             pending,
         })
     }
@@ -117,10 +125,28 @@ impl Db {
         on_sql_err: impl Fn(rusqlite::Error) -> E,
     ) -> Result<(T, Vec<RowChange>), E> {
         self.take_pending();
+        self.routines_dirty = false;
         self.conn.execute_batch("BEGIN").map_err(&on_sql_err)?;
+        let r = self.run_transaction(rollback, f, &on_sql_err);
+        if r.as_ref().map_or(true, |(_, committed)| !committed) && self.routines_dirty {
+            // The definitions rolled back with the transaction: read them again.
+            self.routines = Routines::load(&self.conn).unwrap_or_default();
+        }
+        self.routines_dirty = false;
+        r.map(|(v, _)| v)
+    }
+
+    /// The body of [`Db::transaction`]; the flag says whether it committed.
+    #[allow(clippy::type_complexity)]
+    fn run_transaction<T, E>(
+        &mut self,
+        rollback: bool,
+        f: impl FnOnce(&mut Db) -> Result<T, E>,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<((T, Vec<RowChange>), bool), E> {
         match f(self) {
             Ok(v) if !rollback => match self.conn.execute_batch("COMMIT") {
-                Ok(()) => Ok((v, self.take_pending())),
+                Ok(()) => Ok(((v, self.take_pending()), true)),
                 Err(e) => {
                     let _ = self.conn.execute_batch("ROLLBACK");
                     self.take_pending();
@@ -130,7 +156,7 @@ impl Db {
             Ok(v) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 self.take_pending();
-                Ok((v, Vec::new()))
+                Ok(((v, Vec::new()), false))
             }
             Err(e) => {
                 if !self.conn.is_autocommit() {
@@ -148,6 +174,29 @@ impl Db {
         p.iter()
             .filter(|c| c.table == table && c.event == event)
             .count()
+    }
+
+    /// How many row changes the open transaction has captured (for savepoints).
+    pub fn pending_len(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Forgets the changes captured after the first `n` (a savepoint was rolled back).
+    pub fn truncate_pending(&self, n: usize) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .truncate(n);
+    }
+
+    /// Runs one write (or any statement) through the write path ([`crate::routines::dml`]):
+    /// row-level triggers fire. Returns the rows changed.
+    pub fn execute_write(
+        &self,
+        sql: &str,
+        map: &dyn Fn(&rusqlite::Error) -> ApiError,
+    ) -> Result<usize, ApiError> {
+        crate::routines::dml::execute(self, sql, &[], None, map, 1)
     }
 
     fn take_pending(&self) -> Vec<RowChange> {
@@ -195,6 +244,27 @@ impl Db {
         want_maps: bool,
     ) -> Result<Rows, ApiError> {
         let map = |e: rusqlite::Error| sqlerr::map(&e, ctx);
+        let head = sql.trim_start().get(..6).unwrap_or("");
+        let is_write = ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .any(|w| head.eq_ignore_ascii_case(w));
+        if is_write && !self.routines.triggers.is_empty() {
+            // Writes go through the write path so row-level triggers fire.
+            let mut out = Rows {
+                texts: Vec::new(),
+                maps: Vec::new(),
+            };
+            let mut on_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+                out.texts.push(row_text(proj, r)?);
+                if want_maps {
+                    out.maps.push(proj.row_json(r)?);
+                }
+                Ok(())
+            };
+            let map_ref = |e: &rusqlite::Error| sqlerr::map(e, ctx);
+            crate::routines::dml::execute(self, sql, params, Some(&mut on_row), &map_ref, 1)?;
+            return Ok(out);
+        }
         let mut st = self.conn.prepare(sql).map_err(map)?;
         let mut rows = st
             .query(rusqlite::params_from_iter(params.iter()))

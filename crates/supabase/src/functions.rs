@@ -89,6 +89,23 @@ pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
             }),
         )
     })?;
+    // Postgres LIKE (case-sensitive, `\` escapes) for `x LIKE y` in translated SQL, and ILIKE
+    // as `x MATCH y` (function bodies and policies write `ilike`, translated to MATCH).
+    conn.create_scalar_function("like", 2, det, |ctx| {
+        Ok(match (text(ctx.get_raw(0)), text(ctx.get_raw(1))) {
+            (Some(p), Some(s)) => Some(like_match(&p, &s)),
+            _ => None,
+        })
+    })?;
+    conn.create_scalar_function("match", 2, det, |ctx| {
+        Ok(match (text(ctx.get_raw(0)), text(ctx.get_raw(1))) {
+            (Some(p), Some(s)) => Some(like_match(
+                &crate::types::pg_lower(&p),
+                &crate::types::pg_lower(&s),
+            )),
+            _ => None,
+        })
+    })?;
     conn.create_scalar_function("pg_cast", 3, det, pg_cast)?;
     conn.create_scalar_function("pg_norm", 2, det, pg_norm)?;
     conn.create_scalar_function("pg_jsonb_contains", 2, det, |ctx| {
@@ -142,6 +159,45 @@ pub fn array_op(op: &str, a: &[serde_json::Value], b: &[serde_json::Value]) -> b
         "cd" => a.iter().all(|x| b.iter().any(|y| eq(x, y))),
         _ => a.iter().any(|x| b.iter().any(|y| eq(x, y))),
     }
+}
+
+/// Postgres LIKE: `%` any run, `_` one character, `\` escapes the next one.
+pub fn like_match(pattern: &str, s: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = s.chars().collect();
+    // Iterative matcher with backtracking to the last `%`.
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && p[i] == '%' {
+            star = Some((i, j));
+            i += 1;
+            continue;
+        }
+        let (lit, width) = match p.get(i) {
+            Some('\\') => (p.get(i + 1).copied(), 2),
+            Some('_') => (Some(t[j]), 1),
+            Some(c) => (Some(*c), 1),
+            None => (None, 0),
+        };
+        if lit == Some(t[j]) {
+            i += width;
+            j += 1;
+            continue;
+        }
+        match star {
+            Some((si, sj)) => {
+                i = si + 1;
+                j = sj + 1;
+                star = Some((si, sj + 1));
+            }
+            None => return false,
+        }
+    }
+    while i < p.len() && p[i] == '%' {
+        i += 1;
+    }
+    i == p.len()
 }
 
 fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {

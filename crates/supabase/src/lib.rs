@@ -35,6 +35,7 @@ pub mod query;
 pub mod relations;
 pub mod rest;
 pub mod rls;
+pub mod routines;
 pub mod schema;
 pub mod scope;
 mod server;
@@ -71,6 +72,29 @@ struct Inner {
     next_id: Mutex<u64>,
     clock: SharedClock,
     dispatcher: Arc<dyn WebhookDispatcher>,
+    change_hook: Mutex<Option<ChangeHook>>,
+}
+
+/// One committed row change, as the change hook receives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// The table.
+    pub table: String,
+    /// `INSERT`, `UPDATE` or `DELETE`.
+    pub op: &'static str,
+    /// The row before (UPDATE, DELETE), as PostgREST prints it.
+    pub old: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The row after (INSERT, UPDATE), as PostgREST prints it.
+    pub new: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Receives each commit's row changes (see [`Supabase::set_change_hook`]).
+pub type ChangeHook = Arc<dyn Fn(&[Change]) + Send + Sync>;
+
+/// A commit's outputs, published once the database lock is released.
+struct Committed {
+    deliveries: Vec<WebhookDelivery>,
+    changes: Vec<Change>,
 }
 
 /// The mock Supabase project. Cheap to clone (clones share one database).
@@ -159,6 +183,7 @@ impl Supabase {
                 next_id: Mutex::new(0),
                 clock,
                 dispatcher,
+                change_hook: Mutex::new(None),
             }),
         })
     }
@@ -197,15 +222,26 @@ impl Supabase {
                     .unwrap_or_default()
             }
             gateway::Route::Root => self.openapi(),
+            gateway::Route::Rpc(func) => {
+                let caller = gateway::caller(&parts.headers, query_key.as_deref(), now_secs);
+                let mut db = lock(&self.inner.db);
+                let (resp, changes) = db.as_caller(caller, |db| {
+                    rest::rpc::handle(db, &parts.method, &func, &pairs, &parts.headers, &body)
+                });
+                let committed = self.committed(&db, &changes);
+                drop(db);
+                self.publish(committed);
+                resp
+            }
             gateway::Route::Table(table) => {
                 let caller = gateway::caller(&parts.headers, query_key.as_deref(), now_secs);
                 let mut db = lock(&self.inner.db);
                 let (resp, changes) = db.as_caller(caller, |db| {
                     rest::handle(db, &parts.method, &table, &pairs, &parts.headers, &body)
                 });
-                let deliveries = self.deliveries_for(&db, &changes);
+                let committed = self.committed(&db, &changes);
                 drop(db);
-                self.dispatch(deliveries);
+                self.publish(committed);
                 resp
             }
         };
@@ -256,10 +292,51 @@ impl Supabase {
         out
     }
 
-    fn dispatch(&self, deliveries: Vec<WebhookDelivery>) {
-        for d in deliveries {
+    /// What a commit produced: its webhook deliveries and the change-hook view of its rows.
+    fn committed(&self, db: &Db, changes: &[RowChange]) -> Committed {
+        let deliveries = self.deliveries_for(db, changes);
+        let hooked = lock(&self.inner.change_hook).is_some();
+        let changes = if hooked {
+            changes
+                .iter()
+                .filter_map(|c| {
+                    let t = db.schema.tables.get(&c.table)?;
+                    Some(Change {
+                        table: c.table.clone(),
+                        op: c.event,
+                        old: c.old.as_ref().map(|v| webhooks::capture::record(t, v)),
+                        new: c.new.as_ref().map(|v| webhooks::capture::record(t, v)),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Committed {
+            deliveries,
+            changes,
+        }
+    }
+
+    /// Tells the change hook, then hands the deliveries to the dispatcher (after the commit,
+    /// without the database lock held).
+    fn publish(&self, c: Committed) {
+        if !c.changes.is_empty() {
+            let hook = lock(&self.inner.change_hook).clone();
+            if let Some(h) = hook {
+                h(&c.changes);
+            }
+        }
+        for d in c.deliveries {
             self.inner.dispatcher.dispatch(d);
         }
+    }
+
+    /// Sets the change hook: called after each commit with every committed row change (all
+    /// tables, in change order, one entry per row and statement, as Database Webhooks see them),
+    /// before that commit's webhooks are dispatched. Replaces any previous hook.
+    pub fn set_change_hook(&self, hook: ChangeHook) {
+        *lock(&self.inner.change_hook) = Some(hook);
     }
 
     /// Runs SQL as the database owner, all statements in one transaction (like a multi-statement
@@ -301,9 +378,9 @@ impl Supabase {
         );
         let (n, changes) = result?;
         *lock(&self.inner.hooks) = new_hooks;
-        let deliveries = self.deliveries_for(&db, &changes);
+        let committed = self.committed(&db, &changes);
         drop(db);
-        self.dispatch(deliveries);
+        self.publish(committed);
         Ok(n)
     }
 

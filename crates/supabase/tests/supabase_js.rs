@@ -65,6 +65,24 @@ insert into genres (name) values ('space'), ('classic'), ('epic');
 insert into book_genres (book_id, genre_id) values (1, 1), (1, 3), (2, 2);
 "#;
 
+/// Functions for the rpc checks and a trigger whose `raise exception` the client sees.
+const FUNCTIONS: &str = r#"
+create function people_older_than(min_age int) returns setof people language sql stable as $$
+  select * from people where age > min_age
+$$;
+create function add_them(a int, b int) returns int language sql as $$ select a + b $$;
+create function reject_forbidden() returns trigger language plpgsql as $$
+begin
+  if new.name = 'forbidden' then
+    raise exception 'name % is not allowed', new.name using hint = 'pick another name';
+  end if;
+  return new;
+end;
+$$;
+create trigger people_guard before insert or update on people
+  for each row execute function reject_forbidden();
+"#;
+
 fn js_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js")
 }
@@ -102,6 +120,7 @@ fn supabase_js_v2_client_works_against_the_mock() {
         edgesim_supabase::JWT_SECRET.as_bytes(),
     );
     s.exec(EMBED_SCHEMA);
+    s.exec(FUNCTIONS);
     let out = Command::new("node")
         .arg("supabase-js.mjs")
         .current_dir(&dir)
@@ -118,7 +137,7 @@ fn supabase_js_v2_client_works_against_the_mock() {
         out.status.success(),
         "supabase-js checks failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("all 24 checks passed"), "{stdout}");
+    assert!(stdout.contains("all 26 checks passed"), "{stdout}");
     // The client's writes really landed in the mock.
     let r = s.get("/rest/v1/people?select=id,name&order=id&id=in.(2,6)");
     assert_eq!(

@@ -12,6 +12,8 @@ use serde_json::json;
 pub enum Route {
     /// `/rest/v1/<table>`.
     Table(String),
+    /// `/rest/v1/rpc/<fn>`.
+    Rpc(String),
     /// `/rest/v1/` (the OpenAPI root).
     Root,
     /// `/__edgesim/deliveries` (the webhook delivery log).
@@ -121,9 +123,7 @@ pub fn route(
         .decode_utf8_lossy()
         .into_owned();
     if let Some(func) = decoded.strip_prefix("rpc/") {
-        let e = ApiError::new(404, "PGRST202", format!("Could not find the function public.{func} without parameters in the schema cache"))
-            .details(format!("Searched for the function public.{func} without parameters or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache."));
-        return Route::Done(response::error(&e, method == Method::HEAD));
+        return Route::Rpc(func.to_string());
     }
     if decoded.contains('/') {
         let e = ApiError::new(404, "PGRST125", "Invalid path specified in request URL");

@@ -10,7 +10,7 @@
 
 use super::lex::{Tok, tokenize};
 use super::report::{LoadReport, Outcome, ReportEntry};
-use super::{alter, data, index, pending, rls, server, table, trigger, usertypes, views};
+use super::{alter, data, index, rls, server, table, trigger, usertypes, views};
 use crate::db::Db;
 use crate::sqlerr::{self, ErrCtx};
 use crate::webhooks::Hook;
@@ -357,33 +357,43 @@ impl Ctx<'_> {
             .conn
             .execute_batch("SAVEPOINT edgesim_stmt")
             .map_err(conn_err)?;
+        // Writes go through the write path, so row-level triggers fire.
+        let pending = self.db.pending_len();
+        let ctx_map = |db: &Db, e: &rusqlite::Error| {
+            sqlerr::map(
+                e,
+                &ErrCtx {
+                    schema: Some(&db.schema),
+                    ..Default::default()
+                },
+            )
+        };
         let r = if ddl {
-            self.db.execute_ddl(sql)
+            let r = self.db.execute_ddl(sql);
+            r.map(|()| 0).map_err(|e| ctx_map(self.db, &e))
+        } else if count {
+            let db = &*self.db;
+            db.execute_write(sql, &|e: &rusqlite::Error| ctx_map(db, e))
         } else {
-            self.db.conn.execute_batch(sql)
+            let r = self.db.conn.execute_batch(sql);
+            r.map(|()| 0).map_err(|e| ctx_map(self.db, &e))
         };
         match r {
-            Ok(()) => {
+            Ok(n) => {
                 if count {
-                    self.changes += self.db.conn.changes() as usize;
+                    self.changes += n;
                 }
                 self.db
                     .conn
                     .execute_batch("RELEASE edgesim_stmt")
                     .map_err(conn_err)
             }
-            Err(e) => {
-                let mapped = sqlerr::map(
-                    &e,
-                    &ErrCtx {
-                        schema: Some(&self.db.schema),
-                        ..Default::default()
-                    },
-                );
+            Err(mapped) => {
                 let _ = self
                     .db
                     .conn
                     .execute_batch("ROLLBACK TO edgesim_stmt; RELEASE edgesim_stmt");
+                self.db.truncate_pending(pending);
                 if ddl {
                     let _ = self.db.refresh_schema();
                 }
@@ -464,7 +474,8 @@ pub fn dispatch(cx: &mut Ctx<'_>, st: &Stmt) {
             Kind::AlterTable => alter::handle(cx, st),
             Kind::Drop => table::drop(cx, st),
             Kind::Data => data::handle(cx, st),
-            Kind::Select => data::select(cx, st),
+            Kind::Select => crate::routines::statement::dispatch_select(cx, st)
+                .unwrap_or_else(|| data::select(cx, st)),
             Kind::CreateTrigger => trigger::handle(cx, st),
             Kind::ServerOnly | Kind::Transaction => server::handle(cx, st),
             Kind::CreateSchema => server::create_schema(cx, st),
@@ -475,9 +486,11 @@ pub fn dispatch(cx: &mut Ctx<'_>, st: &Stmt) {
             | Kind::CreatePolicy
             | Kind::AlterPolicy
             | Kind::DropPolicy => rls::handle(cx, st),
-            Kind::CreateFunction | Kind::DropFunction => pending::function(cx, st),
-            Kind::DropTrigger => pending::drop_trigger(cx, st),
-            Kind::Do | Kind::Call => pending::do_block(cx, st),
+            Kind::CreateFunction | Kind::DropFunction => {
+                crate::routines::statement::dispatch_function(cx, st)
+            }
+            Kind::DropTrigger => crate::routines::statement::dispatch_drop_trigger(cx, st),
+            Kind::Do | Kind::Call => crate::routines::statement::dispatch_do(cx, st),
             Kind::CreateView => views::handle(cx, st),
             Kind::CreateType | Kind::CreateDomain => usertypes::create(cx, st),
             Kind::AlterType => usertypes::alter(cx, st),

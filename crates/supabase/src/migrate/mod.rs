@@ -13,7 +13,6 @@ mod data;
 pub mod dispatch;
 mod index;
 pub mod lex;
-mod pending;
 pub mod platform;
 pub mod report;
 mod rls;

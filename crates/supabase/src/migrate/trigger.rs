@@ -16,7 +16,7 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
             && w[2].name().as_deref() == Some("http_request")
     });
     if !is_webhook {
-        return super::pending::trigger(cx, st);
+        return crate::routines::statement::dispatch_trigger(cx, st);
     }
     let t = rewrite(&st.toks)?;
     match create_trigger(&t) {

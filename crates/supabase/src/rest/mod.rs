@@ -3,6 +3,7 @@
 pub mod prefer;
 pub mod read;
 pub mod response;
+pub mod rpc;
 pub mod write;
 
 use crate::db::Db;

@@ -95,9 +95,22 @@ pub fn read(
     head: bool,
     scope: &dyn Scope,
 ) -> Result<Response<Bytes>, ApiError> {
+    let t = db.schema.table(table)?;
+    read_from(db, t, q, headers, head, scope)
+}
+
+/// Serves a read of `t`'s rows as `scope` gives them (the table itself, or a function's
+/// result rows for `rpc/<fn>`).
+pub fn read_from(
+    db: &Db,
+    t: &crate::schema::Table,
+    q: &Query,
+    headers: &HeaderMap,
+    head: bool,
+    scope: &dyn Scope,
+) -> Result<Response<Bytes>, ApiError> {
     let media = parse_accept(headers)?;
     let prefs = parse_prefer(headers)?;
-    let t = db.schema.table(table)?;
     let root = plan::plan(&db.schema, t, q)?;
     let g = Gen { scope };
     let proj = Projection::from_cols(g.out_cols(&root)?);

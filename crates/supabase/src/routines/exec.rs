@@ -1,0 +1,1010 @@
+//! The interpreter: runs `language sql` and PL/pgSQL functions, trigger functions and `do`
+//! blocks. Expressions and queries run as SQLite SQL with variables bound as parameters; writes
+//! go through [`super::dml`] so they fire triggers too. Everything runs inside the caller's
+//! transaction: an error (`raise exception` included) propagates and rolls the statement back.
+
+use super::Function;
+use super::Program;
+use super::def::{Returns, TriggerDef};
+use super::plpgsql::{Block, Level, Stmt};
+use super::sqlbind::{Scope, bind};
+use crate::db::Db;
+use crate::errors::ApiError;
+use crate::migrate::lex::Tok;
+use crate::sqlerr::{self, ErrCtx, pg};
+use rusqlite::types::Value;
+use std::collections::BTreeMap;
+
+/// Nesting limit for function calls and triggers (Postgres' `max_stack_depth` stand-in).
+pub const MAX_DEPTH: usize = 32;
+/// Statements one call may run before it is cancelled (an endless loop must not hang the mock).
+pub const MAX_STEPS: u64 = 1_000_000;
+
+/// A row: column names and values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Column names.
+    pub cols: Vec<String>,
+    /// Values, one per column.
+    pub vals: Vec<Value>,
+}
+
+impl Row {
+    /// The value of column `c`.
+    pub fn get(&self, c: &str) -> Option<&Value> {
+        self.cols.iter().position(|x| x == c).map(|i| &self.vals[i])
+    }
+
+    /// Sets column `c`; `false` when there is no such column.
+    pub fn set(&mut self, c: &str, v: Value) -> bool {
+        match self.cols.iter().position(|x| x == c) {
+            Some(i) => {
+                self.vals[i] = v;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What a call produced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// `returns void`.
+    Void,
+    /// A scalar.
+    Value(Value),
+    /// `setof <scalar>`.
+    Values(Vec<Value>),
+    /// A single row (`returns <table>`), `None` for NULL.
+    Row(Option<Row>),
+    /// `setof <table>` / `returns table (...)`.
+    Rows(Vec<Row>),
+}
+
+#[derive(Clone, Debug)]
+enum Var {
+    Scalar(Value),
+    Row(Option<Row>),
+}
+
+#[derive(Default)]
+struct Env {
+    scopes: Vec<BTreeMap<String, Var>>,
+}
+
+impl Env {
+    fn lookup(&self, name: &str) -> Option<&Var> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+    fn lookup_mut(&mut self, name: &str) -> Option<&mut Var> {
+        self.scopes.iter_mut().rev().find_map(|s| s.get_mut(name))
+    }
+    fn declare(&mut self, name: &str, v: Var) {
+        if self.scopes.is_empty() {
+            self.scopes.push(BTreeMap::new());
+        }
+        if let Some(s) = self.scopes.last_mut() {
+            s.insert(name.to_string(), v);
+        }
+    }
+    fn set_found(&mut self, found: bool) {
+        if let Some(s) = self.scopes.first_mut() {
+            s.insert(
+                "found".into(),
+                Var::Scalar(Value::Integer(i64::from(found))),
+            );
+        }
+    }
+}
+
+impl Scope for Env {
+    fn scalar(&self, name: &str) -> Option<Value> {
+        match self.lookup(name) {
+            Some(Var::Scalar(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    fn is_row(&self, name: &str) -> bool {
+        matches!(self.lookup(name), Some(Var::Row(_)))
+    }
+    fn field(&self, name: &str, field: &str) -> Result<Value, String> {
+        match self.lookup(name) {
+            Some(Var::Row(Some(r))) => r
+                .get(field)
+                .cloned()
+                .ok_or_else(|| format!("record \"{name}\" has no field \"{field}\"")),
+            _ => Err(format!("record \"{name}\" is not assigned yet")),
+        }
+    }
+}
+
+enum Flow {
+    Next,
+    Exit(Option<String>),
+    Continue(Option<String>),
+    Return(Ret),
+}
+
+#[derive(Clone, Debug)]
+enum Ret {
+    Null,
+    Value(Value),
+    Row(Row),
+}
+
+/// The running state of one call.
+pub struct Ctx<'a> {
+    /// The database (inside the caller's transaction).
+    pub db: &'a Db,
+    /// Nesting depth.
+    pub depth: usize,
+    steps: u64,
+    out_rows: Vec<Row>,
+    out_values: Vec<Value>,
+    row_count: usize,
+}
+
+/// A Postgres error as PostgREST forwards it; `message` keeps PostgREST's body shape.
+fn err(code: &str, message: impl Into<String>) -> ApiError {
+    pg(code, message)
+}
+
+fn plerr(message: impl Into<String>) -> ApiError {
+    err("0A000", message)
+}
+
+/// The text of a value as `raise` and `||` print it.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => "<NULL>".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => match crate::types::float_json(*f) {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        },
+        Value::Text(s) => s.clone(),
+        Value::Blob(b) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// Postgres truthiness of a SQLite value (NULL is false).
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Integer(i) => *i != 0,
+        Value::Real(f) => *f != 0.0,
+        Value::Text(s) => crate::types::parse_bool(s).unwrap_or(false),
+        Value::Blob(b) => !b.is_empty(),
+    }
+}
+
+fn condition_code(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "unique_violation" => "23505",
+        "foreign_key_violation" => "23503",
+        "not_null_violation" => "23502",
+        "check_violation" => "23514",
+        "no_data_found" => "P0002",
+        "too_many_rows" => "P0003",
+        "raise_exception" => "P0001",
+        "division_by_zero" => "22012",
+        "invalid_text_representation" => "22P02",
+        "insufficient_privilege" => "42501",
+        "case_not_found" => "20000",
+        "assert_failure" => "P0004",
+        _ => return None,
+    })
+}
+
+impl<'a> Ctx<'a> {
+    /// A new call context at `depth`.
+    pub fn new(db: &'a Db, depth: usize) -> Result<Ctx<'a>, ApiError> {
+        if depth > MAX_DEPTH {
+            return Err(err("54001", "stack depth limit exceeded").hint(
+                "Functions or triggers call each other too deeply (the mock stops at 32 levels).",
+            ));
+        }
+        Ok(Ctx {
+            db,
+            depth,
+            steps: 0,
+            out_rows: Vec::new(),
+            out_values: Vec::new(),
+            row_count: 0,
+        })
+    }
+
+    fn sql_err(&self, e: &rusqlite::Error) -> ApiError {
+        sqlerr::map(
+            e,
+            &ErrCtx {
+                schema: Some(&self.db.schema),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn bind(&self, toks: &[Tok], env: &Env, params: &mut Vec<Value>) -> Result<String, ApiError> {
+        // `auth.users` and other platform-schema tables are SQLite tables named `"auth.users"`.
+        let toks = crate::migrate::dispatch::qualify_schemas(toks, &self.db.catalog.schemas);
+        bind(&toks, env, params).map_err(|m| {
+            if m.starts_with("record ") {
+                err("42703", m)
+            } else {
+                plerr(m)
+            }
+        })
+    }
+
+    /// Runs a query; returns column names and rows.
+    fn query(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<(Vec<String>, Vec<Vec<Value>>), ApiError> {
+        let mut st = self.db.conn.prepare(sql).map_err(|e| self.sql_err(&e))?;
+        let cols: Vec<String> = st.column_names().iter().map(|c| c.to_string()).collect();
+        let n = cols.len();
+        let used = st.parameter_count().min(params.len());
+        let mut rows = st
+            .query(rusqlite::params_from_iter(params[..used].iter()))
+            .map_err(|e| self.sql_err(&e))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(|e| self.sql_err(&e))? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                vals.push(Value::from(r.get_ref(i).map_err(|e| self.sql_err(&e))?));
+            }
+            out.push(vals);
+        }
+        Ok((cols, out))
+    }
+
+    /// Evaluates an expression to one value.
+    fn eval(&self, toks: &[Tok], env: &Env) -> Result<Value, ApiError> {
+        let mut params = Vec::new();
+        let sql = self.bind(toks, env, &mut params)?;
+        let (_, rows) = self.query(&format!("SELECT {sql}"), &params)?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .unwrap_or(Value::Null))
+    }
+
+    fn cond(&self, toks: &[Tok], env: &Env) -> Result<bool, ApiError> {
+        Ok(truthy(&self.eval(toks, env)?))
+    }
+
+    /// Runs a statement (query or write) with bound variables; returns its rows and the count
+    /// of affected (or returned) rows.
+    fn run_sql(
+        &mut self,
+        toks: &[Tok],
+        env: &Env,
+    ) -> Result<(Vec<String>, Vec<Vec<Value>>, usize), ApiError> {
+        let mut params = Vec::new();
+        let sql = self.bind(toks, env, &mut params)?;
+        let is_write = toks
+            .first()
+            .is_some_and(|t| t.is("insert") || t.is("update") || t.is("delete"));
+        if !is_write {
+            let (cols, rows) = self.query(&sql, &params)?;
+            let n = rows.len();
+            return Ok((cols, rows, n));
+        }
+        let mut cols = Vec::new();
+        let mut rows = Vec::new();
+        let mut on_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+            let st = r.as_ref();
+            if cols.is_empty() {
+                cols = st.column_names().iter().map(|c| c.to_string()).collect();
+            }
+            let mut vals = Vec::new();
+            for i in 0..st.column_count() {
+                vals.push(Value::from(r.get_ref(i)?));
+            }
+            rows.push(vals);
+            Ok(())
+        };
+        let db = self.db;
+        let map = |e: &rusqlite::Error| {
+            sqlerr::map(
+                e,
+                &ErrCtx {
+                    schema: Some(&db.schema),
+                    ..Default::default()
+                },
+            )
+        };
+        let n = super::dml::execute(db, &sql, &params, Some(&mut on_row), &map, self.depth + 1)?;
+        Ok((cols, rows, n))
+    }
+
+    fn step(&mut self) -> Result<(), ApiError> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(err("57014", "canceling statement due to statement timeout").hint(
+                "The function ran more than 1000000 statements (the mock's guard against endless loops).",
+            ));
+        }
+        Ok(())
+    }
+
+    fn assign_into(
+        &self,
+        env: &mut Env,
+        into: &[String],
+        cols: &[String],
+        row: Option<Vec<Value>>,
+    ) -> Result<(), ApiError> {
+        if into.len() == 1 && env.is_row(&into[0]) {
+            let v = row.map(|vals| Row {
+                cols: cols.to_vec(),
+                vals,
+            });
+            if let Some(slot) = env.lookup_mut(&into[0]) {
+                *slot = Var::Row(v);
+            }
+            return Ok(());
+        }
+        for (k, name) in into.iter().enumerate() {
+            let v = row
+                .as_ref()
+                .and_then(|r| r.get(k).cloned())
+                .unwrap_or(Value::Null);
+            match env.lookup_mut(name) {
+                Some(slot) => *slot = Var::Scalar(v),
+                None => {
+                    return Err(err("42601", format!("\"{name}\" is not a known variable")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn assign(
+        &self,
+        env: &mut Env,
+        var: &str,
+        field: Option<&str>,
+        v: Value,
+    ) -> Result<(), ApiError> {
+        match field {
+            Some(f) => match env.lookup_mut(var) {
+                Some(Var::Row(Some(r))) => {
+                    if r.set(f, v) {
+                        Ok(())
+                    } else {
+                        Err(err(
+                            "42703",
+                            format!("record \"{var}\" has no field \"{f}\""),
+                        ))
+                    }
+                }
+                Some(Var::Row(None)) => Err(err(
+                    "55000",
+                    format!("record \"{var}\" is not assigned yet"),
+                )),
+                _ => Err(err(
+                    "42601",
+                    format!("\"{var}.{f}\" is not a known variable"),
+                )),
+            },
+            None => match env.lookup_mut(var) {
+                Some(Var::Scalar(slot)) => {
+                    *slot = v;
+                    Ok(())
+                }
+                Some(Var::Row(_)) => Err(plerr(format!(
+                    "assigning a value to row variable \"{var}\" is not supported by the mock's PL/pgSQL"
+                ))),
+                None => Err(err("42601", format!("\"{var}\" is not a known variable"))),
+            },
+        }
+    }
+
+    fn ret_of(&self, toks: &[Tok], env: &Env) -> Result<Ret, ApiError> {
+        if toks.len() == 1
+            && let Some(n) = toks[0].name()
+        {
+            if let Some(Var::Row(r)) = env.lookup(&n) {
+                return Ok(r.clone().map_or(Ret::Null, Ret::Row));
+            }
+            if n == "null" {
+                return Ok(Ret::Null);
+            }
+        }
+        Ok(Ret::Value(self.eval(toks, env)?))
+    }
+
+    fn block(&mut self, b: &Block, env: &mut Env) -> Result<Flow, ApiError> {
+        env.scopes.push(BTreeMap::new());
+        let r = self.block_inner(b, env);
+        env.scopes.pop();
+        r
+    }
+
+    fn block_inner(&mut self, b: &Block, env: &mut Env) -> Result<Flow, ApiError> {
+        for d in &b.decls {
+            if let Some(of) = &d.alias_of {
+                let v = env.lookup(&of.replace('$', "_edgesim_p")).cloned();
+                let v =
+                    v.ok_or_else(|| err("42704", format!("variable \"{of}\" does not exist")))?;
+                env.declare(&d.name, v);
+                continue;
+            }
+            if d.record {
+                env.declare(&d.name, Var::Row(None));
+                continue;
+            }
+            let v = match &d.init {
+                Some(e) => self.eval(e, env)?,
+                None => Value::Null,
+            };
+            env.declare(&d.name, Var::Scalar(v));
+        }
+        if b.handlers.is_empty() {
+            return self.stmts(&b.body, env);
+        }
+        // A block with handlers runs in a subtransaction: an error rolls its writes back.
+        let sp = format!("_edgesim_blk_{}_{}", self.depth, self.steps);
+        let pending = self.db.pending_len();
+        self.db
+            .conn
+            .execute_batch(&format!("SAVEPOINT {sp}"))
+            .map_err(|e| self.sql_err(&e))?;
+        match self.stmts(&b.body, env) {
+            Ok(flow) => {
+                self.db
+                    .conn
+                    .execute_batch(&format!("RELEASE {sp}"))
+                    .map_err(|e| self.sql_err(&e))?;
+                Ok(flow)
+            }
+            Err(e) => {
+                self.db
+                    .conn
+                    .execute_batch(&format!("ROLLBACK TO {sp}; RELEASE {sp}"))
+                    .map_err(|e| self.sql_err(&e))?;
+                self.db.truncate_pending(pending);
+                for (conds, stmts) in &b.handlers {
+                    let hit = conds.iter().any(|c| {
+                        c == "others"
+                            || c.strip_prefix("sqlstate ") == Some(e.code.as_str())
+                            || condition_code(c) == Some(e.code.as_str())
+                    });
+                    if hit {
+                        env.scopes.push(BTreeMap::new());
+                        env.declare("sqlerrm", Var::Scalar(Value::Text(e.message.clone())));
+                        env.declare("sqlstate", Var::Scalar(Value::Text(e.code.clone())));
+                        let r = self.stmts(stmts, env);
+                        env.scopes.pop();
+                        return r;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn stmts(&mut self, list: &[Stmt], env: &mut Env) -> Result<Flow, ApiError> {
+        for s in list {
+            self.step()?;
+            match self.stmt(s, env)? {
+                Flow::Next => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Runs a loop body once; `Some(flow)` when the loop must stop with `flow`.
+    fn loop_body(
+        &mut self,
+        label: &Option<String>,
+        body: &[Stmt],
+        env: &mut Env,
+    ) -> Result<Option<Flow>, ApiError> {
+        match self.stmts(body, env)? {
+            Flow::Next => Ok(None),
+            Flow::Exit(l) if l.is_none() || l == *label => Ok(Some(Flow::Next)),
+            Flow::Continue(l) if l.is_none() || l == *label => Ok(None),
+            other => Ok(Some(other)),
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt, env: &mut Env) -> Result<Flow, ApiError> {
+        match s {
+            Stmt::Null => Ok(Flow::Next),
+            Stmt::Block(b) => self.block(b, env),
+            Stmt::Assign { var, field, expr } => {
+                let v = self.eval(expr, env)?;
+                self.assign(env, var, field.as_deref(), v)?;
+                Ok(Flow::Next)
+            }
+            Stmt::If { arms, otherwise } => {
+                for (c, body) in arms {
+                    if self.cond(c, env)? {
+                        return self.stmts(body, env);
+                    }
+                }
+                self.stmts(otherwise, env)
+            }
+            Stmt::Case {
+                subject,
+                arms,
+                otherwise,
+            } => {
+                for (c, body) in arms {
+                    let hit = match subject {
+                        Some(sub) => {
+                            let mut t = sub.clone();
+                            t.push(Tok::Word("IN".into()));
+                            t.push(Tok::Punct("(".into()));
+                            t.extend(c.iter().cloned());
+                            t.push(Tok::Punct(")".into()));
+                            self.cond(&t, env)?
+                        }
+                        None => self.cond(c, env)?,
+                    };
+                    if hit {
+                        return self.stmts(body, env);
+                    }
+                }
+                match otherwise {
+                    Some(body) => self.stmts(body, env),
+                    None => {
+                        Err(err("20000", "case not found")
+                            .hint("CASE statement is missing ELSE part."))
+                    }
+                }
+            }
+            Stmt::Loop { label, cond, body } => loop {
+                self.step()?;
+                if let Some(c) = cond
+                    && !self.cond(c, env)?
+                {
+                    return Ok(Flow::Next);
+                }
+                if let Some(f) = self.loop_body(label, body, env)? {
+                    return Ok(f);
+                }
+            },
+            Stmt::ForRange {
+                label,
+                var,
+                reverse,
+                from,
+                to,
+                by,
+                body,
+            } => {
+                let as_int = |v: Value| -> Result<i64, ApiError> {
+                    match v {
+                        Value::Integer(i) => Ok(i),
+                        Value::Real(f) => Ok(f.round() as i64),
+                        Value::Text(s) => s.trim().parse().map_err(|_| {
+                            err(
+                                "22P02",
+                                format!("invalid input syntax for type integer: \"{s}\""),
+                            )
+                        }),
+                        _ => Err(err("22004", "lower bound of FOR loop cannot be null")),
+                    }
+                };
+                let a = as_int(self.eval(from, env)?)?;
+                let b = as_int(self.eval(to, env)?)?;
+                let step = match by {
+                    Some(e) => as_int(self.eval(e, env)?)?,
+                    None => 1,
+                };
+                if step <= 0 {
+                    return Err(err(
+                        "22023",
+                        "BY value of FOR loop must be greater than zero",
+                    ));
+                }
+                env.scopes.push(BTreeMap::new());
+                let mut i = a;
+                let result = loop {
+                    if (!reverse && i > b) || (*reverse && i < b) {
+                        break Ok(Flow::Next);
+                    }
+                    self.step()?;
+                    env.declare(var, Var::Scalar(Value::Integer(i)));
+                    match self.loop_body(label, body, env) {
+                        Ok(None) => {}
+                        Ok(Some(f)) => break Ok(f),
+                        Err(e) => break Err(e),
+                    }
+                    i = if *reverse { i - step } else { i + step };
+                };
+                env.scopes.pop();
+                result
+            }
+            Stmt::ForQuery {
+                label,
+                var,
+                query,
+                body,
+            } => {
+                let (cols, rows, _) = self.run_sql(query, env)?;
+                env.set_found(!rows.is_empty());
+                let is_row = env.is_row(var) || env.lookup(var).is_none();
+                if env.lookup(var).is_none() {
+                    env.declare(var, Var::Row(None));
+                }
+                for vals in rows {
+                    self.step()?;
+                    if is_row {
+                        if let Some(slot) = env.lookup_mut(var) {
+                            *slot = Var::Row(Some(Row {
+                                cols: cols.clone(),
+                                vals,
+                            }));
+                        }
+                    } else {
+                        let v = vals.into_iter().next().unwrap_or(Value::Null);
+                        self.assign(env, var, None, v)?;
+                    }
+                    if let Some(f) = self.loop_body(label, body, env)? {
+                        return Ok(f);
+                    }
+                }
+                Ok(Flow::Next)
+            }
+            Stmt::Exit { label, when } => {
+                if let Some(c) = when
+                    && !self.cond(c, env)?
+                {
+                    return Ok(Flow::Next);
+                }
+                Ok(Flow::Exit(label.clone()))
+            }
+            Stmt::Continue { label, when } => {
+                if let Some(c) = when
+                    && !self.cond(c, env)?
+                {
+                    return Ok(Flow::Next);
+                }
+                Ok(Flow::Continue(label.clone()))
+            }
+            Stmt::Return(e) => Ok(Flow::Return(match e {
+                None => Ret::Null,
+                Some(e) => self.ret_of(e, env)?,
+            })),
+            Stmt::ReturnNext(e) => {
+                match e {
+                    None => {
+                        return Err(plerr(
+                            "RETURN NEXT without an expression (OUT parameters) is not supported by the mock's PL/pgSQL",
+                        ));
+                    }
+                    Some(e) => match self.ret_of(e, env)? {
+                        Ret::Row(r) => self.out_rows.push(r),
+                        Ret::Value(v) => self.out_values.push(v),
+                        Ret::Null => self.out_values.push(Value::Null),
+                    },
+                }
+                Ok(Flow::Next)
+            }
+            Stmt::ReturnQuery(q) => {
+                let (cols, rows, _) = self.run_sql(q, env)?;
+                env.set_found(!rows.is_empty());
+                for vals in rows {
+                    self.out_rows.push(Row {
+                        cols: cols.clone(),
+                        vals,
+                    });
+                }
+                Ok(Flow::Next)
+            }
+            Stmt::Raise {
+                level,
+                format,
+                args,
+                using,
+            } => self.raise(*level, format.as_deref(), args, using, env),
+            Stmt::Sql {
+                sql,
+                into,
+                strict,
+                perform: _,
+            } => {
+                let (cols, rows, n) = self.run_sql(sql, env)?;
+                self.row_count = n;
+                env.set_found(n > 0);
+                if !into.is_empty() {
+                    if *strict && rows.is_empty() {
+                        return Err(err("P0002", "query returned no rows"));
+                    }
+                    if *strict && rows.len() > 1 {
+                        return Err(err("P0003", "query returned more than one row")
+                            .hint("Make sure the query returns a single row, or use LIMIT 1."));
+                    }
+                    let first = rows.into_iter().next();
+                    self.assign_into(env, into, &cols, first)?;
+                }
+                Ok(Flow::Next)
+            }
+            Stmt::RowCount(var) => {
+                let n = self.row_count as i64;
+                self.assign(env, var, None, Value::Integer(n))?;
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    fn raise(
+        &mut self,
+        level: Level,
+        format: Option<&str>,
+        args: &[Vec<Tok>],
+        using: &[(String, Vec<Tok>)],
+        env: &Env,
+    ) -> Result<Flow, ApiError> {
+        let mut code = "P0001".to_string();
+        let mut message = String::new();
+        match format {
+            Some(f) if f.starts_with("sqlstate ") => {
+                code = f["sqlstate ".len()..].to_string();
+            }
+            Some(f) if f.starts_with("condition ") => {
+                let name = &f["condition ".len()..];
+                code = condition_code(name).unwrap_or("P0001").to_string();
+                message = name.to_string();
+            }
+            Some(f) => {
+                let mut vals = Vec::new();
+                for a in args {
+                    vals.push(value_text(&self.eval(a, env)?));
+                }
+                let mut it = vals.into_iter();
+                let mut chars = f.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '%' {
+                        if chars.peek() == Some(&'%') {
+                            chars.next();
+                            message.push('%');
+                        } else {
+                            message.push_str(&it.next().unwrap_or_default());
+                        }
+                    } else {
+                        message.push(c);
+                    }
+                }
+            }
+            None => {}
+        }
+        let mut details = None;
+        let mut hint = None;
+        for (k, e) in using {
+            let v = value_text(&self.eval(e, env)?);
+            match k.as_str() {
+                "message" => message = v,
+                "detail" => details = Some(v),
+                "hint" => hint = Some(v),
+                "errcode" => code = condition_code(&v).map(String::from).unwrap_or(v),
+                _ => {}
+            }
+        }
+        if level == Level::Notice {
+            tracing::info!("NOTICE: {message}");
+            return Ok(Flow::Next);
+        }
+        let status = match code.strip_prefix("PT").and_then(|s| s.parse::<u16>().ok()) {
+            Some(s) => s,
+            None => sqlerr::status_for(&code),
+        };
+        let mut e = ApiError::new(status, &code, message);
+        e.details = details;
+        e.hint = hint;
+        Err(e)
+    }
+}
+
+/// Arguments bound to a function's parameters, `None` = use the default.
+pub fn call(
+    db: &Db,
+    f: &Function,
+    args: Vec<Option<Value>>,
+    depth: usize,
+) -> Result<Output, ApiError> {
+    let program = f.program.as_ref().map_err(|why| {
+        plerr(format!(
+            "function {}() cannot run in the mock: {why}",
+            f.def.name
+        ))
+    })?;
+    let mut ctx = Ctx::new(db, depth)?;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    for (n, (p, a)) in f.def.params.iter().zip(args).enumerate() {
+        let v = match a {
+            Some(v) => v,
+            None => match &p.default {
+                Some(d) => ctx.eval(d, &env)?,
+                None => Value::Null,
+            },
+        };
+        env.declare(&super::def::positional_name(n + 1), Var::Scalar(v.clone()));
+        if !p.name.starts_with('$') {
+            env.declare(&p.name, Var::Scalar(v));
+        }
+    }
+    match program {
+        Program::Sql(stmts) => {
+            let mut last = (Vec::new(), Vec::new());
+            for s in stmts {
+                let (cols, rows, _) = ctx.run_sql(s, &env)?;
+                last = (cols, rows);
+            }
+            let (cols, rows) = last;
+            Ok(shape_rows(&f.def.returns, cols, rows))
+        }
+        Program::Pl(block) => {
+            let flow = ctx.block(block, &mut env)?;
+            let ret = match flow {
+                Flow::Return(r) => Some(r),
+                _ => None,
+            };
+            match &f.def.returns {
+                Returns::Void => Ok(Output::Void),
+                Returns::Trigger => Err(err(
+                    "0A000",
+                    "trigger functions can only be called as triggers",
+                )),
+                Returns::Scalar { set: true, .. } => Ok(Output::Values(ctx.out_values)),
+                Returns::Rows { set: true, .. } | Returns::Table(_) => {
+                    Ok(Output::Rows(ctx.out_rows))
+                }
+                Returns::Scalar { set: false, .. } => match ret {
+                    Some(Ret::Value(v)) => Ok(Output::Value(v)),
+                    Some(Ret::Null) => Ok(Output::Value(Value::Null)),
+                    Some(Ret::Row(_)) => Err(plerr("a row returned where a scalar was expected")),
+                    None => Err(err(
+                        "2F005",
+                        "control reached end of function without RETURN",
+                    )),
+                },
+                Returns::Rows { set: false, .. } => match ret {
+                    Some(Ret::Row(r)) => Ok(Output::Row(Some(r))),
+                    Some(Ret::Null) => Ok(Output::Row(None)),
+                    Some(Ret::Value(_)) => Err(plerr("a scalar returned where a row was expected")),
+                    None => Err(err(
+                        "2F005",
+                        "control reached end of function without RETURN",
+                    )),
+                },
+            }
+        }
+    }
+}
+
+fn shape_rows(returns: &Returns, cols: Vec<String>, rows: Vec<Vec<Value>>) -> Output {
+    match returns {
+        Returns::Void | Returns::Trigger => Output::Void,
+        Returns::Scalar { set: false, .. } => Output::Value(
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null),
+        ),
+        Returns::Scalar { set: true, .. } => Output::Values(
+            rows.into_iter()
+                .map(|r| r.into_iter().next().unwrap_or(Value::Null))
+                .collect(),
+        ),
+        Returns::Rows { set: false, .. } => Output::Row(rows.into_iter().next().map(|vals| Row {
+            cols: cols.clone(),
+            vals,
+        })),
+        Returns::Rows { set: true, .. } | Returns::Table(_) => Output::Rows(
+            rows.into_iter()
+                .map(|vals| Row {
+                    cols: cols.clone(),
+                    vals,
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Runs trigger `t` (function `f`) for one row. Returns the row the function returned
+/// (`None` = `return null`, which skips the row in a BEFORE trigger).
+pub fn fire(
+    db: &Db,
+    t: &TriggerDef,
+    f: &Function,
+    op: &str,
+    old: Option<&Row>,
+    new: Option<&Row>,
+    depth: usize,
+) -> Result<Option<Row>, ApiError> {
+    let program = f.program.as_ref().map_err(|why| {
+        plerr(format!(
+            "trigger {} on {}: function {}() cannot run in the mock: {why}",
+            t.name, t.table, f.def.name
+        ))
+    })?;
+    let Program::Pl(block) = program else {
+        return Err(plerr(format!(
+            "trigger function {}() must be written in plpgsql",
+            f.def.name
+        )));
+    };
+    if f.def.returns != Returns::Trigger {
+        return Err(err(
+            "42P17",
+            format!("function {}() must return type trigger", f.def.name),
+        ));
+    }
+    let mut ctx = Ctx::new(db, depth)?;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    env.declare("new", Var::Row(new.cloned()));
+    env.declare("old", Var::Row(old.cloned()));
+    let text = |s: &str| Var::Scalar(Value::Text(s.to_string()));
+    env.declare("tg_op", text(op));
+    env.declare("tg_name", text(&t.name));
+    let (schema, table) = match t.table.split_once('.') {
+        Some((s, n)) => (s.to_string(), n.to_string()),
+        None => ("public".to_string(), t.table.clone()),
+    };
+    env.declare("tg_table_name", text(&table));
+    env.declare("tg_relname", text(&table));
+    env.declare("tg_table_schema", text(&schema));
+    env.declare(
+        "tg_when",
+        text(match t.timing {
+            super::def::Timing::Before => "BEFORE",
+            super::def::Timing::After => "AFTER",
+        }),
+    );
+    env.declare("tg_level", text("ROW"));
+    let flow = ctx.block(block, &mut env)?;
+    match flow {
+        Flow::Return(Ret::Row(r)) => Ok(Some(r)),
+        Flow::Return(Ret::Null) => Ok(None),
+        Flow::Return(Ret::Value(Value::Null)) => Ok(None),
+        Flow::Return(Ret::Value(_)) => Err(err(
+            "42804",
+            "returned row structure does not match the structure of the triggering table",
+        )),
+        _ => Err(err(
+            "2F005",
+            format!(
+                "control reached end of trigger procedure without RETURN (function {})",
+                f.def.name
+            ),
+        )),
+    }
+}
+
+/// Evaluates a trigger's `when (...)` condition for one row.
+pub fn when_holds(
+    db: &Db,
+    cond: &[Tok],
+    old: Option<&Row>,
+    new: Option<&Row>,
+) -> Result<bool, ApiError> {
+    let ctx = Ctx::new(db, 0)?;
+    let mut env = Env::default();
+    env.declare("new", Var::Row(new.cloned()));
+    env.declare("old", Var::Row(old.cloned()));
+    ctx.cond(cond, &env)
+}
+
+/// Runs a `do $$ ... $$` block.
+pub fn run_do(db: &Db, block: &Block) -> Result<(), ApiError> {
+    let mut ctx = Ctx::new(db, 0)?;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    ctx.block(block, &mut env)?;
+    Ok(())
+}
