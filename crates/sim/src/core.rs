@@ -90,11 +90,24 @@ impl Core {
         r
     }
 
-    /// After SQL ran: record the new DB state, then schedule the webhooks it fired.
-    pub fn after_commit(&self) {
+    /// The mock's change hook: records each commit of the tracked table in the DB history
+    /// (and the log) as it commits.
+    pub fn on_changes(&self, changes: &[edgesim_supabase::Change]) {
+        let rows = changes
+            .iter()
+            .filter(|c| c.table == self.table)
+            .map(|c| {
+                (
+                    c.old.clone().map(Value::Object),
+                    c.new.clone().map(Value::Object),
+                )
+            })
+            .collect::<Vec<_>>();
+        if rows.is_empty() {
+            return;
+        }
         let now = self.log.now();
-        let rows = self.table_rows();
-        let changes = lock(&self.history).record(rows, now);
+        let changes = lock(&self.history).apply(rows, now);
         for (version, ch) in changes {
             let row_hash = ch
                 .row
@@ -109,6 +122,10 @@ impl Core {
                 row_hash,
             });
         }
+    }
+
+    /// After SQL ran (its commit is already in the DB history): schedule the webhooks it fired.
+    pub fn after_commit(&self) {
         let ov = std::mem::take(&mut *lock(&self.next_override));
         let deliveries = std::mem::take(&mut *lock(&self.queue.0));
         for d in deliveries {

@@ -186,6 +186,30 @@ impl DbHistory {
         changes
     }
 
+    /// Records one commit's row changes (each `(old, new)`, as the mock's change hook reports
+    /// them) at `t_ms`: the same as [`DbHistory::record`] with the table's new contents, without
+    /// re-reading the table.
+    pub fn apply(
+        &mut self,
+        changes: impl IntoIterator<Item = (Option<Value>, Option<Value>)>,
+        t_ms: u64,
+    ) -> Vec<(u64, RowChange)> {
+        let mut now: BTreeMap<String, Value> = self
+            .rows
+            .iter()
+            .filter_map(|(id, h)| Some((id.clone(), h.last()?.value.clone()?)))
+            .collect();
+        for (old, new) in changes {
+            if let Some(o) = old {
+                now.remove(&self.id_of(&o));
+            }
+            if let Some(n) = new {
+                now.insert(self.id_of(&n), n);
+            }
+        }
+        self.record(now.into_values().collect(), t_ms)
+    }
+
     /// The current state of row `id` (`None` when it does not exist).
     pub fn current_row(&self, id: &str) -> Option<&Value> {
         self.rows
@@ -311,5 +335,22 @@ mod tests {
         assert_eq!(h.match_list(&list[..1], 2_000), Served::Phantom);
         assert_eq!(h.list_superseded_at(0), Some(1_000));
         assert!(h.record(list, 3_000).is_empty());
+        // Change-hook commits give the same history as snapshots.
+        let mut a = DbHistory::new("id", vec![json!({"id":1,"title":"a"})], 0);
+        let mut b = a.clone();
+        let snap = a.record(vec![json!({"id":2,"title":"c"})], 10);
+        let hooked = b.apply(
+            [
+                (None, Some(json!({"id":2,"title":"x"}))),
+                (
+                    Some(json!({"id":2,"title":"x"})),
+                    Some(json!({"id":2,"title":"c"})),
+                ),
+                (Some(json!({"id":1,"title":"a"})), None),
+            ],
+            10,
+        );
+        assert_eq!(snap, hooked);
+        assert_eq!(a.list_history(), b.list_history());
     }
 }

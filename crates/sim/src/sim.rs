@@ -313,6 +313,13 @@ impl SimBuilder {
         let _ = core.me.set(Arc::downgrade(&core));
         *lock(&core.history) = DbHistory::new("id", core.table_rows(), 0);
         lock(&core.queue.0).clear();
+        let weak = Arc::downgrade(&core);
+        core.supabase
+            .set_change_hook(Arc::new(move |changes: &[edgesim_supabase::Change]| {
+                if let Some(core) = weak.upgrade() {
+                    core.on_changes(changes);
+                }
+            }));
         let log2 = log.clone();
         kv.set_observer(Arc::new(move |e: &edgesim_kv::KvEvent| {
             let outcome = match (&e.error, e.cache_status) {
