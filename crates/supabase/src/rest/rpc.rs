@@ -285,6 +285,7 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                     })
                     .collect(),
                 fks: Vec::new(),
+                uniques: Default::default(),
             })
         }
         Returns::Table(cols) => Ok(Table {
@@ -299,6 +300,7 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                 })
                 .collect(),
             fks: Vec::new(),
+            uniques: Default::default(),
         }),
         _ => Err(crate::sqlerr::pg("XX000", "not a set-returning function")),
     }
