@@ -332,12 +332,11 @@ fn respond(
     };
     let is_array = matches!(&f.def.returns, Returns::Scalar { ty, .. } if ty.ends_with("[]"));
     let to_json = |v: &Value| -> Json {
-        if is_array {
-            if let Value::Text(s) = v
-                && let Ok(j) = serde_json::from_str::<Json>(s)
-            {
-                return j;
-            }
+        if is_array
+            && let Value::Text(s) = v
+            && let Ok(j) = serde_json::from_str::<Json>(s)
+        {
+            return j;
         }
         scalar_kind().to_json(v.into())
     };

@@ -281,6 +281,7 @@ impl Fired<'_> {
         Ok(Some(new))
     }
 
+    #[allow(clippy::type_complexity)]
     fn after(
         &self,
         events: &[(String, Vec<String>, Option<Row>, Option<Row>)],

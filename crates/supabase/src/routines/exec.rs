@@ -279,6 +279,7 @@ impl<'a> Ctx<'a> {
 
     /// Runs a statement (query or write) with bound variables; returns its rows and the count
     /// of affected (or returned) rows.
+    #[allow(clippy::type_complexity)]
     fn run_sql(
         &mut self,
         toks: &[Tok],

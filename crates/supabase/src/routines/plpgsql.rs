@@ -760,6 +760,7 @@ pub fn split_commas_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
     out
 }
 
+#[allow(clippy::type_complexity)]
 fn range_parts(head: &[Tok]) -> Result<(Vec<Tok>, Vec<Tok>, Option<Vec<Tok>>), String> {
     // `1..10` lexes as one number; `a .. b` as words around two dots.
     let mut flat = Vec::new();

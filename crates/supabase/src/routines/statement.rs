@@ -352,13 +352,12 @@ pub fn dispatch_trigger(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     let toks = tokenize(&st.text)?;
     let t = def::create_trigger(&toks)?.ok_or("not a row-level trigger")?;
     let object = format!("trigger `{}` on `{}`", t.name, t.table);
-    if cx.mode != Mode::Replay {
-        if let Handled::Done { warnings } = handle(cx.db, &st.text)?
-            && !warnings.is_empty()
-        {
-            cx.skipped(st, object, warnings.join("; "));
-            return Ok(());
-        }
+    if cx.mode != Mode::Replay
+        && let Handled::Done { warnings } = handle(cx.db, &st.text)?
+        && !warnings.is_empty()
+    {
+        cx.skipped(st, object, warnings.join("; "));
+        return Ok(());
     }
     let when = match t.timing {
         def::Timing::Before => "BEFORE",
