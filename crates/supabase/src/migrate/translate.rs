@@ -111,7 +111,7 @@ pub(super) fn matching(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-/// Reads a type name at `i`; returns the normalised name and the index after it.
+/// Splits tokens on top-level commas (outside parentheses), dropping empty pieces.
 pub(super) fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
     let mut out = vec![Vec::new()];
     let mut depth = 0;
