@@ -3,7 +3,8 @@
 #   install what is missing (oha 1.16.0, wrk, the Miniflare harness's npm deps)
 #   -> build `target/debug/edgesim` -> edgesim: cold start, load, CPU, peak RSS
 #   -> Miniflare: the shared harness (anchors/miniflare/run.sh) with the same settings
-#   -> KV model ops/s, simulation virtual/wall ratio -> bench/results/<UTC date>.md (also printed).
+#   -> KV model ops/s, simulation virtual/wall ratio, seed-campaign seeds/s and 1->2 jobs scaling
+#   (bench/campaign.sh) -> bench/results/<UTC date>.md (also printed).
 # Loopback only (127.0.0.1). Every load run is time-bounded. Every server started here is stopped
 # by its PID (trap); the harness stops its own Node/workerd pair the same way.
 #
@@ -287,8 +288,15 @@ else
   echo "absent: $SCENARIO does not exist yet" > "$OUT/sim.note"
 fi
 
+if side edgesim; then
+  log "seed campaigns: seeds/s for bench/swarm.toml on 1 core and all cores, 1 -> 2 jobs scaling (bench/campaign.sh)"
+  EDGESIM="$EDGESIM" ./bench/campaign.sh "$OUT" > /dev/null 2> "$OUT/campaign.err" \
+    || { log "bench/campaign.sh failed (see $OUT/campaign.err)"; echo "campaign benchmark failed: $(tail -1 "$OUT/campaign.err")" > "$OUT/campaign.md"; }
+fi
+
 # ------------------------------------------------------------------ 6. report
 mkdir -p "$(dirname "$RESULT_MD")"
 node bench/report.mjs "$OUT" "$MF_DIR" > "$RESULT_MD"
+[ -f "$OUT/campaign.md" ] && cat "$OUT/campaign.md" >> "$RESULT_MD"
 cat "$RESULT_MD"
 log "report: ${RESULT_MD#"$ROOT"/}; raw data: ${OUT#"$ROOT"/}${MF_DIR:+ and ${MF_DIR#"$ROOT"/}}"

@@ -12,6 +12,7 @@ use std::process::Command;
 const COMPONENTS: &[&str] = &[
     "course",
     "hardened",
+    "hardened-no-webhook",
     "hello",
     "anchor",
     "infinite-loop",

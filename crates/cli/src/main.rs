@@ -1,7 +1,9 @@
 //! `edgesim`: a local edge emulator and test harness.
 //!
-//! Each subcommand lives in its own module: `dev`, `supabase`, `run`.
+//! Each subcommand lives in its own module: `dev`, `supabase`, `run` (with `campaign`), `check`.
 
+mod campaign;
+mod check;
 mod dev;
 mod run;
 mod supabase;
@@ -27,8 +29,10 @@ enum Command {
     Dev(dev::DevArgs),
     /// Serve a mock Supabase project (PostgREST + Database Webhooks) on loopback.
     Supabase(supabase::SupabaseArgs),
-    /// Run a chaos scenario in virtual time, for one seed or many.
+    /// Run chaos scenarios in virtual time: one seed, or a campaign of many (sharded, parallel).
     Run(run::RunArgs),
+    /// Check a recorded event log (`edgesim run --events FILE`) with the consistency checker.
+    Check(check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +41,6 @@ fn main() -> ExitCode {
         Command::Dev(args) => dev::main(args),
         Command::Supabase(args) => supabase::main(args),
         Command::Run(args) => run::main(args),
+        Command::Check(args) => check::main(args),
     }
 }

@@ -19,8 +19,12 @@ pub const COURSE: &[u8] = component!("course");
 /// backoff, writes with an `expirationTtl` safety net and reads with a `cacheTtl`.
 pub const HARDENED: &[u8] = component!("hardened");
 
-/// Small Workers for tests and benchmarks (`worker/fixtures/src/bin/*.rs`).
+/// Small Workers for tests and benchmarks (`worker/fixtures/src/bin/*.rs`, and mutants of the
+/// hardened Worker in `worker/hardened/src/bin/`).
 pub mod fixtures {
+    /// The hardened Worker with its webhook handler disabled (acknowledges, does nothing): the
+    /// mutant the property tests must catch with the fault-free staleness bound.
+    pub const HARDENED_NO_WEBHOOK: &[u8] = component!("hardened-no-webhook");
     /// `GET /hello` → `ok`, no KV.
     pub const HELLO: &[u8] = component!("hello");
     /// The Miniflare anchor's Worker ported to Rust (same routes, KV keys and bodies): what
@@ -44,6 +48,7 @@ pub mod fixtures {
 pub const ALL: &[(&str, &[u8])] = &[
     ("course", COURSE),
     ("hardened", HARDENED),
+    ("hardened-no-webhook", fixtures::HARDENED_NO_WEBHOOK),
     ("hello", fixtures::HELLO),
     ("anchor", fixtures::ANCHOR),
     ("loop", fixtures::LOOP),
@@ -54,7 +59,7 @@ pub const ALL: &[(&str, &[u8])] = &[
     ("waituntil-forever", fixtures::WAITUNTIL_FOREVER),
 ];
 
-/// The component called `name` (`course`, `hardened`, `hello`, `loop`, `membomb`, `trap`,
+/// The component called `name` (`course`, `hardened`, `hardened-no-webhook`, `hello`, `loop`, `membomb`, `trap`,
 /// `subrequests`, `kvops`, `waituntil-forever`).
 pub fn by_name(name: &str) -> Option<&'static [u8]> {
     ALL.iter()

@@ -92,7 +92,7 @@ fn by_name_finds_each_guest_and_rejects_unknown_names() {
         by_name("anchor").map(<[u8]>::len),
         Some(fixtures::ANCHOR.len())
     );
-    assert_eq!(ALL.len(), 10);
+    assert_eq!(ALL.len(), 11);
 }
 
 /// Interfaces a guest may import: what `edgesim-host` links (WASI CLI/IO/clocks/random,

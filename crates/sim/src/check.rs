@@ -1,22 +1,76 @@
-//! Checkers over a finished run: safety (no phantoms), bounded staleness, and liveness (every
-//! colo serves the current DB state once faults heal), each violation with a minimal witness.
+//! The consistency checker over a recorded history (the event log), per client session (a
+//! colo). Each property is named, and each violation comes with a minimal witness:
+//!
+//! - **no_phantoms** (safety): every body equals some committed DB state.
+//! - **bounded_staleness**: a superseded state is served no longer than the bound of the phase
+//!   it was stale in ([`crate::phases`]: the fault-free bound, or the under-faults bound when a
+//!   fault overlaps), or than the scenario's flat `max_staleness_s`.
+//! - **monotonic_reads**: a colo never serves an older version of a path after a newer one. The
+//!   KV model allows one exception, and only one: a **read-your-writes entry ending**. The colo
+//!   that wrote a key sees its own write at once; once that entry ends it reads central, which
+//!   can still hold an older state if another write overtook it there. So a regression at a colo
+//!   that itself wrote the key within the default cacheTtl (60 s) before the newer read is
+//!   allowed. A **cache entry expiring back to an older central state** cannot happen by
+//!   itself (central only moves on), so any other regression is the Worker's doing and counts.
+//! - **read_your_writes**: at the colo that wrote a key, reads of it within 30 s (the minimum
+//!   cacheTtl, the shortest the model keeps the writer's entry) return that write or a newer
+//!   one. Checked only when the KV model promises it (`read_your_writes = 1`).
+//! - **convergence** (liveness): every colo serves the current state after `healed +
+//!   converge_within`.
+//!
+//! Which properties fail a run: phantoms (unless disabled), staleness, convergence, and the two
+//! session guarantees when the scenario asks for them (`[expect] monotonic_reads = true`,
+//! `read_your_writes = true`); the others are still checked and reported.
+//!
+//! The checker reads only the event log: DB versions come from its `db_commit` events, so a log
+//! written by `edgesim run --events` elsewhere can be checked the same way (`edgesim check`).
 
 use crate::events::{Event, EventKind, Served};
 use crate::history::DbHistory;
+use crate::phases::{AppliedBound, FaultWindow, StalenessBounds, fault_windows};
 use crate::track::{Resource, Tracker};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// How long the KV model keeps a writer's own entry at the least (the minimum cacheTtl).
+pub const RYW_WINDOW_MS: u64 = 30_000;
+
+/// How long after its own write a colo may still fall back to an older central state (the
+/// default cacheTtl, for which the model keeps the writer's entry).
+pub const RYW_ENTRY_MS: u64 = 60_000;
 
 /// What a run must satisfy, in virtual ms.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Expectations {
     /// Liveness bound after the last fault heals and the last write.
     pub converge_within_ms: u64,
-    /// Optional bound on how long a superseded state may be served.
+    /// Optional flat bound on how long a superseded state may be served.
     pub max_staleness_ms: Option<u64>,
     /// Safety: every body equals some committed state.
     pub no_phantoms: bool,
+    /// The phase-aware staleness bounds (`None`: not checked).
+    pub bounds: Option<StalenessBounds>,
+    /// The KV model promises read-your-writes at the writing colo (its setting is 1).
+    pub kv_read_your_writes: bool,
+    /// Monotonic-reads violations fail the run (otherwise they are reported only).
+    pub enforce_monotonic_reads: bool,
+    /// Read-your-writes violations fail the run (otherwise they are reported only).
+    pub enforce_read_your_writes: bool,
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Self {
+            converge_within_ms: 200_000,
+            max_staleness_ms: None,
+            no_phantoms: true,
+            bounds: None,
+            kv_read_your_writes: false,
+            enforce_monotonic_reads: false,
+            enforce_read_your_writes: false,
+        }
+    }
 }
 
 /// Which property failed.
@@ -25,24 +79,52 @@ pub struct Expectations {
 pub enum Property {
     /// A body equal to no committed DB state.
     Phantom,
-    /// A superseded state served longer than `max_staleness`.
+    /// A superseded state served longer than its bound.
     Staleness,
     /// Not the current state (or an error) after `healed + converge_within`.
     Liveness,
+    /// A colo served an older version after a newer one.
+    MonotonicReads,
+    /// The writing colo read an older value than its own write.
+    ReadYourWrites,
 }
 
-/// A violated expectation and its minimal witness.
+impl Property {
+    /// Every property, in report order.
+    pub const ALL: [Property; 5] = [
+        Property::Phantom,
+        Property::Staleness,
+        Property::MonotonicReads,
+        Property::ReadYourWrites,
+        Property::Liveness,
+    ];
+
+    /// The property's name in reports: `no_phantoms`, `bounded_staleness`, `monotonic_reads`,
+    /// `read_your_writes`, `convergence`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Phantom => "no_phantoms",
+            Property::Staleness => "bounded_staleness",
+            Property::Liveness => "convergence",
+            Property::MonotonicReads => "monotonic_reads",
+            Property::ReadYourWrites => "read_your_writes",
+        }
+    }
+}
+
+/// A violated property and its minimal witness.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Violation {
     /// The property.
     pub property: Property,
-    /// The colo that served it.
+    /// The colo (session) where it showed.
     pub colo: String,
-    /// The path requested.
+    /// The path requested (for read-your-writes: the KV key).
     pub path: String,
-    /// What it served (the offending request's classification).
+    /// What it served (for read-your-writes: the KV version read; error when none).
     pub served: Served,
-    /// The DB version current when it was served.
+    /// The DB version current when it was served (for monotonic reads: the newer version served
+    /// before; for read-your-writes: the KV version the colo wrote).
     pub current: u64,
     /// First time (virtual ms) this colo served this state of this path in the offending run.
     pub from_ms: u64,
@@ -50,30 +132,72 @@ pub struct Violation {
     pub to_ms: u64,
     /// When the served state was superseded in the DB, if it was.
     pub superseded_ms: Option<u64>,
+    /// For staleness: which bound applied, and its value in ms.
+    pub bound: Option<(AppliedBound, u64)>,
+    /// The fault windows that overlap the offending interval (their names).
+    pub during: Vec<String>,
+    /// The events that show it: the reads, writes, commits and deliveries.
+    pub witness: Vec<Event>,
     /// The events that explain it: the commit(s) it missed and the faults that hit this key or colo.
     pub causes: Vec<Event>,
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.property {
-            Property::Phantom => "served a phantom value",
-            Property::Staleness => "served a stale value for too long",
-            Property::Liveness => "did not converge",
-        };
-        write!(
-            f,
-            "{}: {} {} {what}: {} while the DB was at v{}, from t={} to t={}",
-            self.property_name(),
-            self.colo,
-            self.path,
-            self.served,
-            self.current,
-            ms(self.from_ms),
-            ms(self.to_ms)
-        )?;
-        if let Some(s) = self.superseded_ms {
-            write!(f, " (superseded at t={})", ms(s))?;
+        let name = self.property.name();
+        match self.property {
+            Property::MonotonicReads => write!(
+                f,
+                "{name}: {} {} served {} at t={} after serving v{} at t={}",
+                self.colo,
+                self.path,
+                self.served,
+                ms(self.to_ms),
+                self.current,
+                ms(self.from_ms)
+            )?,
+            Property::ReadYourWrites => write!(
+                f,
+                "{name}: {} read KV {:?} as {} at t={} after writing it as KV v{} at t={}",
+                self.colo,
+                self.path,
+                match self.served {
+                    Served::Version(v) => format!("KV v{v}"),
+                    _ => "missing".to_string(),
+                },
+                ms(self.to_ms),
+                self.current,
+                ms(self.from_ms)
+            )?,
+            _ => {
+                let what = match self.property {
+                    Property::Phantom => "served a phantom value",
+                    Property::Staleness => "served a stale value for too long",
+                    _ => "did not converge",
+                };
+                write!(
+                    f,
+                    "{name}: {} {} {what}: {} while the DB was at v{}, from t={} to t={}",
+                    self.colo,
+                    self.path,
+                    self.served,
+                    self.current,
+                    ms(self.from_ms),
+                    ms(self.to_ms)
+                )?;
+                if let Some(s) = self.superseded_ms {
+                    write!(f, " (superseded at t={})", ms(s))?;
+                }
+                if let Some((b, limit)) = self.bound {
+                    write!(f, " [{b}: {}]", ms(limit))?;
+                }
+            }
+        }
+        if !self.during.is_empty() {
+            write!(f, "\n    during: {}", self.during.join("; "))?;
+        }
+        for w in &self.witness {
+            write!(f, "\n    witness: {w}")?;
         }
         for c in &self.causes {
             write!(f, "\n    because: {c}")?;
@@ -82,22 +206,128 @@ impl fmt::Display for Violation {
     }
 }
 
-impl Violation {
-    fn property_name(&self) -> &'static str {
-        match self.property {
-            Property::Phantom => "safety",
-            Property::Staleness => "staleness",
-            Property::Liveness => "liveness",
-        }
-    }
-}
-
 /// `12.345s`.
 pub fn ms(t: u64) -> String {
     format!("{}.{:03}s", t / 1000, t % 1000)
 }
 
+/// Whether a property held, failed, or was not checked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "why")]
+pub enum Status {
+    /// Checked; no violation.
+    Holds,
+    /// Checked; at least one violation.
+    Violated,
+    /// Not checked, and why.
+    NotChecked(String),
+}
+
+/// One property's verdict over a run: the per-property row of the reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PropertyReport {
+    /// The property.
+    pub property: Property,
+    /// Its name (as [`Property::name`]).
+    pub name: &'static str,
+    /// The verdict.
+    pub status: Status,
+    /// Whether a violation fails the run.
+    pub enforced: bool,
+    /// How many (colo, path) pairs violate it.
+    pub violations: usize,
+    /// The first violation: its minimal witness.
+    pub witness: Option<Violation>,
+}
+
+/// Everything the checker found.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CheckReport {
+    /// One row per property, in [`Property::ALL`] order.
+    pub properties: Vec<PropertyReport>,
+    /// Every violation of every property, enforced or not.
+    pub all: Vec<Violation>,
+}
+
+impl CheckReport {
+    /// The violations that fail the run.
+    pub fn enforced(&self) -> Vec<Violation> {
+        let on: Vec<Property> = self
+            .properties
+            .iter()
+            .filter(|p| p.enforced)
+            .map(|p| p.property)
+            .collect();
+        self.all
+            .iter()
+            .filter(|v| on.contains(&v.property))
+            .cloned()
+            .collect()
+    }
+
+    /// The row of `p`.
+    pub fn get(&self, p: Property) -> Option<&PropertyReport> {
+        self.properties.iter().find(|r| r.property == p)
+    }
+}
+
+/// DB versions over time, as the log's `db_commit` events record them (version 0 at t=0).
+#[derive(Clone, Debug, Default)]
+pub struct Versions {
+    rows: BTreeMap<String, Vec<(u64, u64)>>,
+    list: Vec<(u64, u64)>,
+}
+
+impl Versions {
+    /// Reads the commits of `events`.
+    pub fn from_events(events: &[Event]) -> Self {
+        let mut v = Versions {
+            rows: BTreeMap::new(),
+            list: vec![(0, 0)],
+        };
+        for e in events {
+            if let EventKind::DbCommit {
+                version, row_id, ..
+            } = &e.kind
+            {
+                v.rows
+                    .entry(row_id.clone())
+                    .or_insert_with(|| vec![(0, 0)])
+                    .push((*version, e.t_ms));
+                v.list.push((*version, e.t_ms));
+            }
+        }
+        v
+    }
+
+    fn states(&self, res: &Resource) -> &[(u64, u64)] {
+        const INITIAL: &[(u64, u64)] = &[(0, 0)];
+        match res {
+            Resource::List => &self.list,
+            Resource::Row(id) => self.rows.get(id).map_or(INITIAL, Vec::as_slice),
+        }
+    }
+
+    /// The version of `res` current at `t_ms`.
+    pub fn current_at(&self, res: &Resource, t_ms: u64) -> u64 {
+        self.states(res)
+            .iter()
+            .rev()
+            .find(|s| s.1 <= t_ms)
+            .map_or(0, |s| s.0)
+    }
+
+    /// When the state at `version` of `res` stopped being current.
+    pub fn superseded_at(&self, res: &Resource, version: u64) -> Option<u64> {
+        let states = self.states(res);
+        let i = states.iter().rposition(|s| s.0 <= version)?;
+        states.get(i + 1).map(|s| s.1)
+    }
+}
+
 struct Served1<'a> {
+    idx_start: Option<usize>,
+    idx_end: usize,
     t_start: u64,
     t_end: u64,
     colo: &'a str,
@@ -105,20 +335,37 @@ struct Served1<'a> {
     served: Served,
 }
 
-/// Runs every checker. `healed_ms`: when the last fault healed and the last write committed.
+/// Runs every checker and returns the violations that fail the run. `healed_ms`: when the last
+/// fault healed and the last write committed. (`history` is not needed: the log's commits say
+/// everything; it is kept for callers.)
 pub fn check(
     events: &[Event],
-    history: &DbHistory,
+    _history: &DbHistory,
     tracker: &Tracker,
     exp: &Expectations,
     healed_ms: u64,
 ) -> Vec<Violation> {
+    check_all(events, tracker, exp, healed_ms).enforced()
+}
+
+/// Runs every checker over `events` and reports each property.
+pub fn check_all(
+    events: &[Event],
+    tracker: &Tracker,
+    exp: &Expectations,
+    healed_ms: u64,
+) -> CheckReport {
+    let versions = Versions::from_events(events);
+    let windows = match &exp.bounds {
+        Some(b) => fault_windows(events, b.webhook_latency_ms),
+        None => Vec::new(),
+    };
     let mut starts = BTreeMap::new();
     let mut served: Vec<Served1<'_>> = Vec::new();
-    for e in events {
+    for (i, e) in events.iter().enumerate() {
         match &e.kind {
             EventKind::RequestStart { id, .. } => {
-                starts.insert(*id, e.t_ms);
+                starts.insert(*id, (i, e.t_ms));
             }
             EventKind::RequestEnd {
                 id,
@@ -126,28 +373,46 @@ pub fn check(
                 path,
                 served: s,
                 ..
-            } if *s != Served::Untracked => served.push(Served1 {
-                t_start: starts.get(id).copied().unwrap_or(e.t_ms),
-                t_end: e.t_ms,
-                colo,
-                path,
-                served: *s,
-            }),
+            } if *s != Served::Untracked => {
+                let start = starts.get(id).copied();
+                served.push(Served1 {
+                    idx_start: start.map(|s| s.0),
+                    idx_end: i,
+                    t_start: start.map_or(e.t_ms, |s| s.1),
+                    t_end: e.t_ms,
+                    colo,
+                    path,
+                    served: *s,
+                })
+            }
             _ => {}
         }
     }
     // One violation per (property, colo, path): the first offending request.
-    let mut found: BTreeMap<(Property, &str, &str), Violation> = BTreeMap::new();
+    let mut found: BTreeMap<(Property, String, String), Violation> = BTreeMap::new();
     let deadline = healed_ms + exp.converge_within_ms;
+    let mut newest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, r) in served.iter().enumerate() {
         let Some(res) = tracker.resource(r.path) else {
             continue;
         };
-        let current = tracker.current_at(history, &res, r.t_end);
-        let mut flag = |p: Property, sup: Option<u64>| {
-            let key = (p, r.colo, r.path);
+        let row = match &res {
+            Resource::Row(id) => Some(id.as_str()),
+            Resource::List => None,
+        };
+        let current = versions.current_at(&res, r.t_end);
+        let mut flag = |p: Property,
+                        sup: Option<u64>,
+                        bound: Option<(AppliedBound, u64)>,
+                        during: Vec<String>| {
+            let key = (p, r.colo.to_string(), r.path.to_string());
             found.entry(key).or_insert_with(|| {
                 let (from_ms, to_ms) = run_bounds(&served, i);
+                let mut witness = Vec::new();
+                if let Some(s) = sup {
+                    witness.extend(commit_at(events, row, s));
+                }
+                witness.extend(request_events(events, r));
                 Violation {
                     property: p,
                     colo: r.colo.to_string(),
@@ -157,28 +422,257 @@ pub fn check(
                     from_ms,
                     to_ms,
                     superseded_ms: sup,
+                    bound,
+                    during,
+                    witness,
                     causes: causes(events, tracker, &res, r.colo, r.path, r.served, sup),
                 }
             });
         };
         match r.served {
-            Served::Phantom if exp.no_phantoms => flag(Property::Phantom, None),
+            Served::Phantom if exp.no_phantoms => flag(Property::Phantom, None, None, Vec::new()),
             Served::Version(v) if v != current => {
-                let sup = tracker.superseded_at(history, &res, v);
-                if let (Some(max), Some(s)) = (exp.max_staleness_ms, sup)
-                    && r.t_end.saturating_sub(s) > max
-                {
-                    flag(Property::Staleness, sup);
+                let sup = versions.superseded_at(&res, v);
+                if let Some(s) = sup {
+                    let age = r.t_end.saturating_sub(s);
+                    if let Some(max) = exp.max_staleness_ms
+                        && age > max
+                    {
+                        flag(
+                            Property::Staleness,
+                            sup,
+                            Some((AppliedBound::Flat, max)),
+                            Vec::new(),
+                        );
+                    }
+                    if let Some(b) = &exp.bounds {
+                        let during = overlapping(&windows, row, s, r.t_end);
+                        let applied = if during.is_empty() {
+                            Some((AppliedBound::FaultFree, b.fault_free_ms))
+                        } else {
+                            b.under_faults_ms.map(|m| (AppliedBound::UnderFaults, m))
+                        };
+                        if let Some((kind, limit)) = applied
+                            && age > limit
+                        {
+                            flag(Property::Staleness, sup, Some((kind, limit)), during);
+                        }
+                    }
                 }
                 if r.t_start >= deadline {
-                    flag(Property::Liveness, sup);
+                    let during = overlapping(&windows, row, sup.unwrap_or(0), r.t_end);
+                    flag(Property::Liveness, sup, None, during);
                 }
             }
-            Served::Error if r.t_start >= deadline => flag(Property::Liveness, None),
+            Served::Error if r.t_start >= deadline => {
+                flag(Property::Liveness, None, None, Vec::new())
+            }
+            _ => {}
+        }
+        // Monotonic reads, per (colo, path).
+        if let Served::Version(v) = r.served {
+            let key = (r.colo, r.path);
+            match newest.get(&key).map(|&j| (j, &served[j])) {
+                Some((j, hi)) if matches!(hi.served, Served::Version(h) if h > v) => {
+                    let Served::Version(h) = hi.served else {
+                        continue;
+                    };
+                    if !own_write_before(events, r.colo, r.path, hi.t_end) {
+                        let k = (
+                            Property::MonotonicReads,
+                            r.colo.to_string(),
+                            r.path.to_string(),
+                        );
+                        found.entry(k).or_insert_with(|| {
+                            let mut witness = request_events(events, hi);
+                            witness.extend(request_events(events, r));
+                            Violation {
+                                property: Property::MonotonicReads,
+                                colo: r.colo.to_string(),
+                                path: r.path.to_string(),
+                                served: r.served,
+                                current: h,
+                                from_ms: served[j].t_end,
+                                to_ms: r.t_end,
+                                superseded_ms: versions.superseded_at(&res, v),
+                                bound: None,
+                                during: overlapping(&windows, row, hi.t_end, r.t_end),
+                                witness,
+                                causes: causes(
+                                    events,
+                                    tracker,
+                                    &res,
+                                    r.colo,
+                                    r.path,
+                                    r.served,
+                                    Some(hi.t_end),
+                                ),
+                            }
+                        });
+                    }
+                }
+                Some(_) => {
+                    newest.insert(key, i);
+                }
+                None => {
+                    newest.insert(key, i);
+                }
+            }
+        }
+    }
+    if exp.kv_read_your_writes {
+        for v in read_your_writes(events) {
+            found
+                .entry((Property::ReadYourWrites, v.colo.clone(), v.path.clone()))
+                .or_insert(v);
+        }
+    }
+    let all: Vec<Violation> = found.into_values().collect();
+    let properties = Property::ALL
+        .iter()
+        .map(|&p| {
+            let mine: Vec<&Violation> = all.iter().filter(|v| v.property == p).collect();
+            let (status, enforced) = match p {
+                Property::Phantom if !exp.no_phantoms => (
+                    Status::NotChecked("the scenario sets no_phantoms = false".into()),
+                    false,
+                ),
+                Property::Staleness if exp.bounds.is_none() && exp.max_staleness_ms.is_none() => {
+                    (Status::NotChecked("no staleness bound".into()), false)
+                }
+                Property::ReadYourWrites if !exp.kv_read_your_writes => (
+                    Status::NotChecked(
+                        "the KV model does not promise it (read_your_writes < 1)".into(),
+                    ),
+                    false,
+                ),
+                _ => (
+                    if mine.is_empty() {
+                        Status::Holds
+                    } else {
+                        Status::Violated
+                    },
+                    match p {
+                        Property::MonotonicReads => exp.enforce_monotonic_reads,
+                        Property::ReadYourWrites => exp.enforce_read_your_writes,
+                        _ => true,
+                    },
+                ),
+            };
+            PropertyReport {
+                property: p,
+                name: p.name(),
+                status,
+                enforced,
+                violations: mine.len(),
+                witness: mine.first().map(|v| (*v).clone()),
+            }
+        })
+        .collect();
+    CheckReport { properties, all }
+}
+
+/// The names of the fault windows that concern `row` and overlap `[from, to]`.
+fn overlapping(windows: &[FaultWindow], row: Option<&str>, from: u64, to: u64) -> Vec<String> {
+    windows
+        .iter()
+        .filter(|w| w.hits(row, from, to))
+        .map(|w| w.name.clone())
+        .collect()
+}
+
+/// The request's start and end events.
+fn request_events(events: &[Event], r: &Served1<'_>) -> Vec<Event> {
+    r.idx_start
+        .into_iter()
+        .chain([r.idx_end])
+        .map(|i| events[i].clone())
+        .collect()
+}
+
+/// The commit at `t_ms` of `row` (any row for the list).
+fn commit_at(events: &[Event], row: Option<&str>, t_ms: u64) -> Option<Event> {
+    events
+        .iter()
+        .find(|e| {
+            e.t_ms == t_ms
+                && matches!(&e.kind, EventKind::DbCommit { row_id, .. }
+                    if row.is_none_or(|r| r == row_id.as_str()))
+        })
+        .cloned()
+}
+
+/// Whether `colo` wrote KV key `key` (the Worker's key for the path) within [`RYW_ENTRY_MS`]
+/// before `t_ms`: the model's read-your-writes exception to monotonic reads.
+fn own_write_before(events: &[Event], colo: &str, key: &str, t_ms: u64) -> bool {
+    events.iter().any(|e| {
+        e.t_ms <= t_ms
+            && e.t_ms + RYW_ENTRY_MS >= t_ms
+            && matches!(&e.kind, EventKind::Kv { colo: c, op, key: k, outcome, .. }
+                if &**c == colo && &**k == key && (&**op == "put" || &**op == "delete")
+                    && !outcome.starts_with("error"))
+    })
+}
+
+/// Read-your-writes at the writing colo: a read of a key there within [`RYW_WINDOW_MS`] of the
+/// colo's own successful write returns that write's version or a newer one.
+fn read_your_writes(events: &[Event]) -> Vec<Violation> {
+    let mut last_write: BTreeMap<(&str, &str), (usize, u64, Option<u64>)> = BTreeMap::new();
+    let mut out: BTreeMap<(String, String), Violation> = BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        let EventKind::Kv {
+            colo,
+            op,
+            key,
+            version,
+            outcome,
+        } = &e.kind
+        else {
+            continue;
+        };
+        if outcome.starts_with("error") {
+            continue;
+        }
+        match &**op {
+            "put" | "delete" => {
+                last_write.insert((&**colo, &**key), (i, e.t_ms, *version));
+            }
+            "get" | "getwithmetadata" => {
+                let Some(&(wi, wt, wv)) = last_write.get(&(&**colo, &**key)) else {
+                    continue;
+                };
+                if e.t_ms > wt + RYW_WINDOW_MS {
+                    continue;
+                }
+                let deleted =
+                    matches!(&events[wi].kind, EventKind::Kv { op, .. } if &**op == "delete");
+                let ok = match (wv, version) {
+                    (Some(w), Some(r)) => *r >= w,
+                    (_, None) => deleted,
+                    (None, Some(_)) => true,
+                };
+                if !ok {
+                    out.entry((colo.to_string(), key.to_string()))
+                        .or_insert_with(|| Violation {
+                            property: Property::ReadYourWrites,
+                            colo: colo.to_string(),
+                            path: key.to_string(),
+                            served: version.map_or(Served::Error, Served::Version),
+                            current: wv.unwrap_or(0),
+                            from_ms: wt,
+                            to_ms: e.t_ms,
+                            superseded_ms: None,
+                            bound: None,
+                            during: Vec::new(),
+                            witness: vec![events[wi].clone(), e.clone()],
+                            causes: Vec::new(),
+                        });
+                }
+            }
             _ => {}
         }
     }
-    found.into_values().collect()
+    out.into_values().collect()
 }
 
 /// The run of consecutive requests at the same colo and path serving the same thing around `i`.
@@ -335,6 +829,7 @@ mod tests {
             converge_within_ms: 60_000,
             max_staleness_ms: Some(30_000),
             no_phantoms: true,
+            ..Expectations::default()
         };
         let v = check(&events, &h, &tracker, &exp, 10_000);
         let kinds: Vec<(Property, &str, &str)> = v
@@ -361,6 +856,7 @@ mod tests {
             converge_within_ms: 90_000,
             max_staleness_ms: None,
             no_phantoms: false,
+            ..Expectations::default()
         };
         assert!(check(&events, &h, &tracker, &lax, 10_000).is_empty());
     }

@@ -40,27 +40,148 @@ pub(crate) struct WebhookPlan {
     pub window: (u64, u64),
 }
 
+/// The running world. Its fields are private: [`crate::Sim`] (the one public API) reaches them
+/// through the methods below, so scenario files and Rust tests drive the same code.
 pub(crate) struct Core {
+    log: EventLog,
+    clock: SimClock,
+    start_ms: u64,
+    kv: KvStore,
+    supabase: Supabase,
+    queue: Arc<QueueDispatcher>,
+    host: OnceLock<Host>,
+    history: Mutex<DbHistory>,
+    tracker: Tracker,
+    table: String,
+    webhook_colo: String,
+    webhooks: Mutex<WebhookPlan>,
+    webhook_rng: Mutex<SimRng>,
+    next_override: Mutex<Override>,
+    upstream_faults: Arc<UpstreamFaults>,
+    next_request: AtomicU64,
+    /// Scheduled SQL that failed: (ms since start, message).
+    failed_sql: Mutex<Vec<(u64, String)>>,
+    me: OnceLock<Weak<Core>>,
+}
+
+/// What [`Core::new`] builds a world from.
+pub(crate) struct CoreParts {
     pub log: EventLog,
     pub clock: SimClock,
     pub start_ms: u64,
     pub kv: KvStore,
     pub supabase: Supabase,
     pub queue: Arc<QueueDispatcher>,
-    pub host: OnceLock<Host>,
-    pub history: Mutex<DbHistory>,
     pub tracker: Tracker,
     pub table: String,
     pub webhook_colo: String,
-    pub webhooks: Mutex<WebhookPlan>,
-    pub webhook_rng: Mutex<SimRng>,
-    pub next_override: Mutex<Override>,
-    pub upstream_faults: Arc<UpstreamFaults>,
-    pub next_request: AtomicU64,
-    pub me: OnceLock<Weak<Core>>,
+    pub webhook_rng: SimRng,
+    pub upstream_faults: UpstreamFaults,
 }
 
 impl Core {
+    /// Builds the world (no host yet: [`Core::set_host`]) and records the table's initial rows
+    /// as DB version 0.
+    pub fn new(p: CoreParts) -> Arc<Core> {
+        let core = Arc::new(Core {
+            log: p.log,
+            clock: p.clock,
+            start_ms: p.start_ms,
+            kv: p.kv,
+            supabase: p.supabase,
+            queue: p.queue,
+            host: OnceLock::new(),
+            history: Mutex::new(DbHistory::new("id", Vec::new(), 0)),
+            tracker: p.tracker,
+            table: p.table,
+            webhook_colo: p.webhook_colo,
+            webhooks: Mutex::new(WebhookPlan::default()),
+            webhook_rng: Mutex::new(p.webhook_rng),
+            next_override: Mutex::new(Override::default()),
+            upstream_faults: Arc::new(p.upstream_faults),
+            next_request: AtomicU64::new(1),
+            failed_sql: Mutex::new(Vec::new()),
+            me: OnceLock::new(),
+        });
+        let _ = core.me.set(Arc::downgrade(&core));
+        *lock(&core.history) = DbHistory::new("id", core.table_rows(), 0);
+        lock(&core.queue.0).clear();
+        let weak = Arc::downgrade(&core);
+        core.supabase
+            .set_change_hook(Arc::new(move |changes: &[edgesim_supabase::Change]| {
+                if let Some(core) = weak.upgrade() {
+                    core.on_changes(changes);
+                }
+            }));
+        core
+    }
+
+    /// Installs the Worker (once).
+    pub fn set_host(&self, host: Host) {
+        let _ = self.host.set(host);
+    }
+
+    /// The event log.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Clock time (epoch ms) `ms_since_start` after the start of the run.
+    pub fn epoch_ms(&self, ms_since_start: u64) -> u64 {
+        self.start_ms + ms_since_start
+    }
+
+    /// The KV model.
+    pub fn kv(&self) -> &KvStore {
+        &self.kv
+    }
+
+    /// The mock Supabase project.
+    pub fn supabase(&self) -> &Supabase {
+        &self.supabase
+    }
+
+    /// The DB history (locked).
+    pub fn history(&self) -> MutexGuard<'_, DbHistory> {
+        lock(&self.history)
+    }
+
+    /// The tracked paths.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// The tracked table.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Replaces the random webhook faults.
+    pub fn set_webhook_plan(&self, plan: WebhookPlan) {
+        *lock(&self.webhooks) = plan;
+    }
+
+    /// The Supabase latency and fault rules.
+    pub fn upstream_faults(&self) -> &UpstreamFaults {
+        &self.upstream_faults
+    }
+
+    /// Records that scheduled SQL failed.
+    pub fn sql_failed(&self, message: String) {
+        let now = self.now();
+        lock(&self.failed_sql).push((now, message));
+    }
+
+    /// Scheduled SQL that failed so far.
+    pub fn failed_sql(&self) -> Vec<(u64, String)> {
+        lock(&self.failed_sql).clone()
+    }
+
     fn arc(&self) -> Option<Arc<Core>> {
         self.me.get().and_then(Weak::upgrade)
     }

@@ -1,8 +1,136 @@
-//! Seeded webhook faults: for each delivery, whether and when it arrives (drop, delay,
-//! duplicate, reorder), drawn from the `webhooks` RNG fork.
+//! Faults a run can suffer, as the public API takes them ([`KvFault`], [`SupabaseFault`],
+//! [`Override`]), and the seeded webhook faults: for each delivery, whether and when it
+//! arrives (drop, delay, duplicate, reorder), drawn from the `webhooks` RNG fork.
 
-use crate::scenario::{RangeMs, WebhookFate, WebhookFaults};
+use crate::scenario::{FaultKind, RangeMs, WebhookFate, WebhookFaults};
 use edgesim_core::SimRng;
+use edgesim_kv::{FaultEffect, FaultRule, OpKind};
+
+/// A KV fault over a window (what a `[[faults.kv]]` entry says), for [`crate::Sim::kv_fault`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct KvFault {
+    /// `429`, `5xx` (503) or added latency.
+    pub kind: FaultKind,
+    /// Chance per matching operation, 0 to 1.
+    pub rate: f64,
+    /// Added latency of a `latency` fault, ms.
+    pub latency_ms: u64,
+    /// Only operations of this kind (`get`, `put`, `delete`, `list`); `None`: all.
+    pub op: Option<String>,
+    /// Only this colo; `None`: all.
+    pub colo: Option<String>,
+    /// Only keys starting with this; `None`: all.
+    pub key_prefix: Option<String>,
+}
+
+impl KvFault {
+    /// `kind` on every operation everywhere, with probability 1.
+    pub fn new(kind: FaultKind) -> Self {
+        Self {
+            kind,
+            rate: 1.0,
+            latency_ms: 0,
+            op: None,
+            colo: None,
+            key_prefix: None,
+        }
+    }
+
+    /// How the event log names this fault's window.
+    pub fn name(&self) -> String {
+        let kind = match self.kind {
+            FaultKind::TooMany => "429".to_string(),
+            FaultKind::ServerError => "503".to_string(),
+            FaultKind::Latency => format!("+{}ms", self.latency_ms),
+        };
+        let scope = self.colo.clone().unwrap_or_else(|| "all colos".into());
+        let mut op = self.op.clone().unwrap_or_else(|| "any op".into());
+        if let Some(p) = &self.key_prefix {
+            op.push_str(&format!(" of {p}*"));
+        }
+        format!("kv {kind} p={} on {op} at {scope}", self.rate)
+    }
+
+    /// The KV model's rule for this fault over `[from_ms, to_ms)` (clock time, epoch ms).
+    pub(crate) fn rule(&self, from_ms: u64, to_ms: u64) -> FaultRule {
+        let effect = match self.kind {
+            FaultKind::TooMany => FaultEffect::TooManyRequests,
+            FaultKind::ServerError => FaultEffect::ServerError { status: 503 },
+            FaultKind::Latency => FaultEffect::ExtraLatency {
+                ms: self.latency_ms,
+            },
+        };
+        let ops = match self.op.as_deref() {
+            Some("get") => vec![OpKind::Get, OpKind::GetWithMetadata, OpKind::GetBulk],
+            Some("put") => vec![OpKind::Put],
+            Some("delete") => vec![OpKind::Delete],
+            Some("list") => vec![OpKind::List],
+            _ => Vec::new(),
+        };
+        FaultRule {
+            ops,
+            colo: self.colo.clone(),
+            key_prefix: self.key_prefix.clone(),
+            probability: self.rate,
+            from_ms,
+            to_ms,
+            effect,
+        }
+    }
+}
+
+/// A Supabase fault over a window (what a `[[faults.supabase]]` entry says), seen by the
+/// Worker's outgoing fetches; for [`crate::Sim::supabase_fault`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SupabaseFault {
+    /// `429`, `5xx` or added latency.
+    pub kind: FaultKind,
+    /// Chance per request, 0 to 1.
+    pub rate: f64,
+    /// Status of a `5xx` fault (default 503).
+    pub status: Option<u16>,
+    /// Added latency, ms.
+    pub latency_ms: u64,
+}
+
+impl SupabaseFault {
+    /// `kind` on every request, with probability 1.
+    pub fn new(kind: FaultKind) -> Self {
+        Self {
+            kind,
+            rate: 1.0,
+            status: None,
+            latency_ms: 0,
+        }
+    }
+
+    /// The status a failing request gets.
+    pub fn failure_status(&self) -> u16 {
+        match self.kind {
+            FaultKind::TooMany => 429,
+            _ => self.status.unwrap_or(503),
+        }
+    }
+
+    /// How the event log names this fault's window.
+    pub fn name(&self) -> String {
+        match self.kind {
+            FaultKind::Latency => format!("supabase +{}ms p={}", self.latency_ms, self.rate),
+            FaultKind::TooMany => format!("supabase 429 p={}", self.rate),
+            FaultKind::ServerError => {
+                format!("supabase {} p={}", self.status.unwrap_or(503), self.rate)
+            }
+        }
+    }
+}
+
+/// How the event log names a window of random webhook faults.
+pub fn webhook_faults_name(f: &WebhookFaults) -> String {
+    format!(
+        "webhooks drop={} duplicate={} reorder={}",
+        f.drop, f.duplicate, f.reorder
+    )
+}
 
 /// A scripted override for the webhooks of one mutation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

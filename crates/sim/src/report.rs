@@ -1,7 +1,7 @@
 //! The HTML report: one self-contained file (inline SVG and CSS, no network) with, per key, a
 //! timeline per colo of the version served against the database's version, faults marked.
 
-use crate::check::ms;
+use crate::check::{Status, ms};
 use crate::events::{Event, EventKind, Served};
 use crate::history::DbHistory;
 use crate::runner::RunResult;
@@ -138,6 +138,8 @@ h1{{font-size:20px}} h2{{font-size:16px;margin-top:28px}}
 pre{{background:#f1f3f5;padding:10px;overflow-x:auto;font-size:12px}}
 .legend span{{display:inline-block;padding:2px 8px;margin-right:8px;color:#fff;border-radius:3px}}
 svg text{{font:11px ui-monospace,monospace}}
+table.props{{border-collapse:collapse}} table.props td,table.props th{{border:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:top}}
+pre.witness{{background:#fff3bf;margin:0}}
 </style></head><body>
 <h1>{name} &middot; seed {seed} &middot; {variant} Worker &middot; <span class="{cls}">{verdict}</span></h1>
 <p>{vt} of virtual time in {wall} ms of wall time; {req} requests; colos {colos}. Faults healed and writes settled at t={healed}.</p>
@@ -155,6 +157,7 @@ svg text{{font:11px ui-monospace,monospace}}
         path = esc(scenario_path),
         digest = r.digest,
     );
+    h.push_str(&properties_table(r));
     if !r.violations.is_empty() {
         h.push_str("<h2>Violations (minimal witness)</h2><pre>");
         for v in &r.violations {
@@ -168,11 +171,43 @@ svg text{{font:11px ui-monospace,monospace}}
             Resource::Row(id) => tracker.row_path(id),
         };
         let _ = write!(h, "<h2>{}</h2>", esc(&path));
-        h.push_str(&timeline(r, history, tracker, res, &scale));
+        h.push_str(&timeline(r, history, tracker, res, &path, &scale));
     }
     h.push_str("<h2>Event log</h2><details><summary>show</summary><pre>");
     h.push_str(&esc(&r.event_text()));
     h.push_str("</pre></details></body></html>\n");
+    h
+}
+
+/// One row per property: verdict, whether it fails the run, and its witness (highlighted on the
+/// timelines below with a yellow outline).
+fn properties_table(r: &RunResult) -> String {
+    let mut h = String::from(
+        "<h2>Properties</h2><table class=\"props\"><tr><th>property</th><th>verdict</th><th>fails the run</th><th>witness</th></tr>",
+    );
+    for p in &r.properties {
+        let (cls, verdict) = match &p.status {
+            Status::Holds => ("pass", "holds".to_string()),
+            Status::Violated => ("fail", format!("violated ({})", p.violations)),
+            Status::NotChecked(why) => ("", format!("not checked: {why}")),
+        };
+        let witness = p
+            .witness
+            .as_ref()
+            .map(|v| format!("<pre class=\"witness\">{}</pre>", esc(&v.to_string())))
+            .unwrap_or_default();
+        let _ = write!(
+            h,
+            r#"<tr class="prop-{name}"><td><code>{name}</code></td><td class="{cls}">{verdict}</td><td>{enforced}</td><td>{witness}</td></tr>"#,
+            name = p.name,
+            verdict = esc(&verdict),
+            enforced = if p.enforced { "yes" } else { "no (reported)" },
+        );
+    }
+    h.push_str("</table>");
+    if let Some(b) = &r.bounds {
+        let _ = write!(h, "<p>Staleness bounds: {}</p>", esc(&b.to_string()));
+    }
     h
 }
 
@@ -181,6 +216,7 @@ fn timeline(
     history: &DbHistory,
     tracker: &Tracker,
     res: &Resource,
+    path: &str,
     scale: &Scale,
 ) -> String {
     let rows = r.colos.len() + 1;
@@ -293,6 +329,26 @@ fn timeline(
             }
             _ => {}
         }
+    }
+    // Each property's witness on this path: outlined on its colo's row.
+    for p in &r.properties {
+        let Some(v) = &p.witness else { continue };
+        let Some(i) = r.colos.iter().position(|c| *c == v.colo) else {
+            continue;
+        };
+        if v.path != path {
+            continue;
+        }
+        let y = 30.0 + ROW * (i + 1) as f64 - 2.0;
+        let x = scale.x(v.from_ms);
+        let _ = write!(
+            s,
+            r##"<rect class="witness" x="{x:.1}" y="{y}" width="{:.1}" height="{}" fill="none" stroke="#fab005" stroke-width="3"><title>witness of {}: {}</title></rect>"##,
+            (scale.x(v.to_ms) - x).max(4.0),
+            ROW,
+            p.name,
+            esc(&v.to_string())
+        );
     }
     // The convergence deadline.
     let dx = scale.x(r.deadline_ms);

@@ -1,20 +1,18 @@
 //! Runs a [`Scenario`] for one seed: chaos phase (workload, mutations, faults), healed phase,
-//! probe, checks. Same scenario + seed + variant → byte-identical event log.
+//! probe, checks. Same scenario + seed + variant → byte-identical event log. The runner drives
+//! the world only through the public [`Sim`] API (faults, scheduled SQL, workload streams).
 
-use crate::check::{Expectations, Violation, check};
-use crate::core::{Core, WebhookPlan, lock};
-use crate::events::{Event, EventKind, Origin, digest_of, render_text};
-use crate::faults::Override;
+use crate::check::{Expectations, PropertyReport, Violation, check_all};
+use crate::drive::RandomMutations;
+use crate::events::{Event, EventKind, digest_of, render_text};
+use crate::faults::{KvFault, Override, SupabaseFault};
 use crate::history::DbHistory;
-use crate::scenario::{FaultKind, Outcome, Scenario, Variant, secs_to_ms};
+use crate::phases::{ModelTimes, Phase, StalenessBounds, fault_windows, phases};
+use crate::scenario::WorkerTtls;
+use crate::scenario::{Outcome, Scenario, Variant, secs_to_ms};
 use crate::sim::{BuildError, Sim, SimBuilder};
-use crate::upstream::SupabaseFaultRule;
-use bytes::Bytes;
-use edgesim_core::{SimRng, VIRTUAL_EPOCH_MS};
-use edgesim_kv::{FaultEffect, FaultRule, OpKind};
 use edgesim_workers::{Worker, WorkerSpec};
 use serde::Serialize;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a run could not happen (a bad scenario rather than a violated expectation).
@@ -50,8 +48,14 @@ pub struct RunResult {
     pub variant: Option<Variant>,
     /// The Worker's name (the variant, the wrangler `name`, or its path).
     pub worker: String,
-    /// Violated expectations, with witnesses.
+    /// Violated expectations (the enforced properties), with witnesses.
     pub violations: Vec<Violation>,
+    /// Every property's verdict (enforced or reported only), with its first witness.
+    pub properties: Vec<PropertyReport>,
+    /// The staleness bounds that applied (`None`: the scenario turned them off).
+    pub bounds: Option<StalenessBounds>,
+    /// The run's fault-free stretches, fault windows and healed phase.
+    pub phases: Vec<Phase>,
     /// What the scenario file expects for this variant.
     pub expected: Option<Outcome>,
     /// SHA-256 of the event log text.
@@ -131,25 +135,28 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         b = b.supabase_project(s.base_dir.clone().unwrap_or_default().join(p));
     }
     let mut sim = b.build()?;
-    install_faults(&sim, s);
+    install_faults(&mut sim, s);
     let duration = s.duration_ms();
     let heal = secs_to_ms(s.expect.converge_within_s);
-    let core = sim.core.clone();
-    core.log.reserve(expected_events(s, duration + heal));
-    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
-    sim.block_on({
-        let core = core.clone();
-        let s = s.clone();
-        let errors = errors.clone();
-        async move {
-            spawn_fault_markers(&core, &s);
-            spawn_mutations(&core, &s, seed, errors);
-            spawn_workload(&core, &s, seed, duration + heal);
+    sim.reserve_events(expected_events(s, duration + heal));
+    schedule_mutations(&mut sim, s);
+    for (i, w) in s.workload.iter().enumerate() {
+        for colo in s.workload_colos(w) {
+            sim.poisson_workload(
+                &i.to_string(),
+                &colo,
+                w.rate_per_s,
+                w.paths.clone(),
+                Duration::from_millis(duration + heal),
+            );
         }
-    });
+    }
     sim.advance(Duration::from_millis(duration + heal));
-    if let Some((at_s, message)) = lock(&errors).first().cloned() {
-        return Err(RunError::Mutation { at_s, message });
+    if let Some((at, message)) = sim.failed_sql().into_iter().next() {
+        return Err(RunError::Mutation {
+            at_s: at.as_millis() as f64 / 1000.0,
+            message,
+        });
     }
     // A delivery held back past the chaos phase heals late: keep the full bound after it.
     let healed_ms = sim.with_events(healed_at);
@@ -167,14 +174,31 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         sim.probe();
     }
     // The run is over: move the log out rather than copy it.
-    let events = sim.core.log.take();
+    let events = sim.take_events();
     let history = sim.history();
+    let bounds = s.expect.staleness_bounds.then(|| bounds_of(s, variant));
     let exp = Expectations {
         converge_within_ms: heal,
         max_staleness_ms: s.expect.max_staleness_s.map(secs_to_ms),
         no_phantoms: s.expect.no_phantoms,
+        bounds: bounds.clone(),
+        kv_read_your_writes: s.kv.read_your_writes >= 1.0,
+        enforce_monotonic_reads: s.expect.monotonic_reads,
+        enforce_read_your_writes: s.expect.read_your_writes,
     };
-    let violations = check(&events, &history, sim.tracker(), &exp, healed_ms);
+    let report = check_all(&events, sim.tracker(), &exp, healed_ms);
+    let violations = report.enforced();
+    let end_ms = sim.now().as_millis() as u64;
+    let phases = phases(
+        &fault_windows(
+            &events,
+            bounds
+                .as_ref()
+                .map_or(s.faults.webhooks.delay_ms.max, |b| b.webhook_latency_ms),
+        ),
+        healed_ms,
+        end_ms,
+    );
     let requests = events
         .iter()
         .filter(|e| matches!(e.kind, EventKind::RequestEnd { .. }))
@@ -185,10 +209,10 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         variant,
         worker: worker.name.clone(),
         violations,
-        expected: variant.map(|v| match v {
-            Variant::Course => s.expect.outcome.course,
-            Variant::Hardened => s.expect.outcome.hardened,
-        }),
+        properties: report.properties,
+        bounds,
+        phases,
+        expected: variant.and_then(|v| s.expect.outcome.of(v)),
         digest: digest_of(&events),
         virtual_ms: sim.now().as_millis() as u64,
         wall_ms: wall.elapsed().as_millis() as u64,
@@ -200,6 +224,38 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         events,
         history: Some(history),
     })
+}
+
+/// The staleness bounds of `s` for `variant`: the scenario's, else derived from its KV model,
+/// webhook delay, Supabase latency and the Worker's declared TTLs (a component file declares
+/// none: the KV default cacheTtl of 60 s, no expiration).
+pub fn bounds_of(s: &Scenario, variant: Option<Variant>) -> StalenessBounds {
+    let ttls = variant.map_or(
+        WorkerTtls {
+            cache_ttl_s: 60,
+            expiration_ttl_s: None,
+            retry_budget_ms: 0,
+        },
+        crate::scenario::worker_ttls,
+    );
+    let mut b = StalenessBounds::derive(
+        ttls,
+        ModelTimes {
+            propagation_max_ms: s.kv.propagation_ms.max,
+            webhook_latency_ms: s.faults.webhooks.delay_ms.max,
+            supabase_latency_ms: s.supabase.latency_ms,
+            colo_latency_max_ms: s.colos.iter().map(|c| c.latency_ms).max().unwrap_or(0),
+        },
+    );
+    if let Some(x) = s.expect.fault_free_staleness_s {
+        b.fault_free_ms = secs_to_ms(x);
+        b.fault_free_source = crate::phases::BoundSource::Scenario;
+    }
+    if let Some(x) = s.expect.under_faults_staleness_s {
+        b.under_faults_ms = Some(secs_to_ms(x));
+        b.under_faults_source = crate::phases::BoundSource::Scenario;
+    }
+    b
 }
 
 /// About how many events the workload of `s` logs in `ms`: a request start, its end and about one
@@ -261,230 +317,61 @@ pub fn healed_at(events: &[Event]) -> u64 {
         .unwrap_or(0)
 }
 
-fn install_faults(sim: &Sim, s: &Scenario) {
-    let core = &sim.core;
-    let faults = core.kv.faults();
-    let at = |sec: f64| VIRTUAL_EPOCH_MS + secs_to_ms(sec);
+/// Installs the scenario's faults through the public [`Sim`] API.
+fn install_faults(sim: &mut Sim, s: &Scenario) {
+    let sec = |x: f64| Duration::from_millis(secs_to_ms(x));
     for f in &s.faults.kv {
-        let effect = match f.kind {
-            FaultKind::TooMany => FaultEffect::TooManyRequests,
-            FaultKind::ServerError => FaultEffect::ServerError { status: 503 },
-            FaultKind::Latency => FaultEffect::ExtraLatency { ms: f.latency_ms },
-        };
-        let ops = match f.op.as_deref() {
-            Some("get") => vec![OpKind::Get, OpKind::GetWithMetadata, OpKind::GetBulk],
-            Some("put") => vec![OpKind::Put],
-            Some("delete") => vec![OpKind::Delete],
-            Some("list") => vec![OpKind::List],
-            _ => Vec::new(),
-        };
-        faults.fail(FaultRule {
-            ops,
-            colo: f.colo.as_ref().map(|c| c.get_ref().clone()),
-            key_prefix: f.key_prefix.clone(),
-            probability: f.rate,
-            from_ms: at(f.from_s),
-            to_ms: at(*f.to_s.get_ref()),
-            effect,
-        });
-    }
-    for p in &s.faults.partition {
-        faults.partition(p.colo.get_ref(), at(p.from_s), at(*p.to_s.get_ref()));
-    }
-    *lock(&core.upstream_faults.rules) = s
-        .faults
-        .supabase
-        .iter()
-        .map(|f| SupabaseFaultRule {
+        let fault = KvFault {
             kind: f.kind,
             rate: f.rate,
-            status: match f.kind {
-                FaultKind::TooMany => 429,
-                _ => f.status.unwrap_or(503),
-            },
             latency_ms: f.latency_ms,
-            from_ms: secs_to_ms(f.from_s),
-            to_ms: secs_to_ms(*f.to_s.get_ref()),
-        })
-        .collect();
-    let w = &s.faults.webhooks;
-    *lock(&core.webhooks) = WebhookPlan {
-        faults: w.clone(),
-        window: (
-            secs_to_ms(w.from_s.unwrap_or(0.0)),
-            w.to_s.map_or(s.duration_ms(), secs_to_ms),
-        ),
-    };
-}
-
-/// Logs FaultStart/FaultEnd at each window's edges, in a fixed order.
-fn spawn_fault_markers(core: &Arc<Core>, s: &Scenario) {
-    let mut marks: Vec<(u64, u64, String)> = Vec::new();
-    for f in &s.faults.kv {
-        let kind = match f.kind {
-            FaultKind::TooMany => "429".to_string(),
-            FaultKind::ServerError => "503".to_string(),
-            FaultKind::Latency => format!("+{}ms", f.latency_ms),
+            op: f.op.clone(),
+            colo: f.colo.as_ref().map(|c| c.get_ref().clone()),
+            key_prefix: f.key_prefix.clone(),
         };
-        let scope = f
-            .colo
-            .as_ref()
-            .map_or("all colos".into(), |c| c.get_ref().clone());
-        let mut op = f.op.clone().unwrap_or_else(|| "any op".into());
-        if let Some(p) = &f.key_prefix {
-            op.push_str(&format!(" of {p}*"));
-        }
-        marks.push((
-            secs_to_ms(f.from_s),
-            secs_to_ms(*f.to_s.get_ref()),
-            format!("kv {kind} p={} on {op} at {scope}", f.rate),
-        ));
+        sim.kv_fault(fault, sec(f.from_s), sec(*f.to_s.get_ref()));
     }
     for p in &s.faults.partition {
-        marks.push((
-            secs_to_ms(p.from_s),
-            secs_to_ms(*p.to_s.get_ref()),
-            format!("partition {} from KV central", p.colo.get_ref()),
-        ));
+        sim.partition_between(p.colo.get_ref(), sec(p.from_s), sec(*p.to_s.get_ref()));
     }
     for f in &s.faults.supabase {
-        marks.push((
-            secs_to_ms(f.from_s),
-            secs_to_ms(*f.to_s.get_ref()),
-            match f.kind {
-                FaultKind::Latency => format!("supabase +{}ms p={}", f.latency_ms, f.rate),
-                FaultKind::TooMany => format!("supabase 429 p={}", f.rate),
-                FaultKind::ServerError => {
-                    format!("supabase {} p={}", f.status.unwrap_or(503), f.rate)
-                }
-            },
-        ));
+        let fault = SupabaseFault {
+            kind: f.kind,
+            rate: f.rate,
+            status: f.status,
+            latency_ms: f.latency_ms,
+        };
+        sim.supabase_fault(fault, sec(f.from_s), sec(*f.to_s.get_ref()));
     }
     let w = &s.faults.webhooks;
-    if w.drop > 0.0 || w.duplicate > 0.0 || w.reorder > 0.0 {
-        marks.push((
-            secs_to_ms(w.from_s.unwrap_or(0.0)),
-            w.to_s.map_or(s.duration_ms(), secs_to_ms),
-            format!(
-                "webhooks drop={} duplicate={} reorder={}",
-                w.drop, w.duplicate, w.reorder
-            ),
-        ));
+    sim.webhook_faults_between(
+        w.clone(),
+        sec(w.from_s.unwrap_or(0.0)),
+        Duration::from_millis(w.to_s.map_or(s.duration_ms(), secs_to_ms)),
+    );
+}
+
+/// Schedules the scripted and random mutations through the public [`Sim`] API.
+fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
+    let mut scripted: Vec<_> = s.mutations.iter().collect();
+    scripted.sort_by_key(|m| secs_to_ms(m.at_s));
+    for m in scripted {
+        let ov = Override {
+            fate: m.webhook,
+            delay_ms: m.webhook_delay_ms,
+        };
+        sim.sql_at(Duration::from_millis(secs_to_ms(m.at_s)), &m.sql, ov);
     }
-    for (from, to, name) in marks {
-        let core = core.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(core.clock.instant_at(VIRTUAL_EPOCH_MS + from)).await;
-            core.log.push(EventKind::FaultStart {
-                fault: name.clone(),
-            });
-            tokio::time::sleep_until(core.clock.instant_at(VIRTUAL_EPOCH_MS + to)).await;
-            core.log.push(EventKind::FaultEnd { fault: name });
+    if let Some(r) = &s.random_mutations {
+        let until = r
+            .until_s
+            .map_or(s.duration_ms(), secs_to_ms)
+            .min(s.duration_ms());
+        sim.random_mutations(RandomMutations {
+            every: Duration::from_millis(secs_to_ms(r.every_s)),
+            until: Duration::from_millis(until),
+            insert: r.insert,
+            delete: r.delete,
         });
-    }
-}
-
-type Errors = Arc<std::sync::Mutex<Vec<(f64, String)>>>;
-
-fn spawn_mutations(core: &Arc<Core>, s: &Scenario, seed: u64, errors: Errors) {
-    let mut scripted: Vec<(u64, String, Override, f64)> = s
-        .mutations
-        .iter()
-        .map(|m| {
-            let ov = Override {
-                fate: m.webhook,
-                delay_ms: m.webhook_delay_ms,
-            };
-            (secs_to_ms(m.at_s), m.sql.clone(), ov, m.at_s)
-        })
-        .collect();
-    scripted.sort_by_key(|m| m.0);
-    let core2 = core.clone();
-    let errors2 = errors.clone();
-    tokio::spawn(async move {
-        for (at, sql, ov, at_s) in scripted {
-            tokio::time::sleep_until(core2.clock.instant_at(VIRTUAL_EPOCH_MS + at)).await;
-            if let Err(e) = core2.execute(&sql, ov) {
-                lock(&errors2).push((at_s, e.to_string()));
-            }
-        }
-    });
-    let Some(r) = s.random_mutations.clone() else {
-        return;
-    };
-    let every = secs_to_ms(r.every_s).max(1);
-    let until = r
-        .until_s
-        .map_or(s.duration_ms(), secs_to_ms)
-        .min(s.duration_ms());
-    let core = core.clone();
-    let table = core.table.clone();
-    let mut rng = SimRng::from_seed(seed).fork("mutations");
-    tokio::spawn(async move {
-        let mut t = every;
-        let mut n = 0u64;
-        while t <= until {
-            tokio::time::sleep_until(core.clock.instant_at(VIRTUAL_EPOCH_MS + t)).await;
-            n += 1;
-            let ids: Vec<String> = {
-                let h = lock(&core.history);
-                h.row_ids()
-                    .into_iter()
-                    .filter(|id| h.current_row(id).is_some())
-                    .collect()
-            };
-            let u = rng.unit();
-            let tag = format!("{:08x}", rng.next_u64() as u32);
-            let pick = ids
-                .get(rng.range_u64(0, ids.len().max(1) as u64 - 1) as usize)
-                .cloned();
-            let sql = match pick {
-                Some(id) if u < r.delete && ids.len() > 1 => {
-                    format!("delete from {table} where id = {id}")
-                }
-                Some(id) if u >= r.delete + r.insert => format!(
-                    "update {table} set title = 'edit {n} {tag}', content = 'content {tag}' where id = {id}"
-                ),
-                _ => format!(
-                    "insert into {table} (title, content) values ('new {n} {tag}', 'content {tag}')"
-                ),
-            };
-            if let Err(e) = core.execute(&sql, Override::default()) {
-                lock(&errors).push((t as f64 / 1000.0, format!("{sql}: {e}")));
-            }
-            t += every;
-        }
-    });
-}
-
-fn spawn_workload(core: &Arc<Core>, s: &Scenario, seed: u64, until_ms: u64) {
-    for (i, w) in s.workload.iter().enumerate() {
-        for colo in s.workload_colos(w) {
-            let core = core.clone();
-            let paths = w.paths.clone();
-            let rate = w.rate_per_s;
-            let mut rng = SimRng::from_seed(seed).fork(&format!("workload/{i}/{colo}"));
-            tokio::spawn(async move {
-                let mut t = 0.0f64;
-                loop {
-                    let u = rng.unit();
-                    t += -(1.0 - u).ln() / rate * 1000.0;
-                    let at = t.round() as u64;
-                    if at >= until_ms {
-                        break;
-                    }
-                    let path = paths[rng.range_u64(0, paths.len() as u64 - 1) as usize].clone();
-                    tokio::time::sleep_until(core.clock.instant_at(VIRTUAL_EPOCH_MS + at)).await;
-                    let core = core.clone();
-                    let colo = colo.clone();
-                    tokio::spawn(async move {
-                        let req = http::Request::get(format!("https://worker.sim{path}"))
-                            .body(Bytes::new())
-                            .expect("a path");
-                        core.request(&colo, req, Origin::Workload).await;
-                    });
-                }
-            });
-        }
     }
 }

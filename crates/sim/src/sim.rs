@@ -2,11 +2,11 @@
 
 use crate::SimClock;
 use crate::check::{Expectations, Violation, check};
-use crate::core::{Core, QueueDispatcher, WebhookPlan, lock};
-use crate::events::{Event, EventKind, EventLog, Origin};
+use crate::core::{Core, CoreParts, QueueDispatcher};
+use crate::events::{Event, EventLog, Origin};
 use crate::faults::Override;
 use crate::history::DbHistory;
-use crate::scenario::{Variant, WebhookFaults};
+use crate::scenario::Variant;
 use crate::track::Tracker;
 use crate::upstream::{SimUpstream, UpstreamFaults};
 use bytes::Bytes;
@@ -18,8 +18,7 @@ use edgesim_kv::{
 use edgesim_supabase::{ANON_KEY, DbError, Supabase};
 use edgesim_workers::{Worker, WorkerSpec};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The Supabase URL the Worker is configured with; fetches to it stay in-process.
@@ -287,39 +286,22 @@ impl SimBuilder {
             )));
         }
         let log = EventLog::new(shared.clone(), VIRTUAL_EPOCH_MS);
-        let core = Arc::new(Core {
+        let core = Core::new(CoreParts {
             log: log.clone(),
             clock: clock.clone(),
             start_ms: VIRTUAL_EPOCH_MS,
             kv: kv.clone(),
             supabase,
             queue,
-            host: OnceLock::new(),
-            history: Mutex::new(DbHistory::new("id", Vec::new(), 0)),
             tracker: Tracker::new(&self.table),
             table: self.table.clone(),
             webhook_colo,
-            webhooks: Mutex::new(WebhookPlan::default()),
-            webhook_rng: Mutex::new(root.fork("webhooks")),
-            next_override: Mutex::new(Override::default()),
-            upstream_faults: Arc::new(UpstreamFaults {
-                latency_ms: self.supabase_latency_ms,
-                rules: Mutex::new(Vec::new()),
-                rng: Mutex::new(root.fork("supabase-faults")),
-            }),
-            next_request: AtomicU64::new(1),
-            me: OnceLock::new(),
+            webhook_rng: root.fork("webhooks"),
+            upstream_faults: UpstreamFaults::new(
+                self.supabase_latency_ms,
+                root.fork("supabase-faults"),
+            ),
         });
-        let _ = core.me.set(Arc::downgrade(&core));
-        *lock(&core.history) = DbHistory::new("id", core.table_rows(), 0);
-        lock(&core.queue.0).clear();
-        let weak = Arc::downgrade(&core);
-        core.supabase
-            .set_change_hook(Arc::new(move |changes: &[edgesim_supabase::Change]| {
-                if let Some(core) = weak.upgrade() {
-                    core.on_changes(changes);
-                }
-            }));
         let log2 = log.clone();
         kv.set_observer(Arc::new(move |e: &edgesim_kv::KvEvent| {
             let outcome = match (&e.error, e.cache_status) {
@@ -360,7 +342,7 @@ impl SimBuilder {
             Some(&cache),
         )
         .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
-        let _ = core.host.set(host);
+        core.set_host(host);
         Ok((core, notes))
     }
 }
@@ -392,7 +374,7 @@ impl SimBuilder {
 /// assert!(String::from_utf8_lossy(&body).contains("cool second blog"));
 /// ```
 pub struct Sim {
-    rt: tokio::runtime::Runtime,
+    pub(crate) rt: tokio::runtime::Runtime,
     pub(crate) core: Arc<Core>,
     seed: u64,
     worker: String,
@@ -425,7 +407,7 @@ impl Sim {
     pub(crate) fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         let out = self.rt.block_on(f);
         let _g = self.rt.enter();
-        self.core.clock.sync();
+        self.core.clock().sync();
         out
     }
 
@@ -452,7 +434,7 @@ impl Sim {
 
     /// Virtual time since the start.
     pub fn now(&self) -> Duration {
-        Duration::from_millis(self.core.log.now())
+        Duration::from_millis(self.core.log().now())
     }
 
     /// The Supabase project, with `execute` that records the DB history and fires webhooks.
@@ -464,93 +446,57 @@ impl Sim {
     pub fn kv(&self, binding: &str) -> Namespace {
         let _g = self.rt.enter();
         self.core
-            .kv
+            .kv()
             .namespace(binding)
             .unwrap_or_else(|e| panic!("no KV namespace {binding}: {e}"))
     }
 
     /// The KV model (faults, colos, introspection).
     pub fn kv_store(&self) -> &KvStore {
-        &self.core.kv
-    }
-
-    /// Cuts `colo` from KV central for `duration` from now (logged as a fault window).
-    pub fn partition(&mut self, colo: &str, duration: Duration) {
-        let from = self.core.clock.sync();
-        let to = from + duration.as_millis() as u64;
-        self.core.kv.faults().partition(colo, from, to);
-        self.mark_fault(format!("partition {colo} from KV central"), to);
-    }
-
-    /// Random webhook faults (drop, duplicate, reorder, delay) for deliveries sent during the
-    /// next `duration` (logged as a fault window).
-    pub fn webhook_faults(&mut self, faults: WebhookFaults, duration: Duration) {
-        let from = self.core.log.now();
-        let to = from + duration.as_millis() as u64;
-        let name = format!(
-            "webhooks drop={} duplicate={} reorder={}",
-            faults.drop, faults.duplicate, faults.reorder
-        );
-        *lock(&self.core.webhooks) = WebhookPlan {
-            faults,
-            window: (from, to),
-        };
-        self.mark_fault(name, self.core.start_ms + to);
-    }
-
-    fn mark_fault(&mut self, name: String, until_epoch_ms: u64) {
-        self.core.log.push(EventKind::FaultStart {
-            fault: name.clone(),
-        });
-        let core = self.core.clone();
-        let _g = self.rt.enter();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(core.clock.instant_at(until_epoch_ms)).await;
-            core.log.push(EventKind::FaultEnd { fault: name });
-        });
+        self.core.kv()
     }
 
     /// Every event so far (a copy; [`Sim::with_events`] reads them in place).
     pub fn events(&self) -> Vec<Event> {
-        self.core.log.snapshot()
+        self.core.log().snapshot()
     }
 
     /// Runs `f` on the events so far without copying them.
     pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
-        self.core.log.with_events(f)
+        self.core.log().with_events(f)
     }
 
     /// The event log's stable text form.
     pub fn event_text(&self) -> String {
-        self.core.log.text()
+        self.core.log().text()
     }
 
     /// SHA-256 of the event log's text form.
     pub fn digest(&self) -> String {
-        self.core.log.digest()
+        self.core.log().digest()
     }
 
     /// The DB history so far.
     pub fn history(&self) -> DbHistory {
-        lock(&self.core.history).clone()
+        self.core.history().clone()
     }
 
     /// The paths the checkers track and how bodies map to DB states.
     pub fn tracker(&self) -> &Tracker {
-        &self.core.tracker
+        self.core.tracker()
     }
 
     /// The colos, in order.
     pub fn colos(&self) -> Vec<String> {
-        self.core.kv.colos()
+        self.core.kv().colos()
     }
 
     /// GETs the list and every row that ever existed at every colo (probe requests), one every
     /// [`PROBE_GAP`].
     pub fn probe(&mut self) {
-        let mut paths = vec![self.core.tracker.list_path().to_string()];
-        let ids = lock(&self.core.history).row_ids();
-        paths.extend(ids.iter().map(|id| self.core.tracker.row_path(id)));
+        let mut paths = vec![self.core.tracker().list_path().to_string()];
+        let ids = self.core.history().row_ids();
+        paths.extend(ids.iter().map(|id| self.core.tracker().row_path(id)));
         let core = self.core.clone();
         let colos = self.colos();
         self.block_on(async move {
@@ -572,17 +518,16 @@ impl Sim {
     /// row, and checks that each serves the current DB state (and that nothing ever served a
     /// phantom). Returns the violations with their witnesses.
     pub fn check_converged(&mut self, within: Duration) -> Result<(), Vec<Violation>> {
-        let healed = self.core.log.now();
+        let healed = self.core.log().now();
         self.advance(within);
         self.probe();
         let exp = Expectations {
             converge_within_ms: within.as_millis() as u64,
-            max_staleness_ms: None,
-            no_phantoms: true,
+            ..Expectations::default()
         };
         let history = self.history();
         let v =
-            self.with_events(|events| check(events, &history, &self.core.tracker, &exp, healed));
+            self.with_events(|events| check(events, &history, self.core.tracker(), &exp, healed));
         if v.is_empty() { Ok(()) } else { Err(v) }
     }
 
@@ -613,7 +558,7 @@ impl SimSupabase<'_> {
 
     /// The underlying mock (PostgREST `handle`, deliveries, hooks).
     pub fn raw(&self) -> &Supabase {
-        &self.sim.core.supabase
+        self.sim.core.supabase()
     }
 }
 

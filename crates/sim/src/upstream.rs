@@ -30,12 +30,31 @@ pub struct SupabaseFaultRule {
 
 /// Supabase latency and fault rules, with their RNG (`supabase-faults` fork).
 pub(crate) struct UpstreamFaults {
-    pub latency_ms: u64,
-    pub rules: Mutex<Vec<SupabaseFaultRule>>,
-    pub rng: Mutex<SimRng>,
+    latency_ms: u64,
+    rules: Mutex<Vec<SupabaseFaultRule>>,
+    rng: Mutex<SimRng>,
 }
 
 impl UpstreamFaults {
+    /// `latency_ms` one way, no fault rules yet.
+    pub fn new(latency_ms: u64, rng: SimRng) -> Self {
+        Self {
+            latency_ms,
+            rules: Mutex::new(Vec::new()),
+            rng: Mutex::new(rng),
+        }
+    }
+
+    /// Adds a fault rule.
+    pub fn add(&self, rule: SupabaseFaultRule) {
+        lock(&self.rules).push(rule);
+    }
+
+    /// The one-way latency, ms.
+    pub fn latency_ms(&self) -> u64 {
+        self.latency_ms
+    }
+
     /// (failure status, extra latency) for a request at `now` (ms since start). Every active
     /// rule draws once, in order, whatever the earlier draws gave.
     fn decide(&self, now: u64) -> (Option<u16>, u64) {
@@ -60,7 +79,7 @@ impl UpstreamFaults {
 
 /// The Supabase side of the Worker's fetches.
 pub(crate) struct SimUpstream {
-    pub core: Weak<Core>,
+    pub(crate) core: Weak<Core>,
 }
 
 fn failure(status: u16) -> http::Response<Bytes> {
@@ -82,21 +101,21 @@ impl Upstream for SimUpstream {
         let core = self.core.upgrade();
         Box::pin(async move {
             let core = core.ok_or_else(|| FetchError::ConnectionRefused("supabase".into()))?;
-            let faults = &core.upstream_faults;
+            let faults = core.upstream_faults();
             let (fail, extra) = faults.decide(core.now());
-            let one_way = Duration::from_millis(faults.latency_ms);
+            let one_way = Duration::from_millis(faults.latency_ms());
             tokio::time::sleep(one_way + Duration::from_millis(extra)).await;
             if let Some(status) = fail {
-                core.log.push(EventKind::UpstreamFault {
-                    method: core.log.intern(req.method().as_str()),
-                    path: core.log.intern(req.uri().path()),
+                core.log().push(EventKind::UpstreamFault {
+                    method: core.log().intern(req.method().as_str()),
+                    path: core.log().intern(req.uri().path()),
                     status,
                 });
                 tokio::time::sleep(one_way).await;
                 return Ok(failure(status));
             }
             let writes = !matches!(*req.method(), http::Method::GET | http::Method::HEAD);
-            let resp = core.supabase.handle(req);
+            let resp = core.supabase().handle(req);
             if writes {
                 core.after_commit();
             }

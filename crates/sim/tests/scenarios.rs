@@ -1,4 +1,7 @@
-//! Each shipped scenario gives the outcome its file states, for both Worker variants (seeds 1-3).
+//! Each shipped scenario gives the outcome its file states, for both Worker variants (seeds 1-3),
+//! and where the course Worker fails, it fails for the reason the scenario describes: every
+//! violation's witness names that cause (the 429, the 503 window, the dropped or late webhook,
+//! the partition), so a Worker failing for an unrelated reason does not count.
 
 use edgesim_sim::scenario::{Outcome, Scenario};
 use edgesim_sim::{Variant, run};
@@ -12,6 +15,11 @@ fn scenario(name: &str) -> Scenario {
 }
 
 fn assert_outcome(name: &str) {
+    assert_outcome_because(name, None);
+}
+
+/// Like [`assert_outcome`]; every violation of a failing run must name `cause`.
+fn assert_outcome_because(name: &str, cause: Option<&str>) {
     let s = scenario(name);
     for (variant, seed) in [Variant::Course, Variant::Hardened]
         .into_iter()
@@ -32,6 +40,15 @@ fn assert_outcome(name: &str) {
             variant.name(),
             report.join("\n")
         );
+        if let Some(cause) = cause {
+            for v in &report {
+                assert!(
+                    v.contains(cause),
+                    "{name}, {} Worker, seed {seed}: the witness does not name {cause:?}:\n{v}",
+                    variant.name()
+                );
+            }
+        }
     }
 }
 
@@ -42,27 +59,27 @@ fn course_happy_path() {
 
 #[test]
 fn dropped_webhook() {
-    assert_outcome("dropped-webhook");
+    assert_outcome_because("dropped-webhook", Some("webhook_dropped"));
 }
 
 #[test]
 fn reordered_webhooks() {
-    assert_outcome("reordered-webhooks");
+    assert_outcome_because("reordered-webhooks", Some("late by"));
 }
 
 #[test]
 fn burst_429() {
-    assert_outcome("burst-429");
+    assert_outcome_because("burst-429", Some("429"));
 }
 
 #[test]
 fn colo_partition() {
-    assert_outcome("colo-partition");
+    assert_outcome_because("colo-partition", Some("partition FRA"));
 }
 
 #[test]
 fn supabase_outage() {
-    assert_outcome("supabase-outage");
+    assert_outcome_because("supabase-outage", Some("status=503"));
 }
 
 #[test]

@@ -1,12 +1,23 @@
 //! Swarm property test (TigerBeetle VOPR style): each case draws its own topology, workload,
 //! mutation schedule and fault parameters, runs a chaos phase then a healed phase, and the
-//! hardened Worker must converge and never serve a phantom. A failing case is shrunk to a
-//! minimal scenario and printed as a scenario file plus its seed; failures are saved in
-//! `proptest-regressions/swarm.txt` and replayed first.
+//! hardened Worker must converge, never serve a phantom, and keep **both staleness bounds**:
+//! the fault-free bound (cacheTtl + propagation + webhook latency + its retries) where no fault
+//! overlaps a stale read, and its safety net's bound (expirationTtl + cacheTtl + the same) where
+//! one does. A failing case is shrunk to a minimal scenario and printed as a scenario file plus
+//! its seed; failures are saved in `proptest-regressions/swarm.txt` and replayed first.
+//!
+//! The bounds have teeth: the `hardened-no-webhook` mutant (webhooks acknowledged, ignored)
+//! still converges within the old 200 s, but fails the fault-free bound on most cases.
+//!
+//! Campaigns: `PROPTEST_CASES` sets the total number of cases (default 96), spread over
+//! [`SHARDS`] test functions with fixed, distinct RNG seeds, so `cargo nextest run --partition
+//! count:K/N` spreads a campaign over N jobs (each shard is deterministic: same cases every run).
 
 use edgesim_sim::scenario::Scenario;
-use edgesim_sim::{Variant, run};
+use edgesim_sim::{Property, RunResult, Variant, run};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::fmt::Write as _;
 
 const CODES: [&str; 5] = ["SYD", "FRA", "IAD", "NRT", "GRU"];
@@ -182,55 +193,164 @@ fn toml_of(c: &Case) -> String {
     s
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 256,
+/// Runs case `c` with `variant`.
+fn run_case(c: &Case, variant: Variant) -> (RunResult, String) {
+    let text = toml_of(c);
+    let s = Scenario::parse("swarm.toml", &text).expect("generated scenarios are valid");
+    (run(&s, c.seed, Some(variant)).expect("runs"), text)
+}
+
+/// The swarm property: every expectation holds (convergence within 200 s, no phantoms, both
+/// staleness bounds).
+fn property(c: &Case, variant: Variant) -> Result<(), TestCaseError> {
+    let (r, text) = run_case(c, variant);
+    let report: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
+    let bounds = r.bounds.as_ref().map(|b| b.to_string()).unwrap_or_default();
+    prop_assert!(
+        r.passed(),
+        "{} Worker, seed {} violated ({bounds}):\n{}\n--- scenario (save as swarm.toml, then: edgesim run swarm.toml --seed {} --worker {}) ---\n{}",
+        variant.name(),
+        c.seed,
+        report.join("\n"),
+        c.seed,
+        variant.name(),
+        text
+    );
+    Ok(())
+}
+
+/// Shards of the property; each is one test function (for nextest's `--partition`).
+const SHARDS: u32 = 4;
+
+/// Total cases: `PROPTEST_CASES`, else 96.
+fn total_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(96)
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
         max_shrink_iters: 200,
         // `cargo test` runs in the crate root: failures land in the committed directory.
         failure_persistence: Some(Box::new(
             proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/swarm.txt"),
         )),
-        ..ProptestConfig::default()
-    })]
-
-    #[test]
-    fn hardened_worker_always_converges_and_never_serves_phantoms(c in case()) {
-        let text = toml_of(&c);
-        let s = Scenario::parse("swarm.toml", &text).expect("generated scenarios are valid");
-        let r = run(&s, c.seed, Some(Variant::Hardened)).expect("runs");
-        let report: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
-        prop_assert!(
-            r.passed(),
-            "seed {} violated:\n{}\n--- scenario (save as swarm.toml, then: edgesim run swarm.toml --seed {}) ---\n{}",
-            c.seed,
-            report.join("\n"),
-            c.seed,
-            text
-        );
+        ..Config::default()
     }
+}
+
+/// A fixed RNG per shard: the same cases on every run and machine.
+fn shard_rng(shard: u32) -> TestRng {
+    let mut seed = [0u8; 32];
+    seed[..4].copy_from_slice(&shard.to_le_bytes());
+    seed[4..8].copy_from_slice(b"swrm");
+    TestRng::from_seed(RngAlgorithm::ChaCha, &seed)
+}
+
+/// Runs shard `shard` of the hardened property; panics with the shrunk case on failure.
+fn hardened_shard(shard: u32) {
+    let cases = total_cases().div_ceil(SHARDS).max(1);
+    let mut runner = TestRunner::new_with_rng(config(cases), shard_rng(shard));
+    if let Err(e) = runner.run(&case(), |c| property(&c, Variant::Hardened)) {
+        panic!("shard {shard}/{SHARDS}: {e}");
+    }
+}
+
+#[test]
+fn hardened_keeps_both_staleness_bounds_converges_and_never_serves_phantoms_1() {
+    hardened_shard(0);
+}
+
+#[test]
+fn hardened_keeps_both_staleness_bounds_converges_and_never_serves_phantoms_2() {
+    hardened_shard(1);
+}
+
+#[test]
+fn hardened_keeps_both_staleness_bounds_converges_and_never_serves_phantoms_3() {
+    hardened_shard(2);
+}
+
+#[test]
+fn hardened_keeps_both_staleness_bounds_converges_and_never_serves_phantoms_4() {
+    hardened_shard(3);
+}
+
+/// Case `c` with no faults: webhooks delivered once and on time, no KV, partition or Supabase
+/// fault windows.
+fn without_faults(mut c: Case) -> Case {
+    c.drop = 0.0;
+    c.duplicate = 0.0;
+    c.reorder = 0.0;
+    c.kv429 = None;
+    c.partition = None;
+    c.outage = None;
+    for m in &mut c.mutations {
+        m.fate = 9;
+        m.delay_ms = None;
+    }
+    c
+}
+
+/// `n` swarm cases from a fixed RNG.
+fn sample(n: usize, salt: u32) -> Vec<Case> {
+    let mut runner = TestRunner::new_with_rng(Config::default(), shard_rng(1000 + salt));
+    let strategy = case();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).expect("a case").current())
+        .collect()
+}
+
+/// The mutation test: with its webhook handler disabled, the hardened Worker still converges
+/// within the old 200 s (expiry heals everything), so the old property could not tell it from
+/// the real one; the fault-free staleness bound fails it on most cases. (On the faulty swarm
+/// cases most stale reads overlap some fault, where only the under-faults bound applies, which
+/// expiry meets; so the cases here are the swarm's with their faults removed.)
+#[test]
+fn the_fault_free_bound_catches_a_worker_that_ignores_webhooks() {
+    // The swarm's cases without their faults: every stretch is fault-free, so the tight bound
+    // applies to every stale read.
+    let cases: Vec<Case> = sample(16, 1).into_iter().map(without_faults).collect();
+    let mut caught = 0;
+    for c in &cases {
+        let (r, text) = run_case(c, Variant::HardenedNoWebhook);
+        let live: Vec<String> = r
+            .violations
+            .iter()
+            .filter(|v| matches!(v.property, Property::Liveness | Property::Phantom))
+            .map(|v| v.to_string())
+            .collect();
+        assert!(
+            live.is_empty(),
+            "seed {}: the mutant must still converge within 200 s:\n{}\n{text}",
+            c.seed,
+            live.join("\n")
+        );
+        if r.violations.iter().any(|v| {
+            v.property == Property::Staleness
+                && matches!(v.bound, Some((edgesim_sim::AppliedBound::FaultFree, _)))
+        }) {
+            caught += 1;
+        }
+    }
+    assert!(
+        caught * 2 > cases.len(),
+        "the fault-free bound caught the no-webhook mutant in only {caught} of {} cases",
+        cases.len()
+    );
 }
 
 /// The same swarm finds the course Worker's bugs: the property can fail.
 #[test]
 fn the_swarm_catches_the_course_worker() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
-    );
-    let strategy = case();
-    let mut failures = 0;
-    for _ in 0..24 {
-        let c = strategy.new_tree(&mut runner).expect("a case").current();
-        let s = Scenario::parse("swarm.toml", &toml_of(&c)).expect("valid");
-        if !run(&s, c.seed, Some(Variant::Course))
-            .expect("runs")
-            .passed()
-        {
-            failures += 1;
-        }
-    }
+    let cases = sample(24, 2);
+    let failures = cases
+        .iter()
+        .filter(|c| !run_case(c, Variant::Course).0.passed())
+        .count();
     assert!(
         failures >= 3,
         "only {failures} of 24 swarm cases broke the course Worker"

@@ -42,15 +42,31 @@ pub enum Variant {
     Course,
     /// The variant that survives dropped, duplicated and reordered webhooks and 429s.
     Hardened,
+    /// A mutant of the hardened Worker whose webhook handler does nothing (for edgesim's
+    /// property tests: only its expirationTtl safety net refreshes KV).
+    #[serde(rename = "hardened-no-webhook")]
+    HardenedNoWebhook,
 }
 
 impl Variant {
-    /// `course` or `hardened`.
+    /// `course`, `hardened` or `hardened-no-webhook`.
     pub fn name(self) -> &'static str {
         match self {
             Variant::Course => "course",
             Variant::Hardened => "hardened",
+            Variant::HardenedNoWebhook => "hardened-no-webhook",
         }
+    }
+
+    /// The variant called `name`.
+    pub fn by_name(name: &str) -> Option<Variant> {
+        [
+            Variant::Course,
+            Variant::Hardened,
+            Variant::HardenedNoWebhook,
+        ]
+        .into_iter()
+        .find(|v| v.name() == name)
     }
 
     /// The embedded component.
@@ -58,6 +74,7 @@ impl Variant {
         match self {
             Variant::Course => edgesim_guests::COURSE,
             Variant::Hardened => edgesim_guests::HARDENED,
+            Variant::HardenedNoWebhook => edgesim_guests::fixtures::HARDENED_NO_WEBHOOK,
         }
     }
 }
@@ -94,6 +111,7 @@ impl WorkerSpec {
         match s {
             "course" => WorkerSpec::Embedded(Variant::Course),
             "hardened" => WorkerSpec::Embedded(Variant::Hardened),
+            "hardened-no-webhook" => WorkerSpec::Embedded(Variant::HardenedNoWebhook),
             "anchor" => WorkerSpec::Anchor,
             _ => WorkerSpec::from_path(Path::new(s)),
         }

@@ -31,5 +31,5 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-pub use routes::router;
+pub use routes::{router, router_without_webhook};
 pub use store::{BACKOFF_MS, CACHE_TTL, EXPIRATION_TTL, MAX_ROUNDS, SUPABASE_RETRY_MS};

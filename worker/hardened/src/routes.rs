@@ -7,14 +7,29 @@ use serde_json::{Value, json};
 
 /// The hardened Worker's routes.
 pub fn router() -> Router {
+    routes().post("/revalidate", webhook)
+}
+
+/// A mutant for edgesim's property tests (`hardened-no-webhook.wasm`): the same Worker with its
+/// webhook handler disabled. It acknowledges every Database Webhook and does nothing, so only
+/// the `expirationTtl` safety net refreshes KV: it still converges eventually (within
+/// expirationTtl + cacheTtl) but serves superseded rows far longer than a revalidating Worker.
+pub fn router_without_webhook() -> Router {
+    routes().post("/revalidate", ignore_webhook)
+}
+
+fn routes() -> Router {
     Router::new()
         .get("/hello", course::routes::hello)
         .get("/articles", all_articles)
         .get("/articles/:id", one_article)
         .get("/revalidate", revalidate_all)
-        .post("/revalidate", webhook)
         .get("/read-kv", course::routes::read_kv)
         .get("/write-kv", write_kv)
+}
+
+async fn ignore_webhook(_req: Request, _cx: RouteContext) -> Result<Response> {
+    Response::json(&logic::received())
 }
 
 /// Answers a read that missed KV from Supabase's `truth`, writing it back once (no retries on

@@ -159,6 +159,40 @@ impl WorkerSpec {
             None => edgesim_workers::WorkerSpec::Embedded(self.variant),
         }
     }
+
+}
+
+/// What an embedded Worker declares about its KV use: the `cacheTtl` of its reads, the
+/// `expirationTtl` of its writes and how long its retries may hold a write back.
+pub fn worker_ttls(v: Variant) -> WorkerTtls {
+    {
+        match v {
+            // Plain `get` (the KV default cacheTtl, 60 s), no expiration, no retries.
+            Variant::Course => WorkerTtls {
+                cache_ttl_s: 60,
+                expiration_ttl_s: None,
+                retry_budget_ms: 0,
+            },
+            // worker/hardened/src/store.rs: CACHE_TTL, EXPIRATION_TTL, BACKOFF_MS and
+            // SUPABASE_RETRY_MS (1+2+4+8 s of KV backoff, 1+2 s of Supabase retries).
+            Variant::Hardened | Variant::HardenedNoWebhook => WorkerTtls {
+                cache_ttl_s: 30,
+                expiration_ttl_s: Some(120),
+                retry_budget_ms: 18_000,
+            },
+        }
+    }
+}
+
+/// What a Worker declares about its KV use (the inputs of the staleness bounds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WorkerTtls {
+    /// `cacheTtl` of its reads, seconds (60 when it names none: the KV default).
+    pub cache_ttl_s: u64,
+    /// `expirationTtl` of its writes, seconds (`None`: its writes never expire).
+    pub expiration_ttl_s: Option<u64>,
+    /// How long its own retries (429 backoff, Supabase retries) may hold a write back, ms.
+    pub retry_budget_ms: u64,
 }
 
 /// The embedded Worker variants (defined with the Worker specs in `edgesim-workers`).
@@ -399,6 +433,23 @@ pub struct ExpectSpec {
     /// Optional: no colo may serve a superseded state longer than this after it was superseded.
     #[serde(default)]
     pub max_staleness_s: Option<f64>,
+    /// The fault-free staleness bound in seconds (default: derived from the KV model and the
+    /// Worker's declared TTLs: cacheTtl + propagation + webhook latency + its retries).
+    #[serde(default, deserialize_with = "opt_positive")]
+    pub fault_free_staleness_s: Option<f64>,
+    /// The under-faults staleness bound in seconds (default: derived: the Worker's
+    /// expirationTtl + cacheTtl + the same allowances; unbounded without expirationTtl).
+    #[serde(default, deserialize_with = "opt_positive")]
+    pub under_faults_staleness_s: Option<f64>,
+    /// Check the phase-aware staleness bounds at all (default true).
+    #[serde(default = "yes")]
+    pub staleness_bounds: bool,
+    /// Monotonic-read violations fail the run (default false: reported only).
+    #[serde(default)]
+    pub monotonic_reads: bool,
+    /// Read-your-writes violations fail the run (default false: reported only).
+    #[serde(default)]
+    pub read_your_writes: bool,
     /// Every body must equal some committed DB state (default true).
     #[serde(default = "yes")]
     pub no_phantoms: bool,
@@ -418,6 +469,20 @@ pub struct OutcomeSpec {
     pub course: Outcome,
     /// `pass` or `fail` for the hardened Worker.
     pub hardened: Outcome,
+    /// `pass` or `fail` for the `hardened-no-webhook` mutant (default: not stated).
+    #[serde(default, rename = "hardened-no-webhook")]
+    pub hardened_no_webhook: Option<Outcome>,
+}
+
+impl OutcomeSpec {
+    /// The outcome the file states for `v`.
+    pub fn of(&self, v: Variant) -> Option<Outcome> {
+        match v {
+            Variant::Course => Some(self.course),
+            Variant::Hardened => Some(self.hardened),
+            Variant::HardenedNoWebhook => self.hardened_no_webhook,
+        }
+    }
 }
 
 /// Whether the expectations hold.
@@ -448,6 +513,10 @@ fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         )));
     }
     Ok(v)
+}
+
+fn opt_positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    positive(d).map(Some)
 }
 
 fn non_negative<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
