@@ -114,7 +114,12 @@ pub fn run_all(
                     }
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(pair) = pairs.get(i) else { return };
-                    let r = run_worker(&scenarios[pair.scenario], pair.seed, &workers[pair.scenario]).map(|mut r| {
+                    let r = run_worker(
+                        &scenarios[pair.scenario],
+                        pair.seed,
+                        &workers[pair.scenario],
+                    )
+                    .map(|mut r| {
                         if !keep_events(i, r.passed()) {
                             r.events = Vec::new();
                             r.history = None;

@@ -227,7 +227,7 @@ mod tests {
                 scenarios: vec![scenario.clone()],
                 seed: Some(3),
                 seeds: None,
-                worker: Some(worker),
+                worker: Some(edgesim_sim::WorkerSpec::Embedded(worker)),
                 jobs: None,
                 shard: None,
                 junit: None,

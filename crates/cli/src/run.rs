@@ -182,8 +182,7 @@ pub fn main(args: RunArgs) -> ExitCode {
             pb.inc(1);
         }
     };
-    let outcomes = match campaign::run_all(&scenarios, &workers, &pairs, jobs, &keep, &progress)
-    {
+    let outcomes = match campaign::run_all(&scenarios, &workers, &pairs, jobs, &keep, &progress) {
         Ok(o) => o,
         Err((pair, e)) => {
             if let Some(pb) = &bar {

@@ -56,6 +56,5 @@ pub use phases::{AppliedBound, StalenessBounds};
 pub use runner::{RunError, RunResult, Speed, run, virtual_to_wall};
 pub use scenario::{FaultKind, WebhookFate, WebhookFaults};
 pub use scenario::{Scenario, ScenarioError, Variant};
-pub use scenario::{FaultKind, WebhookFate, WebhookFaults};
 pub use sim::{BuildError, SUPABASE_URL, Sim, SimBuilder, SimSupabase, WorkerSource, worker_env};
 pub use track::{Resource, Tracker};

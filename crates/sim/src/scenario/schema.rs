@@ -159,7 +159,6 @@ impl WorkerSpec {
             None => edgesim_workers::WorkerSpec::Embedded(self.variant),
         }
     }
-
 }
 
 /// What an embedded Worker declares about its KV use: the `cacheTtl` of its reads, the
