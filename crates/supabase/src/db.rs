@@ -243,42 +243,66 @@ impl Db {
         ctx: &ErrCtx<'_>,
         want_maps: bool,
     ) -> Result<Rows, ApiError> {
+        let mut out = Rows {
+            texts: Vec::new(),
+            maps: Vec::new(),
+        };
+        self.for_each_row(sql, params, ctx, &mut |r| {
+            out.texts.push(row_text(proj, r)?);
+            if want_maps {
+                out.maps.push(proj.row_json(r)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a row-returning statement and collects each row's raw column values.
+    pub fn query_values_ctx(
+        &self,
+        sql: &str,
+        params: &[Value],
+        ctx: &ErrCtx<'_>,
+    ) -> Result<Vec<Vec<Value>>, ApiError> {
+        let mut out = Vec::new();
+        self.for_each_row(sql, params, ctx, &mut |r| {
+            let n = r.as_ref().column_count();
+            out.push(
+                (0..n)
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<Result<_, _>>()?,
+            );
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a row-returning statement (SELECT, or DML with RETURNING: through the write path
+    /// when the database has triggers, so they fire) and hands each row to `on_row`.
+    fn for_each_row(
+        &self,
+        sql: &str,
+        params: &[Value],
+        ctx: &ErrCtx<'_>,
+        on_row: crate::routines::dml::OnRow<'_>,
+    ) -> Result<(), ApiError> {
         let map = |e: rusqlite::Error| sqlerr::map(&e, ctx);
         let head = sql.trim_start().get(..6).unwrap_or("");
         let is_write = ["INSERT", "UPDATE", "DELETE"]
             .iter()
             .any(|w| head.eq_ignore_ascii_case(w));
         if is_write && !self.routines.triggers.is_empty() {
-            // Writes go through the write path so row-level triggers fire.
-            let mut out = Rows {
-                texts: Vec::new(),
-                maps: Vec::new(),
-            };
-            let mut on_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
-                out.texts.push(row_text(proj, r)?);
-                if want_maps {
-                    out.maps.push(proj.row_json(r)?);
-                }
-                Ok(())
-            };
             let map_ref = |e: &rusqlite::Error| sqlerr::map(e, ctx);
-            crate::routines::dml::execute(self, sql, params, Some(&mut on_row), &map_ref, 1)?;
-            return Ok(out);
+            crate::routines::dml::execute(self, sql, params, Some(on_row), &map_ref, 1)?;
+            return Ok(());
         }
         let mut st = self.conn.prepare(sql).map_err(map)?;
         let mut rows = st
             .query(rusqlite::params_from_iter(params.iter()))
             .map_err(map)?;
-        let mut out = Rows {
-            texts: Vec::new(),
-            maps: Vec::new(),
-        };
         while let Some(r) = rows.next().map_err(map)? {
-            out.texts.push(row_text(proj, r).map_err(map)?);
-            if want_maps {
-                out.maps.push(proj.row_json(r).map_err(map)?);
-            }
+            on_row(r).map_err(map)?;
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -43,6 +43,7 @@ pub mod sql;
 pub mod sqlerr;
 pub mod time;
 pub mod types;
+mod viewkeys;
 pub mod webhooks;
 
 pub use errors::{ApiError, DbError, ProjectError};

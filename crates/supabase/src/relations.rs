@@ -206,7 +206,7 @@ pub fn relationships_of(schema: &Schema, origin: &str) -> Vec<Rel> {
 }
 
 fn sorted_fks(t: &crate::schema::Table) -> Vec<&crate::schema::ForeignKey> {
-    let mut v: Vec<_> = t.fks.iter().collect();
+    let mut v: Vec<_> = t.fks.iter().chain(t.derived_fks.iter()).collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
     v
 }

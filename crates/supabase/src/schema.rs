@@ -43,6 +43,10 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Foreign keys.
     pub fks: Vec<ForeignKey>,
+    /// Keys PostgREST infers through views (`crate::viewkeys`): a view's keys from its base
+    /// tables, and a table's keys to views selecting the columns it references. Relationships
+    /// only; constraint errors name the real keys.
+    pub derived_fks: Vec<ForeignKey>,
     /// The column sets of the primary key and of each unique constraint (sorted).
     pub uniques: Vec<Vec<String>>,
 }
@@ -136,6 +140,7 @@ impl Schema {
                 name: name.clone(),
                 columns,
                 fks,
+                derived_fks: Vec::new(),
                 uniques,
             };
             if name.contains('.') {
@@ -168,6 +173,7 @@ impl Schema {
                 fk.to = fk.cols.first().map(|c| c.1.clone()).unwrap_or_default();
             }
         }
+        crate::viewkeys::infer(conn, &views, &mut tables, &hidden);
         Ok(Schema {
             tables,
             hidden,

@@ -386,3 +386,135 @@ fn embedded_resources_respect_their_own_row_level_security() {
         json!([{"id": 1, "posts": {"title": "Hello"}}, {"id": 2, "posts": {"title": "Hello"}}, {"id": 3, "posts": {"title": "Hei"}}])
     );
 }
+
+#[test]
+fn views_embed_through_their_base_tables_keys() {
+    let s = blog();
+    s.exec(
+        "create view published_posts as select id, author_id, title from posts where published;
+         create view public_profiles as select id, username from profiles;
+         create view shouty as select id, upper(title) as title, author_id + 0 as author_id from posts;",
+    );
+    // View to table (many-to-one), table to view (one-to-many), many-to-many via a junction.
+    let v = get(
+        &s,
+        "published_posts?select=title,profiles(username),comments(body),tags(name)&order=id&comments.order=id&tags.order=id",
+    );
+    assert_eq!(
+        v,
+        json!([
+            {"title": "Hello", "profiles": {"username": "ana"}, "comments": [{"body": "first"}, {"body": "reply"}], "tags": [{"name": "rust"}, {"name": "sql"}]},
+            {"title": "Hei", "profiles": {"username": "bo"}, "comments": [{"body": "hm"}], "tags": [{"name": "sql"}, {"name": "web"}]},
+            {"title": "Orphan", "profiles": null, "comments": [], "tags": []}
+        ])
+    );
+    // Table to view: posts has two keys to profiles, so the view needs the hint too.
+    let r = s.get("/rest/v1/posts?select=title,public_profiles(username)");
+    assert_eq!(r.status, 300, "{}", r.body);
+    let v = get(
+        &s,
+        "posts?select=title,public_profiles!posts_author_id_fkey(username)&order=id",
+    );
+    assert_eq!(
+        v,
+        json!([
+            {"title": "Hello", "public_profiles": {"username": "ana"}},
+            {"title": "Draft", "public_profiles": {"username": "ana"}},
+            {"title": "Hei", "public_profiles": {"username": "bo"}},
+            {"title": "Orphan", "public_profiles": null}
+        ])
+    );
+    // View to view, and the reverse (one-to-many into a view).
+    let v = get(
+        &s,
+        "public_profiles?select=username,published_posts(title)&order=id&published_posts.order=id",
+    );
+    assert_eq!(
+        v,
+        json!([
+            {"username": "ana", "published_posts": [{"title": "Hello"}]},
+            {"username": "bo", "published_posts": [{"title": "Hei"}]},
+            {"username": "cy", "published_posts": []}
+        ])
+    );
+    // Computed columns carry no key: PostgREST's PGRST200.
+    let r = s.get("/rest/v1/shouty?select=title,profiles(username)");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["code"], "PGRST200");
+}
+
+#[test]
+fn write_representations_embed() {
+    let s = blog();
+    let rep = [("Prefer", "return=representation")];
+    let r = s.req(
+        "POST",
+        "/rest/v1/posts?select=title,author:profiles!posts_author_id_fkey(username),tags(name)",
+        &rep,
+        r#"[{"author_id": 2, "title": "New"}, {"author_id": null, "title": "Lone"}]"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!([
+            {"title": "New", "author": {"username": "bo"}, "tags": []},
+            {"title": "Lone", "author": null, "tags": []}
+        ])
+    );
+    let r = s.req(
+        "PATCH",
+        "/rest/v1/posts?id=eq.1&select=id,title,tags(name)&tags.order=name.desc",
+        &rep,
+        r#"{"title": "Hello again"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "title": "Hello again", "tags": [{"name": "sql"}, {"name": "rust"}]}])
+    );
+    // A deleted row still embeds what it referenced.
+    let r = s.req(
+        "DELETE",
+        "/rest/v1/comments?id=eq.3&select=body,posts(title)",
+        &[
+            ("Prefer", "return=representation"),
+            ("Accept", "application/vnd.pgrst.object+json"),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), json!({"body": "hm", "posts": {"title": "Hei"}}));
+    // Upsert over an existing row, then a relationship that does not exist (nothing written).
+    let r = s.req(
+        "POST",
+        "/rest/v1/tags?select=name,posts(title)&posts.order=id",
+        &[(
+            "Prefer",
+            "return=representation,resolution=merge-duplicates",
+        )],
+        r#"{"id": 3, "name": "www"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!([{"name": "www", "posts": [{"title": "Hei"}]}])
+    );
+    let r = s.req(
+        "POST",
+        "/rest/v1/tags?select=name,nope(*)",
+        &rep,
+        r#"{"name": "x"}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["code"], "PGRST200");
+    assert_eq!(get(&s, "tags?name=eq.x"), json!([]));
+    // return=minimal does not read the embedding.
+    let r = s.req(
+        "POST",
+        "/rest/v1/tags?select=name,posts(title)",
+        &[],
+        r#"{"name": "y"}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body, "");
+}

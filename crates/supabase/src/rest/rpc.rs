@@ -285,6 +285,7 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                     })
                     .collect(),
                 fks: Vec::new(),
+                derived_fks: Vec::new(),
                 uniques: Default::default(),
             })
         }
@@ -300,6 +301,7 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                 })
                 .collect(),
             fks: Vec::new(),
+            derived_fks: Vec::new(),
             uniques: Default::default(),
         }),
         _ => Err(crate::sqlerr::pg("XX000", "not a set-returning function")),

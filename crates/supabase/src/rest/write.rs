@@ -124,17 +124,85 @@ fn with_filter(wh: String, rls: Option<String>) -> String {
     }
 }
 
-/// The representation projection (`select=`, default `*`).
-fn rep_projection(db: &Db, t: &Table, q: &Query) -> Result<Projection, ApiError> {
+/// The representation projection (`select=`, default `*`), and whether it embeds: then the
+/// statement returns every column raw and [`embedded_representation`] renders the rows.
+fn rep_projection(db: &Db, t: &Table, q: &Query) -> Result<(Projection, bool), ApiError> {
     let root = crate::embed::plan::plan(&db.schema, t, q)?;
-    if !root.children.is_empty() {
-        return Err(
-            ApiError::new(400, "PGRST127", "Feature not implemented").details(
-                "edgesim: embedded resources in the representation of a write are not supported",
-            ),
-        );
+    if root.children.is_empty() {
+        return Ok((sql::projection(t, q.select.as_deref())?, false));
     }
-    sql::projection(t, q.select.as_deref())
+    let cols: Vec<String> = t.columns.iter().map(|c| ident(&c.name)).collect();
+    Ok((
+        Projection {
+            sql: cols.join(", "),
+            cols: t
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.kind.clone()))
+                .collect(),
+        },
+        true,
+    ))
+}
+
+/// The temp table holding a write's returned rows while their representation is read.
+const WRITTEN: &str = "_edgesim_written";
+
+/// The representation of written rows (`raw`: every column of `t`, in order) with embedded
+/// resources, as PostgREST's `WITH pgrst_source AS (<write> RETURNING ...) SELECT ... FROM
+/// pgrst_source`: the rows are read from a temp table, each embedded table through the caller's
+/// row level security. Root filters, order and range addressed the write, not the read.
+fn embedded_representation(
+    db: &Db,
+    t: &Table,
+    q: &Query,
+    raw: &[Vec<Value>],
+) -> Result<Vec<String>, ApiError> {
+    let map = |e: rusqlite::Error| crate::sqlerr::map(&e, &ErrCtx::default());
+    let mut cols: Vec<String> = t.columns.iter().map(|c| ident(&c.name)).collect();
+    cols.push("\"_edgesim_ord\"".into());
+    db.conn
+        .execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{WRITTEN}; CREATE TEMP TABLE {WRITTEN} ({})",
+            cols.join(", ")
+        ))
+        .map_err(map)?;
+    let ins = format!(
+        "INSERT INTO temp.{WRITTEN} VALUES ({})",
+        vec!["?"; cols.len()].join(", ")
+    );
+    let result = (|| {
+        for (i, r) in raw.iter().enumerate() {
+            let mut vals = r.clone();
+            vals.push(Value::Integer(i as i64));
+            db.conn
+                .execute(&ins, rusqlite::params_from_iter(vals.iter()))
+                .map_err(map)?;
+        }
+        let mut root = crate::embed::plan::plan(&db.schema, t, q)?;
+        root.filters.clear();
+        root.order.clear();
+        root.limit = None;
+        root.offset = None;
+        let g = crate::embed::sqlgen::Gen {
+            scope: &crate::scope::Rls(db),
+        };
+        let proj = Projection::from_cols(g.out_cols(&root)?);
+        let wh = g
+            .where_sql(&root)?
+            .map(|w| format!(" WHERE {w}"))
+            .unwrap_or_default();
+        let s = format!(
+            "SELECT {} FROM temp.{WRITTEN} AS {}{wh} ORDER BY \"_edgesim_ord\"",
+            proj.sql,
+            ident(&root.alias)
+        );
+        Ok(db.query_rows(&s, &[], &proj, t, false)?.texts)
+    })();
+    db.conn
+        .execute_batch(&format!("DROP TABLE IF EXISTS temp.{WRITTEN}"))
+        .map_err(map)?;
+    result
 }
 
 /// What every write resolves before it touches the database.
@@ -143,6 +211,10 @@ struct Target {
     prefs: Prefs,
     t: Table,
     proj: Projection,
+    /// The representation embeds: `proj` returns every column raw.
+    embed: bool,
+    /// The request's query (select and embedded parameters of the representation).
+    q: Query,
     /// Row level security checks on the rows the statement writes.
     checks: rls::Checks,
 }
@@ -163,12 +235,14 @@ impl Target {
             check_content_type(headers)?;
         }
         let t = db.schema.table(table)?.clone();
-        let proj = rep_projection(db, &t, q)?;
+        let (proj, embed) = rep_projection(db, &t, q)?;
         Ok(Target {
             media,
             prefs,
             t,
             proj,
+            embed,
+            q: q.clone(),
             checks: rls::Checks::default(),
         })
     }
@@ -208,16 +282,33 @@ impl Target {
                     delete,
                 };
                 self.checks.install(&db.conn).map_err(sql_err)?;
-                let r = db.query_rows_ctx(sql, params, &self.proj, &ctx, false)?;
-                self.checks.remove(&db.conn).map_err(sql_err)?;
-                check_single(self.media, r.texts.len())?;
+                let texts = if self.embed {
+                    let raw = db.query_values_ctx(sql, params, &ctx)?;
+                    self.checks.remove(&db.conn).map_err(sql_err)?;
+                    self.render_embedded(db, &raw)?
+                } else {
+                    let r = db.query_rows_ctx(sql, params, &self.proj, &ctx, false)?;
+                    self.checks.remove(&db.conn).map_err(sql_err)?;
+                    r.texts
+                };
+                check_single(self.media, texts.len())?;
                 if max_affected {
-                    check_max_affected(&self.prefs, r.texts.len())?;
+                    check_max_affected(&self.prefs, texts.len())?;
                 }
-                Ok(r.texts)
+                Ok(texts)
             },
             sql_err,
         )
+    }
+
+    /// The texts of written rows (`raw`) under an embedding select: rendered only when the
+    /// caller asked for the representation (the count is all other responses use).
+    fn render_embedded(&self, db: &Db, raw: &[Vec<Value>]) -> Result<Vec<String>, ApiError> {
+        if self.prefs.ret == Some(Return::Representation) {
+            embedded_representation(db, &self.t, &self.q, raw)
+        } else {
+            Ok(vec![String::new(); raw.len()])
+        }
     }
 
     /// The response of PATCH, DELETE and PUT: 200 with a representation, else 204.
@@ -306,13 +397,6 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
         None => Write::Insert { returning },
     };
     target.guard(db, &privileges, Some(kind))?;
-    let Target {
-        media,
-        prefs,
-        t,
-        proj,
-        checks,
-    } = target;
     let payload = parse_body(body)?;
     let rows: Vec<Map<String, Json>> = match payload {
         Json::Object(m) => vec![m],
@@ -325,6 +409,16 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
             .collect::<Result<_, _>>()?,
         _ => return Err(invalid_json()),
     };
+    let Target {
+        media,
+        ref prefs,
+        ref t,
+        ref proj,
+        embed,
+        ref checks,
+        ..
+    } = target;
+    let written = &target;
     let cols: Vec<String> = match &q.columns {
         Some(c) => c.clone(),
         None => {
@@ -360,7 +454,8 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
         false,
         |db| {
             let mut texts = Vec::new();
-            let mut maps = Vec::new();
+            let mut maps: Vec<Map<String, Json>> = Vec::new();
+            let mut raw = Vec::new();
             let mut seen_keys = std::collections::BTreeSet::new();
             checks.install(&db.conn).map_err(sql_err)?;
             for row in &rows {
@@ -393,12 +488,22 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
                     }
                 }
                 s.push_str(&format!(" RETURNING {}", proj.sql));
-                let ctx = ErrCtx { table: Some(&t), schema: Some(&db.schema), row: Some(row), delete: false };
-                let r = db.query_rows_ctx(&s, &params, &proj, &ctx, true)?;
-                texts.extend(r.texts);
-                maps.extend(r.maps);
+                let ctx = ErrCtx { table: Some(t), schema: Some(&db.schema), row: Some(row), delete: false };
+                if embed {
+                    for r in db.query_values_ctx(&s, &params, &ctx)? {
+                        maps.push(t.columns.iter().zip(&r).map(|(c, v)| (c.name.clone(), c.kind.to_json(v.into()))).collect());
+                        raw.push(r);
+                    }
+                } else {
+                    let r = db.query_rows_ctx(&s, &params, proj, &ctx, true)?;
+                    texts.extend(r.texts);
+                    maps.extend(r.maps);
+                }
             }
             checks.remove(&db.conn).map_err(sql_err)?;
+            if embed {
+                texts = written.render_embedded(db, &raw)?;
+            }
             let inserted = db.pending_events(&t.name, "INSERT");
             check_single(media, texts.len())?;
             Ok((texts, maps, inserted))
