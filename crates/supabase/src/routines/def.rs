@@ -92,6 +92,9 @@ pub struct TriggerDef {
     pub when: Option<Vec<Tok>>,
     /// The trigger function.
     pub function: String,
+    /// `for each row` (else `for each statement`: fired once per statement, with `NEW` and
+    /// `OLD` null).
+    pub for_each_row: bool,
 }
 
 /// Splits `text` around its first dollar-quoted string: `(before, body, after)`.
@@ -487,9 +490,6 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
     let mut function = None;
     while k < t.len() {
         let x = &t[k];
-        if x.is("statement") {
-            return Err("FOR EACH STATEMENT triggers are not supported by the mock".into());
-        }
         if x.is("referencing") {
             return Err("REFERENCING (transition tables) is not supported by the mock".into());
         }
@@ -516,9 +516,6 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
         }
         k += 1;
     }
-    if !row {
-        return Err("FOR EACH STATEMENT triggers are not supported by the mock".into());
-    }
     Ok(Some(TriggerDef {
         name,
         table,
@@ -527,6 +524,7 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
         update_of,
         when,
         function: function.ok_or("expected EXECUTE FUNCTION")?,
+        for_each_row: row,
     }))
 }
 

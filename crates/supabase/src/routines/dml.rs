@@ -240,6 +240,7 @@ impl Fired<'_> {
     fn matching(&self, timing: Timing, op: &str, set_cols: &[String]) -> Vec<Arc<TriggerDef>> {
         self.triggers
             .iter()
+            .filter(|t| t.for_each_row)
             .filter(|t| t.timing == timing && t.events.iter().any(|e| e == op))
             .filter(|t| {
                 op != "UPDATE"
@@ -300,6 +301,30 @@ impl Fired<'_> {
         Ok(())
     }
 
+    /// Runs the `for each statement` triggers of `timing` for each of `ops` (an upsert is both
+    /// an INSERT and an UPDATE statement), in name order, with `NEW` and `OLD` null.
+    fn statement(&self, timing: Timing, ops: &[&str], set_cols: &[String]) -> Result<(), ApiError> {
+        for op in ops {
+            for t in self.triggers.iter().filter(|t| {
+                !t.for_each_row
+                    && t.timing == timing
+                    && t.events.iter().any(|e| e == op)
+                    && (*op != "UPDATE"
+                        || t.update_of.is_empty()
+                        || t.update_of.iter().any(|c| set_cols.contains(c)))
+            }) {
+                if let Some(w) = &t.when
+                    && !when_holds(self.db, w, None, None)?
+                {
+                    continue;
+                }
+                let f = self.function(t)?;
+                fire(self.db, t, &f, op, None, None, self.depth)?;
+            }
+        }
+        Ok(())
+    }
+
     fn function(&self, t: &TriggerDef) -> Result<Arc<super::Function>, ApiError> {
         self.db
             .routines
@@ -331,9 +356,20 @@ pub fn execute(
     let Some((kind, tg)) = write_target(&toks) else {
         return run_plain(db, sql, params, &mut on_row, map);
     };
-    let Some(triggers) = db.routines.triggers.get(&tg.key).cloned() else {
-        return run_plain(db, sql, params, &mut on_row, map);
+    let cascades = if kind == "delete" {
+        super::cascade::keys_to_run(db, &tg.key)
+    } else {
+        Vec::new()
     };
+    let triggers = db
+        .routines
+        .triggers
+        .get(&tg.key)
+        .cloned()
+        .unwrap_or_default();
+    if triggers.is_empty() && cascades.is_empty() {
+        return run_plain(db, sql, params, &mut on_row, map);
+    }
     let t = number_params(toks);
     let fired = Fired {
         db,
@@ -365,6 +401,9 @@ pub fn execute(
     let base = params.len();
     let mut events = Vec::new();
     let mut n = 0;
+    // The statement-level triggers this statement fires (and the columns an UPDATE sets).
+    let mut stmt_ops: Vec<&str> = Vec::new();
+    let mut stmt_set_cols: Vec<String> = Vec::new();
     match kind.as_str() {
         "insert" => {
             if t.get(1).is_some_and(|x| x.is("or")) {
@@ -401,6 +440,12 @@ pub fn execute(
                 _ => Vec::new(),
             };
             let do_nothing = conflict_at.is_some() && t.iter().any(|x| x.is("nothing"));
+            stmt_ops.push("INSERT");
+            if conflict_at.is_some() && !do_nothing {
+                stmt_ops.push("UPDATE");
+                stmt_set_cols = names.clone();
+            }
+            fired.statement(Timing::Before, &stmt_ops, &stmt_set_cols)?;
             for vals in source {
                 let mut new = Row {
                     cols: names.clone(),
@@ -440,11 +485,50 @@ pub fn execute(
                     .map(|k| format!("?{}", base + k + 1))
                     .collect();
                 p.extend(new.vals.iter().cloned());
-                let s = format!(
-                    "INSERT INTO {} ({all_cols}) VALUES ({}) {conflict} {returning}",
+                let insert = format!(
+                    "INSERT INTO {} ({all_cols}) VALUES ({}) {conflict}",
                     tg.sql,
                     marks.join(", ")
                 );
+                if let Some((rowid, old)) = existing.as_ref().filter(|_| !do_nothing) {
+                    // Postgres: the conflicting row is updated as DO UPDATE says, through the
+                    // BEFORE UPDATE triggers (after the BEFORE INSERT ones), then AFTER UPDATE.
+                    let Some(proposed) = upsert_result(db, &tg, &names, &insert, &p, *rowid, map)?
+                    else {
+                        continue;
+                    };
+                    let Some(Some(new)) =
+                        fired.before("UPDATE", &names, Some(old), Some(proposed))?
+                    else {
+                        continue;
+                    };
+                    let mut p = params.clone();
+                    p.truncate(base);
+                    p.extend(new.vals.iter().cloned());
+                    p.push(Value::Integer(*rowid));
+                    let sets: Vec<String> = names
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| format!("{} = ?{}", ident(c), base + k + 1))
+                        .collect();
+                    let s = format!(
+                        "UPDATE {} SET {} WHERE rowid = ?{} {returning}",
+                        tg.sql,
+                        sets.join(", "),
+                        base + names.len() + 1
+                    );
+                    let k = run_plain(db, &s, &p, &mut on_row, map)?;
+                    n += if returning.is_empty() { 1 } else { k };
+                    let after = read_row(db, &tg, &names, *rowid, map)?;
+                    events.push((
+                        "UPDATE".to_string(),
+                        names.clone(),
+                        Some(old.clone()),
+                        after,
+                    ));
+                    continue;
+                }
+                let s = format!("{insert} {returning}");
                 let before_changes = db.conn.total_changes();
                 let k = run_plain(db, &s, &p, &mut on_row, map)?;
                 let changed = db.conn.total_changes() != before_changes;
@@ -457,10 +541,6 @@ pub fn execute(
                     continue;
                 }
                 match existing {
-                    Some((rowid, old)) if !do_nothing => {
-                        let after = read_row(db, &tg, &names, rowid, map)?;
-                        events.push(("UPDATE".to_string(), names.clone(), Some(old), after));
-                    }
                     Some(_) => {}
                     None => {
                         let rowid = db.conn.last_insert_rowid();
@@ -490,6 +570,9 @@ pub fn execute(
                 set_cols.push(col);
                 exprs.push(format!("({})", render(&a[2..])));
             }
+            stmt_ops.push("UPDATE");
+            stmt_set_cols = set_cols.clone();
+            fired.statement(Timing::Before, &stmt_ops, &stmt_set_cols)?;
             let cond = where_at
                 .map(|w| render(&t[w..ret_at.unwrap_or(t.len())]))
                 .unwrap_or_default();
@@ -548,6 +631,8 @@ pub fn execute(
             let cond = where_at
                 .map(|w| render(&t[w..ret_at.unwrap_or(t.len())]))
                 .unwrap_or_default();
+            stmt_ops.push("DELETE");
+            fired.statement(Timing::Before, &stmt_ops, &[])?;
             let sel = format!(
                 "SELECT rowid, {all_cols} FROM {} {cond}",
                 render(&t[2..tg.end])
@@ -581,6 +666,17 @@ pub fn execute(
                 if skip {
                     continue;
                 }
+                // Referential actions whose child rows have triggers run as statements of
+                // their own (as Postgres's RI triggers do), before SQLite would apply them.
+                for k in &cascades {
+                    let vals = k
+                        .cols
+                        .iter()
+                        .map(|(_, pc)| old.get(pc).cloned().unwrap_or(Value::Null))
+                        .collect();
+                    let (s, p) = super::cascade::statement(k, vals);
+                    execute(db, &s, &p, None, map, depth + 1)?;
+                }
                 params.truncate(base);
                 params.push(Value::Integer(rowid));
                 let s = format!(
@@ -594,7 +690,40 @@ pub fn execute(
         }
     }
     fired.after(&events)?;
+    fired.statement(Timing::After, &stmt_ops, &stmt_set_cols)?;
     Ok(n)
+}
+
+/// The row an upsert's `DO UPDATE` would make of the existing row `rowid`: the INSERT runs in
+/// a savepoint that is rolled back (with its captured changes). `None` when it changes nothing
+/// (`DO UPDATE ... WHERE` false).
+fn upsert_result(
+    db: &Db,
+    tg: &Target,
+    names: &[String],
+    insert: &str,
+    params: &[Value],
+    rowid: i64,
+    map: MapErr<'_>,
+) -> Result<Option<Row>, ApiError> {
+    let pending = db.pending_len();
+    db.conn
+        .execute_batch("SAVEPOINT _edgesim_upsert")
+        .map_err(|e| map(&e))?;
+    let before = db.conn.total_changes();
+    let r = run_plain(db, insert, params, &mut None, map).and_then(|_| {
+        if db.conn.total_changes() == before {
+            Ok(None)
+        } else {
+            read_row(db, tg, names, rowid, map)
+        }
+    });
+    let undo = db
+        .conn
+        .execute_batch("ROLLBACK TO _edgesim_upsert; RELEASE _edgesim_upsert");
+    db.truncate_pending(pending);
+    undo.map_err(|e| map(&e))?;
+    r
 }
 
 fn pk_columns(db: &Db, tg: &Target, map: MapErr<'_>) -> Result<Vec<String>, ApiError> {

@@ -966,7 +966,10 @@ pub fn fire(
             super::def::Timing::After => "AFTER",
         }),
     );
-    env.declare("tg_level", text("ROW"));
+    env.declare(
+        "tg_level",
+        text(if t.for_each_row { "ROW" } else { "STATEMENT" }),
+    );
     let flow = ctx.block(block, &mut env)?;
     match flow {
         Flow::Return(Ret::Row(r)) => Ok(Some(r)),

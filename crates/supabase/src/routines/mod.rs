@@ -4,6 +4,7 @@
 //! runs them. Writes on a table with triggers go through [`dml`], the one write path that REST,
 //! migrations, the seed and function bodies share.
 
+pub mod cascade;
 pub mod def;
 pub mod dml;
 pub mod exec;

@@ -367,8 +367,9 @@ pub fn dispatch_trigger(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         st,
         object,
         format!(
-            "{when} {} FOR EACH ROW runs {}()",
+            "{when} {} FOR EACH {} runs {}()",
             t.events.join(" OR "),
+            if t.for_each_row { "ROW" } else { "STATEMENT" },
             t.function
         ),
     );
