@@ -459,7 +459,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
             let mut seen_keys = std::collections::BTreeSet::new();
             checks.install(&db.conn).map_err(sql_err)?;
             for row in &rows {
-                let (names, params) = row_values(&t, &cols, row, prefs.missing_default)?;
+                let (names, params) = row_values(t, &cols, row, prefs.missing_default)?;
                 let names: Vec<String> = names.into_iter().map(ident).collect();
                 if prefs.merge == Some(true) {
                     let key: Vec<String> = target.iter().map(|c| row.get(c).map(Json::to_string).unwrap_or_default()).collect();
@@ -520,9 +520,9 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
         Some(_) => format!("*/{n}"),
         None => "*/*".to_string(),
     };
-    let loc = maps.first().and_then(|m| location(&t, m));
+    let loc = maps.first().and_then(|m| location(t, m));
     let resp = respond(Written {
-        prefs: &prefs,
+        prefs,
         media,
         texts,
         status_body: status,
