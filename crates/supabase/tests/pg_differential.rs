@@ -8,9 +8,11 @@
 //!
 //! Extending it: add tables/policies/functions to a `Scenario`'s `schema` and cases from a
 //! generator returning `Vec<Case>` (see `filter_cases`, `embed_cases`); `run_scenario` does the
-//! rest. Without PostgreSQL the test prints a SKIPPED line (and fails under `CI=true`).
+//! rest. Functions (rpc) and writes through triggers live in `pg/routines.rs`. Without PostgreSQL the test prints a SKIPPED line (and fails under `CI=true`).
 
 mod pg;
+#[path = "pg/routines.rs"]
+mod routines;
 
 use bytes::Bytes;
 use edgesim_core::{ManualClock, SharedClock, SimRng};
@@ -32,6 +34,9 @@ pub struct Case {
     pub sql: String,
     /// Whether row order is part of the answer (the request has `order=`).
     pub ordered: bool,
+    /// A scalar answer (an rpc returning one value): the mock's value is compared as
+    /// `[{wrap: value}]`, the rows of `sql` (which selects it `AS <wrap>`).
+    pub wrap: Option<&'static str>,
 }
 
 /// A schema and the cases run against it.
@@ -377,6 +382,7 @@ fn filter_cases(seed: u64, n: usize) -> Vec<Case> {
                 conds.join(" AND ")
             ),
             ordered,
+            wrap: None,
         });
     }
     out
@@ -814,6 +820,7 @@ fn embed_cases(seed: u64, n: usize) -> Vec<Case> {
                 conds.join(" AND ")
             ),
             ordered: true,
+            wrap: None,
         });
     }
     out
@@ -844,36 +851,47 @@ fn mock(schema: &str) -> Supabase {
     sb
 }
 
-/// The mock's answer: the rows, or `{"error": code}`.
-fn ask_mock(sb: &Supabase, c: &Case) -> Value {
-    let bearer = match c.role {
+/// The bearer token of a caller.
+fn bearer(role: Role, sub: Option<&str>) -> String {
+    match role {
         Role::Anon => ANON_KEY.to_string(),
         Role::Service => SERVICE_ROLE_KEY.to_string(),
         Role::Authenticated => edgesim_supabase::gateway::auth::sign_jwt(
-            &json!({"sub": c.sub, "role": "authenticated", "aud": "authenticated", "exp": 1983812996}),
+            &json!({"sub": sub, "role": "authenticated", "aud": "authenticated", "exp": 1983812996}),
             JWT_SECRET.as_bytes(),
         ),
-    };
+    }
+}
+
+/// The mock's answer: the rows, or `{"error": code}`.
+fn ask_mock(sb: &Supabase, c: &Case) -> Value {
     let req = http::Request::builder()
         .uri(format!("/rest/v1/{}", c.path))
         .header("apikey", ANON_KEY)
-        .header("authorization", format!("Bearer {bearer}"))
+        .header(
+            "authorization",
+            format!("Bearer {}", bearer(c.role, c.sub.as_deref())),
+        )
         .body(Bytes::new())
         .expect("request");
     let resp = sb.handle(req);
     let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
     if resp.status().is_success() {
-        body
+        match c.wrap {
+            Some(k) => json!([{ k: body }]),
+            None => body,
+        }
     } else {
         json!({"error": body["code"], "message": body["message"]})
     }
 }
 
-fn claims(c: &Case) -> Value {
-    match c.role {
+/// The JWT claims of a caller (`request.jwt.claims`).
+fn claims_of(role: Role, sub: Option<&str>) -> Value {
+    match role {
         Role::Anon => json!({"role": "anon"}),
         Role::Service => json!({"role": "service_role"}),
-        Role::Authenticated => json!({"role": "authenticated", "sub": c.sub}),
+        Role::Authenticated => json!({"role": "authenticated", "sub": sub}),
     }
 }
 
@@ -911,8 +929,9 @@ fn run_scenario(pg: &pg::Pg, s: &Scenario, seed: u64) -> Vec<String> {
         .iter()
         .map(|c| PgCase {
             role: c.role,
-            claims: claims(c),
+            claims: claims_of(c.role, c.sub.as_deref()),
             sql: c.sql.clone(),
+            write: None,
         })
         .collect();
     let expected = pg
@@ -961,6 +980,11 @@ fn mock_answers_like_postgres_for_generated_requests() {
             schema: format!("{BLOG}{BLOG_RLS}"),
             cases: embed_cases(seed.wrapping_add(1000), 150),
         },
+        Scenario {
+            name: "rpc (sql and plpgsql functions) under RLS",
+            schema: routines::SCHEMA.to_string(),
+            cases: routines::rpc_cases(seed, 60),
+        },
     ];
     let mut failures = Vec::new();
     let mut total = 0;
@@ -968,6 +992,10 @@ fn mock_answers_like_postgres_for_generated_requests() {
         total += s.cases.len();
         failures.extend(run_scenario(&pg, s, seed));
     }
+    // Writes through row triggers (BEFORE/AFTER, statement-level, upsert, cascade) under RLS.
+    let writes = routines::write_cases(seed, 60);
+    total += writes.len();
+    failures.extend(routines::run_writes(&pg, &writes, seed));
     eprintln!(
         "pg_differential: {total} cases, {} mismatches (seed {seed}; replay: EDGESIM_PG_SEED={seed} cargo test -p edgesim-supabase --test pg_differential)",
         failures.len()

@@ -63,6 +63,18 @@ exception when others then
 end
 $$;
 grant execute on function edgesim.run_case(text) to anon, authenticated, service_role;
+-- Runs one write case: `w` (a DML statement with RETURNING), then `q` (the state afterwards):
+-- {"returned": rows of w, "state": rows of q}, or {"error": SQLSTATE}.
+create function edgesim.run_write_case(w text, q text) returns text language plpgsql as $$
+declare r text;
+begin
+  execute 'with t as (' || w || ') select replace(coalesce(json_agg(t), ''[]'')::text, chr(10), '' '') from t' into r;
+  return json_build_object('returned', r::json, 'state', edgesim.run_case(q)::json)::text;
+exception when others then
+  return json_build_object('error', sqlstate, 'message', sqlerrm)::text;
+end
+$$;
+grant execute on function edgesim.run_write_case(text, text) to anon, authenticated, service_role;
 "#;
 
 /// Grants Supabase gives its roles on a project's tables (run after the migrations).
@@ -104,6 +116,9 @@ pub struct PgCase {
     pub claims: serde_json::Value,
     /// A SELECT whose rows are the result.
     pub sql: String,
+    /// A write (DML with RETURNING) run first: the result is then `{"returned": its rows,
+    /// "state": rows of sql}`.
+    pub write: Option<String>,
 }
 
 /// A running throwaway cluster.
@@ -298,10 +313,17 @@ impl Pg {
         let mut script = String::new();
         for (i, c) in cases.iter().enumerate() {
             let claims = c.claims.to_string().replace('\'', "''");
+            let call = match &c.write {
+                None => format!("edgesim.run_case({})", dollar_quote(&c.sql)),
+                Some(w) => format!(
+                    "edgesim.run_write_case({}, {})",
+                    dollar_quote(w),
+                    dollar_quote(&c.sql)
+                ),
+            };
             script.push_str(&format!(
-                "begin;\nselect set_config('request.jwt.claims', '{claims}', true) \\g /dev/null\nset local role {};\nselect '#{i}#' || edgesim.run_case({});\nrollback;\n",
+                "begin;\nselect set_config('request.jwt.claims', '{claims}', true) \\g /dev/null\nset local role {};\nselect '#{i}#' || {call};\nrollback;\n",
                 c.role.name(),
-                dollar_quote(&c.sql)
             ));
         }
         let started = Instant::now();
