@@ -266,6 +266,20 @@ await check("embed: PGRST200 and PGRST201 errors", async () => {
   assert.equal(ambiguous.error.details.length, 2);
 });
 
+await check("embed: a write's representation embeds (insert/delete .select with a relation)", async () => {
+  const ins = await supabase
+    .from("books")
+    .insert({ title: "Persuasion", author_id: 2 })
+    .select("title, author:authors!author_id(name), genres(name)")
+    .single();
+  assert.equal(ins.error, null);
+  assert.equal(ins.status, 201);
+  assert.deepEqual(ins.data, { title: "Persuasion", author: { name: "Austen" }, genres: [] });
+  const del = await supabase.from("books").delete().eq("title", "Persuasion").select("title, authors!author_id(name)");
+  assert.equal(del.error, null);
+  assert.deepEqual(del.data, [{ title: "Persuasion", authors: { name: "Austen" } }]);
+});
+
 // ---- end of resource embedding ----
 
 // --- rpc and an error raised by a trigger (functions, PL/pgSQL, triggers) ---

@@ -137,7 +137,7 @@ fn supabase_js_v2_client_works_against_the_mock() {
         out.status.success(),
         "supabase-js checks failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("all 26 checks passed"), "{stdout}");
+    assert!(stdout.contains("all 27 checks passed"), "{stdout}");
     // The client's writes really landed in the mock.
     let r = s.get("/rest/v1/people?select=id,name&order=id&id=in.(2,6)");
     assert_eq!(
