@@ -215,7 +215,8 @@ impl SimBuilder {
         self.table = table.to_string();
         self
     }
-    /// Where compiled components are cached (default: `$TMPDIR/edgesim-sim-cache`).
+    /// Where compiled components are cached (default: the per-user `~/.cache/edgesim/workers`,
+    /// see `edgesim_core::cache`; a directory others can write is refused).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
@@ -271,10 +272,20 @@ impl SimBuilder {
         };
         let kv = KvStore::new(kv_config, shared.clone(), root.fork("kv"));
         let queue = Arc::new(QueueDispatcher::default());
+        // The SQL functions' randomness (gen_random_uuid, random) comes from the run's seed.
         let supabase = match &self.project {
-            Some(dir) => Supabase::open(dir, None, shared.clone(), queue.clone()),
-            None => Supabase::demo(shared.clone(), queue.clone()),
+            Some(dir) => edgesim_supabase::migrate::Project::from_dir(dir),
+            None => Ok(edgesim_supabase::demo_project()),
         }
+        .and_then(|p| {
+            Supabase::from_project_with_rng(
+                &p,
+                None,
+                shared.clone(),
+                root.fork("supabase-sql"),
+                queue.clone(),
+            )
+        })
         .map_err(|e| BuildError::Supabase(e.to_string()))?;
         let webhook_colo = self
             .webhook_colo
@@ -324,11 +335,14 @@ impl SimBuilder {
         let (vars, notes) = worker_env(worker, SUPABASE_URL);
         config.vars = vars;
         config.kv_bindings = worker.kv_bindings.clone();
-        let cache = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("edgesim-sim-cache"));
-        let _ = std::fs::create_dir_all(&cache);
+        // The compiled-Worker cache: the given directory, else the per-user one
+        // (`~/.cache/edgesim/workers`, owner-only); without either, compile in memory.
+        let cache = match &self.cache_dir {
+            Some(dir) => Some(dir.clone()),
+            None => edgesim_core::cache::cache_dir("workers")
+                .inspect_err(|e| eprintln!("edgesim: no compiled-Worker cache: {e}"))
+                .ok(),
+        };
         let upstream = Arc::new(SimUpstream {
             core: Arc::downgrade(&core),
         });
@@ -339,7 +353,7 @@ impl SimBuilder {
             upstream,
             shared,
             root.fork("host"),
-            Some(&cache),
+            cache.as_deref(),
         )
         .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
         core.set_host(host);

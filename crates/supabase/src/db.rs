@@ -10,7 +10,7 @@ use crate::schema::{Schema, Table};
 use crate::sql::Projection;
 use crate::sqlerr::{self, ErrCtx};
 use crate::webhooks::capture::{self, RowChange};
-use edgesim_core::SharedClock;
+use edgesim_core::{SharedClock, SimRng};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use serde_json::{Map, Value as Json};
@@ -34,6 +34,9 @@ pub struct Db {
     /// Set when a statement changed the routines (reloaded from the database on rollback).
     pub routines_dirty: bool,
     pending: Arc<Mutex<Vec<RowChange>>>,
+    /// DDL ran inside the open transaction: a rollback must re-read the schema, or the cache
+    /// would keep tables and columns SQLite just rolled back.
+    ddl_in_tx: bool,
 }
 
 /// Rows of a query: rendered texts, and JSON maps when asked for.
@@ -46,7 +49,8 @@ pub struct Rows {
 
 impl Db {
     /// Opens `file` (or an in-memory database) with the mock's functions and change capture.
-    pub fn open(file: Option<&Path>, clock: SharedClock) -> Result<Db, ProjectError> {
+    /// `rng` feeds `gen_random_uuid()`, `random()` and `randomblob()`.
+    pub fn open(file: Option<&Path>, clock: SharedClock, rng: SimRng) -> Result<Db, ProjectError> {
         let err = |e: rusqlite::Error| ProjectError::Db(e.to_string());
         let conn = match file {
             Some(f) => Connection::open(f).map_err(err)?,
@@ -60,7 +64,7 @@ impl Db {
             conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA journal_mode = WAL;")
                 .map_err(err)?;
         }
-        crate::functions::register(&conn, clock).map_err(err)?;
+        crate::functions::register(&conn, clock, rng).map_err(err)?;
         let auth = AuthState::default();
         crate::claims::register(&conn, &auth).map_err(err)?;
         let pending = Arc::new(Mutex::new(Vec::new()));
@@ -80,6 +84,7 @@ impl Db {
             routines,
             routines_dirty: false,
             pending,
+            ddl_in_tx: false,
         })
     }
 
@@ -110,6 +115,9 @@ impl Db {
 
     /// Runs one DDL statement: capture triggers are dropped first and rebuilt after.
     pub fn execute_ddl(&mut self, sql: &str) -> rusqlite::Result<()> {
+        if !self.conn.is_autocommit() {
+            self.ddl_in_tx = true;
+        }
         capture::drop_triggers(&self.conn)?;
         let r = self.conn.execute_batch(sql);
         let refreshed = self.refresh_schema();
@@ -127,12 +135,20 @@ impl Db {
         self.take_pending();
         self.routines_dirty = false;
         self.conn.execute_batch("BEGIN").map_err(&on_sql_err)?;
+        self.ddl_in_tx = false;
         let r = self.run_transaction(rollback, f, &on_sql_err);
-        if r.as_ref().map_or(true, |(_, committed)| !committed) && self.routines_dirty {
+        let committed = r.as_ref().is_ok_and(|(_, committed)| *committed);
+        if !committed && self.routines_dirty {
             // The definitions rolled back with the transaction: read them again.
             self.routines = Routines::load(&self.conn).unwrap_or_default();
         }
         self.routines_dirty = false;
+        if std::mem::take(&mut self.ddl_in_tx) && !committed {
+            // The rollback undid the DDL: the schema cache and capture triggers follow suit.
+            if let Err(e) = self.refresh_schema() {
+                tracing::error!("re-reading the schema after a rollback failed: {e}");
+            }
+        }
         r.map(|(v, _)| v)
     }
 

@@ -1,6 +1,7 @@
-//! SQL functions the mock registers: `now()` on the injected clock, deterministic
-//! `gen_random_uuid()`, `regexp` for `match`/`imatch`, Unicode `pg_lower`, JSON text and casts,
-//! `pg_jv(value, type)` (a value as the JSON PostgREST prints, for embedded resources).
+//! SQL functions the mock registers: `now()` on the injected clock, `gen_random_uuid()` from
+//! the injected RNG, SQLite's `random()` and date built-ins rerouted (see `builtins`), `regexp`
+//! for `match`/`imatch`, Unicode `pg_lower`, JSON text and casts, `pg_jv(value, type)` (a value
+//! as the JSON PostgREST prints, for embedded resources).
 
 use crate::jsonb::jsonb_text;
 use crate::types::{Kind, parse_bool, parse_float};
@@ -27,16 +28,17 @@ fn text(v: ValueRef<'_>) -> Option<String> {
     }
 }
 
-/// Registers every function on `conn`.
-pub fn register(conn: &Connection, clock: SharedClock) -> rusqlite::Result<()> {
+/// Registers every function on `conn`: `now()` and SQLite's date functions read `clock`;
+/// `gen_random_uuid()`, `random()` and `randomblob()` draw from `rng`.
+pub fn register(conn: &Connection, clock: SharedClock, rng: SimRng) -> rusqlite::Result<()> {
     let inno = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_INNOCUOUS;
     let det = inno | FunctionFlags::SQLITE_DETERMINISTIC;
+    let now_clock = clock.clone();
     conn.create_scalar_function("now", 0, inno, move |_| {
-        Ok(crate::time::timestamptz_from_ms(clock.now_ms()))
+        Ok(crate::time::timestamptz_from_ms(now_clock.now_ms()))
     })?;
-    let rng = Arc::new(Mutex::new(
-        SimRng::from_seed(0x5u64).fork("gen_random_uuid"),
-    ));
+    crate::builtins::register(conn, clock, Arc::new(Mutex::new(rng.fork("sqlite-random"))))?;
+    let rng = Arc::new(Mutex::new(rng.fork("gen_random_uuid")));
     conn.create_scalar_function("gen_random_uuid", 0, inno, move |_| {
         let mut r = rng.lock().unwrap_or_else(|p| p.into_inner());
         let (a, b) = (r.next_u64(), r.next_u64());

@@ -20,6 +20,7 @@
 //!   a [`WebhookDispatcher`]; all recorded, readable at `GET /__edgesim/deliveries`.
 //! * **Time**: `now()` and defaults read the injected clock.
 
+mod builtins;
 pub mod catalog;
 pub mod claims;
 pub mod db;
@@ -48,7 +49,7 @@ pub mod webhooks;
 
 pub use errors::{ApiError, DbError, ProjectError};
 pub use keys::{ANON_KEY, JWT_SECRET, PUBLISHABLE_KEY, SECRET_KEY, SERVICE_ROLE_KEY};
-pub use server::serve;
+pub use server::{serve, serve_with_shutdown};
 pub use webhooks::PG_NET_VERSION;
 pub use webhooks::http::HttpDispatcher;
 pub use webhooks::{
@@ -57,7 +58,7 @@ pub use webhooks::{
 
 use bytes::Bytes;
 use db::Db;
-use edgesim_core::SharedClock;
+use edgesim_core::{SharedClock, SimRng};
 use http::{Request, Response, header};
 use migrate::report::LoadReport;
 use migrate::{Project, Source};
@@ -166,14 +167,27 @@ impl Supabase {
         Self::from_project(&demo_project(), None, clock, dispatcher)
     }
 
-    /// Opens an already-loaded project.
+    /// Opens an already-loaded project. `gen_random_uuid()`, `random()` and `randomblob()` draw
+    /// from the OS-seeded RNG, so a kept database never sees the same UUIDs again after a restart.
     pub fn from_project(
         project: &Project,
         db_file: Option<&Path>,
         clock: SharedClock,
         dispatcher: Arc<dyn WebhookDispatcher>,
     ) -> Result<Self, ProjectError> {
-        let mut db = Db::open(db_file, clock.clone())?;
+        Self::from_project_with_rng(project, db_file, clock, SimRng::from_os(), dispatcher)
+    }
+
+    /// Like [`Supabase::from_project`], with the SQL functions' randomness from `rng` (a
+    /// simulation passes a fork of its seed, so the same seed gives the same UUIDs).
+    pub fn from_project_with_rng(
+        project: &Project,
+        db_file: Option<&Path>,
+        clock: SharedClock,
+        rng: SimRng,
+        dispatcher: Arc<dyn WebhookDispatcher>,
+    ) -> Result<Self, ProjectError> {
+        let mut db = Db::open(db_file, clock.clone(), rng)?;
         let (hooks, report) = migrate::apply(&mut db, project)?;
         Ok(Supabase {
             inner: Arc::new(Inner {
@@ -383,6 +397,18 @@ impl Supabase {
         drop(db);
         self.publish(committed);
         Ok(n)
+    }
+
+    /// Writes the write-ahead log into the database file and truncates it (a clean shutdown
+    /// leaves one self-contained file). A no-op for in-memory databases.
+    pub fn checkpoint(&self) -> Result<(), DbError> {
+        let db = lock(&self.inner.db);
+        db.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(|e| DbError {
+                code: "XX000".into(),
+                message: e.to_string(),
+            })
     }
 
     /// Points one hook (`Some(name)`) or every hook (`None`) at `url`.
