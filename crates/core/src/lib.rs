@@ -18,6 +18,7 @@
 //! assert_eq!(a.next_u64(), b.next_u64());
 //! ```
 
+pub mod cache;
 mod clock;
 mod rng;
 

@@ -106,27 +106,42 @@ fn load_or_compile(
     key: &str,
     cache_dir: Option<&Path>,
 ) -> Result<Component> {
-    let Some(dir) = cache_dir else {
+    // A cache directory owned by someone else, or writable by others, could hold planted
+    // native code: it is neither read nor written.
+    let dir = match cache_dir.map(edgesim_core::cache::private_dir) {
+        None => None,
+        Some(Ok(dir)) => Some(dir),
+        Some(Err(err)) => {
+            tracing::warn!("not using the compiled-Worker cache: {err}");
+            None
+        }
+    };
+    let Some(dir) = dir else {
         return Component::new(engine, bytes).context("compiling the Worker component");
     };
-    let path = dir.join(format!("{key}.cwasm"));
+    let name = format!("{key}.cwasm");
+    let path = dir.join(&name);
     if path.exists() {
-        // SAFETY: the file was written by `Component::serialize` below, under a name that
-        // includes the engine's compatibility hash; wasmtime re-checks the header on load.
-        match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(c) => {
-                tracing::info!("loaded the compiled Worker from cache {}", path.display());
-                return Ok(c);
-            }
-            Err(err) => tracing::warn!(path = %path.display(), "ignoring a bad cache entry: {err}"),
+        match edgesim_core::cache::check_private_file(&path) {
+            // SAFETY: the entry is a regular file owned by this user and writable by nobody
+            // else, in a directory with the same guarantees, so it was written by
+            // `Component::serialize` below (atomically: never half a file), under a name that
+            // includes the engine's compatibility hash; wasmtime re-checks the header on load.
+            Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(c) => {
+                    tracing::info!("loaded the compiled Worker from cache {}", path.display());
+                    return Ok(c);
+                }
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), "ignoring a bad cache entry: {err}")
+                }
+            },
+            Err(err) => tracing::warn!("ignoring a cache entry: {err}"),
         }
     }
     let component = Component::new(engine, bytes).context("compiling the Worker component")?;
     let write = || -> Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!("{key}.cwasm.tmp{}", std::process::id()));
-        std::fs::write(&tmp, component.serialize()?)?;
-        std::fs::rename(&tmp, &path)?;
+        edgesim_core::cache::write_atomic(&dir, &name, &component.serialize()?)?;
         Ok(())
     };
     match write() {
@@ -156,4 +171,51 @@ pub fn is_cached(bytes: &[u8], memory_bytes: usize, cache_dir: &Path) -> anyhow:
     Ok(cache_dir
         .join(format!("{}.cwasm", cache_key(&engine, bytes)))
         .exists())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn set_mode(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn caches_others_can_write_are_neither_read_nor_written() {
+        let engine = engine(128 << 20).unwrap();
+        let bytes = edgesim_guests::fixtures::HELLO;
+        let key = cache_key(&engine, bytes);
+        let dir = std::env::temp_dir().join(format!("edgesim-engine-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let entry = dir.join(format!("{key}.cwasm"));
+
+        // A directory anyone can write: compiled in memory, nothing written there.
+        set_mode(&dir, 0o777);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert!(!entry.exists());
+
+        // A private directory: the entry is written owner-only, with no temporary left over.
+        set_mode(&dir, 0o700);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert_eq!(mode(&entry), 0o600);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+        // An entry others could have changed is not loaded: it is compiled again and replaced.
+        set_mode(&entry, 0o666);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert_eq!(mode(&entry), 0o600);
+
+        // A missing cache directory is created owner-only.
+        let fresh = dir.join("fresh");
+        load_or_compile(&engine, bytes, &key, Some(&fresh)).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
