@@ -177,6 +177,14 @@ impl Host {
 
     /// Serves `req` at `colo` (case-insensitive), ignoring any `x-edgesim-colo` header.
     pub async fn handle_at(&self, colo: &str, mut req: Request<Bytes>) -> Invocation {
+        if let Some(why) = pages::host_problem(&req) {
+            return Invocation {
+                response: pages::bad_host(why),
+                colo: None,
+                ray: None,
+                background: None,
+            };
+        }
         let Some(colo) = self.inner.config.colo(colo) else {
             return Invocation {
                 response: pages::unknown_colo(colo, &self.inner.colo_codes),
@@ -342,10 +350,12 @@ impl Host {
                             e,
                             stats.memory_exceeded.load(Ordering::Relaxed),
                         );
+                        // One line with the guest's own message; the wasm backtrace at debug.
                         tracing::error!(
                             colo = %meta.colo, ray = %meta.ray,
-                            "error {}: {}: {e:?}", f.code, f.reason
+                            "error {}: {}: {}", f.code, f.reason, guest_message(&exit.stderr, e)
                         );
+                        tracing::debug!(colo = %meta.colo, ray = %meta.ray, "guest error: {e:?}");
                         f
                     }
                     Ok(()) => {
@@ -353,7 +363,9 @@ impl Host {
                         Failure::exception(&why)
                     }
                 };
-                self.log_guest_output(meta, &exit);
+                // The error line above already carries the guest's message: its output goes
+                // to debug (the observer still sees every line).
+                self.log_guest_output(meta, &exit, false);
                 (failure.response(), None, Some(failure.code))
             }
         }
@@ -366,15 +378,17 @@ impl Host {
         exit: GuestExit,
         stats: &InvocationStats,
     ) -> WaitUntilOutcome {
-        self.log_guest_output(meta, &exit);
+        self.log_guest_output(meta, &exit, true);
         match &exit.result {
             Ok(()) => WaitUntilOutcome::Completed,
             Err(e) => {
                 let f = Failure::from_guest_error(e, stats.memory_exceeded.load(Ordering::Relaxed));
                 tracing::error!(
                     colo = %meta.colo, ray = %meta.ray,
-                    "after the response, error {}: {}: {e:?}", f.code, f.reason
+                    "after the response, error {}: {}: {}", f.code, f.reason,
+                    guest_message(&exit.stderr, e)
                 );
+                tracing::debug!(colo = %meta.colo, ray = %meta.ray, "guest error: {e:?}");
                 WaitUntilOutcome::Failed(f.reason)
             }
         }
@@ -486,18 +500,27 @@ fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
 
 impl Host {
     /// Logs what the guest printed, one log line per line of output, with the request's colo
-    /// and ray, and reports each line to the observer.
-    fn log_guest_output(&self, meta: &Meta, exit: &GuestExit) {
+    /// and ray, and reports each line to the observer. At info level normally; at debug level
+    /// after a failure (`info` false), whose one error line already carries the guest's message.
+    fn log_guest_output(&self, meta: &Meta, exit: &GuestExit, info: bool) {
         for (stream, bytes) in [("stdout", &exit.stdout), ("stderr", &exit.stderr)] {
             if bytes.is_empty() {
                 continue;
             }
             for line in String::from_utf8_lossy(bytes).lines() {
-                tracing::info!(
-                    target: "edgesim::guest",
-                    colo = %meta.colo, ray = %meta.ray, stream,
-                    "{line}"
-                );
+                if info {
+                    tracing::info!(
+                        target: "edgesim::guest",
+                        colo = %meta.colo, ray = %meta.ray, stream,
+                        "{line}"
+                    );
+                } else {
+                    tracing::debug!(
+                        target: "edgesim::guest",
+                        colo = %meta.colo, ray = %meta.ray, stream,
+                        "{line}"
+                    );
+                }
                 if self.inner.observer.enabled() {
                     self.inner.observer.event(&HostEvent::GuestLog {
                         ray: meta.ray.clone(),
@@ -511,9 +534,57 @@ impl Host {
     }
 }
 
+/// The guest's own account of a failure, on one line: the message of a Rust panic (the line
+/// after `panicked at ...:`), else the last line it wrote to stderr, else the error itself
+/// without its backtrace (`wasm trap: ...`).
+pub(crate) fn guest_message(stderr: &[u8], err: &wasmtime::Error) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    if let Some(i) = lines.iter().position(|l| l.contains("panicked at"))
+        && let Some(msg) = lines.get(i + 1)
+    {
+        return (*msg).to_string();
+    }
+    if let Some(last) = lines.last() {
+        return (*last).to_string();
+    }
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("wasm trap: {trap}"),
+        None => err
+            .root_cause()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_guest_failure_is_summed_up_in_one_line() {
+        let err = wasmtime::format_err!("error while executing at wasm backtrace:\n 0: 0x1 - f");
+        let panic = b"thread '<unnamed>' panicked at src/bin/trap.rs:12:5:\nboom\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n";
+        assert_eq!(guest_message(panic, &err), "boom");
+        assert_eq!(guest_message(b"first\nlast words\n", &err), "last words");
+        let trap = wasmtime::Error::from(wasmtime::Trap::UnreachableCodeReached);
+        assert!(
+            guest_message(b"", &trap).starts_with("wasm trap: "),
+            "{}",
+            guest_message(b"", &trap)
+        );
+        assert_eq!(
+            guest_message(b"", &err),
+            "error while executing at wasm backtrace:"
+        );
+    }
 
     #[test]
     fn the_worker_sees_headers_consistent_with_the_colo() {

@@ -109,6 +109,31 @@ pub(crate) fn text(status: StatusCode, body: String) -> Response<Bytes> {
     resp
 }
 
+/// The 400 for a request without a usable `Host` (production's edge refuses it before any
+/// Worker runs).
+pub(crate) fn bad_host(why: &str) -> Response<Bytes> {
+    text(StatusCode::BAD_REQUEST, format!("400 Bad Request: {why}\n"))
+}
+
+/// Why `req` cannot be routed to a Worker: no authority in its URI and no `Host` header, or a
+/// `Host` that is not a valid `host[:port]`. `None` when it is fine.
+pub(crate) fn host_problem<B>(req: &http::Request<B>) -> Option<&'static str> {
+    if req.uri().authority().is_some() {
+        return None;
+    }
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let Some(host) = hosts.next() else {
+        return Some("the request has no Host header");
+    };
+    if hosts.next().is_some() {
+        return Some("the request has more than one Host header");
+    }
+    match host.to_str().ok().map(str::parse::<http::uri::Authority>) {
+        Some(Ok(a)) if !a.host().is_empty() && !a.as_str().contains('@') => None,
+        _ => Some("the Host header is not a valid host[:port]"),
+    }
+}
+
 /// The 400 for a request naming a colo that is not configured.
 pub(crate) fn unknown_colo(code: &str, known: &[String]) -> Response<Bytes> {
     text(
@@ -135,6 +160,25 @@ mod tests {
             ex.body().as_ref(),
             b"error code: 1101\nWorker threw exception: boom\n"
         );
+        let req = |host: Option<&str>| {
+            let mut b = http::Request::get("/x");
+            if let Some(h) = host {
+                b = b.header(header::HOST, h);
+            }
+            b.body(()).unwrap()
+        };
+        assert_eq!(host_problem(&req(Some("example.com:8787"))), None);
+        assert_eq!(host_problem(&req(Some("[::1]:80"))), None);
+        assert!(host_problem(&req(None)).is_some());
+        assert!(host_problem(&req(Some(""))).is_some());
+        assert!(host_problem(&req(Some("a b"))).is_some());
+        assert!(host_problem(&req(Some("user@host"))).is_some());
+        assert!(host_problem(&req(Some("host:port"))).is_some());
+        assert_eq!(
+            host_problem(&http::Request::get("https://w.test/").body(()).unwrap()),
+            None
+        );
+        assert_eq!(bad_host("x").status(), 400);
         let bad = unknown_colo("XYZ", &["SYD".into(), "LHR".into()]);
         assert_eq!(bad.status(), 400);
         assert!(String::from_utf8_lossy(bad.body()).contains("SYD, LHR"));

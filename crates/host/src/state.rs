@@ -68,10 +68,19 @@ impl WasiHttpView for StoreState {
     }
 }
 
-/// [`StoreLimits`] that also records when a guest hit the memory limit (→ error 1102).
+/// Bytes one table element costs (Wasmtime stores a pointer per element).
+const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
+
+/// The memory limit for a whole instance (a store holds one Worker instance): the sum of all its
+/// linear memories and tables, not each one separately, so a component with several memories or
+/// large tables cannot exceed it. Also records when a guest hit the limit (→ error 1102).
 pub(crate) struct Limiter {
     inner: StoreLimits,
     memory_bytes: usize,
+    /// Bytes of every memory and table of the instance granted so far (wasm never shrinks them).
+    used: usize,
+    /// The growth granted last, taken back if the allocation then failed.
+    last_grant: usize,
     /// The current invocation's stats (replaced before each call).
     pub stats: Arc<InvocationStats>,
 }
@@ -84,8 +93,31 @@ impl Limiter {
                 .instances(64)
                 .build(),
             memory_bytes,
+            used: 0,
+            last_grant: 0,
             stats,
         }
+    }
+
+    /// Grants `grow` more bytes when the instance's total stays within the limit.
+    fn grant(&mut self, grow: usize) -> bool {
+        match self.used.checked_add(grow) {
+            Some(total) if total <= self.memory_bytes => {
+                self.used = total;
+                self.last_grant = grow;
+                true
+            }
+            _ => {
+                self.stats.memory_exceeded.store(true, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Bytes of memories and tables the instance holds.
+    #[cfg(test)]
+    pub fn used(&self) -> usize {
+        self.used
     }
 }
 
@@ -96,10 +128,18 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            self.stats.memory_exceeded.store(true, Ordering::Relaxed);
+        if !self.inner.memory_growing(current, desired, maximum)? {
+            if desired > self.memory_bytes {
+                self.stats.memory_exceeded.store(true, Ordering::Relaxed);
+            }
+            return Ok(false);
         }
-        self.inner.memory_growing(current, desired, maximum)
+        Ok(self.grant(desired.saturating_sub(current)))
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.used -= std::mem::take(&mut self.last_grant);
+        self.inner.memory_grow_failed(error)
     }
 
     fn table_growing(
@@ -108,7 +148,19 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        self.inner.table_growing(current, desired, maximum)
+        if !self.inner.table_growing(current, desired, maximum)? {
+            return Ok(false);
+        }
+        Ok(self.grant(
+            desired
+                .saturating_sub(current)
+                .saturating_mul(TABLE_ELEMENT_BYTES),
+        ))
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.used -= std::mem::take(&mut self.last_grant);
+        self.inner.table_grow_failed(error)
     }
 
     fn instances(&self) -> usize {
@@ -204,3 +256,55 @@ impl rand_core::TryRng for GuestRng {
 }
 
 impl rand_core::TryCryptoRng for GuestRng {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    fn limiter() -> Limiter {
+        Limiter::new(128 * MIB, Arc::new(InvocationStats::default()))
+    }
+
+    #[test]
+    fn the_limit_counts_every_memory_of_the_instance() {
+        let mut l = limiter();
+        assert!(l.memory_growing(0, 100 * MIB, None).unwrap());
+        // A second memory that alone is under the limit, but not together with the first.
+        assert!(!l.memory_growing(0, 30 * MIB, None).unwrap());
+        assert!(l.stats.memory_exceeded.load(Ordering::Relaxed));
+        assert!(
+            l.memory_growing(0, 28 * MIB, None).unwrap(),
+            "exactly 128 MiB in all"
+        );
+        assert!(!l.memory_growing(100 * MIB, 100 * MIB + 1, None).unwrap());
+        assert_eq!(l.used(), 128 * MIB);
+    }
+
+    #[test]
+    fn tables_count_towards_the_limit() {
+        let mut l = limiter();
+        assert!(l.memory_growing(0, 127 * MIB, None).unwrap());
+        let elems = MIB / TABLE_ELEMENT_BYTES;
+        assert!(
+            l.table_growing(0, elems, None).unwrap(),
+            "1 MiB of table fits"
+        );
+        assert!(!l.table_growing(elems, elems + 1, None).unwrap());
+        assert!(
+            !l.memory_growing(127 * MIB, 127 * MIB + 65536, None)
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn growth_that_then_fails_is_not_counted() {
+        let mut l = limiter();
+        assert!(l.memory_growing(0, 64 * MIB, None).unwrap());
+        assert!(l.memory_growing(64 * MIB, 100 * MIB, None).unwrap());
+        l.memory_grow_failed(wasmtime::format_err!("out of address space"))
+            .unwrap();
+        assert_eq!(l.used(), 64 * MIB);
+    }
+}
