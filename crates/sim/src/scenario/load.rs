@@ -78,6 +78,74 @@ fn key_at(text: &str, offset: usize, message: &str) -> Option<String> {
     Some(key.to_string())
 }
 
+/// One step of a path into the scenario document: a key or an array index.
+#[derive(Clone, Copy, Debug)]
+enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// Where a cross-field check failed: a value's span, or its path in the document (for values
+/// the schema does not keep spans of).
+enum At {
+    Span(Range<usize>),
+    Path(Vec<Seg>),
+}
+
+type Problem = (At, String);
+
+/// The span of the value at `path` in `text`, or of its deepest ancestor present, and how many
+/// segments of `path` were found.
+fn span_of(text: &str, path: &[Seg]) -> Option<(Range<usize>, usize)> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut best = None;
+    let mut table = root.get_ref();
+    let mut value: Option<&toml::Spanned<DeValue<'_>>> = None;
+    for (depth, seg) in path.iter().enumerate() {
+        let next = match (seg, value.map(|v| v.get_ref())) {
+            (Seg::Key(k), None) => table.iter().find(|(n, _)| n.get_ref() == k).map(|(_, v)| v),
+            (Seg::Key(k), Some(DeValue::Table(t))) => {
+                table = t;
+                t.iter().find(|(n, _)| n.get_ref() == k).map(|(_, v)| v)
+            }
+            (Seg::Index(i), Some(DeValue::Array(a))) => a.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(v) => {
+                best = Some((v.span(), depth + 1));
+                value = Some(v);
+            }
+            None => break,
+        }
+    }
+    best
+}
+
+fn problem_at(file: &str, text: &str, (at, message): Problem) -> ScenarioError {
+    match at {
+        At::Span(span) => error_at(file, text, span, message),
+        At::Path(path) => {
+            let found = span_of(text, &path);
+            // The key named is the deepest one actually written in the file.
+            let depth = found.as_ref().map_or(path.len(), |f| f.1);
+            let key = path[..depth].iter().rev().find_map(|s| match s {
+                Seg::Key(k) => Some(k.to_string()),
+                Seg::Index(_) => None,
+            });
+            let (line, column) = found.map_or((0, 0), |(s, _)| locate(text, s.start));
+            ScenarioError {
+                file: file.to_string(),
+                line,
+                column,
+                key,
+                message,
+            }
+        }
+    }
+}
+
 fn error_at(file: &str, text: &str, span: Range<usize>, message: String) -> ScenarioError {
     let (line, column) = locate(text, span.start);
     ScenarioError {
@@ -115,8 +183,7 @@ impl Scenario {
                 e.message().to_string(),
             )
         })?;
-        s.check()
-            .map_err(|(span, msg)| error_at(file, text, span, msg))?;
+        s.check().map_err(|p| problem_at(file, text, p))?;
         Ok(s)
     }
 
@@ -139,32 +206,45 @@ impl Scenario {
         secs_to_ms(self.duration_s)
     }
 
-    fn check(&self) -> Result<(), (Range<usize>, String)> {
+    fn check(&self) -> Result<(), Problem> {
+        use Seg::{Index, Key};
         let codes = self.colo_codes();
         if codes.is_empty() {
-            return Err((0..0, "at least one [[colos]] entry is required".into()));
+            return Err((
+                At::Path(vec![Key("colos")]),
+                "at least one [[colos]] entry is required".into(),
+            ));
         }
         for (i, c) in codes.iter().enumerate() {
             if codes[..i].contains(c) {
-                return Err((0..0, format!("colo {c} is listed twice")));
+                return Err((
+                    At::Path(vec![Key("colos"), Index(i), Key("code")]),
+                    format!("colo {c} is listed twice"),
+                ));
             }
         }
-        let known = |c: &Spanned<String>, star: bool| -> Result<(), (Range<usize>, String)> {
+        let known = |c: &Spanned<String>, star: bool| -> Result<(), Problem> {
             let v = c.get_ref();
             if (star && v == "*") || codes.contains(v) {
                 Ok(())
             } else {
                 Err((
-                    c.span(),
+                    At::Span(c.span()),
                     format!("unknown colo {v:?}; the scenario's colos are {codes:?}"),
                 ))
             }
         };
-        let window = |from: f64, to: &Spanned<f64>| -> Result<(), (Range<usize>, String)> {
-            let t = *to.get_ref();
-            if !(t > from && t <= self.duration_s) {
+        // Every fault window: from_s >= 0, from_s < to_s <= duration_s.
+        let window = |from: f64, to: f64, to_at: At, from_at: At| -> Result<(), Problem> {
+            if !(from >= 0.0 && from.is_finite()) {
                 return Err((
-                    to.span(),
+                    from_at,
+                    format!("must be zero or a positive number, got {from}"),
+                ));
+            }
+            if !(to > from && to <= self.duration_s) {
+                return Err((
+                    to_at,
                     format!(
                         "the window must end after from_s ({from}) and within duration_s ({})",
                         self.duration_s
@@ -173,6 +253,9 @@ impl Scenario {
             }
             Ok(())
         };
+        let spanned_window = |from: f64, to: &Spanned<f64>, path: Vec<Seg>| {
+            window(from, *to.get_ref(), At::Span(to.span()), At::Path(path))
+        };
         if let Some(c) = &self.worker.webhook_colo {
             known(c, false)?;
         }
@@ -180,15 +263,15 @@ impl Scenario {
             known(&w.colo, true)?;
             if w.paths.is_empty() || w.paths.iter().any(|p| !p.starts_with('/')) {
                 return Err((
-                    w.colo.span(),
+                    At::Span(w.colo.span()),
                     "workload paths must be a non-empty list of paths starting with /".into(),
                 ));
             }
         }
-        for m in &self.mutations {
+        for (i, m) in self.mutations.iter().enumerate() {
             if m.at_s > self.duration_s {
                 return Err((
-                    0..0,
+                    At::Path(vec![Key("mutations"), Index(i), Key("at_s")]),
                     format!(
                         "mutation at_s = {} is after duration_s = {}",
                         m.at_s, self.duration_s
@@ -196,8 +279,24 @@ impl Scenario {
                 ));
             }
         }
-        for f in &self.faults.kv {
-            window(f.from_s, &f.to_s)?;
+        let w = &self.faults.webhooks;
+        if w.from_s.is_some() || w.to_s.is_some() {
+            let path = |k| At::Path(vec![Key("faults"), Key("webhooks"), Key(k)]);
+            // An end left to its default is blamed on the start that passes it.
+            let to_key = if w.to_s.is_some() { "to_s" } else { "from_s" };
+            window(
+                w.from_s.unwrap_or(0.0),
+                w.to_s.unwrap_or(self.duration_s),
+                path(to_key),
+                path("from_s"),
+            )?;
+        }
+        for (i, f) in self.faults.kv.iter().enumerate() {
+            spanned_window(
+                f.from_s,
+                &f.to_s,
+                vec![Key("faults"), Key("kv"), Index(i), Key("from_s")],
+            )?;
             if let Some(c) = &f.colo {
                 known(c, false)?;
             }
@@ -205,21 +304,37 @@ impl Scenario {
                 && !["get", "put", "delete", "list"].contains(&op.as_str())
             {
                 return Err((
-                    f.to_s.span(),
+                    At::Path(vec![Key("faults"), Key("kv"), Index(i), Key("op")]),
                     format!("op must be get, put, delete or list, got {op:?}"),
                 ));
             }
         }
-        for p in &self.faults.partition {
-            window(p.from_s, &p.to_s)?;
+        for (i, p) in self.faults.partition.iter().enumerate() {
+            spanned_window(
+                p.from_s,
+                &p.to_s,
+                vec![Key("faults"), Key("partition"), Index(i), Key("from_s")],
+            )?;
             known(&p.colo, false)?;
         }
-        for f in &self.faults.supabase {
-            window(f.from_s, &f.to_s)?;
+        for (i, f) in self.faults.supabase.iter().enumerate() {
+            spanned_window(
+                f.from_s,
+                &f.to_s,
+                vec![Key("faults"), Key("supabase"), Index(i), Key("from_s")],
+            )?;
             if let Some(st) = f.status
                 && !(400..=599).contains(&st)
             {
-                return Err((f.to_s.span(), format!("status must be 400..=599, got {st}")));
+                return Err((
+                    At::Path(vec![
+                        Key("faults"),
+                        Key("supabase"),
+                        Index(i),
+                        Key("status"),
+                    ]),
+                    format!("status must be 400..=599, got {st}"),
+                ));
             }
         }
         Ok(())
