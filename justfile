@@ -29,3 +29,13 @@ fmt:
 # simulation's virtual-to-wall ratio; writes bench/results/<date>.md. Knobs: see bench/run.sh.
 bench: setup
     ./bench/run.sh
+
+# Fuzz the parsers and loaders for MINUTES in all (stable toolchain; corpora in fuzz/corpus/);
+# writes bench/results/fuzz-<date>.md. Not part of `just test` (which replays the corpora).
+fuzz MINUTES="10": setup
+    ./bench/fuzz.sh {{MINUTES}}
+
+# Soak `edgesim dev`: SECS at CONC with mixed and misbehaving traffic; writes
+# bench/results/soak-<date>.md (requests, status mix, transport errors, p99 and RSS per 10 s).
+soak SECS="600" CONC="64": setup
+    ./bench/soak.sh {{SECS}} {{CONC}}

@@ -22,6 +22,8 @@
 //! }
 //! ```
 
+pub mod fuzz;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -326,3 +326,89 @@ read_your_writes = false
         assert!(DevConfig::parse("variant = \"x\"\n", Path::new("e.toml")).is_err());
     }
 }
+
+/// Fuzzing `edgesim.toml` (see `edgesim_testkit::fuzz`): parsing and every derived setting
+/// (colos, KV, limits, the host config) must give a value or an error, never a panic.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use edgesim_testkit::fuzz;
+
+    const DICT: &[&str] = &[
+        "name = ",
+        "worker = ",
+        "variant = ",
+        "default_colo = ",
+        "allowlist = ",
+        "[vars]",
+        "[[kv_namespaces]]",
+        "binding = ",
+        "id = ",
+        "[[colos]]",
+        "code = ",
+        "country = ",
+        "latency_ms = ",
+        "[limits]",
+        "profile = ",
+        "\"paid\"",
+        "\"free\"",
+        "cpu_ms = ",
+        "memory_mb = ",
+        "subrequests = ",
+        "[kv]",
+        "propagation_min_ms = ",
+        "propagation_max_ms = ",
+        "read_your_writes = ",
+        "default_cache_ttl_s = ",
+        "\"SYD\"",
+        "\"course\"",
+        "\"hardened\"",
+        "true",
+        "false",
+        "-1",
+        "18446744073709551615",
+        "1e309",
+        "\n",
+        "\"",
+        "[",
+        "]",
+        "{",
+        "}",
+    ];
+
+    fn target(data: &[u8]) -> String {
+        let text = String::from_utf8_lossy(data);
+        match DevConfig::parse(&text, Path::new("edgesim.toml")) {
+            Err(e) => format!("err:{}", e.to_string().chars().take(40).collect::<String>()),
+            Ok(cfg) => {
+                let _ = cfg.colos();
+                let _ = cfg.bindings();
+                let _ = cfg.kv_config();
+                let limits = cfg.limits().map(|_| ());
+                let host = super::super::host_config(&cfg, "http://127.0.0.1:1").map(|_| ());
+                format!(
+                    "ok:{}:{}",
+                    fuzz::class_of(&limits, 20),
+                    fuzz::class_of(&host, 20)
+                )
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_corpus_replays_without_panics() {
+        let r = fuzz::run("edgesim_toml", None, DICT, target);
+        assert!(r.corpus_before > 0);
+    }
+
+    /// `just fuzz`.
+    #[test]
+    #[ignore = "a campaign: run by `just fuzz`"]
+    fn fuzz_campaign() {
+        let budget = fuzz::budget_from_env().unwrap_or(std::time::Duration::from_secs(10));
+        let r = fuzz::run("edgesim_toml", Some(budget), DICT, target);
+        fuzz::record(&r);
+        println!("{}", r.row());
+        assert_eq!(r.crashes, 0, "crashes in fuzz/crashes/edgesim_toml/");
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `just soak [SECS] [CONC]`: SECS (default 600) at CONC (default 64) against `edgesim dev` with
+# mixed traffic (see tests/examples/soak.rs); writes bench/results/soak-<UTC date>.md.
+# Knobs (env): RESULT_MD, NOTE (a line for the results file).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+SECS=${1:-600}
+CONC=${2:-64}
+RESULT_MD=${RESULT_MD:-$ROOT/bench/results/soak-$(date -u +%F).md}
+cargo build -p edgesim-cli >&2
+cargo build -p edgesim-tests --example soak >&2
+NOTE=${NOTE:-"Run at commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'), $(date -u +'%F %H:%M') UTC, on $(nproc) cores."}
+exec cargo run -q -p edgesim-tests --example soak -- --bin "${CARGO_TARGET_DIR:-target}/debug/edgesim" \
+  --secs "$SECS" --conc "$CONC" --out "$RESULT_MD" --note "$NOTE"
