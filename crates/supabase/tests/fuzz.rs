@@ -277,7 +277,7 @@ fn migration(data: &[u8]) -> String {
             Ok(edgesim_supabase::migrate::translate::Translated::Sql { ddl, .. }) => {
                 format!("sql{}", if ddl { "-ddl" } else { "" })
             }
-            Err(e) => format!("err:{}", e.chars().take(24).collect::<String>()),
+            Err(e) => format!("err:{}", fuzz::shape(&e, 24)),
         });
     }
     classes.join(",")

@@ -18,6 +18,9 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// At most this many inputs join a corpus per run (keeps the repository's corpora small).
+pub const MAX_NEW_ENTRIES: usize = 50;
+
 /// What one fuzzing run of a target did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
@@ -287,6 +290,7 @@ pub fn run(
                 let input = mutate(&mut rng, &base, &corpus, dict);
                 if let Some(class) = exec(&input, &mut report)
                     && classes.insert(class)
+                    && report.new_entries < MAX_NEW_ENTRIES
                 {
                     let _ = std::fs::write(corpus_dir.join(name_of(&input)), &input);
                     corpus.push(input);
@@ -316,17 +320,46 @@ pub fn record(report: &Report) {
     }
 }
 
-/// The outcome class of a `Result`: `ok`, or `err:` and the first `n` characters of the error.
+/// The outcome class of a `Result`: `ok`, or `err:` and the shape of the error's first `n`
+/// characters (see [`shape`]).
 pub fn class_of<T, E: std::fmt::Display>(r: &Result<T, E>, n: usize) -> String {
     match r {
         Ok(_) => "ok".into(),
-        Err(e) => format!("err:{}", e.to_string().chars().take(n).collect::<String>()),
+        Err(e) => format!("err:{}", shape(&e.to_string(), n)),
     }
+}
+
+/// A message reduced to its fixed words: quoted parts, numbers and anything after the first
+/// `:` (where messages usually echo the input) dropped, at most `n` characters. Classes made of
+/// echoed input would make every input "new".
+pub fn shape(message: &str, n: usize) -> String {
+    let head = message.split(':').next().unwrap_or("");
+    let mut out = String::new();
+    let mut quoted = None;
+    for c in head.chars() {
+        match (quoted, c) {
+            (None, '"' | '\'' | '`') => quoted = Some(c),
+            (Some(q), c) if c == q => quoted = None,
+            (Some(_), _) => {}
+            (None, c) if c.is_ascii_digit() => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out.chars().take(n).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shapes_drop_echoed_input() {
+        assert_eq!(
+            shape("unknown field `dorp`, expected one of", 40),
+            "unknown field , expected one of"
+        );
+        assert_eq!(shape("line 12: bad \"x\" here", 40), "line ");
+    }
 
     #[test]
     fn mutations_stay_bounded_and_vary() {

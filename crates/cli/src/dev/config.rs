@@ -379,7 +379,7 @@ mod fuzz {
     fn target(data: &[u8]) -> String {
         let text = String::from_utf8_lossy(data);
         match DevConfig::parse(&text, Path::new("edgesim.toml")) {
-            Err(e) => format!("err:{}", e.to_string().chars().take(40).collect::<String>()),
+            Err(e) => format!("err:{}", fuzz::shape(&e.to_string(), 40)),
             Ok(cfg) => {
                 let _ = cfg.colos();
                 let _ = cfg.bindings();
