@@ -129,8 +129,20 @@ pub(crate) fn host_problem<B>(req: &http::Request<B>) -> Option<&'static str> {
         return Some("the request has more than one Host header");
     }
     match host.to_str().ok().map(str::parse::<http::uri::Authority>) {
-        Some(Ok(a)) if !a.host().is_empty() && !a.as_str().contains('@') => None,
+        Some(Ok(a)) if !a.host().is_empty() && !a.as_str().contains('@') && port_ok(&a) => None,
         _ => Some("the Host header is not a valid host[:port]"),
+    }
+}
+
+/// Whether what follows the host in `a` is nothing or `:` and a port number (`http` accepts
+/// any text there and reads the port lazily).
+fn port_ok(a: &http::uri::Authority) -> bool {
+    match a.as_str().strip_prefix(a.host()) {
+        Some("") => true,
+        Some(rest) => rest
+            .strip_prefix(':')
+            .is_some_and(|p| p.parse::<u16>().is_ok()),
+        None => false,
     }
 }
 
