@@ -4,7 +4,7 @@
 //! - **no_phantoms** (safety): every body equals some committed DB state.
 //! - **bounded_staleness**: a superseded state is served no longer than the bound of the phase
 //!   it was stale in ([`crate::phases`]: the fault-free bound, or the under-faults bound when a
-//!   fault overlaps), or than the scenario's flat `max_staleness_s`.
+//!   fault is active before the fault-free bound ran out), or than the scenario's flat `max_staleness_s`.
 //! - **monotonic_reads**: a colo never serves an older version of a path after a newer one. The
 //!   KV model allows one exception, and only one: a **read-your-writes entry ending**. The colo
 //!   that wrote a key sees its own write at once; once that entry ends it reads central, which
@@ -446,7 +446,11 @@ pub fn check_all(
                         );
                     }
                     if let Some(b) = &exp.bounds {
-                        let during = overlapping(&windows, row, s, r.t_end);
+                        // Only a fault active while the Worker should have been catching
+                        // up (from the supersession until the fault-free bound ran out) can
+                        // explain missing that bound: one starting later excuses nothing.
+                        let catch_up_by = s.saturating_add(b.fault_free_ms).min(r.t_end);
+                        let during = overlapping(&windows, row, s, catch_up_by);
                         let applied = if during.is_empty() {
                             Some((AppliedBound::FaultFree, b.fault_free_ms))
                         } else {

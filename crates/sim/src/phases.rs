@@ -9,8 +9,9 @@
 //!
 //! A superseded state served in a fault-free stretch must be gone within the **fault-free
 //! bound**: the read's cacheTtl + KV propagation + webhook latency (+ the Worker's own retry
-//! budget and a few round trips of processing). Where a fault overlaps the time it was stale,
-//! the **under-faults bound** applies: what the Worker's safety net promises, its expirationTtl
+//! budget and a few round trips of processing). Where a fault is active while the Worker should
+//! have been catching up (from the supersession until the fault-free bound ran out; a fault
+//! starting later cannot explain missing it), the **under-faults bound** applies: what the Worker's safety net promises, its expirationTtl
 //! + cacheTtl (+ the same allowances). A scenario may state either bound instead.
 
 use crate::events::{Event, EventKind};

@@ -226,6 +226,36 @@ fn bounded_staleness_uses_the_under_faults_bound_when_a_fault_overlaps() {
         status(&other.check(&exp(), 10_000), Property::Staleness),
         Status::Violated
     );
+    // A fault window counts only if it was active before the fault-free bound ran out (10 s +
+    // 40 s): one opening at 45 s excuses the read at 55 s; one opening at 52 s does not.
+    let window = |from: u64| {
+        let mut h = H::default();
+        h.commit(10_000, 1, "2")
+            .push(
+                from,
+                EventKind::FaultStart {
+                    fault: "supabase 503 p=1".into(),
+                },
+            )
+            .push(
+                from + 5_000,
+                EventKind::FaultEnd {
+                    fault: "supabase 503 p=1".into(),
+                },
+            )
+            .read(55_000, "SYD", "/articles/2", Served::Version(0));
+        h.check(&exp(), 10_000)
+    };
+    assert_eq!(status(&window(45_000), Property::Staleness), Status::Holds);
+    let late = window(52_000);
+    let v = late
+        .get(Property::Staleness)
+        .unwrap()
+        .witness
+        .clone()
+        .unwrap();
+    assert_eq!(v.bound, Some((AppliedBound::FaultFree, 40_000)));
+    assert!(v.during.is_empty(), "{:?}", v.during);
     // Past the under-faults bound it fails, and the witness names the fault.
     let mut bad = H::default();
     bad.commit(10_000, 1, "2")
