@@ -64,6 +64,9 @@ pub struct FunctionDef {
     pub body: String,
     /// `or replace`.
     pub replace: bool,
+    /// `security definer`: runs with the owner's rights (else the caller's: its reads see only
+    /// the rows the caller's policies allow, see [`super::invoker`]).
+    pub security_definer: bool,
 }
 
 /// Row-level trigger timing.
@@ -325,8 +328,14 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
     let mut k = close + 1;
     let mut returns = None;
     let mut language = None;
+    let mut security_definer = false;
     while k < t.len() {
         let x = &t[k];
+        if x.is("security") {
+            security_definer = t.get(k + 1).is_some_and(|y| y.is("definer"));
+            k += 2;
+            continue;
+        }
         if x.is("returns") && returns.is_none() {
             let start = k + 1;
             if t.get(start).is_some_and(|y| y.is("table")) {
@@ -397,6 +406,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         language: language.unwrap_or(Language::Sql),
         body,
         replace,
+        security_definer,
     })
 }
 

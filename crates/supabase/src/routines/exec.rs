@@ -143,6 +143,8 @@ pub struct Ctx<'a> {
     out_rows: Vec<Row>,
     out_values: Vec<Value>,
     row_count: usize,
+    /// Security invoker: reads see only the rows the caller's policies allow.
+    invoker: bool,
 }
 
 /// A Postgres error as PostgREST forwards it; `message` keeps PostgREST's body shape.
@@ -212,6 +214,7 @@ impl<'a> Ctx<'a> {
             out_rows: Vec::new(),
             out_values: Vec::new(),
             row_count: 0,
+            invoker: false,
         })
     }
 
@@ -227,7 +230,10 @@ impl<'a> Ctx<'a> {
 
     fn bind(&self, toks: &[Tok], env: &Env, params: &mut Vec<Value>) -> Result<String, ApiError> {
         // `auth.users` and other platform-schema tables are SQLite tables named `"auth.users"`.
-        let toks = crate::migrate::dispatch::qualify_schemas(toks, &self.db.catalog.schemas);
+        let mut toks = crate::migrate::dispatch::qualify_schemas(toks, &self.db.catalog.schemas);
+        if self.invoker {
+            toks = super::invoker::scope_reads(self.db, toks)?;
+        }
         bind(&toks, env, params).map_err(|m| {
             if m.starts_with("record ") {
                 err("42703", m)
@@ -820,6 +826,7 @@ pub fn call(
         ))
     })?;
     let mut ctx = Ctx::new(db, depth)?;
+    ctx.invoker = !f.def.security_definer;
     let mut env = Env::default();
     env.scopes.push(BTreeMap::new());
     env.set_found(false);
@@ -944,6 +951,7 @@ pub fn fire(
         ));
     }
     let mut ctx = Ctx::new(db, depth)?;
+    ctx.invoker = !f.def.security_definer;
     let mut env = Env::default();
     env.scopes.push(BTreeMap::new());
     env.set_found(false);

@@ -8,6 +8,7 @@ pub mod cascade;
 pub mod def;
 pub mod dml;
 pub mod exec;
+pub mod invoker;
 pub mod plpgsql;
 pub mod sqlbind;
 pub mod statement;

@@ -111,7 +111,8 @@ create trigger posts_audit after insert or update or delete on posts for each ro
 create trigger posts_statement after update or delete on posts for each statement execute function audit_statement();
 
 alter table posts enable row level security;
-create policy "posts are public" on posts for select using (true);
+create policy "posts are public but drafts" on posts for select
+  using (title not ilike '%draft%' or author_id in (select id from profiles where uid = (select auth.uid())));
 create policy "authors write" on posts for insert to authenticated
   with check (author_id in (select id from profiles where uid = (select auth.uid())));
 create policy "authors update" on posts for update to authenticated
@@ -320,13 +321,14 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The same lines read from the mock.
-fn mock_state(sb: &edgesim_supabase::Supabase) -> Value {
+/// The same lines read from the mock, as the case's caller (`bearer`), like Postgres reads them.
+fn mock_state(sb: &edgesim_supabase::Supabase, bearer: &str) -> Value {
     let get = |path: &str| -> Vec<Value> {
         let r = sb.handle(
             http::Request::builder()
                 .uri(format!("/rest/v1/{path}"))
-                .header("apikey", edgesim_supabase::SERVICE_ROLE_KEY)
+                .header("apikey", edgesim_supabase::ANON_KEY)
+                .header("authorization", format!("Bearer {bearer}"))
                 .body(bytes::Bytes::new())
                 .expect("request"),
         );
@@ -395,15 +397,13 @@ pub fn run_writes(pg: &pg::Pg, cases: &[WriteCase], seed: u64) -> Vec<String> {
     let mut failures = Vec::new();
     for (c, want) in cases.iter().zip(&expected) {
         let sb = super::mock(SCHEMA);
+        let bearer = super::bearer(c.role, c.sub.as_deref());
         let r = sb.handle(
             http::Request::builder()
                 .method(c.method)
                 .uri(format!("/rest/v1/{}", c.path))
                 .header("apikey", edgesim_supabase::ANON_KEY)
-                .header(
-                    "authorization",
-                    format!("Bearer {}", super::bearer(c.role, c.sub.as_deref())),
-                )
+                .header("authorization", format!("Bearer {bearer}"))
                 .header("content-type", "application/json")
                 .header("prefer", c.prefer)
                 .body(bytes::Bytes::from(c.body.clone()))
@@ -411,7 +411,7 @@ pub fn run_writes(pg: &pg::Pg, cases: &[WriteCase], seed: u64) -> Vec<String> {
         );
         let body: Value = serde_json::from_slice(r.body()).unwrap_or(Value::Null);
         let got = if r.status().is_success() {
-            json!({"returned": sorted(&body), "state": mock_state(&sb)})
+            json!({"returned": sorted(&body), "state": mock_state(&sb, &bearer)})
         } else {
             json!({"error": body["code"], "message": body["message"]})
         };
