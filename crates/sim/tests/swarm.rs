@@ -269,9 +269,24 @@ fn shard_rng(shard: u32) -> TestRng {
 fn hardened_shard(shard: u32) {
     let cases = total_cases().div_ceil(SHARDS).max(1);
     let mut runner = TestRunner::new_with_rng(config(cases), shard_rng(shard));
-    if let Err(e) = runner.run(&case(), |c| property(&c, Variant::Hardened)) {
-        panic!("shard {shard}/{SHARDS}: {e}");
+    let ran = std::sync::atomic::AtomicU32::new(0);
+    if let Err(e) = runner.run(&case(), |c| {
+        ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        property(&c, Variant::Hardened)
+    }) {
+        panic!("shard {}/{SHARDS}: {e}", shard + 1);
     }
+    let ran = ran.into_inner();
+    // Every case of this shard's share ran (plus any saved regressions, replayed first).
+    assert!(
+        ran >= cases,
+        "shard {shard}/{SHARDS}: {ran} of {cases} cases ran"
+    );
+    eprintln!(
+        "swarm shard {}/{SHARDS}: {ran} cases (PROPTEST_CASES={})",
+        shard + 1,
+        std::env::var("PROPTEST_CASES").unwrap_or_else(|_| "unset: 96 in all".into())
+    );
 }
 
 #[test]
