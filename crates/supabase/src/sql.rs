@@ -20,6 +20,47 @@ pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// A value as a SQL literal.
+pub fn sql_value(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) if f.is_nan() => "NULL".into(),
+        Value::Real(f) if f.is_infinite() => if *f > 0.0 { "9e999" } else { "-9e999" }.into(),
+        Value::Real(f) => format!("{f:?}"),
+        Value::Text(s) if s.chars().any(char::is_control) => format!(
+            "CAST(X'{}' AS TEXT)",
+            s.bytes().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+        Value::Text(s) => literal(s),
+        Value::Blob(b) => format!(
+            "X'{}'",
+            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+        ),
+    }
+}
+
+/// Replaces the `?` placeholders of `sql` (outside quotes) with `params` as literals.
+pub fn inline(sql: &str, params: &[Value]) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut next = params.iter();
+    for ch in sql.chars() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
+            None if ch == '\'' || ch == '"' => quote = Some(ch),
+            None if ch == '?' => {
+                out.push_str(&next.next().map(sql_value).unwrap_or_else(|| "NULL".into()));
+                continue;
+            }
+            None => {}
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// A select list: the SQL expressions and each output key with its kind.
 #[derive(Clone, Debug)]
 pub struct Projection {
@@ -463,6 +504,24 @@ pub fn order_clause(t: &Table, order: &[OrderTerm]) -> Result<Option<String>, Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inlines_parameters_outside_quotes() {
+        let s = inline(
+            "\"a?\" = ? AND 'x?' GLOB ? AND b IN (?, ?)",
+            &[
+                Value::Text("it's".into()),
+                Value::Integer(3),
+                Value::Real(1.5),
+                Value::Null,
+            ],
+        );
+        assert_eq!(s, "\"a?\" = 'it''s' AND 'x?' GLOB 3 AND b IN (1.5, NULL)");
+        assert_eq!(
+            sql_value(&Value::Text("a\nb".into())),
+            "CAST(X'610a62' AS TEXT)"
+        );
+    }
 
     #[test]
     fn like_patterns_become_globs() {

@@ -11,9 +11,8 @@ use crate::query::not_embedded;
 use crate::relations::Card;
 use crate::rest::read::MAX_ROWS;
 use crate::scope::Scope;
-use crate::sql::{OutCol, cond_sql, field_expr_in, ident, literal, select_columns};
+use crate::sql::{OutCol, cond_sql, field_expr_in, ident, inline, literal, select_columns};
 use crate::types::Kind;
-use rusqlite::types::Value;
 
 /// Builds SQL for plan nodes under one request's scope.
 pub struct Gen<'a> {
@@ -24,47 +23,6 @@ pub struct Gen<'a> {
 /// `"alias"."col"`.
 fn qcol(alias: &str, col: &str) -> String {
     format!("{}.{}", ident(alias), ident(col))
-}
-
-/// A value as a SQL literal.
-pub fn sql_value(v: &Value) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(f) if f.is_nan() => "NULL".into(),
-        Value::Real(f) if f.is_infinite() => if *f > 0.0 { "9e999" } else { "-9e999" }.into(),
-        Value::Real(f) => format!("{f:?}"),
-        Value::Text(s) if s.chars().any(char::is_control) => format!(
-            "CAST(X'{}' AS TEXT)",
-            s.bytes().map(|b| format!("{b:02x}")).collect::<String>()
-        ),
-        Value::Text(s) => literal(s),
-        Value::Blob(b) => format!(
-            "X'{}'",
-            b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-        ),
-    }
-}
-
-/// Replaces the `?` placeholders of `sql` (outside quotes) with `params` as literals.
-pub fn inline(sql: &str, params: &[Value]) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut quote: Option<char> = None;
-    let mut next = params.iter();
-    for ch in sql.chars() {
-        match quote {
-            Some(q) if ch == q => quote = None,
-            Some(_) => {}
-            None if ch == '\'' || ch == '"' => quote = Some(ch),
-            None if ch == '?' => {
-                out.push_str(&next.next().map(sql_value).unwrap_or_else(|| "NULL".into()));
-                continue;
-            }
-            None => {}
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// A value of kind `kind` as an argument of `json_object`/`json_group_array`, printed as
@@ -322,28 +280,5 @@ impl Gen<'_> {
             }
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inlines_parameters_outside_quotes() {
-        let s = inline(
-            "\"a?\" = ? AND 'x?' GLOB ? AND b IN (?, ?)",
-            &[
-                Value::Text("it's".into()),
-                Value::Integer(3),
-                Value::Real(1.5),
-                Value::Null,
-            ],
-        );
-        assert_eq!(s, "\"a?\" = 'it''s' AND 'x?' GLOB 3 AND b IN (1.5, NULL)");
-        assert_eq!(
-            sql_value(&Value::Text("a\nb".into())),
-            "CAST(X'610a62' AS TEXT)"
-        );
     }
 }
