@@ -2,7 +2,8 @@
 //! and column constraints translated into SQLite's (see `translate` for the accepted list).
 
 use super::lex::{Tok, render};
-use super::translate::{matching, rewrite, split_top};
+use super::lex::split_top_nonempty;
+use super::translate::{matching, rewrite};
 use crate::catalog::Catalog;
 
 pub(super) fn consume_type(toks: &[Tok], mut i: usize) -> Result<(String, usize), String> {
@@ -298,7 +299,7 @@ pub(super) fn table_pk_column(items: &[Vec<Tok>]) -> Option<(usize, String)> {
         if item.get(i).is_some_and(|t| t.is("primary"))
             && item.get(i + 1).is_some_and(|t| t.is("key"))
         {
-            let cols = split_top(&item[i + 3..item.len().saturating_sub(1)]);
+            let cols = split_top_nonempty(&item[i + 3..item.len().saturating_sub(1)]);
             if cols.len() == 1 && cols[0].len() == 1 {
                 return cols[0][0].name().map(|c| (n, c));
             }

@@ -4,8 +4,9 @@
 
 use super::columns::array_literal_to_json;
 use super::dispatch::{Ctx, Stmt, display_name, qualified_name};
+use super::lex::split_top_nonempty;
 use super::lex::{Tok, render};
-use super::translate::{matching, rewrite, split_top};
+use super::translate::{matching, rewrite};
 
 /// The table a data statement writes: `insert into t`, `update [only] t`, `delete from t`.
 fn target(st: &Stmt) -> Option<(String, String)> {
@@ -99,7 +100,7 @@ fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
     };
     // The column list, if any: the parenthesised names right before `values`.
     let cols: Vec<String> = match toks[..vpos].iter().rposition(|t| t.is_p("(")) {
-        Some(open) if toks[vpos - 1].is_p(")") => split_top(&toks[open + 1..vpos - 1])
+        Some(open) if toks[vpos - 1].is_p(")") => split_top_nonempty(&toks[open + 1..vpos - 1])
             .iter()
             .filter_map(|c| c.first().and_then(Tok::name))
             .collect(),
@@ -116,7 +117,10 @@ fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
             && let Some(close) = matching(&toks, i)
         {
             out.push(toks[i].clone());
-            for (k, item) in split_top(&toks[i + 1..close]).into_iter().enumerate() {
+            for (k, item) in split_top_nonempty(&toks[i + 1..close])
+                .into_iter()
+                .enumerate()
+            {
                 if k > 0 {
                     out.push(Tok::Punct(",".into()));
                 }

@@ -55,6 +55,37 @@ impl Tok {
     }
 }
 
+/// Splits tokens on top-level commas (outside parentheses and brackets). Empty input gives no
+/// piece; an empty piece between two commas is kept, for callers that reject `a,,b`.
+pub fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
+    if toks.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Vec::new()];
+    let mut depth = 0i32;
+    for t in toks {
+        if t.is_p("(") || t.is_p("[") {
+            depth += 1;
+        } else if t.is_p(")") || t.is_p("]") {
+            depth -= 1;
+        } else if t.is_p(",") && depth == 0 {
+            out.push(Vec::new());
+            continue;
+        }
+        if let Some(last) = out.last_mut() {
+            last.push(t.clone());
+        }
+    }
+    out
+}
+
+/// [`split_top`] without empty pieces (lists where Postgres's grammar already ruled them out).
+pub fn split_top_nonempty(toks: &[Tok]) -> Vec<Vec<Tok>> {
+    let mut out = split_top(toks);
+    out.retain(|v| !v.is_empty());
+    out
+}
+
 /// Joins tokens back into SQL.
 pub fn render(toks: &[Tok]) -> String {
     let mut out = String::new();

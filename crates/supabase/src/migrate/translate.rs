@@ -3,7 +3,7 @@
 //! are listed in the crate README's "Postgres -> SQLite translation" section.
 
 use super::columns::{column_def, consume_type, table_pk_column};
-use super::lex::{Tok, render};
+use super::lex::{Tok, render, split_top_nonempty};
 use crate::catalog::Catalog;
 
 /// `auth.uid(` / `auth.role(` / `auth.jwt(` / `auth.email(` at `i` (three tokens): the SQLite
@@ -111,25 +111,6 @@ pub(super) fn matching(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-/// Splits tokens on top-level commas (outside parentheses), dropping empty pieces.
-pub(super) fn split_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
-    let mut out = vec![Vec::new()];
-    let mut depth = 0;
-    for t in toks {
-        if t.is_p("(") {
-            depth += 1;
-        } else if t.is_p(")") {
-            depth -= 1;
-        } else if t.is_p(",") && depth == 0 {
-            out.push(Vec::new());
-            continue;
-        }
-        out.last_mut().expect("non-empty").push(t.clone());
-    }
-    out.retain(|v| !v.is_empty());
-    out
-}
-
 /// `create table` as SQLite SQL.
 pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String> {
     let open = toks
@@ -142,7 +123,7 @@ pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String
     }
     let head = rewrite(&toks[..open])?;
     let head: Vec<Tok> = head.into_iter().filter(|t| !t.is("unlogged")).collect();
-    let items = split_top(&toks[open + 1..close]);
+    let items = split_top_nonempty(&toks[open + 1..close]);
     let table_pk = table_pk_column(&items);
     let mut defs = Vec::new();
     let mut identity_pk_moved = false;

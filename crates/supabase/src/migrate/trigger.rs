@@ -4,7 +4,8 @@
 
 use super::dispatch::{Ctx, Stmt};
 use super::lex::Tok;
-use super::translate::{matching, rewrite, split_top};
+use super::lex::split_top_nonempty;
+use super::translate::{matching, rewrite};
 use crate::webhooks::Hook;
 
 /// `create trigger`: a Database Webhook declaration is emulated; other triggers go to
@@ -85,7 +86,7 @@ pub fn create_trigger(t: &[Tok]) -> Result<Hook, String> {
     }
     let open = fpos + 3;
     let close = matching(t, open).ok_or("unbalanced parentheses")?;
-    let args: Vec<String> = split_top(&t[open + 1..close])
+    let args: Vec<String> = split_top_nonempty(&t[open + 1..close])
         .iter()
         .map(|a| unquote(&a[0]))
         .collect::<Result<_, _>>()?;

@@ -12,8 +12,9 @@
 //! * Range types and `create type x` without a body are skipped.
 
 use super::dispatch::{Ctx, Stmt, display_name, name_index, qualified_name};
+use super::lex::split_top_nonempty;
 use super::lex::{Tok, render};
-use super::translate::{matching, rewrite, split_top};
+use super::translate::{matching, rewrite};
 use crate::catalog::Domain;
 
 fn unquote(t: &Tok) -> Option<String> {
@@ -44,7 +45,7 @@ pub fn create(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     if t.get(i + 1).is_some_and(|x| x.is("enum")) {
         let open = i + 2;
         let close = matching(t, open).ok_or("unbalanced parentheses")?;
-        let values: Option<Vec<String>> = split_top(&t[open + 1..close])
+        let values: Option<Vec<String>> = split_top_nonempty(&t[open + 1..close])
             .iter()
             .map(|v| v.first().and_then(unquote))
             .collect();

@@ -1,7 +1,7 @@
 //! Parsing `create [or replace] function`, `drop function`, `create trigger` (row-level, with a
 //! user function) and `drop trigger` into definitions the registry stores.
 
-use crate::migrate::lex::{Tok, render, tokenize};
+use crate::migrate::lex::{Tok, render, split_top_nonempty, tokenize};
 use crate::migrate::translate::rewrite;
 
 /// A function parameter.
@@ -237,26 +237,6 @@ fn index_of(t: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-fn split_commas(toks: &[Tok]) -> Vec<Vec<Tok>> {
-    let mut out = vec![Vec::new()];
-    let mut depth = 0;
-    for t in toks {
-        if t.is_p("(") || t.is_p("[") {
-            depth += 1;
-        } else if t.is_p(")") || t.is_p("]") {
-            depth -= 1;
-        } else if t.is_p(",") && depth == 0 {
-            out.push(Vec::new());
-            continue;
-        }
-        if let Some(last) = out.last_mut() {
-            last.push(t.clone());
-        }
-    }
-    out.retain(|v| !v.is_empty());
-    out
-}
-
 fn type_text(toks: &[Tok]) -> String {
     render(toks).to_ascii_lowercase().replace(" [", "[")
 }
@@ -320,7 +300,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         return Err("expected a parameter list".into());
     }
     let close = index_of(&t, j).ok_or("unbalanced parentheses")?;
-    let params = split_commas(&t[j + 1..close])
+    let params = split_top_nonempty(&t[j + 1..close])
         .iter()
         .enumerate()
         .map(|(n, p)| param(p, n + 1))
@@ -341,7 +321,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
             if t.get(start).is_some_and(|y| y.is("table")) {
                 let open = start + 1;
                 let end = index_of(&t, open).ok_or("unbalanced parentheses")?;
-                let cols = split_commas(&t[open + 1..end])
+                let cols = split_top_nonempty(&t[open + 1..end])
                     .iter()
                     .map(|c| {
                         let n = c.first().and_then(Tok::name).unwrap_or_default();

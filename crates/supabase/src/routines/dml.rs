@@ -413,7 +413,7 @@ pub fn execute(
             let mut given: Vec<String> = names.clone();
             if t.get(i).is_some_and(|x| x.is_p("(")) {
                 let close = super::def_close(&t, i).ok_or_else(|| unsupported("this INSERT"))?;
-                given = super::plpgsql::split_commas_top(&t[i + 1..close])
+                given = crate::migrate::lex::split_top(&t[i + 1..close])
                     .iter()
                     .filter_map(|c| c.first().and_then(Tok::name))
                     .collect();
@@ -559,7 +559,7 @@ pub fn execute(
             let set_end = where_at.or(ret_at).unwrap_or(t.len());
             let mut set_cols = Vec::new();
             let mut exprs = Vec::new();
-            for a in super::plpgsql::split_commas_top(&t[set_at + 1..set_end]) {
+            for a in crate::migrate::lex::split_top(&t[set_at + 1..set_end]) {
                 let col = a
                     .first()
                     .and_then(Tok::name)

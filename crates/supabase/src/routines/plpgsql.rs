@@ -9,7 +9,7 @@
 //! [returning ... into]`, `null`, `get diagnostics v = row_count`. Anything else (dynamic
 //! `execute`, cursors, `foreach`, ...) is refused at parse time with the construct's name.
 
-use crate::migrate::lex::{Tok, tokenize};
+use crate::migrate::lex::{Tok, split_top, tokenize};
 
 /// A parsed body.
 #[derive(Clone, Debug)]
@@ -691,7 +691,7 @@ impl Parser {
                 format = Some(s[1..s.len() - 1].replace("''", "'"));
                 self.i += 1;
                 let rest = self.until(&["using"]);
-                args = split_commas_top(&rest)
+                args = split_top(&rest)
                     .into_iter()
                     .filter(|a| !a.is_empty())
                     .collect();
@@ -715,7 +715,7 @@ impl Parser {
         if self.peek("using") {
             self.i += 1;
             let rest = self.until(&[]);
-            for part in split_commas_top(&rest) {
+            for part in split_top(&rest) {
                 let name = part
                     .first()
                     .and_then(Tok::name)
@@ -735,29 +735,6 @@ impl Parser {
             using,
         })
     }
-}
-
-/// Splits tokens on top-level commas.
-pub fn split_commas_top(toks: &[Tok]) -> Vec<Vec<Tok>> {
-    let mut out = vec![Vec::new()];
-    let mut depth = 0;
-    for t in toks {
-        if t.is_p("(") {
-            depth += 1;
-        } else if t.is_p(")") {
-            depth -= 1;
-        } else if t.is_p(",") && depth == 0 {
-            out.push(Vec::new());
-            continue;
-        }
-        if let Some(l) = out.last_mut() {
-            l.push(t.clone());
-        }
-    }
-    if out.len() == 1 && out[0].is_empty() {
-        out.clear();
-    }
-    out
 }
 
 #[allow(clippy::type_complexity)]
@@ -857,7 +834,7 @@ fn take_into(all: &[Tok]) -> Result<(Vec<Tok>, Vec<String>, bool), String> {
         if strict {
             j += 1;
         }
-        let into: Vec<String> = split_commas_top(&all[j..])
+        let into: Vec<String> = split_top(&all[j..])
             .iter()
             .filter_map(|p| p.first().and_then(Tok::name))
             .collect();

@@ -174,7 +174,7 @@ fn run_do(db: &mut Db, text: &str) -> Result<Handled, String> {
 }
 
 fn call_with_exprs(db: &Db, f: &super::Function, args: &[Tok]) -> Result<(), ApiError> {
-    let parts = super::plpgsql::split_commas_top(args);
+    let parts = crate::migrate::lex::split_top(args);
     let mut values: Vec<Option<Value>> = vec![None; f.def.params.len()];
     for (k, p) in parts.iter().enumerate() {
         // Named notation: `name => value`.
