@@ -8,6 +8,41 @@ use serde_json::Value as Json;
 /// The type name of a column SQLite declares no type for (a view's computed column).
 pub const UNTYPED: &str = "unknown";
 
+/// The Postgres scalar types the mock stores natively (in a column of their [`Kind`]); other
+/// column types are stored as text, translated (arrays, enums, domains) or skipped.
+pub const NATIVE_TYPES: &[&str] = &[
+    "text",
+    "varchar",
+    "char",
+    "character",
+    "uuid",
+    "boolean",
+    "bool",
+    "smallint",
+    "int2",
+    "integer",
+    "int",
+    "int4",
+    "bigint",
+    "int8",
+    "real",
+    "float4",
+    "float8",
+    "double precision",
+    "numeric",
+    "decimal",
+    "json",
+    "jsonb",
+    "date",
+    "timestamp",
+    "timestamptz",
+];
+
+/// Whether `base` (a type name without modifiers, lower case) is one of [`NATIVE_TYPES`].
+pub fn is_native_type(base: &str) -> bool {
+    NATIVE_TYPES.contains(&base)
+}
+
 /// The Postgres type family of a column (or of a select expression).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {

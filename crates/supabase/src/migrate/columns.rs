@@ -1,8 +1,8 @@
 //! Column definitions and types of `create table` / `alter table add column`: Postgres types
 //! and column constraints translated into SQLite's (see `translate` for the accepted list).
 
-use super::lex::{Tok, render};
 use super::lex::split_top_nonempty;
+use super::lex::{Tok, render};
 use super::translate::{matching, rewrite};
 use crate::catalog::Catalog;
 
@@ -82,35 +82,7 @@ const AS_TEXT: &[&str] = &[
 ];
 
 pub(super) fn column_type_ok(name: &str) -> bool {
-    let base = name.split('(').next().unwrap_or("");
-    matches!(
-        base,
-        "text"
-            | "varchar"
-            | "char"
-            | "character"
-            | "uuid"
-            | "boolean"
-            | "bool"
-            | "smallint"
-            | "int2"
-            | "integer"
-            | "int"
-            | "int4"
-            | "bigint"
-            | "int8"
-            | "real"
-            | "float4"
-            | "float8"
-            | "double precision"
-            | "numeric"
-            | "decimal"
-            | "json"
-            | "jsonb"
-            | "date"
-            | "timestamp"
-            | "timestamptz"
-    )
+    crate::types::is_native_type(name.split('(').next().unwrap_or(""))
 }
 
 const COL_KEYWORDS: &[&str] = &[

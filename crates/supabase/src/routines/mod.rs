@@ -47,49 +47,27 @@ pub struct Routines {
     pub triggers: BTreeMap<String, Vec<Arc<TriggerDef>>>,
 }
 
-/// Whether a type name is a scalar (not a table's row type).
+/// Whether a type name is a scalar (not a table's row type): a type the mock stores natively,
+/// an array, or another scalar a function may take or return.
 pub fn is_scalar_type(ty: &str) -> bool {
     let base = ty.trim_end_matches("[]");
     let base = base.split('(').next().unwrap_or(base).trim();
-    matches!(
-        base,
-        "text"
-            | "varchar"
-            | "character varying"
-            | "char"
-            | "character"
-            | "uuid"
-            | "boolean"
-            | "bool"
-            | "smallint"
-            | "int2"
-            | "integer"
-            | "int"
-            | "int4"
-            | "bigint"
-            | "int8"
-            | "real"
-            | "float4"
-            | "float8"
-            | "double precision"
-            | "numeric"
-            | "decimal"
-            | "json"
-            | "jsonb"
-            | "date"
-            | "timestamp"
-            | "timestamptz"
-            | "timestamp with time zone"
-            | "timestamp without time zone"
-            | "time"
-            | "interval"
-            | "record"
-            | "void"
-            | "trigger"
-            | "bytea"
-            | "name"
-            | "regclass"
-    ) || ty.ends_with("[]")
+    crate::types::is_native_type(base)
+        || matches!(
+            base,
+            "character varying"
+                | "timestamp with time zone"
+                | "timestamp without time zone"
+                | "time"
+                | "interval"
+                | "record"
+                | "void"
+                | "trigger"
+                | "bytea"
+                | "name"
+                | "regclass"
+        )
+        || ty.ends_with("[]")
 }
 
 /// Parses a function body into its program.
