@@ -416,6 +416,26 @@ mod tests {
         assert_eq!(la, lb);
         let html = std::fs::read_to_string(dir.join("r.html")).unwrap();
         assert!(html.contains("<svg") && html.contains("stale"));
+        // A pass/fail row per property, and the witness outlined on the timelines.
+        for p in [
+            "no_phantoms",
+            "bounded_staleness",
+            "monotonic_reads",
+            "read_your_writes",
+        ] {
+            assert!(
+                html.contains(&format!(
+                    "<tr class=\"prop-{p}\"><td><code>{p}</code></td><td class=\"pass\">holds"
+                )),
+                "{p}"
+            );
+        }
+        assert!(html.contains(
+            "<tr class=\"prop-convergence\"><td><code>convergence</code></td><td class=\"fail\">violated"
+        ));
+        assert!(html.contains("<pre class=\"witness\">convergence: "));
+        assert!(html.contains("<rect class=\"witness\""));
+        assert!(html.contains("<title>witness of convergence: convergence: "));
         assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -386,4 +386,13 @@ fn convergence() {
         w.starts_with("convergence: SYD /articles/1 did not converge: v0 while the DB was at v1"),
         "{w}"
     );
+    // The witness: the commit it missed and the read after the deadline.
+    assert!(
+        w.contains("witness: t=    10000 db_commit v1 articles UPDATE id=1"),
+        "{w}"
+    );
+    assert!(
+        w.contains("request_end id=1 colo=SYD \"/articles/1\" status=200 body=00 served=v0"),
+        "{w}"
+    );
 }
