@@ -95,16 +95,16 @@ pub fn main(args: CheckArgs) -> ExitCode {
             "passed": failed.is_empty(),
             "properties": report.properties,
         });
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        println!(
+        outln!(
             "{}: {} events, healed at t={}",
             args.events.display(),
             events.len(),
             edgesim_sim::check::ms(healed)
         );
         if let Some(b) = &exp.bounds {
-            println!("  staleness bounds: {b}");
+            outln!("  staleness bounds: {b}");
         }
         for p in &report.properties {
             let verdict = match &p.status {
@@ -113,9 +113,9 @@ pub fn main(args: CheckArgs) -> ExitCode {
                 Status::NotChecked(why) => format!("not checked: {why}"),
             };
             let note = if p.enforced { "" } else { " (reported only)" };
-            println!("  {:<18} {verdict}{note}", p.name);
+            outln!("  {:<18} {verdict}{note}", p.name);
             if let Some(w) = &p.witness {
-                println!("    {}", w.to_string().replace('\n', "\n    "));
+                outln!("    {}", w.to_string().replace('\n', "\n    "));
             }
         }
     }

@@ -2,6 +2,15 @@
 //!
 //! Each subcommand lives in its own module: `dev`, `supabase`, `run` (with `campaign`), `check`.
 
+/// `println!` for results on stdout: a closed pipe (`edgesim run ... | head`) ends the output
+/// quietly instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod campaign;
 mod check;
 mod dev;

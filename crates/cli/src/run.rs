@@ -130,7 +130,7 @@ pub fn main(args: RunArgs) -> ExitCode {
         .unwrap_or_else(|| args.seed.map_or((1, 2), |s| (s, s.saturating_add(1))));
     let pairs = campaign::plan(files.len(), seeds, args.shard);
     if pairs.is_empty() {
-        println!(
+        outln!(
             "nothing to run: shard {:?} of this campaign is empty",
             args.shard
         );
@@ -249,7 +249,7 @@ pub fn main(args: RunArgs) -> ExitCode {
         }
         if files.len() > 1 || args.shard.is_some() {
             let failed = outcomes.iter().filter(|o| !o.result.passed()).count();
-            println!(
+            outln!(
                 "campaign: {} run(s) of {} scenario(s), {failed} violated{}",
                 outcomes.len(),
                 files.len(),
@@ -288,7 +288,7 @@ fn print_json(files: &[PathBuf], outcomes: &[Outcome], replay: &dyn Fn(&Outcome)
         "virtual_to_wall": if wall_ms > 0 { virtual_ms as f64 / wall_ms as f64 } else { 0.0 },
         "runs": runs,
     });
-    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
 }
 
 /// The results of one scenario: a summary line, the bounds that applied, the per-property rows
@@ -303,7 +303,7 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
     let variant = chosen.variant.map_or("component", |v| v.name());
     if failed.is_empty() {
         if chosen.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
-            println!("note: the scenario file expects the {variant} Worker to fail here");
+            outln!("note: the scenario file expects the {variant} Worker to fail here");
         }
         let virtual_ms: u64 = outcomes.iter().map(|o| o.result.virtual_ms).sum();
         let wall_ms: u64 = outcomes
@@ -311,7 +311,7 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
             .map(|o| o.result.wall_ms)
             .sum::<u64>()
             .max(1);
-        println!(
+        outln!(
             "ok: {} with the {variant} Worker: every expectation holds for {} seed(s) ({:.1} s virtual in {} ms wall, {:.0}x)",
             chosen.scenario,
             outcomes.len(),
@@ -320,7 +320,7 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
             virtual_ms as f64 / wall_ms as f64
         );
     } else {
-        println!(
+        outln!(
             "VIOLATED: {} with the {variant} Worker, seed {} ({} of {} seed(s) violated)",
             chosen.scenario,
             chosen.seed,
@@ -329,8 +329,8 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
         );
     }
     match &chosen.bounds {
-        Some(b) => println!("  staleness bounds: {b}"),
-        None => println!("  staleness bounds: off (expect.staleness_bounds = false)"),
+        Some(b) => outln!("  staleness bounds: {b}"),
+        None => outln!("  staleness bounds: off (expect.staleness_bounds = false)"),
     }
     for p in &chosen.properties {
         let verdict = match &p.status {
@@ -339,15 +339,15 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
             Status::NotChecked(why) => format!("not checked: {why}"),
         };
         let note = if p.enforced { "" } else { " (reported only)" };
-        println!("  {:<18} {verdict}{note}", p.name);
+        outln!("  {:<18} {verdict}{note}", p.name);
     }
     if !failed.is_empty() {
         for v in &chosen.violations {
-            println!("  {}", v.to_string().replace('\n', "\n  "));
+            outln!("  {}", v.to_string().replace('\n', "\n  "));
         }
-        println!("replay: {}", replay(shown));
+        outln!("replay: {}", replay(shown));
         if chosen.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
-            println!("(the scenario file states this outcome for the {variant} Worker)");
+            outln!("(the scenario file states this outcome for the {variant} Worker)");
         }
     }
 }

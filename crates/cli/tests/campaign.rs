@@ -98,3 +98,24 @@ fn four_shards_with_junit_cover_every_scenario_and_seed_exactly_once() {
     assert_eq!(total_tests as usize, want.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `edgesim run ... | head -1`: a reader that goes away ends the output quietly; the exit code
+/// is still the verdict's (1: violated), not a panic's.
+#[test]
+fn a_closed_stdout_is_no_panic() {
+    let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/scenarios/dropped-webhook.toml");
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .arg(&scenario)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the run has printed anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
