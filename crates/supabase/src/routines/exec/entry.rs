@@ -1,0 +1,224 @@
+//! The interpreter's entry points: calling a function (`rpc/<fn>`, `select f(...)`), firing a
+//! trigger for one row or statement, a trigger's `when` condition, and `do` blocks.
+
+use super::{Ctx, Env, Flow, Output, Ret, Row, Var, err, plerr};
+use crate::db::Db;
+use crate::errors::ApiError;
+use crate::migrate::lex::Tok;
+use crate::routines::def::{Returns, TriggerDef};
+use crate::routines::plpgsql::Block;
+use crate::routines::{Function, Program};
+use rusqlite::types::Value;
+use std::collections::BTreeMap;
+
+/// Arguments bound to a function's parameters, `None` = use the default.
+pub fn call(
+    db: &Db,
+    f: &Function,
+    args: Vec<Option<Value>>,
+    depth: usize,
+) -> Result<Output, ApiError> {
+    let program = f.program.as_ref().map_err(|why| {
+        plerr(format!(
+            "function {}() cannot run in the mock: {why}",
+            f.def.name
+        ))
+    })?;
+    let mut ctx = Ctx::new(db, depth)?;
+    ctx.invoker = !f.def.security_definer;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    for (n, (p, a)) in f.def.params.iter().zip(args).enumerate() {
+        let v = match a {
+            Some(v) => v,
+            None => match &p.default {
+                Some(d) => ctx.eval(d, &env)?,
+                None => Value::Null,
+            },
+        };
+        env.declare(
+            &crate::routines::def::positional_name(n + 1),
+            Var::Scalar(v.clone()),
+        );
+        if !p.name.starts_with('$') {
+            env.declare(&p.name, Var::Scalar(v));
+        }
+    }
+    match program {
+        Program::Sql(stmts) => {
+            let mut last = (Vec::new(), Vec::new());
+            for s in stmts {
+                let (cols, rows, _) = ctx.run_sql(s, &env)?;
+                last = (cols, rows);
+            }
+            let (cols, rows) = last;
+            Ok(shape_rows(&f.def.returns, cols, rows))
+        }
+        Program::Pl(block) => {
+            let flow = ctx.block(block, &mut env)?;
+            let ret = match flow {
+                Flow::Return(r) => Some(r),
+                _ => None,
+            };
+            match &f.def.returns {
+                Returns::Void => Ok(Output::Void),
+                Returns::Trigger => Err(err(
+                    "0A000",
+                    "trigger functions can only be called as triggers",
+                )),
+                Returns::Scalar { set: true, .. } => Ok(Output::Values(ctx.out_values)),
+                Returns::Rows { set: true, .. } | Returns::Table(_) => {
+                    Ok(Output::Rows(ctx.out_rows))
+                }
+                Returns::Scalar { set: false, .. } => match ret {
+                    Some(Ret::Value(v)) => Ok(Output::Value(v)),
+                    Some(Ret::Null) => Ok(Output::Value(Value::Null)),
+                    Some(Ret::Row(_)) => Err(plerr("a row returned where a scalar was expected")),
+                    None => Err(err(
+                        "2F005",
+                        "control reached end of function without RETURN",
+                    )),
+                },
+                Returns::Rows { set: false, .. } => match ret {
+                    Some(Ret::Row(r)) => Ok(Output::Row(Some(r))),
+                    Some(Ret::Null) => Ok(Output::Row(None)),
+                    Some(Ret::Value(_)) => Err(plerr("a scalar returned where a row was expected")),
+                    None => Err(err(
+                        "2F005",
+                        "control reached end of function without RETURN",
+                    )),
+                },
+            }
+        }
+    }
+}
+
+fn shape_rows(returns: &Returns, cols: Vec<String>, rows: Vec<Vec<Value>>) -> Output {
+    match returns {
+        Returns::Void | Returns::Trigger => Output::Void,
+        Returns::Scalar { set: false, .. } => Output::Value(
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next())
+                .unwrap_or(Value::Null),
+        ),
+        Returns::Scalar { set: true, .. } => Output::Values(
+            rows.into_iter()
+                .map(|r| r.into_iter().next().unwrap_or(Value::Null))
+                .collect(),
+        ),
+        Returns::Rows { set: false, .. } => Output::Row(rows.into_iter().next().map(|vals| Row {
+            cols: cols.clone(),
+            vals,
+        })),
+        Returns::Rows { set: true, .. } | Returns::Table(_) => Output::Rows(
+            rows.into_iter()
+                .map(|vals| Row {
+                    cols: cols.clone(),
+                    vals,
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Runs trigger `t` (function `f`) for one row. Returns the row the function returned
+/// (`None` = `return null`, which skips the row in a BEFORE trigger).
+pub fn fire(
+    db: &Db,
+    t: &TriggerDef,
+    f: &Function,
+    op: &str,
+    old: Option<&Row>,
+    new: Option<&Row>,
+    depth: usize,
+) -> Result<Option<Row>, ApiError> {
+    let program = f.program.as_ref().map_err(|why| {
+        plerr(format!(
+            "trigger {} on {}: function {}() cannot run in the mock: {why}",
+            t.name, t.table, f.def.name
+        ))
+    })?;
+    let Program::Pl(block) = program else {
+        return Err(plerr(format!(
+            "trigger function {}() must be written in plpgsql",
+            f.def.name
+        )));
+    };
+    if f.def.returns != Returns::Trigger {
+        return Err(err(
+            "42P17",
+            format!("function {}() must return type trigger", f.def.name),
+        ));
+    }
+    let mut ctx = Ctx::new(db, depth)?;
+    ctx.invoker = !f.def.security_definer;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    env.declare("new", Var::Row(new.cloned()));
+    env.declare("old", Var::Row(old.cloned()));
+    let text = |s: &str| Var::Scalar(Value::Text(s.to_string()));
+    env.declare("tg_op", text(op));
+    env.declare("tg_name", text(&t.name));
+    let (schema, table) = match t.table.split_once('.') {
+        Some((s, n)) => (s.to_string(), n.to_string()),
+        None => ("public".to_string(), t.table.clone()),
+    };
+    env.declare("tg_table_name", text(&table));
+    env.declare("tg_relname", text(&table));
+    env.declare("tg_table_schema", text(&schema));
+    env.declare(
+        "tg_when",
+        text(match t.timing {
+            crate::routines::def::Timing::Before => "BEFORE",
+            crate::routines::def::Timing::After => "AFTER",
+        }),
+    );
+    env.declare(
+        "tg_level",
+        text(if t.for_each_row { "ROW" } else { "STATEMENT" }),
+    );
+    let flow = ctx.block(block, &mut env)?;
+    match flow {
+        Flow::Return(Ret::Row(r)) => Ok(Some(r)),
+        Flow::Return(Ret::Null) => Ok(None),
+        Flow::Return(Ret::Value(Value::Null)) => Ok(None),
+        Flow::Return(Ret::Value(_)) => Err(err(
+            "42804",
+            "returned row structure does not match the structure of the triggering table",
+        )),
+        _ => Err(err(
+            "2F005",
+            format!(
+                "control reached end of trigger procedure without RETURN (function {})",
+                f.def.name
+            ),
+        )),
+    }
+}
+
+/// Evaluates a trigger's `when (...)` condition for one row.
+pub fn when_holds(
+    db: &Db,
+    cond: &[Tok],
+    old: Option<&Row>,
+    new: Option<&Row>,
+) -> Result<bool, ApiError> {
+    let ctx = Ctx::new(db, 0)?;
+    let mut env = Env::default();
+    env.declare("new", Var::Row(new.cloned()));
+    env.declare("old", Var::Row(old.cloned()));
+    ctx.cond(cond, &env)
+}
+
+/// Runs a `do $$ ... $$` block.
+pub fn run_do(db: &Db, block: &Block) -> Result<(), ApiError> {
+    let mut ctx = Ctx::new(db, 0)?;
+    let mut env = Env::default();
+    env.scopes.push(BTreeMap::new());
+    env.set_found(false);
+    ctx.block(block, &mut env)?;
+    Ok(())
+}
