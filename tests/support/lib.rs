@@ -226,6 +226,11 @@ impl DevServer {
         false
     }
 
+    /// Sends SIGTERM and waits (up to 20 s) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        terminate(&mut self.child, Duration::from_secs(20))
+    }
+
     /// Stops the server (also done on drop).
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -236,6 +241,28 @@ impl DevServer {
 impl Drop for DevServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Sends SIGTERM to `child` (with `kill -TERM`) and waits up to `timeout` for it to exit;
+/// panics past that.
+pub fn terminate(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "kill -TERM {} failed", child.id());
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "no exit {timeout:?} after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

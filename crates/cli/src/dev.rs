@@ -192,6 +192,7 @@ async fn run(args: DevArgs) -> Result<()> {
     base_config.instances.max_live = Some(args.max_live.max(1));
     let colos: Vec<String> = base_config.colos.iter().map(|c| c.code.clone()).collect();
     let default_colo = base_config.default_colo.clone();
+    let kv_for_stop = kv.clone();
     let builder = HostBuilder {
         base: base_config,
         cfg_vars: cfg.vars.clone(),
@@ -245,20 +246,56 @@ async fn run(args: DevArgs) -> Result<()> {
     let control = Control {
         advance: Arc::new(move |d| wall.advance(d)),
     };
-    let supabase_task = tokio::spawn(edgesim_supabase::serve(supabase_listener, supabase));
-    tokio::select! {
-        biased;
-        r = tokio::signal::ctrl_c() => { r?; tracing::info!("shutting down"); }
-        r = edgesim_host::serve_slot(worker_listener, slot, Some(control)) => r.context("serving the Worker")?,
-        r = supabase_task => {
-            match r {
-                Ok(Ok(())) => bail!("the mock Supabase stopped"),
-                Ok(Err(e)) => bail!("the mock Supabase failed: {e}"),
-                Err(e) => bail!("the mock Supabase failed: {e}"),
-            }
+    // SIGTERM or Ctrl-C stops both servers: no new connections, requests in flight finish
+    // (bounded), then the databases are checkpointed and the process exits 0.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
         }
+    };
+    let mut supabase_task = tokio::spawn(edgesim_supabase::serve_with_shutdown(
+        supabase_listener,
+        supabase.clone(),
+        stopped(),
+    ));
+    let mut worker_task = tokio::spawn(edgesim_host::serve_with_shutdown(
+        worker_listener,
+        slot,
+        Some(control),
+        stopped(),
+    ));
+    tokio::select! {
+        () = edgesim_http::shutdown_signal() => {}
+        r = &mut worker_task => bail!("the Worker server stopped: {}", stop_reason(r)),
+        r = &mut supabase_task => bail!("the mock Supabase stopped: {}", stop_reason(r)),
     }
+    let _ = stop_tx.send(true);
+    let (worker_served, supabase_served) = tokio::join!(worker_task, supabase_task);
+    worker_served
+        .context("the Worker server failed")?
+        .context("serving the Worker")?;
+    supabase_served
+        .context("the mock Supabase failed")?
+        .context("serving the mock Supabase")?;
+    supabase
+        .checkpoint()
+        .map_err(|e| anyhow::anyhow!("checkpointing the Supabase database: {e}"))?;
+    kv_for_stop
+        .checkpoint()
+        .map_err(|e| anyhow::anyhow!("checkpointing KV: {e}"))?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Why a server task ended before the shutdown signal.
+fn stop_reason(r: Result<std::io::Result<()>, tokio::task::JoinError>) -> String {
+    match r {
+        Ok(Ok(())) => "it returned".into(),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// Resolves (for JS: builds) `spec` off the async threads.

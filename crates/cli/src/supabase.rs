@@ -134,16 +134,24 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
             sb.hooks().len()
         );
         println!("{}", status_text(port));
-        tokio::select! {
-            r = edgesim_supabase::serve(listener, sb) => {
-                if let Err(e) = r {
-                    eprintln!("edgesim supabase: {e}");
-                    return ExitCode::FAILURE;
-                }
-                ExitCode::SUCCESS
-            }
-            _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (bounded), then
+        // checkpoint the database so the file is complete on its own.
+        let served = edgesim_supabase::serve_with_shutdown(
+            listener,
+            sb.clone(),
+            edgesim_http::shutdown_signal(),
+        )
+        .await;
+        if let Err(e) = served {
+            eprintln!("edgesim supabase: {e}");
+            return ExitCode::FAILURE;
         }
+        if let Err(e) = sb.checkpoint() {
+            eprintln!("edgesim supabase: checkpointing the database: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("edgesim supabase: stopped");
+        ExitCode::SUCCESS
     })
 }
 

@@ -65,5 +65,5 @@ pub use outbound::{
     host_refused_message,
 };
 pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, OVERLOADED, THREW_EXCEPTION};
-pub use serve::{Control, HostSlot, control_endpoint, serve, serve_slot};
+pub use serve::{Control, HostSlot, control_endpoint, serve, serve_slot, serve_with_shutdown};
 pub use state::InvocationStats;

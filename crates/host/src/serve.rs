@@ -4,15 +4,9 @@ use crate::host::Host;
 use crate::pages::text;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-
-/// Largest request body accepted (production's limit on the Free and Pro plans is 100 MB).
-const MAX_BODY: usize = 100 << 20;
 
 /// Control hooks for `edgesim dev`: how `POST /__edgesim/time/advance` moves the clock.
 #[derive(Clone)]
@@ -80,6 +74,9 @@ impl HostSlot {
 /// - `POST /__edgesim/time/advance?seconds=N` moves the clock forward N seconds;
 /// - `GET /__edgesim/kv/<BINDING>/<key>` returns the key's central value/version and each
 ///   colo's cache entry as JSON.
+///
+/// Requests go through [`edgesim_http::serve`]: production's URL, header and body limits and a
+/// header-read timeout apply before the Worker runs.
 pub async fn serve(
     listener: TcpListener,
     host: Host,
@@ -95,58 +92,39 @@ pub async fn serve_slot(
     slot: HostSlot,
     control: Option<Control>,
 ) -> std::io::Result<()> {
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let slot = slot.clone();
-        let control = control.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-                let control = control.clone();
-                let host = slot.current();
-                async move {
-                    let resp = match host {
-                        Ok(host) => respond(&host, control.as_ref(), req).await,
-                        Err(why) => text(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            format!("edgesim: no Worker to serve: {why}\n"),
-                        )
-                        .map(Full::new),
-                    };
-                    Ok::<_, std::convert::Infallible>(resp)
-                }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!("connection ended: {e}");
-            }
-        });
-    }
+    serve_with_shutdown(listener, slot, control, std::future::pending()).await
 }
 
-async fn respond(
-    host: &Host,
-    control: Option<&Control>,
-    req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body: {e}\n"),
-            )
-            .map(Full::new);
+/// [`serve_slot`] until `shutdown` completes; then the listener closes, idle connections close,
+/// requests in flight finish (bounded, see [`edgesim_http::Limits::drain_timeout`]) and it
+/// returns.
+pub async fn serve_with_shutdown(
+    listener: TcpListener,
+    slot: HostSlot,
+    control: Option<Control>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let handler = move |req: Request<Bytes>| {
+        let host = slot.current();
+        let control = control.clone();
+        async move {
+            match host {
+                Ok(host) => respond(&host, control.as_ref(), req).await,
+                Err(why) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("edgesim: no Worker to serve: {why}\n"),
+                ),
+            }
         }
     };
-    let req = Request::from_parts(parts, body);
+    edgesim_http::serve(listener, edgesim_http::Limits::default(), shutdown, handler).await
+}
+
+async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) -> Response<Bytes> {
     if let Some(control) = control
         && req.uri().path().starts_with("/__edgesim/")
     {
-        return control_endpoint(host, control, &req).map(Full::new);
+        return control_endpoint(host, control, &req);
     }
     let inv = host.handle(req).await;
     // Let the other connections whose requests are ready run their Workers before this response
@@ -156,7 +134,7 @@ async fn respond(
     // ≈15.7k to ≈19k req/s, with no loss at c=1 (nothing else is ready there, so it costs one
     // trip through the scheduler).
     tokio::task::yield_now().await;
-    inv.response.map(Full::new)
+    inv.response
 }
 
 /// Answers a `/__edgesim/` request.

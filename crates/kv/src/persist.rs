@@ -88,6 +88,13 @@ impl Db {
         Ok(Self { conn })
     }
 
+    /// Moves the write-ahead log into the database file and truncates it (clean shutdown).
+    pub fn checkpoint(&self) -> Result<(), KvError> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(err)
+    }
+
     /// Loads namespace `ns`'s central records, writes in flight and version counter.
     /// Writes from colos no longer configured are attributed to the first colo.
     pub fn load(

@@ -135,6 +135,15 @@ impl KvStore {
         Ok(store)
     }
 
+    /// Checkpoints the SQLite file behind central (a clean shutdown leaves one self-contained
+    /// file); a no-op for an in-memory store.
+    pub fn checkpoint(&self) -> Result<(), KvError> {
+        match &self.lock().db {
+            Some(db) => db.checkpoint(),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -49,7 +49,7 @@ pub mod webhooks;
 
 pub use errors::{ApiError, DbError, ProjectError};
 pub use keys::{ANON_KEY, JWT_SECRET, PUBLISHABLE_KEY, SECRET_KEY, SERVICE_ROLE_KEY};
-pub use server::serve;
+pub use server::{serve, serve_with_shutdown};
 pub use webhooks::PG_NET_VERSION;
 pub use webhooks::http::HttpDispatcher;
 pub use webhooks::{
