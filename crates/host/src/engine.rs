@@ -172,3 +172,50 @@ pub fn is_cached(bytes: &[u8], memory_bytes: usize, cache_dir: &Path) -> anyhow:
         .join(format!("{}.cwasm", cache_key(&engine, bytes)))
         .exists())
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn set_mode(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn caches_others_can_write_are_neither_read_nor_written() {
+        let engine = engine(128 << 20).unwrap();
+        let bytes = edgesim_guests::fixtures::HELLO;
+        let key = cache_key(&engine, bytes);
+        let dir = std::env::temp_dir().join(format!("edgesim-engine-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let entry = dir.join(format!("{key}.cwasm"));
+
+        // A directory anyone can write: compiled in memory, nothing written there.
+        set_mode(&dir, 0o777);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert!(!entry.exists());
+
+        // A private directory: the entry is written owner-only, with no temporary left over.
+        set_mode(&dir, 0o700);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert_eq!(mode(&entry), 0o600);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+        // An entry others could have changed is not loaded: it is compiled again and replaced.
+        set_mode(&entry, 0o666);
+        load_or_compile(&engine, bytes, &key, Some(&dir)).unwrap();
+        assert_eq!(mode(&entry), 0o600);
+
+        // A missing cache directory is created owner-only.
+        let fresh = dir.join("fresh");
+        load_or_compile(&engine, bytes, &key, Some(&fresh)).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
