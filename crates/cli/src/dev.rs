@@ -177,6 +177,13 @@ async fn run(args: DevArgs) -> Result<()> {
     let kv =
         edgesim_kv::KvStore::open_persistent(kv_config, clock.clone(), rng.fork("kv"), &kv_path)
             .map_err(|e| anyhow::anyhow!("opening KV at {}: {e}", kv_path.display()))?;
+    // Time advanced in an earlier session is not kept: never start before the writes it left
+    // in flight, or they would land after (and win over) this session's.
+    if let Some(issued) = kv.latest_in_flight_issue_ms()
+        && issued >= clock.now_ms()
+    {
+        wall.advance(Duration::from_millis(issued + 1 - clock.now_ms()));
+    }
 
     // The Worker's fetches to the mock Supabase stay in-process, as in simulation; only
     // allowlisted hosts go over sockets.

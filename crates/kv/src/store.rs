@@ -135,6 +135,18 @@ impl KvStore {
         Ok(store)
     }
 
+    /// The latest clock time at which a write still in flight was issued (`None` with none in
+    /// flight). A store reopened from disk may hold writes issued at a clock time later than the
+    /// new clock's (`edgesim dev`'s time was advanced before a restart); the caller moves its
+    /// clock past this, or those older writes would land after, and win over, new ones.
+    pub fn latest_in_flight_issue_ms(&self) -> Option<u64> {
+        self.lock()
+            .namespaces
+            .values()
+            .flat_map(|ns| ns.pending.values().map(|p| p.issued_ms))
+            .max()
+    }
+
     /// Checkpoints the SQLite file behind central (a clean shutdown leaves one self-contained
     /// file); a no-op for an in-memory store.
     pub fn checkpoint(&self) -> Result<(), KvError> {
