@@ -132,6 +132,26 @@ impl Conn {
         headers: &[(&str, &str)],
         body: &str,
     ) -> std::io::Result<u16> {
+        let reused = self.stream.is_some();
+        let r = self.send(method, path, headers, body);
+        match r {
+            // The server closed the kept-alive connection while it was idle (its header-read
+            // timeout) before this request reached it: as HTTP clients do, retry once on a
+            // fresh connection. Nothing was answered, so nothing ran.
+            Err(e) if reused && e.kind() == std::io::ErrorKind::ConnectionAborted => {
+                self.send(method, path, headers, body)
+            }
+            r => r,
+        }
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<u16> {
         if self.stream.is_none() {
             let s = TcpStream::connect(("127.0.0.1", self.port))?;
             s.set_read_timeout(Some(Duration::from_secs(60)))?;
@@ -163,9 +183,22 @@ impl Conn {
         }
         head.push_str("\r\n");
         head.push_str(body);
-        s.get_mut().write_all(head.as_bytes())?;
+        // A write refused, or end of stream before any byte of a response: the server had
+        // closed the connection (reported as `ConnectionAborted`, which `request` retries).
+        let stale = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset => {
+                std::io::Error::new(std::io::ErrorKind::ConnectionAborted, e)
+            }
+            _ => e,
+        };
+        s.get_mut().write_all(head.as_bytes()).map_err(stale)?;
         let mut line = String::new();
-        s.read_line(&mut line)?;
+        if s.read_line(&mut line).map_err(stale)? == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "connection closed before a response",
+            ));
+        }
         let status: u16 = line
             .split_whitespace()
             .nth(1)
