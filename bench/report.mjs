@@ -115,6 +115,46 @@ if (courseTsv.length > 1) {
   out.push("");
 }
 
+// ---------------------------------------------------------------- the JS Worker (worker.mjs itself)
+const jsTsv = read(join(esDir, "js.tsv")).trim().split("\n");
+if (jsTsv.length > 1) {
+  const cols = jsTsv[0].split("\t");
+  const js = { rows: jsTsv.slice(1).map((l) => {
+    const v = l.split("\t");
+    const r = Object.fromEntries(cols.map((c, i) => [c, i > 1 ? Number(v[i]) : v[i]]));
+    r.cpu_pct = r.server_cpu_pct;
+    return r;
+  }) };
+  const jsRss = read(join(esDir, "js_rss.txt"));
+  js.peak = kvNum(jsRss, /peak_rss_kb\(VmHWM\)=(\d+)/);
+  js.cold = (() => {
+    const t = read(join(esDir, "raw", "js_coldstart.txt"));
+    const m = /COLDSUMMARY first_hello_ms runs=(\d+) min=([\d.]+) median=([\d.]+) max=([\d.]+)/.exec(t);
+    return m ? { n: +m[1], min: +m[2], median: +m[3], max: +m[4] } : null;
+  })();
+  const mfWhole = mf ? mf.peak + (mf.nodePeak ?? 0) : null;
+  const verdict = (ok) => (ok == null ? "n/a" : ok ? "**met**" : "**missed**");
+  out.push("## JavaScript Worker: the harness's `worker.mjs` itself", "",
+    "The same file Miniflare serves, unchanged, named by a generated `wrangler.toml` (`main` = the harness's `worker.mjs`,",
+    "one KV binding `ARTICLES`), built by edgesim-js (esbuild, then componentize-js / StarlingMonkey) and served by",
+    "`edgesim dev --config`. Same load as above; Miniflare's figures are from this run's harness pass.", "");
+  const rows = [];
+  for (const ep of ["/hello", "/articles"]) {
+    const e = js.rows.find((r) => r.endpoint === ep && r.conc === 16), m = find(mf, ep, 16);
+    const rr = e && m ? e.rps / m.rps : null, pr = e && m ? e.p99_ms / m.p99_ms : null;
+    rows.push(`| ${ep} c=16 req/s | ${f(e?.rps)} | ${f(m?.rps)} | ${rr == null ? "n/a" : rr.toFixed(2) + "×"} | ≥ 1.5× | ${verdict(rr == null ? null : rr >= 1.5)} |`);
+    rows.push(`| ${ep} c=16 p99 | ${f(e?.p99_ms, 2)} ms | ${f(m?.p99_ms, 2)} ms | ${pr == null ? "n/a" : pr.toFixed(3)} | ≤ 0.25 | ${verdict(pr == null ? null : pr <= 0.25)} |`);
+  }
+  const rs = js.peak && mfWhole ? js.peak / mfWhole : null;
+  rows.push(`| peak RSS (VmHWM) vs Miniflare (node + workerd) | ${mib(js.peak)} | ${mfWhole == null ? "n/a" : mib(mfWhole)} | ${rs == null ? "n/a" : rs.toFixed(3)} | ≤ 1 | ${verdict(rs == null ? null : rs <= 1)} |`);
+  const cr = js.cold && mf?.cold.hello ? js.cold.median / mf.cold.hello.median : null;
+  rows.push(`| cold start → first 200 /hello, compiled component cached (median) | ${f(js.cold?.median, 1)} ms | ${f(mf?.cold.hello?.median, 1)} ms | ${cr == null ? "n/a" : cr.toFixed(3)} | ≤ 0.1 | ${verdict(cr == null ? null : cr <= 0.1)} |`);
+  out.push("| goal (JS Worker) | edgesim | Miniflare | ratio | target | |", "|---|---:|---:|---:|---|---|", ...rows, "");
+  out.push("| endpoint | conc | req/s | p50 ms | p99 ms | server CPU % | µs CPU/request | errors |", "|---|---:|---:|---:|---:|---:|---:|---|");
+  for (const r of js.rows) out.push(`| ${r.endpoint} | ${r.conc} | ${f(r.rps)} | ${f(r.p50_ms, 3)} | ${f(r.p99_ms, 3)} | ${f(r.cpu_pct)} | ${f(usPerReq(r), 1)} | ${r.errors} |`);
+  out.push("");
+}
+
 // ---------------------------------------------------------------- memory + cold start
 const cs = (c) => (c ? `${f(c.median, 1)} (${f(c.min, 1)}–${f(c.max, 1)}, n=${c.n})` : "n/a");
 out.push("## Memory and cold start", "");

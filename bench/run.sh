@@ -18,6 +18,8 @@
 #               harness's worker.mjs ported to Rust, the same work as Miniflare does)
 #               COURSE_CONCS="16" (also load the course Worker's /hello and /articles at these
 #               concurrencies, reported apart; empty: skip)
+#               JS=1 (0: skip) serve the harness's worker.mjs itself as a JS Worker through a
+#               wrangler.toml (edgesim-js; needs Node), JS_CONCS="16 64" its load points
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,6 +35,8 @@ SUPABASE_PORT=${SUPABASE_PORT:-54321}
 SIDES=${SIDES:-"edgesim miniflare"}
 VARIANT=${VARIANT:-anchor}
 COURSE_CONCS=${COURSE_CONCS-16}
+JS=${JS:-1}
+JS_CONCS=${JS_CONCS:-"16 64"}
 side() { [[ " $SIDES " == *" $1 "* ]]; }
 MINIFLARE_SRC=${MINIFLARE_SRC:-$ROOT/../shared/anchors/miniflare}
 BUILD=${BUILD:-1}
@@ -208,7 +212,37 @@ if side edgesim && [ -n "$COURSE_CONCS" ]; then
   TAG=""
 fi
 
-# ------------------------------------------------------------------ 3b. what HTTP alone costs, what the host alone costs
+# ------------------------------------------------------------------ 3b. the harness's worker.mjs itself, as a JS Worker
+# The Miniflare harness's `worker.mjs`, unchanged, through a wrangler.toml that names it, built by
+# edgesim-js (esbuild + componentize-js) and served by `edgesim dev --config`: cold start with the
+# compiled component cached, the same load at JS_CONCS, peak RSS. Reported against Miniflare on
+# the same file in the same run (section "JavaScript Worker" of the report).
+if side edgesim && [ "$JS" = 1 ]; then
+  JS_DIR="$OUT/js-anchor"
+  mkdir -p "$JS_DIR"
+  printf 'name = "anchor-js"\nmain = "%s"\ncompatibility_date = "2024-09-23"\n\n[[kv_namespaces]]\nbinding = "ARTICLES"\nid = "local"\n' \
+    "$MINIFLARE_SRC/worker.mjs" > "$JS_DIR/wrangler.toml"
+  JS_SERVER=("$EDGESIM" dev --config "$JS_DIR/wrangler.toml" --port "$PORT" --supabase-port "$SUPABASE_PORT" --persist-to "$OUT/state-js" --reset)
+  log "JS Worker ($MINIFLARE_SRC/worker.mjs via wrangler.toml) cold start: $COLD_RUNS measured runs (+1 discarded run, which builds the component and caches it)"
+  COLD_TIMEOUT_MS=600000 timeout 1200 node bench/coldstart.mjs "$COLD_RUNS" 1 "$PORT" -- "${JS_SERVER[@]}" | tee "$OUT/raw/js_coldstart.txt" >&2
+  TAG=js_
+  start_server "${JS_SERVER[@]}"
+  echo "idle rss_kb=$(rss_kb "$PID") threads=$(ls "/proc/$PID/task" | wc -l)" > "$OUT/js_rss.txt"
+  MAIN_TSV="$OUT/results.tsv"
+  head -1 "$MAIN_TSV" > "$OUT/js.tsv"
+  for ep in $ENDPOINTS; do
+    for c in $JS_CONCS; do
+      measure "$ep" "$c"
+      tail -1 "$MAIN_TSV" >> "$OUT/js.tsv"
+      sed -i '$d' "$MAIN_TSV"
+    done
+  done
+  echo "final peak_rss_kb(VmHWM)=$(hwm_kb "$PID") rss_kb=$(rss_kb "$PID") threads=$(ls "/proc/$PID/task" | wc -l)" >> "$OUT/js_rss.txt"
+  cleanup
+  TAG=""
+fi
+
+# ------------------------------------------------------------------ 3c. what HTTP alone costs, what the host alone costs
 # The HTTP floor: plain hyper on the same runtime shape, no wasm (crates/host/examples/http_floor.rs),
 # loaded like edgesim at c=16; and Host::handle in process, no sockets (examples/handle_cost.rs).
 if side edgesim; then

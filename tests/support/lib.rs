@@ -139,7 +139,8 @@ pub struct DevServer {
 
 impl DevServer {
     /// Starts `binary dev` on free ports with state in `state_dir` and extra `args`, and waits
-    /// until both ports accept connections (compiling the Worker may take a while).
+    /// until both ports accept connections and the status banner is printed (building and
+    /// compiling the Worker may take a while).
     pub fn start(binary: &Path, state_dir: &Path, args: &[&str]) -> DevServer {
         Self::start_in(binary, None, state_dir, args)
     }
@@ -198,8 +199,12 @@ impl DevServer {
             supabase_port,
             output,
         };
+        // The ports are bound before the Worker is built (a JS build and its first compile take
+        // many seconds); the status banner is printed once it serves.
         let deadline = Duration::from_secs(300);
-        let up = wait_for_port(port, deadline) && wait_for_port(supabase_port, deadline);
+        let up = wait_for_port(port, deadline)
+            && wait_for_port(supabase_port, deadline)
+            && server.wait_for_output("Worker URL:", deadline);
         if !up || server.child.try_wait().ok().flatten().is_some() {
             panic!("edgesim dev did not start:\n{}", server.output());
         }

@@ -2,6 +2,7 @@
 //! by content hash.
 
 use crate::error::{Diagnostic, JsBuildError};
+use crate::manifest::Manifest;
 use crate::toolchain::{Toolchain, sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -54,7 +55,22 @@ pub fn build(entry: &Path, opts: &BuildOptions) -> Result<BuiltComponent, JsBuil
     };
     let toolchain = Toolchain::ensure(opts.cache_dir.as_deref())?;
 
-    // 1. Bundle (always: it is fast, and its output is what the cache key covers).
+    // 0. Nothing the last build read has changed: its component, without running Node.
+    let manifest = Manifest::path(&toolchain.components, &toolchain.key, &entry, &project);
+    if let Some(m) = Manifest::still_valid(&manifest) {
+        let path = toolchain.components.join(format!("{}.wasm", m.hash));
+        if let Ok(wasm) = std::fs::read(&path) {
+            return Ok(BuiltComponent {
+                wasm,
+                path,
+                hash: m.hash,
+                inputs: m.inputs,
+                cached: true,
+            });
+        }
+    }
+
+    // 1. Bundle (its output is what the component's cache key covers).
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let bundle = toolchain.components.join(format!(
         "bundle-{}-{}.tmp.js",
@@ -75,7 +91,7 @@ pub fn build(entry: &Path, opts: &BuildOptions) -> Result<BuiltComponent, JsBuil
         let _ = std::fs::remove_file(&bundle);
         return Err(JsBuildError::Syntax(diagnostics(&answer)));
     }
-    let inputs = answer["inputs"]
+    let inputs: Vec<PathBuf> = answer["inputs"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -91,6 +107,7 @@ pub fn build(entry: &Path, opts: &BuildOptions) -> Result<BuiltComponent, JsBuil
 
     // 2. Componentize, unless cached.
     if let Ok(wasm) = std::fs::read(&path) {
+        Manifest::record(&manifest, &hash, &inputs, &project);
         return Ok(BuiltComponent {
             wasm,
             path,
@@ -127,6 +144,7 @@ pub fn build(entry: &Path, opts: &BuildOptions) -> Result<BuiltComponent, JsBuil
     }
     std::fs::rename(&tmp, &path).map_err(|e| JsBuildError::io(path.display(), e))?;
     let wasm = std::fs::read(&path).map_err(|e| JsBuildError::io(path.display(), e))?;
+    Manifest::record(&manifest, &hash, &inputs, &project);
     Ok(BuiltComponent {
         wasm,
         path,

@@ -28,6 +28,7 @@
 
 mod build;
 mod error;
+mod manifest;
 mod toolchain;
 
 pub use build::{BuildOptions, BuiltComponent, build};

@@ -1,8 +1,8 @@
-//! Building a JavaScript or TypeScript entry into a Worker component.
-//!
-//! The build itself (esbuild, then componentize-js, with a content-hash cache) belongs to the
-//! `edgesim-js` crate; this module is the one place the Worker resolution calls it.
+//! Building a JavaScript or TypeScript entry into a Worker component, with `edgesim-js`
+//! (esbuild, then componentize-js, cached by content hash).
 
+use crate::WorkerError;
+use edgesim_js::{BuildOptions, JsBuildError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,11 +14,23 @@ pub struct BuiltJs {
     pub sources: Vec<PathBuf>,
 }
 
-/// Builds `entry`. Until `edgesim-js` is part of the workspace this fails with a message
-/// saying so.
-pub fn build(entry: &Path) -> Result<BuiltJs, String> {
-    Err(format!(
-        "{}: this edgesim build cannot build JavaScript Workers yet (the edgesim-js toolchain is missing)",
-        entry.display()
-    ))
+/// Builds `entry`; `project` (the wrangler file's directory) is where esbuild runs, so its
+/// messages name files relative to it. A missing Node or toolchain is a configuration error
+/// (nothing to retry on save); a syntax error or a failed componentize-js is a build error.
+pub fn build(entry: &Path, project: Option<&Path>) -> Result<BuiltJs, WorkerError> {
+    let opts = BuildOptions {
+        project_dir: project.map(Path::to_path_buf),
+        ..BuildOptions::default()
+    };
+    match edgesim_js::build(entry, &opts) {
+        Ok(b) => Ok(BuiltJs {
+            component: b.wasm.into(),
+            sources: b.inputs,
+        }),
+        Err(e @ (JsBuildError::NodeMissing(_) | JsBuildError::Install(_))) => {
+            Err(WorkerError::Config(e.to_string()))
+        }
+        Err(e @ JsBuildError::NoEntry(_)) => Err(WorkerError::Config(e.to_string())),
+        Err(e) => Err(WorkerError::Build(e.to_string())),
+    }
 }

@@ -192,7 +192,7 @@ impl WorkerSpec {
                 None,
             )),
             WorkerSpec::Component(p) => component_file(p),
-            WorkerSpec::JsEntry(p) => js_entry(p, p.display().to_string()),
+            WorkerSpec::JsEntry(p) => js_entry(p, None, p.display().to_string()),
             WorkerSpec::Wrangler(p) => wrangler_project(p),
             WorkerSpec::Path(p) => {
                 if p.is_dir() {
@@ -370,14 +370,14 @@ fn component_file(p: &Path) -> Result<Worker, WorkerError> {
     })
 }
 
-fn js_entry(entry: &Path, name: String) -> Result<Worker, WorkerError> {
+fn js_entry(entry: &Path, project: Option<&Path>, name: String) -> Result<Worker, WorkerError> {
     if !entry.is_file() {
         return Err(WorkerError::Config(format!(
             "{}: the Worker's entry module does not exist",
             entry.display()
         )));
     }
-    let built = js::build(entry).map_err(WorkerError::Build)?;
+    let built = js::build(entry, project)?;
     let mut watch = built.sources;
     if !watch.iter().any(|p| p == entry) {
         watch.insert(0, entry.to_path_buf());
@@ -408,17 +408,19 @@ fn wrangler_project(file: &Path) -> Result<Worker, WorkerError> {
             cfg.path.display()
         )));
     }
-    let mut w = js_entry(&cfg.main, name)?;
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut w = js_entry(&cfg.main, Some(dir), name)?;
     w.kv_bindings = cfg.kv_bindings;
     w.vars = cfg.vars;
     w.compatibility_date = cfg.compatibility_date;
     w.warnings = cfg.warnings;
     w.watch.push(cfg.path);
     // `.dev.vars` may appear later; watch where it would be.
-    w.watch.push(
-        cfg.dev_vars
-            .unwrap_or_else(|| file.parent().unwrap_or(Path::new(".")).join(".dev.vars")),
-    );
+    w.watch
+        .push(cfg.dev_vars.unwrap_or_else(|| dir.join(".dev.vars")));
     Ok(w)
 }
 

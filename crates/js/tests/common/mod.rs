@@ -7,7 +7,6 @@ use bytes::Bytes;
 use edgesim_core::{Clock, SharedClock, SimRng, VIRTUAL_EPOCH_MS};
 use edgesim_host::{Host, HostConfig, InProcessUpstream, Invocation, RecordingObserver};
 use edgesim_kv::{KvConfig, KvStore};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -15,19 +14,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const SUPABASE_URL: &str = "http://supabase.test";
 
 /// Whether Node.js and npm are here. Without them: on CI (`CI=true`) the test fails; elsewhere
-/// it prints a SKIPPED line straight to stderr (not captured by the test harness) and the
-/// caller returns.
+/// it records a visible SKIPPED line (`edgesim_testkit`) and the caller returns.
 pub fn node_or_skip(test: &str) -> bool {
-    match edgesim_js::node_version() {
-        Ok(_) => true,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test}: Node.js and npm are required on CI: {e}");
-            }
-            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {e}");
-            false
-        }
-    }
+    let missing = edgesim_js::node_version().err();
+    edgesim_testkit::require_tool(
+        test,
+        "node",
+        missing.is_none(),
+        &missing.map(|e| e.to_string()).unwrap_or_default(),
+    )
 }
 
 /// A fixture's entry file.
