@@ -20,6 +20,7 @@
 #               concurrencies, reported apart; empty: skip)
 #               JS=1 (0: skip) serve the harness's worker.mjs itself as a JS Worker through a
 #               wrangler.toml (edgesim-js; needs Node), JS_CONCS="16 64" its load points
+#               FLOOR=1 (0: skip the HTTP-floor and in-process Host::handle measurements)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -36,6 +37,7 @@ SIDES=${SIDES:-"edgesim miniflare"}
 VARIANT=${VARIANT:-anchor}
 COURSE_CONCS=${COURSE_CONCS-16}
 JS=${JS:-1}
+FLOOR=${FLOOR:-1}
 JS_CONCS=${JS_CONCS:-"16 64"}
 side() { [[ " $SIDES " == *" $1 "* ]]; }
 MINIFLARE_SRC=${MINIFLARE_SRC:-$ROOT/../shared/anchors/miniflare}
@@ -245,7 +247,7 @@ fi
 # ------------------------------------------------------------------ 3c. what HTTP alone costs, what the host alone costs
 # The HTTP floor: plain hyper on the same runtime shape, no wasm (crates/host/examples/http_floor.rs),
 # loaded like edgesim at c=16; and Host::handle in process, no sockets (examples/handle_cost.rs).
-if side edgesim; then
+if side edgesim && [ "$FLOOR" = 1 ]; then
   if timeout 900 cargo build -q -p edgesim-host --example http_floor --example handle_cost > "$OUT/examples-build.log" 2>&1; then
     FLOOR_BIN="$ROOT/target/debug/examples/http_floor"
     "$FLOOR_BIN" "$PORT" > "$OUT/floor.log" 2>&1 &
