@@ -302,21 +302,4 @@ pub fn temp_dir(name: &str) -> TempDir {
     TempDir(dir)
 }
 
-/// Runs `npm ci` in `dir` unless its lockfile's packages are installed (a fresh clone).
-pub fn npm_ci_if_needed(dir: &Path) {
-    if dir.join("node_modules/.package-lock.json").is_file() {
-        return;
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("npm ci in {}: {e}", dir.display()));
-    assert!(
-        out.status.success(),
-        "npm ci in {} failed:\n{}\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+pub use edgesim_testkit::npm_ci_if_needed;

@@ -5,17 +5,7 @@
 
 use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, request, temp_dir};
 
-/// Node and npm, or a visible skip (a failure under `CI=true`).
-macro_rules! require_node {
-    () => {
-        edgesim_testkit::require_tool!(
-            "node",
-            edgesim_testkit::command_succeeds("node", &["--version"])
-                && edgesim_testkit::command_succeeds("npm", &["--version"]),
-            "JavaScript Workers need Node.js 18+ and npm (apt-get install nodejs npm)"
-        );
-    };
-}
+use edgesim_testkit::require_node;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

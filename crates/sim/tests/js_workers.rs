@@ -1,52 +1,22 @@
 //! The JavaScript fixtures (`worker/js/course`, `worker/js/hardened`, wrangler projects) give
 //! every shipped scenario the outcome its file states for the Rust Worker of the same strategy
-//! (seeds 1-2; `standard` once, shortened to one virtual minute). Needs Node and npm: without them the test prints a
-//! SKIPPED line, or fails under `CI=true`. Installs the fixtures with `npm ci` when needed.
+//! (seeds 1-2; `standard` once, shortened to one virtual minute). Needs Node and npm: without
+//! them the test prints a SKIPPED line, or fails under `CI=true`. Installs the fixtures with
+//! `npm ci` when needed.
 
 use edgesim_sim::runner::{run_worker, worker_of};
 use edgesim_sim::scenario::{Outcome, Scenario};
 use edgesim_sim::{Variant, Worker, WorkerSpec};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use edgesim_testkit::require_node;
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Node and npm, or a visible skip (a failure under `CI=true`).
-macro_rules! require_node {
-    () => {
-        edgesim_testkit::require_tool!(
-            "node",
-            edgesim_testkit::command_succeeds("node", &["--version"])
-                && edgesim_testkit::command_succeeds("npm", &["--version"]),
-            "JavaScript Workers need Node.js 18+ and npm (apt-get install nodejs npm)"
-        );
-    };
-}
-
-/// `npm ci` in a fixture when its dependencies are not installed (a fresh clone).
-fn npm_ci(dir: &Path) {
-    if dir.join("node_modules/.package-lock.json").is_file() {
-        return;
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .output()
-        .expect("npm runs");
-    assert!(
-        out.status.success(),
-        "npm ci in {} failed:\n{}\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn js_worker(name: &str) -> Worker {
     let dir = root().join("worker/js").join(name);
-    npm_ci(&dir);
+    edgesim_testkit::npm_ci_if_needed(&dir);
     WorkerSpec::from_path(&dir)
         .resolve()
         .unwrap_or_else(|e| panic!("building worker/js/{name}: {e}"))
@@ -145,7 +115,7 @@ fn js_hardened_worker_matches_the_rust_hardened_worker() {
 #[test]
 fn a_scenario_file_names_a_wrangler_project() {
     require_node!();
-    npm_ci(&root().join("worker/js/course"));
+    edgesim_testkit::npm_ci_if_needed(&root().join("worker/js/course"));
     let dir = std::env::temp_dir().join(format!("edgesim-js-scenario-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(root().join("fixtures/scenarios/dropped-webhook.toml"))

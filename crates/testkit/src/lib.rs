@@ -128,6 +128,39 @@ macro_rules! require_tool {
     };
 }
 
+/// Node.js and npm (what JavaScript Workers need), or a visible skip (a failure under
+/// `CI=true`). Use at the top of a test: `edgesim_testkit::require_node!();`.
+#[macro_export]
+macro_rules! require_node {
+    () => {
+        $crate::require_tool!(
+            "node",
+            $crate::command_succeeds("node", &["--version"])
+                && $crate::command_succeeds("npm", &["--version"]),
+            "JavaScript Workers need Node.js 18+ and npm (apt-get install nodejs npm)"
+        );
+    };
+}
+
+/// Runs `npm ci` in `dir` unless its lockfile's packages are installed (a fresh clone).
+pub fn npm_ci_if_needed(dir: &std::path::Path) {
+    if dir.join("node_modules/.package-lock.json").is_file() {
+        return;
+    }
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("npm ci in {}: {e}", dir.display()));
+    assert!(
+        out.status.success(),
+        "npm ci in {} failed:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
