@@ -142,6 +142,16 @@ fn project(name: &str, wrangler: &str, js: &str) -> edgesim_tests::TempDir {
     dir
 }
 
+/// `edgesim dev --config <dir>/wrangler.toml`, with its state inside the project.
+fn dev_on(dir: &Path) -> DevServer {
+    let config = dir.join("wrangler.toml");
+    DevServer::start(
+        Path::new(BIN),
+        &dir.join(".edgesim"),
+        &["--config", config.to_str().unwrap()],
+    )
+}
+
 const ECHO: &str = r#"export default {
   async fetch(request, env) {
     return new Response(`${env.GREETING} ${env.SECRET} v1`);
@@ -158,13 +168,7 @@ fn dev_vars_rebuilds_and_a_syntax_error_fixed_while_dev_runs() {
         ECHO,
     );
     std::fs::write(dir.join(".dev.vars"), "SECRET=\"s3cret\" # local only\n").unwrap();
-    let state = dir.join(".edgesim");
-    let config = dir.join("wrangler.toml");
-    let dev = DevServer::start(
-        Path::new(BIN),
-        &state,
-        &["--config", config.to_str().unwrap()],
-    );
+    let dev = dev_on(&dir);
     // Keys we do not emulate are named once.
     assert!(
         dev.output()
@@ -218,13 +222,7 @@ fn a_first_build_that_fails_serves_an_error_page_until_fixed() {
         "main = \"index.js\"\n",
         "export default { fetch() { return new Response(\"ok\") }\n",
     );
-    let state = dir.join(".edgesim");
-    let config = dir.join("wrangler.toml");
-    let dev = DevServer::start(
-        Path::new(BIN),
-        &state,
-        &["--config", config.to_str().unwrap()],
-    );
+    let dev = dev_on(&dir);
     let r = at(&dev, "SYD", "/");
     assert_eq!(r.status, 500, "{}", r.body);
     assert!(dev.output().contains("index.js:"), "{}", dev.output());
@@ -257,13 +255,7 @@ fn uncaught_exceptions_and_workers_that_never_answer() {
 };
 "#,
     );
-    let state = dir.join(".edgesim");
-    let config = dir.join("wrangler.toml");
-    let dev = DevServer::start(
-        Path::new(BIN),
-        &state,
-        &["--config", config.to_str().unwrap()],
-    );
+    let dev = dev_on(&dir);
     let thrown = at(&dev, "SYD", "/throw");
     assert_eq!(thrown.status, 500, "{}", thrown.body);
     assert!(thrown.body.contains("1101"), "{}", thrown.body);
