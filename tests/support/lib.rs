@@ -127,20 +127,118 @@ pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
     false
 }
 
+/// A spawned process whose stdout and stderr are collected line by line; killed on drop.
+pub struct Spawned {
+    /// The process.
+    pub child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Spawned {
+    /// Spawns `command` with its stdout and stderr piped into [`Spawned::output`].
+    pub fn spawn(mut command: Command) -> Spawned {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()));
+        let output = Arc::new(Mutex::new(String::new()));
+        let pipes: [Option<Box<dyn Read + Send>>; 2] = [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ];
+        for pipe in pipes.into_iter().flatten() {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut o = output.lock().unwrap_or_else(|e| e.into_inner());
+                    o.push_str(&line);
+                    o.push('\n');
+                }
+            });
+        }
+        Spawned { child, output }
+    }
+
+    /// Everything the process printed so far (stdout and stderr interleaved by line).
+    pub fn output(&self) -> String {
+        self.output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits up to `timeout` for `needle` to appear in the output; false if it does not, or if
+    /// the process exits first.
+    pub fn wait_for_output(&mut self, needle: &str, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if self.output().contains(needle) {
+                return true;
+            }
+            if self.child.try_wait().ok().flatten().is_some() {
+                // Let the pipe readers drain what it printed last.
+                std::thread::sleep(Duration::from_millis(100));
+                return self.output().contains(needle);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// The port of the first `<label> http://127.0.0.1:<port>` line printed, waiting up to
+    /// `timeout` for it. Servers started on port 0 say where they listen this way, so tests
+    /// never race other processes for a port.
+    pub fn wait_for_port_line(&mut self, label: &str, timeout: Duration) -> Option<u16> {
+        if !self.wait_for_output(label, timeout) {
+            return None;
+        }
+        let out = self.output();
+        let rest = &out[out.find(label)? + label.len()..];
+        let line = rest.lines().next()?;
+        let port = line.trim().strip_prefix("http://127.0.0.1:")?;
+        let digits: String = port.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
+
+    /// Sends SIGTERM and waits (up to 20 s) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        terminate(&mut self.child, Duration::from_secs(20))
+    }
+
+    /// Kills the process and waits for it (also done on drop).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// A running `edgesim dev`, killed on drop. Its stdout and stderr are collected.
 pub struct DevServer {
-    child: Child,
+    process: Spawned,
     /// The Worker's port.
     pub port: u16,
     /// The mock Supabase's port.
     pub supabase_port: u16,
-    output: Arc<Mutex<String>>,
 }
 
 impl DevServer {
-    /// Starts `binary dev` on free ports with state in `state_dir` and extra `args`, and waits
-    /// until both ports accept connections and the status banner is printed (building and
-    /// compiling the Worker may take a while).
+    /// Starts `binary dev` with state in `state_dir` and extra `args`, and waits until the
+    /// status banner is printed (building and compiling the Worker may take a while). It listens
+    /// on ports the OS picks; the banner says which.
     pub fn start(binary: &Path, state_dir: &Path, args: &[&str]) -> DevServer {
         Self::start_in(binary, None, state_dir, args)
     }
@@ -152,100 +250,84 @@ impl DevServer {
         state_dir: &Path,
         args: &[&str],
     ) -> DevServer {
-        let port = free_port();
-        let supabase_port = free_port();
         let mut command = Command::new(binary);
         if let Some(dir) = cwd {
             command.current_dir(dir);
         }
-        let mut child = command
+        command
             .arg("dev")
-            .args(["--port", &port.to_string()])
-            .args(["--supabase-port", &supabase_port.to_string()])
+            .args(["--port", "0", "--supabase-port", "0"])
             .arg("--persist-to")
             .arg(state_dir)
             .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let output = Arc::new(Mutex::new(String::new()));
-        for pipe in [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut o = output.lock().unwrap_or_else(|e| e.into_inner());
-                    o.push_str(&line);
-                    o.push('\n');
-                }
-            });
-        }
-        let mut server = DevServer {
-            child,
-            port,
-            supabase_port,
-            output,
-        };
-        // The ports are bound before the Worker is built (a JS build and its first compile take
-        // many seconds); the status banner is printed once it serves.
+            .env("RUST_LOG", "info");
+        let mut process = Spawned::spawn(command);
         let deadline = Duration::from_secs(300);
-        let up = wait_for_port(port, deadline)
-            && wait_for_port(supabase_port, deadline)
-            && server.wait_for_output("Worker URL:", deadline);
-        if !up || server.child.try_wait().ok().flatten().is_some() {
-            panic!("edgesim dev did not start:\n{}", server.output());
+        let ports = process
+            .wait_for_port_line("Worker URL:", deadline)
+            .zip(process.wait_for_port_line("Supabase URL:", Duration::from_secs(10)));
+        match ports {
+            Some((port, supabase_port)) if process.child.try_wait().ok().flatten().is_none() => {
+                DevServer {
+                    process,
+                    port,
+                    supabase_port,
+                }
+            }
+            _ => panic!("edgesim dev did not start:\n{}", process.output()),
         }
-        server
     }
 
     /// Everything the server printed so far (stdout and stderr interleaved by line).
     pub fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.process.output()
     }
 
     /// Waits up to `timeout` for `needle` to appear in the output.
-    pub fn wait_for_output(&self, needle: &str, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if self.output().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+    pub fn wait_for_output(&mut self, needle: &str, timeout: Duration) -> bool {
+        self.process.wait_for_output(needle, timeout)
     }
 
     /// Sends SIGTERM and waits (up to 20 s) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        terminate(&mut self.child, Duration::from_secs(20))
+        self.process.terminate()
     }
 
     /// Stops the server (also done on drop).
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop();
     }
 }
 
-impl Drop for DevServer {
-    fn drop(&mut self) {
-        self.stop();
+/// A running `edgesim supabase --dir <project> [extra args]` on a port the OS picks, killed on
+/// drop.
+pub struct SupabaseServer {
+    /// The process (its output is collected).
+    pub process: Spawned,
+    /// The API port.
+    pub port: u16,
+}
+
+impl SupabaseServer {
+    /// Starts it and waits (up to 60 s) until it prints its API URL.
+    pub fn start(binary: &Path, project: &Path, extra: &[&str]) -> SupabaseServer {
+        let mut command = Command::new(binary);
+        command
+            .arg("supabase")
+            .arg("--dir")
+            .arg(project)
+            .args(["--port", "0"])
+            .args(extra);
+        let mut process = Spawned::spawn(command);
+        match process.wait_for_port_line("API URL:", Duration::from_secs(60)) {
+            Some(port) => SupabaseServer { process, port },
+            None => panic!("edgesim supabase did not start:\n{}", process.output()),
+        }
+    }
+
+    /// Everything it printed so far.
+    pub fn output(&self) -> String {
+        self.process.output()
     }
 }
 

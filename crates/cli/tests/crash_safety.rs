@@ -8,9 +8,8 @@
 
 use edgesim_core::SimRng;
 use edgesim_supabase::SERVICE_ROLE_KEY;
-use edgesim_tests::{DevServer, free_port, request, temp_dir, wait_for_port};
+use edgesim_tests::{DevServer, SupabaseServer, request, temp_dir};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
@@ -50,44 +49,10 @@ fn rest(
     request(port, method, path, &headers, body)
 }
 
-/// `edgesim supabase --dir <project> --db <file>` on a free port.
-struct Supa {
-    child: Child,
-    port: u16,
-}
-
-impl Supa {
-    fn start(project: &Path, db: &Path) -> Supa {
-        let port = free_port();
-        let child = Command::new(BIN)
-            .arg("supabase")
-            .arg("--dir")
-            .arg(project)
-            .arg("--db")
-            .arg(db)
-            .args(["--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting edgesim supabase");
-        assert!(
-            wait_for_port(port, Duration::from_secs(30)),
-            "edgesim supabase did not start"
-        );
-        Supa { child, port }
-    }
-}
-
-impl Drop for Supa {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    edgesim_tests::terminate(child, Duration::from_secs(20))
+/// `edgesim supabase --dir <project> --db <file>`.
+fn supa(project: &Path, db: &Path) -> SupabaseServer {
+    let db = db.to_str().expect("a UTF-8 temp path");
+    SupabaseServer::start(Path::new(BIN), project, &["--db", db])
 }
 
 const MIGRATION: &str = "create table items (
@@ -136,7 +101,7 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
     let mut next = 0i64;
     let mut acked_updates = std::collections::BTreeSet::new();
     for seed in seeds() {
-        let mut srv = Supa::start(&dir, &db);
+        let mut srv = supa(&dir, &db);
         let port = srv.port;
         let stop = Arc::new(AtomicBool::new(false));
         let acked_insert = Arc::new(AtomicI64::new(next - 1));
@@ -171,8 +136,8 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
             })
         };
         std::thread::sleep(kill_after(seed, "supabase"));
-        srv.child.kill().unwrap(); // SIGKILL
-        srv.child.wait().unwrap();
+        srv.process.child.kill().unwrap(); // SIGKILL
+        srv.process.child.wait().unwrap();
         stop.store(true, Ordering::Relaxed);
         let (attempted_to, updates) = writer.join().unwrap();
         acked_updates.extend(updates);
@@ -182,7 +147,7 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
             "seed {seed}: no write was acknowledged before the kill"
         );
 
-        let srv = Supa::start(&dir, &db);
+        let srv = supa(&dir, &db);
         let got = rows(srv.port);
         for n in 0..=acked {
             assert!(
@@ -217,7 +182,7 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
     }
 
     // Graceful: SIGTERM with a request in flight; it completes, exit 0, the WAL is checkpointed.
-    let mut srv = Supa::start(&dir, &db);
+    let mut srv = supa(&dir, &db);
     let port = srv.port;
     let big: String = (0..300)
         .map(|i| {
@@ -233,7 +198,7 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
     let in_flight =
         std::thread::spawn(move || rest(port, "POST", "/rest/v1/items", Some(&format!("[{big}]"))));
     std::thread::sleep(Duration::from_millis(5));
-    let status = terminate(&mut srv.child);
+    let status = srv.process.terminate();
     let r = in_flight.join().unwrap();
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
     // The insert either completed (201) or had not reached the server (connection refused).
@@ -246,7 +211,7 @@ fn supabase_db_keeps_every_acknowledged_write_across_kill_9_and_stops_cleanly() 
         !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
         "the WAL was not checkpointed"
     );
-    let srv = Supa::start(&dir, &db);
+    let srv = supa(&dir, &db);
     let got = rows(srv.port);
     assert_eq!(got.contains_key(&(next + 299)), inserted);
 }

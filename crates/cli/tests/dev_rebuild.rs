@@ -35,7 +35,7 @@ fn a_changed_component_is_swapped_in_and_a_broken_one_is_not() {
     let dir = temp_dir("dev-rebuild");
     let wasm = dir.join("worker.wasm");
     std::fs::write(&wasm, edgesim_guests::fixtures::HELLO).unwrap();
-    let dev = DevServer::start(
+    let mut dev = DevServer::start(
         Path::new(BIN),
         &dir.join("state"),
         &["--worker", wasm.to_str().unwrap()],

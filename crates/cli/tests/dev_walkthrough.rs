@@ -81,7 +81,7 @@ fn wait_logged(
 #[test]
 fn course_walkthrough() {
     let state = temp_dir("walkthrough");
-    let dev = DevServer::start(Path::new(BIN), &state, &["--seed", "11"]);
+    let mut dev = DevServer::start(Path::new(BIN), &state, &["--seed", "11"]);
 
     // The first GET /articles at SYD misses KV (and fills it from Supabase); the second hits.
     let first = get(&dev, "SYD", "/articles");
@@ -222,7 +222,7 @@ fn a_restart_reuses_the_compiled_worker_and_keeps_kv() {
         "{first}"
     );
 
-    let dev = DevServer::start(Path::new(BIN), &state, &[]);
+    let mut dev = DevServer::start(Path::new(BIN), &state, &[]);
     assert!(
         dev.wait_for_output(
             "loaded the compiled Worker from cache",

@@ -78,7 +78,7 @@ fn js_course_walkthrough_from_its_wrangler_project() {
     let project = fixture("course");
     let state = temp_dir("js-walkthrough");
     // `edgesim dev` in the project's directory finds its wrangler.toml.
-    let dev = DevServer::start_in(Path::new(BIN), Some(&project), &state, &["--seed", "11"]);
+    let mut dev = DevServer::start_in(Path::new(BIN), Some(&project), &state, &["--seed", "11"]);
     assert!(dev.output().contains("course-js"), "{}", dev.output());
 
     // A miss (filled from Supabase), then a hit.
@@ -255,7 +255,7 @@ fn uncaught_exceptions_and_workers_that_never_answer() {
 };
 "#,
     );
-    let dev = dev_on(&dir);
+    let mut dev = dev_on(&dir);
     let thrown = at(&dev, "SYD", "/throw");
     assert_eq!(thrown.status, 500, "{}", thrown.body);
     assert!(thrown.body.contains("1101"), "{}", thrown.body);

@@ -7,12 +7,10 @@
 //!   the rest and exits non-zero because seed rows are missing.
 
 use edgesim_supabase::{ANON_KEY, JWT_SECRET, SERVICE_ROLE_KEY};
-use edgesim_tests::{Reply, free_port, request, wait_for_port};
+use edgesim_tests::{Reply, SupabaseServer, request};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
@@ -24,71 +22,23 @@ fn project(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A running `edgesim supabase`, killed on drop; stdout and stderr collected.
-struct Served {
-    child: Child,
-    port: u16,
-    output: Arc<Mutex<String>>,
-}
+/// A running `edgesim supabase --dir`, killed on drop; stdout and stderr collected.
+struct Served(SupabaseServer);
 
 impl Served {
     fn start(dir: &std::path::Path) -> Served {
-        let port = free_port();
-        let mut child = Command::new(BIN)
-            .arg("supabase")
-            .arg("--dir")
-            .arg(dir)
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start edgesim");
-        let output = Arc::new(Mutex::new(String::new()));
-        let pipes: [Option<Box<dyn Read + Send>>; 2] = [
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ];
-        for pipe in pipes.into_iter().flatten() {
-            let output = output.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut o = output.lock().unwrap_or_else(|e| e.into_inner());
-                    o.push_str(&line);
-                    o.push('\n');
-                }
-            });
-        }
-        let s = Served {
-            child,
-            port,
-            output,
-        };
-        assert!(
-            wait_for_port(port, Duration::from_secs(60)),
-            "edgesim supabase did not start:\n{}",
-            s.output()
-        );
-        s
+        Served(SupabaseServer::start(std::path::Path::new(BIN), dir, &[]))
     }
 
     fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.0.output()
     }
 
     /// GET as `bearer` (a key or a user's JWT).
     fn get(&self, path: &str, bearer: &str) -> Reply {
         let auth = format!("Bearer {bearer}");
         let r = request(
-            self.port,
+            self.0.port,
             "GET",
             path,
             &[("apikey", ANON_KEY), ("authorization", &auth)],
@@ -97,13 +47,6 @@ impl Served {
         .unwrap_or_else(|e| panic!("GET {path}: {e}\n{}", self.output()));
         assert_eq!(r.status, 200, "GET {path}: {}", r.body);
         r
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -182,7 +125,7 @@ fn a_real_style_project_loads_with_no_warning_and_answers_as_postgrest() {
     // The enum column refuses a value outside the type, with Postgres's error.
     let auth = format!("Bearer {alice}");
     let r = request(
-        s.port,
+        s.0.port,
         "PATCH",
         "/rest/v1/posts?id=eq.2",
         &[
