@@ -79,6 +79,16 @@ pub fn check_private_file(path: &Path) -> io::Result<()> {
 /// Writes `bytes` to `dir/name` atomically: a new owner-only temporary file in `dir`, synced,
 /// then renamed over `name`. Returns the entry's path.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    write_entry(dir, name, bytes, true)
+}
+
+/// [`write_atomic`] without the sync, for many small entries that are cheap to lose: readers
+/// never see half an entry, but a crash may leave an empty or short one.
+pub fn write_atomic_unsynced(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    write_entry(dir, name, bytes, false)
+}
+
+fn write_entry(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> io::Result<PathBuf> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let path = dir.join(name);
@@ -94,7 +104,9 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf>
     let result = (|| {
         let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, &path)
     })();
     if result.is_err() {

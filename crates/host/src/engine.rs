@@ -5,7 +5,8 @@
 //! bytes, the wasmtime version and the engine's compatibility hash, so a different engine
 //! configuration never loads a stale artifact. Within one process both the engine and the
 //! compiled components are also kept in memory, so a simulation that builds many hosts compiles
-//! once.
+//! once. Below that, single functions are cached too ([`crate::function_cache`]), so components
+//! that share most of their code (every JS Worker) compile only what is new.
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -52,11 +53,33 @@ pub(crate) fn engine(memory_bytes: usize) -> Result<Engine> {
     Ok(engine)
 }
 
+/// `EDGESIM_PROFILE=perfmap` writes `/tmp/perf-<pid>.map`, so `perf record` and `perf report`
+/// name the guest's functions (as far as its name section does). Unset: no profiler.
+fn profiler_from_env() -> Option<wasmtime::ProfilingStrategy> {
+    match std::env::var("EDGESIM_PROFILE").ok()?.as_str() {
+        "perfmap" => Some(wasmtime::ProfilingStrategy::PerfMap),
+        other => {
+            tracing::warn!("EDGESIM_PROFILE={other:?} is not \"perfmap\"; ignored");
+            None
+        }
+    }
+}
+
 fn config(memory_bytes: usize, pooling: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.consume_fuel(true);
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
+    if let Some(strategy) = profiler_from_env() {
+        config.profiler(strategy);
+    }
+    match crate::function_cache::FunctionCache::open() {
+        Ok(store) => {
+            // Infallible: it only stores the handle (the compiler is enabled).
+            let _ = config.enable_incremental_compilation(std::sync::Arc::new(store));
+        }
+        Err(err) => tracing::debug!("no compiled-function cache: {err}"),
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(POOL_INSTANCES);

@@ -40,6 +40,7 @@
 mod capture;
 mod config;
 mod engine;
+mod function_cache;
 mod host;
 mod internal;
 mod invoke;

@@ -70,7 +70,7 @@ struct Inner {
     db: Mutex<Db>,
     report: migrate::report::LoadReport,
     hooks: Mutex<Vec<Hook>>,
-    records: Mutex<Vec<DeliveryRecord>>,
+    records: Mutex<webhooks::log::DeliveryLog>,
     next_id: Mutex<u64>,
     clock: SharedClock,
     dispatcher: Arc<dyn WebhookDispatcher>,
@@ -194,7 +194,7 @@ impl Supabase {
                 db: Mutex::new(db),
                 report,
                 hooks: Mutex::new(hooks),
-                records: Mutex::new(Vec::new()),
+                records: Mutex::new(Default::default()),
                 next_id: Mutex::new(0),
                 clock,
                 dispatcher,
@@ -233,6 +233,10 @@ impl Supabase {
                     serde_json::to_string(&self.deliveries()).unwrap_or_else(|_| "[]".into());
                 Response::builder()
                     .header(header::CONTENT_TYPE, rest::response::JSON)
+                    .header(
+                        webhooks::log::EVICTED_HEADER,
+                        self.deliveries_evicted().to_string(),
+                    )
                     .body(Bytes::from(body))
                     .unwrap_or_default()
             }
@@ -300,10 +304,10 @@ impl Supabase {
             self.inner.clock.now_ms(),
         );
         let mut records = lock(&self.inner.records);
-        records.extend(out.iter().map(|d| DeliveryRecord {
-            delivery: d.clone(),
-            outcome: None,
-        }));
+        let now_ms = self.inner.clock.now_ms();
+        for d in &out {
+            records.push(d.clone(), now_ms);
+        }
         out
     }
 
@@ -425,18 +429,23 @@ impl Supabase {
         lock(&self.inner.hooks).clone()
     }
 
-    /// Every delivery so far, in creation order, with outcomes where reported.
+    /// The deliveries in the log, in creation order, with outcomes where reported. The log
+    /// keeps what pg_net would (see [`webhooks::log`]); [`Supabase::deliveries_evicted`] counts
+    /// the rest.
     pub fn deliveries(&self) -> Vec<DeliveryRecord> {
-        lock(&self.inner.records).clone()
+        lock(&self.inner.records).records().cloned().collect()
     }
 
-    /// Records what happened to delivery `id` (the latest report wins).
+    /// Deliveries evicted from the log so far (older than pg_net's ttl, or over its capacity).
+    pub fn deliveries_evicted(&self) -> u64 {
+        lock(&self.inner.records).evicted()
+    }
+
+    /// Records what happened to delivery `id` (the latest report wins). An outcome for a
+    /// delivery already evicted from the log is not kept.
     pub fn record_outcome(&self, id: u64, outcome: DeliveryOutcome) {
-        if let Some(r) = lock(&self.inner.records)
-            .iter_mut()
-            .find(|r| r.delivery.id == id)
-        {
-            r.outcome = Some(outcome);
+        if !lock(&self.inner.records).record_outcome(id, outcome) {
+            tracing::debug!("delivery {id}: outcome for a delivery no longer in the log");
         }
     }
 }

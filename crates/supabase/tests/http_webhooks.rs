@@ -242,3 +242,37 @@ fn get_hooks_params_and_trigger_sql_declarations() {
         .as_ref()
         .is_some_and(|o| o.status == Some(204)))));
 }
+
+#[test]
+fn the_delivery_log_drops_what_pg_net_would_after_its_6_hour_ttl_and_says_how_many() {
+    let (s, rx) = demo_with_receiver();
+    let patch = |title: &str| {
+        let body = format!(r#"{{"title":"{title}"}}"#);
+        let r = s.req(
+            "PATCH",
+            "/rest/v1/articles?id=eq.2",
+            &[("content-type", "application/json")],
+            &body,
+        );
+        assert_eq!(r.status, 204);
+    };
+    patch("one");
+    rx.wait_for(1);
+    let r = s.req("GET", "/__edgesim/deliveries", &[("apikey", "")], "");
+    assert_eq!(r.header("x-edgesim-deliveries-evicted"), Some("0"));
+    // pg_net deletes `net._http_response` rows older than `pg_net.ttl` (6 hours).
+    s.clock.advance(Duration::from_secs(6 * 3600 + 1));
+    patch("two");
+    rx.wait_for(2);
+    let r = s.req("GET", "/__edgesim/deliveries", &[("apikey", "")], "");
+    assert_eq!(r.header("x-edgesim-deliveries-evicted"), Some("1"));
+    let ids: Vec<u64> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [2]);
+    assert_eq!(s.sb.deliveries_evicted(), 1);
+}

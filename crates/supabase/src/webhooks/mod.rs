@@ -2,11 +2,13 @@
 //!
 //! Deliveries are fire-and-forget: one per changed row, produced only after the change
 //! commits, handed to a [`WebhookDispatcher`] (real HTTP, or the simulation's scheduler),
-//! never retried. Every delivery is recorded with its outcome.
+//! never retried. Every delivery is recorded with its outcome, in a log bounded the way pg_net
+//! bounds its response table ([`log`]).
 
 pub mod capture;
 pub mod config;
 pub mod http;
+pub mod log;
 
 use crate::jsonb::jsonb_text;
 use crate::schema::Schema;
