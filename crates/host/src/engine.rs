@@ -162,13 +162,18 @@ fn load_or_compile(
             Err(err) => tracing::warn!("ignoring a cache entry: {err}"),
         }
     }
+    let started = std::time::Instant::now();
     let component = Component::new(engine, bytes).context("compiling the Worker component")?;
+    let compile_s = started.elapsed().as_secs_f64();
     let write = || -> Result<()> {
         edgesim_core::cache::write_atomic(&dir, &name, &component.serialize()?)?;
         Ok(())
     };
     match write() {
-        Ok(()) => tracing::info!("compiled the Worker and cached it at {}", path.display()),
+        Ok(()) => tracing::info!(
+            "compiled the Worker in {compile_s:.1} s and cached it at {}",
+            path.display()
+        ),
         Err(err) => tracing::warn!(
             "could not cache the compiled Worker in {}: {err}",
             dir.display()

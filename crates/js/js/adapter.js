@@ -209,11 +209,15 @@ function methodName(method) {
   return method.tag === "other" ? method.val : method.tag.toUpperCase();
 }
 
-function readAll(incomingBody) {
+/**
+ * The whole body. With a `content-length` the loop stops once it has that many bytes; without,
+ * it reads until the stream reports closed, which costs a thrown error (about 200 µs here).
+ */
+function readAll(incomingBody, length) {
   const stream = incomingBody.stream();
   const chunks = [];
   let total = 0;
-  for (;;) {
+  while (length === undefined || total < length) {
     let chunk;
     try {
       chunk = stream.blockingRead(65536n);
@@ -243,15 +247,20 @@ function toRequest(incoming) {
   let authority = incoming.authority() || "";
   let ray = "";
   let country = "";
+  let length;
   for (const [name, value] of incoming.headers().entries()) {
     const v = decoder.decode(value);
     headers.append(name, v);
     if (name === "host" && !authority) authority = v;
     else if (name === "cf-ray") ray = v;
     else if (name === "cf-ipcountry") country = v;
+    else if (name === "content-length" && /^[0-9]+$/.test(v)) length = Number(v);
   }
-  const body = readAll(incoming.consume());
-  const hasBody = body.length > 0 && method !== "GET" && method !== "HEAD";
+  // A GET or HEAD body is never handed to the Worker (the fetch spec forbids one), so it is
+  // not read: most requests skip the body stream entirely.
+  const bodyless = method === "GET" || method === "HEAD";
+  const body = bodyless ? new Uint8Array(0) : readAll(incoming.consume(), length);
+  const hasBody = body.length > 0 && !bodyless;
   const url = `https://${authority || "localhost"}${path}`;
   const init = { method, headers };
   if (hasBody) init.body = body;
