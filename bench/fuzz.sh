@@ -13,13 +13,15 @@ RESULT_MD=${RESULT_MD:-$ROOT/bench/results/fuzz-$(date -u +%F).md}
 ROWS=$(mktemp)
 trap 'rm -f "$ROWS"' EXIT
 echo "[fuzz] $MINUTES min in all: $PER s per target" >&2
-cargo build --tests -p edgesim-supabase -p edgesim-sim -p edgesim-kv -p edgesim-cli >&2
+# The dev profile (edgesim's crates optimised, as `edgesim dev` runs them), not the test profile's
+# unoptimised build; `--workspace` keeps one feature set, so nothing else is rebuilt.
+FUZZ=(cargo test --workspace --profile dev)
+"${FUZZ[@]}" --no-run --test fuzz --bin edgesim >&2
 export EDGESIM_FUZZ_SECS=$PER EDGESIM_FUZZ_REPORT=$ROWS
 status=0
-cargo test -p edgesim-supabase --test fuzz -- --ignored --exact fuzz_campaign --nocapture >&2 || status=1
-cargo test -p edgesim-sim --test fuzz -- --ignored --exact fuzz_campaign --nocapture >&2 || status=1
-cargo test -p edgesim-kv --test fuzz -- --ignored --exact fuzz_campaign --nocapture >&2 || status=1
-cargo test -p edgesim-cli --bin edgesim -- --ignored --exact dev::config::fuzz::fuzz_campaign --nocapture >&2 || status=1
+# The `fuzz` targets of edgesim-supabase (4 targets), edgesim-sim and edgesim-kv, one after another.
+"${FUZZ[@]}" --test fuzz -- --ignored --exact fuzz_campaign --nocapture >&2 || status=1
+"${FUZZ[@]}" --bin edgesim -- --ignored --exact dev::config::fuzz::fuzz_campaign --nocapture >&2 || status=1
 {
   echo "# Fuzzing: $MINUTES min ($(date -u +'%F %H:%M') UTC)"
   echo

@@ -8,8 +8,8 @@ cd "$ROOT"
 SECS=${1:-600}
 CONC=${2:-64}
 RESULT_MD=${RESULT_MD:-$ROOT/bench/results/soak-$(date -u +%F).md}
-cargo build -p edgesim-cli >&2
-cargo build -p edgesim-tests --example soak >&2
+# `--workspace` keeps the feature set of every other build, so nothing is rebuilt for this.
+cargo build --workspace --bins --example soak >&2
 NOTE=${NOTE:-"Run at commit $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'), $(date -u +'%F %H:%M') UTC, on $(nproc) cores."}
-exec cargo run -q -p edgesim-tests --example soak -- --bin "${CARGO_TARGET_DIR:-target}/debug/edgesim" \
+exec "${CARGO_TARGET_DIR:-target}/debug/examples/soak" --bin "${CARGO_TARGET_DIR:-target}/debug/edgesim" \
   --secs "$SECS" --conc "$CONC" --out "$RESULT_MD" --note "$NOTE"

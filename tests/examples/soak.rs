@@ -458,7 +458,7 @@ fn main() {
     let p99_all = pct(&mut all_lat, 0.99);
     let mut md = String::new();
     md.push_str(&format!(
-        "# Soak: edgesim dev, {} s at c={}\n\n{}\n\nCommand: `just soak` (`cargo run -p edgesim-tests --example soak -- --bin {} --secs {} --conc {}`), \
+        "# Soak: edgesim dev, {} s at c={}\n\n{}\n\nCommand: `just soak` (`target/debug/examples/soak --bin {} --secs {} --conc {}`), \
          binary built in the dev profile. Loopback only; all servers started by the run were stopped by it.\n\n",
         a.secs, a.conc, a.note, a.bin.display(), a.secs, a.conc
     ));

@@ -250,6 +250,26 @@ impl DevServer {
         state_dir: &Path,
         args: &[&str],
     ) -> DevServer {
+        // The first server of a test binary starts alone: JS Workers share most of their compiled
+        // code (wasmtime's function cache), so the others then find it cached instead of all
+        // compiling the same engine at once on a fresh machine.
+        static FIRST: Mutex<bool> = Mutex::new(false);
+        let mut first = FIRST.lock().unwrap_or_else(|e| e.into_inner());
+        if *first {
+            drop(first);
+            return Self::spawn_and_wait(binary, cwd, state_dir, args);
+        }
+        let server = Self::spawn_and_wait(binary, cwd, state_dir, args);
+        *first = true;
+        server
+    }
+
+    fn spawn_and_wait(
+        binary: &Path,
+        cwd: Option<&Path>,
+        state_dir: &Path,
+        args: &[&str],
+    ) -> DevServer {
         let mut command = Command::new(binary);
         if let Some(dir) = cwd {
             command.current_dir(dir);
