@@ -9,6 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The mock Supabase's service_role key (the Supabase CLI's default, printed by `edgesim dev`).
+pub const SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
+
 /// A free loopback port (bound, then released; good enough for tests that start at once).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -301,6 +304,33 @@ impl DevServer {
     /// Everything the server printed so far (stdout and stderr interleaved by line).
     pub fn output(&self) -> String {
         self.process.output()
+    }
+
+    /// `GET path` at `colo` (header `x-edgesim-colo`); panics, with the server's output, when it
+    /// cannot be sent.
+    pub fn get_at(&self, colo: &str, path: &str) -> Reply {
+        request(self.port, "GET", path, &[("x-edgesim-colo", colo)], None)
+            .unwrap_or_else(|e| panic!("GET {path} at {colo}: {e}\n{}", self.output()))
+    }
+
+    /// Moves the emulator clock `seconds` ahead (`POST /__edgesim/time/advance`), asserting 200.
+    pub fn advance(&self, seconds: u64) {
+        let path = format!("/__edgesim/time/advance?seconds={seconds}");
+        let r = request(self.port, "POST", &path, &[], None)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.output()));
+        assert_eq!(r.status, 200, "POST {path}: {}", r.body);
+    }
+
+    /// `PATCH path` with the JSON `body` on the mock Supabase, as service_role.
+    pub fn supabase_patch(&self, path: &str, body: &str) -> Reply {
+        let auth = format!("Bearer {SERVICE_ROLE_KEY}");
+        let headers = [
+            ("apikey", SERVICE_ROLE_KEY),
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ];
+        request(self.supabase_port, "PATCH", path, &headers, Some(body))
+            .unwrap_or_else(|e| panic!("PATCH {path}: {e}\n{}", self.output()))
     }
 
     /// Waits up to `timeout` for `needle` to appear in the output.

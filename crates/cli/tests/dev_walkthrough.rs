@@ -9,11 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
-const SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
 fn get(dev: &DevServer, colo: &str, path: &str) -> Reply {
-    let r = request(dev.port, "GET", path, &[("x-edgesim-colo", colo)], None)
-        .unwrap_or_else(|e| panic!("GET {path} at {colo}: {e}\n{}", dev.output()));
+    let r = dev.get_at(colo, path);
     assert_eq!(
         r.status,
         200,
@@ -105,29 +103,13 @@ fn course_walkthrough() {
     // KV allows one write per second per key, and the misses above wrote `/articles` and
     // `/articles/2`: let two seconds pass (well inside the 60 s cacheTtl), as they would
     // between a reader's curl commands.
-    let advanced = request(
-        dev.port,
-        "POST",
-        "/__edgesim/time/advance?seconds=2",
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(advanced.status, 200, "{}", advanced.body);
+    dev.advance(2);
 
     // PATCH the title in Supabase; its Database Webhook reaches the Worker's POST /revalidate.
-    let patched = request(
-        dev.supabase_port,
-        "PATCH",
+    let patched = dev.supabase_patch(
         "/rest/v1/articles?id=eq.2",
-        &[
-            ("apikey", SERVICE_ROLE_KEY),
-            ("authorization", &format!("Bearer {SERVICE_ROLE_KEY}")),
-            ("content-type", "application/json"),
-        ],
-        Some(r#"{"title":"cool second blog"}"#),
-    )
-    .expect("PATCH reaches the mock Supabase");
+        r#"{"title":"cool second blog"}"#,
+    );
     assert!(
         patched.status < 300,
         "PATCH: {} {}",
@@ -174,15 +156,7 @@ fn course_walkthrough() {
     assert!(cached("FRA").contains("\"second blog\""), "{view:#}");
 
     // Past the cacheTtl every colo serves the new title, for the row and for the list.
-    let advanced = request(
-        dev.port,
-        "POST",
-        "/__edgesim/time/advance?seconds=120",
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(advanced.status, 200, "{}", advanced.body);
+    dev.advance(120);
     for colo in ["SYD", "FRA", "IAD", "NRT", "GRU"] {
         assert_eq!(
             title_of(&get(&dev, colo, "/articles/2")),

@@ -3,14 +3,13 @@
 //! while dev runs), an uncaught exception (1101) and a Worker that never answers.
 //! Needs Node and npm (SKIPPED without them; a failure under `CI=true`).
 
-use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, request, temp_dir};
+use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, temp_dir};
 
 use edgesim_testkit::require_node;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_edgesim");
-const SERVICE_ROLE_KEY: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
 fn fixture(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -20,13 +19,8 @@ fn fixture(name: &str) -> PathBuf {
     dir
 }
 
-fn at(dev: &DevServer, colo: &str, path: &str) -> Reply {
-    request(dev.port, "GET", path, &[("x-edgesim-colo", colo)], None)
-        .unwrap_or_else(|e| panic!("GET {path} at {colo}: {e}\n{}", dev.output()))
-}
-
 fn get(dev: &DevServer, colo: &str, path: &str) -> Reply {
-    let r = at(dev, colo, path);
+    let r = dev.get_at(colo, path);
     assert_eq!(
         r.status,
         200,
@@ -41,23 +35,11 @@ fn title_of(r: &Reply) -> String {
     r.json()["title"].as_str().unwrap_or_default().to_string()
 }
 
-fn advance(dev: &DevServer, seconds: u64) {
-    let r = request(
-        dev.port,
-        "POST",
-        &format!("/__edgesim/time/advance?seconds={seconds}"),
-        &[],
-        None,
-    )
-    .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 /// Polls `GET path` until `ok` holds for the reply (a rebuild takes a few seconds).
 fn eventually(dev: &DevServer, path: &str, ok: impl Fn(&Reply) -> bool, what: &str) -> Reply {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
-        let r = at(dev, "SYD", path);
+        let r = dev.get_at("SYD", path);
         if ok(&r) {
             return r;
         }
@@ -89,21 +71,13 @@ fn js_course_walkthrough_from_its_wrangler_project() {
 
     // FRA caches row 2 before the change.
     assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "second blog");
-    advance(&dev, 2);
+    dev.advance(2);
 
     // PATCH the row; its webhook reaches POST /revalidate at SYD, whose waitUntil writes KV.
-    let patched = request(
-        dev.supabase_port,
-        "PATCH",
+    let patched = dev.supabase_patch(
         "/rest/v1/articles?id=eq.2",
-        &[
-            ("apikey", SERVICE_ROLE_KEY),
-            ("authorization", &format!("Bearer {SERVICE_ROLE_KEY}")),
-            ("content-type", "application/json"),
-        ],
-        Some(r#"{"title":"cool second blog"}"#),
-    )
-    .expect("PATCH reaches the mock Supabase");
+        r#"{"title":"cool second blog"}"#,
+    );
     assert!(patched.status < 300, "{} {}", patched.status, patched.body);
     assert!(
         dev.wait_for_output(
@@ -120,7 +94,7 @@ fn js_course_walkthrough_from_its_wrangler_project() {
         "cool second blog"
     );
     assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "second blog");
-    advance(&dev, 120);
+    dev.advance(120);
     for colo in ["SYD", "FRA", "IAD"] {
         assert_eq!(
             title_of(&get(&dev, colo, "/articles/2")),
@@ -223,7 +197,7 @@ fn a_first_build_that_fails_serves_an_error_page_until_fixed() {
         "export default { fetch() { return new Response(\"ok\") }\n",
     );
     let dev = dev_on(&dir);
-    let r = at(&dev, "SYD", "/");
+    let r = dev.get_at("SYD", "/");
     assert_eq!(r.status, 500, "{}", r.body);
     assert!(dev.output().contains("index.js:"), "{}", dev.output());
     std::fs::write(
@@ -256,7 +230,7 @@ fn uncaught_exceptions_and_workers_that_never_answer() {
 "#,
     );
     let mut dev = dev_on(&dir);
-    let thrown = at(&dev, "SYD", "/throw");
+    let thrown = dev.get_at("SYD", "/throw");
     assert_eq!(thrown.status, 500, "{}", thrown.body);
     assert!(thrown.body.contains("1101"), "{}", thrown.body);
     assert!(
@@ -265,7 +239,7 @@ fn uncaught_exceptions_and_workers_that_never_answer() {
         dev.output()
     );
     assert_eq!(get(&dev, "SYD", "/").body, "ok");
-    let hung = at(&dev, "SYD", "/hang");
+    let hung = dev.get_at("SYD", "/hang");
     assert!(hung.status >= 500, "{} {}", hung.status, hung.body);
     assert_eq!(get(&dev, "FRA", "/").body, "ok");
 }
