@@ -296,15 +296,9 @@ impl Supabase {
         }
         let hooks = lock(&self.inner.hooks);
         let mut next = lock(&self.inner.next_id);
-        let out = webhooks::deliveries_for(
-            changes,
-            &hooks,
-            &db.schema,
-            &mut next,
-            self.inner.clock.now_ms(),
-        );
-        let mut records = lock(&self.inner.records);
         let now_ms = self.inner.clock.now_ms();
+        let out = webhooks::deliveries_for(changes, &hooks, &db.schema, &mut next, now_ms);
+        let mut records = lock(&self.inner.records);
         for d in &out {
             records.push(d.clone(), now_ms);
         }
