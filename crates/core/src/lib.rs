@@ -19,6 +19,7 @@
 //! ```
 
 pub mod cache;
+pub mod cron;
 mod clock;
 mod rng;
 
