@@ -19,8 +19,8 @@
 //! ```
 
 pub mod cache;
-pub mod cron;
 mod clock;
+pub mod cron;
 mod rng;
 
 pub use clock::{Clock, ManualClock, OffsetWallClock, SharedClock, VIRTUAL_EPOCH_MS};
