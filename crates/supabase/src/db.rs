@@ -33,6 +33,9 @@ pub struct Db {
     pub routines: Routines,
     /// Set when a statement changed the routines (reloaded from the database on rollback).
     pub routines_dirty: bool,
+    /// PostgREST's cap on the rows of one response (`[api] max_rows`), embedded resources
+    /// included.
+    pub max_rows: u64,
     pending: Arc<Mutex<Vec<RowChange>>>,
     /// DDL ran inside the open transaction: a rollback must re-read the schema, or the cache
     /// would keep tables and columns SQLite just rolled back.
@@ -83,6 +86,7 @@ impl Db {
             rls,
             routines,
             routines_dirty: false,
+            max_rows: crate::migrate::cliconfig::DEFAULT_MAX_ROWS,
             pending,
             ddl_in_tx: false,
         })

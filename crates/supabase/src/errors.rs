@@ -95,6 +95,18 @@ pub enum ProjectError {
     /// The database could not be opened.
     #[error("database: {0}")]
     Db(String),
+    /// `supabase/config.toml` is not valid TOML, or an honoured key has the wrong type.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Config {
+        /// The config file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong (naming the key, when it is about one).
+        message: String,
+    },
 }
 
 /// Direct SQL (`Supabase::execute`) failed; the transaction was rolled back.

@@ -3,10 +3,12 @@
 //! [`Supabase`] is a library first: [`Supabase::handle`] takes an `http::Request<Bytes>` and
 //! returns the response, in-process; [`serve`] puts it on a socket with hyper.
 //!
-//! * **Project layout** (Supabase CLI): `supabase/migrations/<digits>_<name>.sql` applied in
-//!   version order, then `supabase/seed.sql` on a fresh database, then the webhooks of
-//!   `supabase/webhooks.toml` and of `create trigger ... supabase_functions.http_request(...)`
-//!   statements. Each statement goes to the handler of its kind ([`migrate::dispatch`]);
+//! * **Project layout** (Supabase CLI): `supabase/config.toml` ([`migrate::cliconfig`]: the
+//!   settings the mock honours, [`Supabase::settings`]), `supabase/migrations/<digits>_<name>.sql`
+//!   applied in version order, then the seed files (`[db.seed] sql_paths`, default
+//!   `supabase/seed.sql`) on a fresh database, then the webhooks of `supabase/webhooks.toml` and
+//!   of `create trigger ... supabase_functions.http_request(...)` statements.
+//!   [`migrate::find_project`] finds the project directory as the CLI does. Each statement goes to the handler of its kind ([`migrate::dispatch`]);
 //!   loading never refuses the project: what cannot be applied is skipped with a warning
 //!   naming file, line, object and consequence, and [`Supabase::load_report`] says what
 //!   happened to every statement (an error where data was affected).
@@ -61,7 +63,7 @@ use db::Db;
 use edgesim_core::{SharedClock, SimRng};
 use http::{Request, Response, header};
 use migrate::report::LoadReport;
-use migrate::{Project, Source};
+use migrate::{CliConfig, Project, ProjectInfo, Source};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use webhooks::capture::RowChange;
@@ -69,6 +71,9 @@ use webhooks::capture::RowChange;
 struct Inner {
     db: Mutex<Db>,
     report: migrate::report::LoadReport,
+    settings: CliConfig,
+    info: ProjectInfo,
+    warnings: Vec<String>,
     hooks: Mutex<Vec<Hook>>,
     records: Mutex<webhooks::log::DeliveryLog>,
     next_id: Mutex<u64>,
@@ -127,6 +132,10 @@ pub fn demo_project() -> Project {
         text: text.to_string(),
     };
     Project {
+        name: None,
+        dir: None,
+        config: CliConfig::default(),
+        warnings: Vec::new(),
         migrations: vec![(
             "20240101000000".into(),
             src(
@@ -136,10 +145,10 @@ pub fn demo_project() -> Project {
                 ),
             ),
         )],
-        seed: Some(src(
+        seeds: vec![src(
             "fixtures/supabase/supabase/seed.sql",
             include_str!("../../../fixtures/supabase/supabase/seed.sql"),
-        )),
+        )],
         webhooks: Some(src(
             "fixtures/supabase/supabase/webhooks.toml",
             include_str!("../../../fixtures/supabase/supabase/webhooks.toml"),
@@ -188,11 +197,15 @@ impl Supabase {
         dispatcher: Arc<dyn WebhookDispatcher>,
     ) -> Result<Self, ProjectError> {
         let mut db = Db::open(db_file, clock.clone(), rng)?;
+        db.max_rows = project.config.api.max_rows;
         let (hooks, report) = migrate::apply(&mut db, project)?;
         Ok(Supabase {
             inner: Arc::new(Inner {
                 db: Mutex::new(db),
                 report,
+                settings: project.config.clone(),
+                info: project.info(),
+                warnings: project.warnings.clone(),
                 hooks: Mutex::new(hooks),
                 records: Mutex::new(Default::default()),
                 next_id: Mutex::new(0),
@@ -209,6 +222,40 @@ impl Supabase {
         &self.inner.report
     }
 
+    /// The project's settings (`supabase/config.toml`, defaults where it says nothing).
+    pub fn settings(&self) -> &CliConfig {
+        &self.inner.settings
+    }
+
+    /// `[auth] jwt_expiry`: how long the JWTs the Auth API issues live, in seconds.
+    pub fn jwt_expiry_s(&self) -> u64 {
+        self.inner.settings.auth.jwt_expiry
+    }
+
+    /// `[api] port`: the port the project's API listens on unless told otherwise.
+    pub fn api_port(&self) -> u16 {
+        self.inner.settings.api.port
+    }
+
+    /// `project_id`, the project's name.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// What loading `supabase/config.toml` said (keys not emulated, schemas not exposed, seed
+    /// patterns matching nothing), one message per line, each naming its file.
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
+    /// One line for the start banner: `name (dir/supabase/): 3 migrations, seed.sql, tables:
+    /// a, b, webhooks: h -> url` (see [`ProjectInfo::summary`]).
+    pub fn summary(&self) -> String {
+        let tables: Vec<String> = lock(&self.inner.db).schema.tables.keys().cloned().collect();
+        let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+        self.inner.info.summary(&tables, &self.hooks())
+    }
+
     /// A weak handle (does not keep the project alive).
     pub fn downgrade(&self) -> WeakSupabase {
         WeakSupabase(Arc::downgrade(&self.inner))
@@ -220,6 +267,20 @@ impl Supabase {
         let mut pairs = query::decode_pairs(parts.uri.query().unwrap_or(""));
         let query_key = gateway::take_apikey(&mut pairs);
         let now_secs = self.inner.clock.now_secs();
+        let api_off = !self.inner.settings.api.enabled
+            && (parts.uri.path() == "/rest/v1" || parts.uri.path().starts_with("/rest/v1/"));
+        if api_off {
+            // `[api] enabled = false`: the CLI starts no PostgREST; the gateway has no route.
+            let mut resp = Response::builder()
+                .status(404)
+                .header(header::CONTENT_TYPE, rest::response::JSON)
+                .body(Bytes::from_static(
+                    br#"{"message":"no Route matched with those values"}"#,
+                ))
+                .unwrap_or_default();
+            gateway::cors(&mut resp);
+            return resp;
+        }
         let mut resp = match gateway::route(
             &parts.method,
             parts.uri.path(),
@@ -416,6 +477,11 @@ impl Supabase {
                 h.url = url.to_string();
             }
         }
+    }
+
+    /// The tables the API exposes, in name order.
+    pub fn table_names(&self) -> Vec<String> {
+        lock(&self.inner.db).schema.tables.keys().cloned().collect()
     }
 
     /// The declared webhooks.

@@ -64,8 +64,7 @@ fn uuids_with_seed(seed: u64) -> String {
                 text: UUID_TABLE.into(),
             },
         )],
-        seed: None,
-        webhooks: None,
+        ..Project::default()
     };
     let sb = Supabase::from_project_with_rng(
         &project,

@@ -9,7 +9,6 @@ use crate::errors::ApiError;
 use crate::query::ast::{Filter, IsVal, Op, OrderTerm};
 use crate::query::not_embedded;
 use crate::relations::Card;
-use crate::rest::read::MAX_ROWS;
 use crate::scope::Scope;
 use crate::sql::{OutCol, cond_sql, field_expr_in, ident, inline, literal, select_columns};
 use crate::types::Kind;
@@ -18,6 +17,8 @@ use crate::types::Kind;
 pub struct Gen<'a> {
     /// How each table is read.
     pub scope: &'a dyn Scope,
+    /// The most rows an embedded to-many resource returns (`[api] max_rows`).
+    pub max_rows: u64,
 }
 
 /// `"alias"."col"`.
@@ -222,7 +223,7 @@ impl Gen<'_> {
             if let Some(o) = self.order_sql(&c.node)? {
                 s.push_str(&format!(" ORDER BY {o}"));
             }
-            let limit = c.node.limit.unwrap_or(MAX_ROWS).min(MAX_ROWS);
+            let limit = c.node.limit.unwrap_or(self.max_rows).min(self.max_rows);
             s.push_str(&format!(" LIMIT {limit}"));
             if let Some(off) = c.node.offset {
                 s.push_str(&format!(" OFFSET {}", off.min(i64::MAX as u64)));

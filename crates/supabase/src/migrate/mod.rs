@@ -1,6 +1,8 @@
 //! Loading a project directory in Supabase CLI layout and applying it:
-//! `supabase/migrations/<digits>_<name>.sql` in version order, then `supabase/seed.sql`
-//! (only on a fresh database), plus `supabase/webhooks.toml`.
+//! `supabase/config.toml` ([`cliconfig`]), `supabase/migrations/<digits>_<name>.sql` in version
+//! order, then the seed files of `[db.seed] sql_paths` (default `supabase/seed.sql`; only on a
+//! fresh database), plus `supabase/webhooks.toml`. [`find_project`] finds the project directory
+//! as the CLI does.
 //!
 //! Loading never refuses a whole project: each statement goes through [`dispatch::dispatch`]
 //! to the handler of its [`dispatch::Kind`], which records what happened in the
@@ -8,9 +10,12 @@
 //! error when data is affected).
 
 mod alter;
+pub mod cliconfig;
 mod columns;
 mod data;
+pub mod discover;
 pub mod dispatch;
+pub mod glob;
 mod index;
 pub mod lex;
 pub mod platform;
@@ -26,6 +31,8 @@ mod views;
 use crate::db::Db;
 use crate::errors::ProjectError;
 use crate::webhooks::{Hook, config};
+pub use cliconfig::CliConfig;
+pub use discover::find_project;
 use dispatch::{Ctx, Mode, Stmt};
 use report::LoadReport;
 use std::path::{Path, PathBuf};
@@ -39,15 +46,24 @@ pub struct Source {
     pub text: String,
 }
 
-/// A project's migrations, seed and webhook declarations.
+/// A project: its settings, migrations, seed files and webhook declarations.
 #[derive(Clone, Debug, Default)]
 pub struct Project {
+    /// `project_id` of `supabase/config.toml` (the project's name).
+    pub name: Option<String>,
+    /// The directory holding `supabase/` (`None` for an embedded project).
+    pub dir: Option<PathBuf>,
+    /// The settings of `supabase/config.toml` (defaults when there is none).
+    pub config: CliConfig,
     /// `(version, source)` sorted by version.
     pub migrations: Vec<(String, Source)>,
-    /// `supabase/seed.sql`.
-    pub seed: Option<Source>,
+    /// The seed files (`[db.seed] sql_paths` expanded, in order), run on a fresh database.
+    pub seeds: Vec<Source>,
     /// `supabase/webhooks.toml`.
     pub webhooks: Option<Source>,
+    /// What loading `supabase/config.toml` said: keys not emulated, schemas not exposed, seed
+    /// patterns matching nothing. Each names its file (and line, when about one key).
+    pub warnings: Vec<String>,
 }
 
 fn read(path: &Path) -> Result<String, ProjectError> {
@@ -65,8 +81,88 @@ pub fn migration_version(file: &str) -> Option<String> {
         .then(|| v.to_string())
 }
 
+fn read_migrations(mdir: &Path) -> Result<Vec<(String, Source)>, ProjectError> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(mdir).map_err(|source| ProjectError::Io {
+        path: mdir.to_path_buf(),
+        source,
+    })?;
+    for e in entries {
+        let e = e.map_err(|source| ProjectError::Io {
+            path: mdir.to_path_buf(),
+            source,
+        })?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        match migration_version(&name) {
+            Some(v) => out.push((
+                v,
+                Source {
+                    path: e.path(),
+                    text: read(&e.path())?,
+                },
+            )),
+            None => {
+                tracing::warn!("skipping {name}: migration files are named <timestamp>_<name>.sql")
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.path.cmp(&b.1.path)));
+    Ok(out)
+}
+
+/// The seed files of `[db.seed] sql_paths`, as the CLI expands them: each glob relative to
+/// `sb` (the `supabase/` directory), its matches sorted, duplicates dropped. A pattern matching
+/// nothing adds a warning (only when `config.toml` exists: without one the mock keeps quiet
+/// about a missing `seed.sql`).
+fn read_seeds(
+    sb: &Path,
+    config: &CliConfig,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Source>, ProjectError> {
+    let seed = &config.db.seed;
+    if !seed.enabled {
+        return Ok(Vec::new());
+    }
+    let at = || match (&config.file, seed.line) {
+        (Some(f), Some(l)) => format!("{}:{l}", f.display()),
+        (Some(f), None) => f.display().to_string(),
+        (None, _) => "supabase/config.toml".into(),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for pattern in &seed.sql_paths {
+        let found = glob::glob(sb, pattern).map_err(|_| ProjectError::Config {
+            file: config.file.clone().unwrap_or_default(),
+            line: seed.line.unwrap_or(1),
+            column: 1,
+            message: format!(
+                "db.seed.sql_paths: failed to apply glob pattern `{pattern}`: syntax error in pattern"
+            ),
+        })?;
+        let files: Vec<PathBuf> = found.into_iter().filter(|p| p.is_file()).collect();
+        if files.is_empty() && config.file.is_some() {
+            let shown = if pattern.starts_with('/') {
+                glob::clean(pattern)
+            } else {
+                glob::clean(&format!("supabase/{pattern}"))
+            };
+            warnings.push(format!("{}: no seed files matched pattern: {shown}", at()));
+        }
+        for f in files {
+            if seen.insert(f.clone()) {
+                out.push(Source {
+                    text: read(&f)?,
+                    path: f,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Project {
-    /// Reads `dir/supabase/...`.
+    /// Reads `dir/supabase/...`: `config.toml` (if any), the migrations, the seed files and
+    /// `webhooks.toml`.
     pub fn from_dir(dir: &Path) -> Result<Project, ProjectError> {
         let sb = dir.join("supabase");
         if !sb.is_dir() {
@@ -78,50 +174,134 @@ impl Project {
                 ),
             });
         }
-        let mut p = Project::default();
+        let config_file = sb.join("config.toml");
+        let (config, mut warnings) = if config_file.is_file() {
+            CliConfig::load(&config_file)?
+        } else {
+            (CliConfig::default(), Vec::new())
+        };
         let mdir = sb.join("migrations");
-        if mdir.is_dir() {
-            let entries = std::fs::read_dir(&mdir).map_err(|source| ProjectError::Io {
-                path: mdir.clone(),
-                source,
-            })?;
-            for e in entries {
-                let e = e.map_err(|source| ProjectError::Io {
-                    path: mdir.clone(),
-                    source,
-                })?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                match migration_version(&name) {
-                    Some(v) => p.migrations.push((
-                        v,
-                        Source {
-                            path: e.path(),
-                            text: read(&e.path())?,
-                        },
-                    )),
-                    None => tracing::warn!(
-                        "skipping {name}: migration files are named <timestamp>_<name>.sql"
-                    ),
-                }
-            }
-        }
-        p.migrations
-            .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.path.cmp(&b.1.path)));
-        let seed = sb.join("seed.sql");
-        if seed.is_file() {
-            p.seed = Some(Source {
-                text: read(&seed)?,
-                path: seed,
-            });
-        }
+        let migrations = if config.db.migrations_enabled && mdir.is_dir() {
+            read_migrations(&mdir)?
+        } else {
+            Vec::new()
+        };
+        let seeds = read_seeds(&sb, &config, &mut warnings)?;
         let hooks = sb.join("webhooks.toml");
-        if hooks.is_file() {
-            p.webhooks = Some(Source {
+        let webhooks = if hooks.is_file() {
+            Some(Source {
                 text: read(&hooks)?,
                 path: hooks,
-            });
+            })
+        } else {
+            None
+        };
+        Ok(Project {
+            name: config.project_id.clone(),
+            dir: Some(dir.to_path_buf()),
+            config,
+            migrations,
+            seeds,
+            webhooks,
+            warnings,
+        })
+    }
+
+    /// What the start banner says of the project, less what only the database knows.
+    pub fn info(&self) -> ProjectInfo {
+        let sb = self.dir.as_ref().map(|d| d.join("supabase"));
+        let seeds = self
+            .seeds
+            .iter()
+            .map(|s| {
+                sb.as_ref()
+                    .and_then(|sb| s.path.strip_prefix(sb).ok())
+                    .or_else(|| s.path.file_name().map(Path::new))
+                    .unwrap_or(&s.path)
+                    .to_path_buf()
+            })
+            .collect();
+        ProjectInfo {
+            name: self.name.clone(),
+            dir: self.dir.clone(),
+            migrations: self.migrations.len(),
+            seeds,
+            seed_enabled: self.config.db.seed.enabled,
         }
-        Ok(p)
+    }
+}
+
+/// A project as the start banner describes it (see [`ProjectInfo::summary`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectInfo {
+    /// `project_id`.
+    pub name: Option<String>,
+    /// The directory holding `supabase/` (`None`: embedded).
+    pub dir: Option<PathBuf>,
+    /// How many migrations.
+    pub migrations: usize,
+    /// The seed files, relative to `supabase/`.
+    pub seeds: Vec<PathBuf>,
+    /// `[db.seed] enabled`.
+    pub seed_enabled: bool,
+}
+
+impl ProjectInfo {
+    /// `name (dir/supabase/): 3 migrations, seed.sql, tables: a, b, webhooks: h -> url`, given
+    /// the tables the API exposes and the webhooks. The name is `project_id`, else the
+    /// directory's name, else `demo` for the embedded project.
+    pub fn summary(&self, tables: &[&str], hooks: &[Hook]) -> String {
+        let dir_name = self.dir.as_ref().and_then(|d| {
+            let abs;
+            let named = match d.file_name() {
+                Some(_) => d,
+                None => {
+                    abs = std::path::absolute(d).ok()?;
+                    &abs
+                }
+            };
+            named.file_name().map(|n| n.to_string_lossy().into_owned())
+        });
+        let name = self
+            .name
+            .clone()
+            .or(dir_name)
+            .unwrap_or_else(|| "demo".into());
+        let place = match &self.dir {
+            Some(d) => {
+                let s = d.join("supabase").display().to_string();
+                format!("{}/", s.strip_prefix("./").unwrap_or(&s))
+            }
+            None => "embedded".into(),
+        };
+        let n = self.migrations;
+        let mut parts = vec![format!("{n} migration{}", if n == 1 { "" } else { "s" })];
+        parts.push(if !self.seed_enabled {
+            "seed disabled".into()
+        } else if self.seeds.is_empty() {
+            "no seed".into()
+        } else {
+            self.seeds
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        parts.push(if tables.is_empty() {
+            "no tables".into()
+        } else {
+            format!("tables: {}", tables.join(", "))
+        });
+        parts.push(if hooks.is_empty() {
+            "no webhooks".into()
+        } else {
+            let list: Vec<String> = hooks
+                .iter()
+                .map(|h| format!("{} -> {}", h.name, h.url))
+                .collect();
+            format!("webhooks: {}", list.join(", "))
+        });
+        format!("{name} ({place}): {}", parts.join(", "))
     }
 }
 
@@ -210,7 +390,7 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), Projec
             dberr,
         )?;
     }
-    if fresh && let Some(seed) = &p.seed {
+    for seed in p.seeds.iter().filter(|_| fresh) {
         db.transaction(
             false,
             |db| {

@@ -13,9 +13,6 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, header};
 use rusqlite::types::Value;
 
-/// The CLI's `[api] max_rows`.
-pub const MAX_ROWS: u64 = 1000;
-
 /// A requested row window, inclusive `upper` (`None` = unbounded).
 #[derive(Clone, Copy, Debug)]
 struct Window {
@@ -49,7 +46,8 @@ fn header_range(headers: &HeaderMap) -> Result<Option<Window>, ApiError> {
     Ok(Some(Window { lower, upper }))
 }
 
-fn window(q: &Query, headers: &HeaderMap) -> Result<(Window, u64), ApiError> {
+/// The rows to return: `limit`/`offset` and `Range`, capped at `max_rows` (`[api] max_rows`).
+fn window(q: &Query, headers: &HeaderMap, max_rows: u64) -> Result<(Window, u64), ApiError> {
     let mut w = Window {
         lower: q.offset.unwrap_or(0),
         upper: None,
@@ -65,7 +63,7 @@ fn window(q: &Query, headers: &HeaderMap) -> Result<(Window, u64), ApiError> {
         };
         w = Window { lower, upper };
     }
-    let cap = w.lower.saturating_add(MAX_ROWS - 1);
+    let cap = w.lower.saturating_add(max_rows.max(1) - 1);
     w.upper = Some(w.upper.map_or(cap, |u| u.min(cap)));
     // Rows to fetch: `limit=0` asks for none.
     let count = match (q.limit, w.upper) {
@@ -112,13 +110,16 @@ pub fn read_from(
     let media = parse_accept(headers)?;
     let prefs = parse_prefer(headers)?;
     let root = plan::plan(&db.schema, t, q)?;
-    let g = Gen { scope };
+    let g = Gen {
+        scope,
+        max_rows: db.max_rows,
+    };
     let proj = Projection::from_cols(g.out_cols(&root)?);
     let from = g.root_from(&root)?;
     let wh = g.where_sql(&root)?;
     let ord = g.order_sql(&root)?;
     let params: Vec<Value> = Vec::new();
-    let (w, fetch) = window(q, headers)?;
+    let (w, fetch) = window(q, headers, db.max_rows)?;
     let where_sql = wh.map(|w| format!(" WHERE {w}")).unwrap_or_default();
     let total = match prefs.count {
         Some(_) => {

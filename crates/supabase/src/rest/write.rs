@@ -186,6 +186,7 @@ fn embedded_representation(
         root.offset = None;
         let g = crate::embed::sqlgen::Gen {
             scope: &crate::scope::Rls(db),
+            max_rows: db.max_rows,
         };
         let proj = Projection::from_cols(g.out_cols(&root)?);
         let wh = g
