@@ -4,20 +4,22 @@ use edgesim_core::{OffsetWallClock, SharedClock};
 use edgesim_supabase::{
     ANON_KEY, HttpDispatcher, JWT_SECRET, PUBLISHABLE_KEY, SECRET_KEY, SERVICE_ROLE_KEY, Supabase,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Arguments of `edgesim supabase`.
 #[derive(clap::Args)]
 pub struct SupabaseArgs {
-    /// Project directory in Supabase CLI layout (`supabase/migrations`, `supabase/seed.sql`,
-    /// `supabase/webhooks.toml`). Without it, `fixtures/supabase` if present, else the embedded demo.
+    /// Project directory in Supabase CLI layout (`supabase/config.toml`, `supabase/migrations`,
+    /// `supabase/seed.sql`, `supabase/webhooks.toml`). Without it, the project the Supabase CLI
+    /// would find (the working directory or a parent, up to the repository root), else
+    /// `fixtures/supabase` if present, else the embedded demo.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Port on 127.0.0.1.
-    #[arg(long, default_value_t = 54321)]
-    port: u16,
+    /// Port on 127.0.0.1 (default: `[api] port` of `supabase/config.toml`, else 54321).
+    #[arg(long)]
+    port: Option<u16>,
     /// SQLite database file (in-memory when absent).
     #[arg(long)]
     db: Option<PathBuf>,
@@ -61,18 +63,42 @@ pub fn check_text(what: &str, report: &edgesim_supabase::migrate::report::LoadRe
     )
 }
 
-/// Opens the project `args` names (`--dir`, else `fixtures/supabase` if present, else the
-/// embedded demo); returns it with a description for the banner.
+/// The project directory to open: `dir` (`--dir`), else the one [`find_project`] finds from
+/// `cwd` (relative to `cwd` when under it), else `fixtures/supabase` (relative to `cwd`) if
+/// present, else none (the embedded demo).
+///
+/// [`find_project`]: edgesim_supabase::migrate::find_project
+pub fn project_dir(dir: Option<&Path>, cwd: &Path) -> Option<PathBuf> {
+    if let Some(d) = dir {
+        return Some(d.to_path_buf());
+    }
+    if let Some(found) = edgesim_supabase::migrate::find_project(cwd) {
+        let abs_cwd = std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf());
+        return Some(match found.strip_prefix(&abs_cwd) {
+            Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => found,
+        });
+    }
+    let fixtures = cwd.join("fixtures/supabase");
+    fixtures
+        .is_dir()
+        .then(|| PathBuf::from("fixtures/supabase"))
+}
+
+/// The port to listen on: `--port`, else the project's `[api] port`.
+pub fn listen_port(arg: Option<u16>, sb: &Supabase) -> u16 {
+    arg.unwrap_or_else(|| sb.api_port())
+}
+
+/// Opens the project `args` names (see [`project_dir`]); returns it with a description for
+/// the banner.
 fn open_project(
     args: &SupabaseArgs,
     clock: SharedClock,
     dispatcher: Arc<HttpDispatcher>,
 ) -> Result<(Supabase, String), String> {
-    let default_dir = PathBuf::from("fixtures/supabase");
-    let dir = args
-        .dir
-        .clone()
-        .or_else(|| default_dir.is_dir().then_some(default_dir));
+    let dir = project_dir(args.dir.as_deref(), Path::new("."));
     let sb = match &dir {
         Some(d) => Supabase::open(d, args.db.as_deref(), clock, dispatcher.clone()),
         None if args.db.is_none() => Supabase::demo(clock, dispatcher.clone()),
@@ -107,6 +133,9 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for w in sb.warnings() {
+        eprintln!("warning: {w}");
+    }
     let report = sb.load_report();
     if args.check {
         print!("{}", check_text(&what, report));
@@ -118,21 +147,21 @@ pub fn main(args: SupabaseArgs) -> ExitCode {
     }
     eprint!("{}", report.render_warnings());
     rt.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        let want = listen_port(args.port, &sb);
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", want)).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!(
-                    "edgesim supabase: cannot listen on 127.0.0.1:{}: {e}",
-                    args.port
-                );
+                eprintln!("edgesim supabase: cannot listen on 127.0.0.1:{want}: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        let port = listener.local_addr().map_or(args.port, |a| a.port());
-        println!(
-            "Serving {what} (mock Supabase; {} webhook(s) declared).\n",
-            sb.hooks().len()
-        );
+        let port = listener.local_addr().map_or(want, |a| a.port());
+        println!("Serving {} (mock Supabase).\n", sb.summary());
+        if !sb.settings().api.enabled {
+            eprintln!(
+                "warning: [api] enabled = false: the Supabase CLI starts no API; /rest/v1 answers 404"
+            );
+        }
         println!("{}", status_text(port));
         // SIGTERM or Ctrl-C: stop accepting, let requests in flight finish (bounded), then
         // checkpoint the database so the file is complete on its own.
@@ -179,7 +208,7 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/supabase");
         let args = SupabaseArgs {
             dir: Some(dir),
-            port: 0,
+            port: Some(0),
             db: None,
             check: false,
         };
@@ -275,5 +304,65 @@ mod tests {
         let s = status_text(54321);
         assert!(s.contains("REST URL: http://127.0.0.1:54321/rest/v1"));
         assert!(s.contains(ANON_KEY) && s.contains(PUBLISHABLE_KEY) && s.contains(JWT_SECRET));
+    }
+
+    /// `--dir` wins; else the project found from the working directory (up to the repository
+    /// root), shown relative to it; else `fixtures/supabase`; else the demo.
+    #[test]
+    fn the_project_directory_is_found_as_the_cli_finds_it() {
+        let root = std::env::temp_dir().join(format!("edgesim-cli-find-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("repo/.git")).unwrap();
+        std::fs::create_dir_all(root.join("repo/app/supabase/migrations")).unwrap();
+        std::fs::create_dir_all(root.join("repo/app/src")).unwrap();
+        std::fs::create_dir_all(root.join("repo/fixtures/supabase")).unwrap();
+        let given = PathBuf::from("/somewhere");
+        assert_eq!(
+            project_dir(Some(&given), &root.join("repo/app/src")),
+            Some(given.clone())
+        );
+        assert_eq!(
+            project_dir(None, &root.join("repo/app/src")),
+            Some(root.join("repo/app"))
+        );
+        assert_eq!(
+            project_dir(None, &root.join("repo/app")),
+            Some(PathBuf::from("."))
+        );
+        // Not found below the repository root: the fixtures of the working directory.
+        assert_eq!(
+            project_dir(None, &root.join("repo")),
+            Some(PathBuf::from("fixtures/supabase"))
+        );
+        std::fs::remove_dir_all(root.join("repo/fixtures")).unwrap();
+        assert_eq!(project_dir(None, &root.join("repo")), None);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// Without `--port`, the port of `[api] port` in `supabase/config.toml`.
+    #[test]
+    fn the_port_defaults_to_the_config_toml_api_port() {
+        let root = std::env::temp_dir().join(format!("edgesim-cli-port-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("supabase")).unwrap();
+        std::fs::write(
+            root.join("supabase/config.toml"),
+            "project_id = \"p\"\n[api]\nport = 54999\n",
+        )
+        .unwrap();
+        let open = || {
+            Supabase::open(
+                &root,
+                None,
+                Arc::new(edgesim_core::ManualClock::new()),
+                Arc::new(edgesim_supabase::NoopDispatcher),
+            )
+            .unwrap()
+        };
+        assert_eq!(listen_port(None, &open()), 54999);
+        assert_eq!(listen_port(Some(4000), &open()), 4000);
+        std::fs::remove_file(root.join("supabase/config.toml")).unwrap();
+        assert_eq!(listen_port(None, &open()), 54321);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }
