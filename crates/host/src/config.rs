@@ -161,6 +161,9 @@ pub struct HostConfig {
     /// Other authorities (`host` or `host:port`) the Worker may fetch; every other host is
     /// refused with error 1021.
     pub allowlist: Vec<String>,
+    /// `[[outbound]]` rules: canned answers (with latency and fault rates) for fetches they
+    /// match, checked before Supabase and the allowlist. None by default.
+    pub outbound: crate::rules::OutboundRules,
     /// Instance reuse and bounds (default: reuse on, live requests unbounded).
     pub instances: InstancePolicy,
 }
@@ -179,6 +182,7 @@ impl HostConfig {
             limits: Limits::paid(),
             supabase_url: supabase_url.to_string(),
             allowlist: Vec::new(),
+            outbound: crate::rules::OutboundRules::none(),
             instances: InstancePolicy::default(),
         }
     }

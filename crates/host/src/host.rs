@@ -112,6 +112,9 @@ impl Host {
         rng: SimRng,
         cache_dir: Option<&Path>,
     ) -> wasmtime::Result<Host> {
+        // This host counts its rules' `times` apart from other hosts built from the config.
+        let mut config = config;
+        config.outbound = config.outbound.fresh();
         let engine = crate::engine::engine(config.limits.memory_bytes)?;
         let component = crate::engine::component(&engine, component, cache_dir)?;
         let mut linker = Linker::<StoreState>::new(&engine);
@@ -316,6 +319,9 @@ impl Host {
             ray: parts.ray.clone(),
             kv: kv.clone(),
             internal_config: inner.internal_config.clone(),
+            rules: inner.config.outbound.clone(),
+            rng_seed: parts.guest_seed,
+            rng: None,
         };
         (hooks, kv)
     }

@@ -50,6 +50,7 @@ mod observer;
 mod outbound;
 mod pages;
 mod pool;
+pub mod rules;
 mod serve;
 mod state;
 
@@ -66,5 +67,6 @@ pub use outbound::{
     host_refused_message,
 };
 pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, OVERLOADED, THREW_EXCEPTION};
+pub use rules::{OutboundRule, OutboundRules, RuleBody, RuleError, RuleSpec};
 pub use serve::{Control, HostSlot, control_endpoint, serve, serve_slot, serve_with_shutdown};
 pub use state::InvocationStats;
