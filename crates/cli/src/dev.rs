@@ -1,22 +1,23 @@
-//! `edgesim dev`: the Worker on 127.0.0.1:8787, the mock Supabase on 127.0.0.1:54321 with its
-//! webhook pointed at the Worker's `POST /revalidate`, the multi-region KV, wall-clock time
-//! (movable with `POST /__edgesim/time/advance?seconds=N`), state under `.edgesim/`.
+//! `edgesim dev`: the user's project as it is. The Worker (the wrangler project here, or
+//! `--worker`, or an entry given as `edgesim dev src/index.ts`) on 127.0.0.1:8787, the
+//! project's own Supabase (found as the Supabase CLI finds `supabase/`, else the demo) on
+//! 127.0.0.1:54321 with its Database Webhooks routed to the local Worker, the multi-region KV,
+//! Cron Triggers, wall-clock time (movable with `POST /__edgesim/time/advance?seconds=N`),
+//! state under `.edgesim/`. The world is built by `edgesim_world`, as in simulation; only the
+//! clock and the transport differ.
 //!
-//! Which Worker: `--worker` (any [`WorkerSpec`]), else the config's, else the wrangler project
-//! in the current directory, else the embedded course Worker. A wrangler or JS Worker is
-//! rebuilt when a file of its project changes; a failed build is logged and the last good
-//! build keeps serving (or an error page, when there is none yet).
+//! A wrangler or JS Worker is rebuilt when a file of its project changes; a failed build is
+//! logged and the last good build keeps serving (or an error page, when there is none yet).
 
-mod config;
+mod banner;
 mod watch;
+mod webhooks;
 
 use anyhow::{Context, Result, bail};
-use config::DevConfig;
 use edgesim_core::{OffsetWallClock, SharedClock, SimRng};
-use edgesim_host::{
-    Control, Host, HostConfig, HostSlot, HttpUpstream, InProcessUpstream, Upstream,
-};
-use edgesim_workers::{Worker, WorkerError, WorkerSpec};
+use edgesim_host::{Control, Host, HostSlot, HttpUpstream, InProcessUpstream, Upstream};
+use edgesim_workers::{Component, ProjectOptions, Worker, WorkerError, WorkerSpec};
+use edgesim_world::{Layout, Plan, Runtime, Settings, WorldSpec, discover};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,16 +27,26 @@ use tokio::net::TcpListener;
 /// Arguments of `edgesim dev`.
 #[derive(clap::Args)]
 pub struct DevArgs {
+    /// The Worker's entry module (as `wrangler dev src/index.ts`): the rest (vars, bindings,
+    /// `.dev.vars`, crons) comes from the wrangler file here, when there is one.
+    script: Option<PathBuf>,
     /// Port of the Worker (and of the `/__edgesim/` control endpoints).
     #[arg(long, default_value_t = 8787)]
     port: u16,
-    /// Port of the mock Supabase.
-    #[arg(long, default_value_t = 54321)]
-    supabase_port: u16,
-    /// Configuration file: an edgesim.toml, or a wrangler file (wrangler.toml, wrangler.json,
-    /// wrangler.jsonc). Default: ./edgesim.toml, else the wrangler file here.
+    /// Port of the mock Supabase (default: `[api] port` of supabase/config.toml, else 54321).
     #[arg(long)]
+    supabase_port: Option<u16>,
+    /// Configuration file: a wrangler file (any name: told by its keys) or an edgesim.toml.
+    /// Default: the wrangler file and edgesim.toml in the current directory.
+    #[arg(long, short = 'c')]
     config: Option<PathBuf>,
+    /// The wrangler environment (`[env.NAME]`), with wrangler's inheritance rules.
+    #[arg(long, short = 'e')]
+    env: Option<String>,
+    /// The directory holding the project's `supabase/` (default: found as the Supabase CLI
+    /// finds it, from the Worker's directory up to the repository root; else the demo project).
+    #[arg(long)]
+    supabase: Option<PathBuf>,
     /// The Worker: `course` (default), `hardened`, `anchor`, a component (.wasm), a JS or TS
     /// entry, or a wrangler project (a directory or its wrangler file).
     #[arg(long)]
@@ -50,7 +61,7 @@ pub struct DevArgs {
     /// The Supabase database file (default: <persist-to>/supabase.sqlite3).
     #[arg(long)]
     db: Option<PathBuf>,
-    /// Start from empty KV and a fresh demo database (the compiled Worker cache is kept).
+    /// Start from empty KV and a fresh database (the compiled Worker cache is kept).
     #[arg(long)]
     reset: bool,
     /// Seed for cf-ray ids, the guest's randomness and the KV model (default: from the OS).
@@ -104,10 +115,19 @@ fn init_tracing() {
         .try_init();
 }
 
+/// What `edgesim dev` serves, decided before anything starts.
+struct Project {
+    spec: WorkerSpec,
+    opts: ProjectOptions,
+    settings: Settings,
+    world: WorldSpec,
+}
+
 async fn run(args: DevArgs) -> Result<()> {
-    let (cfg, spec) = load_config(&args)?;
+    let project = load_project(&args)?;
+    let (spec, opts) = (project.spec.clone(), project.opts.clone());
     // A bad configuration stops here; a failed JS build does not (dev waits for the fix).
-    let first = resolve(spec.clone()).await;
+    let first = resolve(spec.clone(), opts.clone()).await;
     let worker = match first {
         Ok(w) => Some(w),
         Err(WorkerError::Config(e)) => bail!("{e}"),
@@ -116,11 +136,10 @@ async fn run(args: DevArgs) -> Result<()> {
             None
         }
     };
-    let bindings = match (&worker, spec.wrangler_config()) {
-        _ if !cfg.kv_namespaces.is_empty() => cfg.bindings(),
-        (Some(w), _) => w.kv_bindings.clone(),
-        (None, Some(Ok(wrangler))) => wrangler.kv_bindings,
-        (None, _) => cfg.bindings(),
+    // Plan the world from the Worker, or (its build failed) from its wrangler file.
+    let planned_from = match &worker {
+        Some(w) => w.clone(),
+        None => placeholder(&spec, &opts)?,
     };
     let dir = &args.persist_to;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -130,22 +149,7 @@ async fn run(args: DevArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| dir.join("supabase.sqlite3"));
     if args.reset {
-        let mut files = Vec::new();
-        for db in [&kv_path, &db_path] {
-            files.push(db.clone());
-            for suffix in ["-wal", "-shm", "-journal"] {
-                let mut name = db.clone().into_os_string();
-                name.push(suffix);
-                files.push(PathBuf::from(name));
-            }
-        }
-        for p in &files {
-            match std::fs::remove_file(p) {
-                Ok(()) => tracing::info!("reset: removed {}", p.display()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => bail!("reset: cannot remove {}: {e}", p.display()),
-            }
-        }
+        reset(&[&kv_path, &db_path])?;
     }
 
     let wall = OffsetWallClock::new();
@@ -156,27 +160,34 @@ async fn run(args: DevArgs) -> Result<()> {
         .unwrap_or_else(SimRng::from_os);
 
     let worker_listener = bind(args.port, "the Worker").await?;
-    let supabase_listener = bind(args.supabase_port, "the mock Supabase").await?;
     let worker_url = format!("http://{}", worker_listener.local_addr()?);
+    // The project's own Supabase settles the mock's default port.
+    let probe = project.world.plan(&planned_from, "http://127.0.0.1:54321")?;
+    let supabase_port = args
+        .supabase_port
+        .unwrap_or(probe.project.config.api.port);
+    let supabase_listener = bind(supabase_port, "the mock Supabase").await?;
     let supabase_url = format!("http://{}", supabase_listener.local_addr()?);
+    let mut plan = project.world.plan(&planned_from, &supabase_url)?;
+    plan.router = plan
+        .router
+        .clone()
+        .with_local_port(worker_listener.local_addr()?.port());
 
-    let dispatcher = edgesim_supabase::HttpDispatcher::new(tokio::runtime::Handle::current());
-    let supabase = edgesim_supabase::Supabase::from_project(
-        &edgesim_supabase::demo_project(),
-        Some(&db_path),
-        clock.clone(),
-        dispatcher.clone(),
-    )
-    .map_err(|e| anyhow::anyhow!("opening the Supabase database {}: {e}", db_path.display()))?;
-    dispatcher.attach(&supabase);
+    let dispatcher = webhooks::DevDispatcher::new(tokio::runtime::Handle::current());
+    let world = plan
+        .open(Runtime {
+            clock: clock.clone(),
+            kv_rng: rng.fork("kv"),
+            // A kept database must never see the same UUIDs again after a restart.
+            sql_rng: SimRng::from_os(),
+            kv_file: Some(kv_path.clone()),
+            db_file: Some(db_path.clone()),
+            dispatcher: dispatcher.clone(),
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (kv, supabase) = (world.kv, world.supabase);
     eprint!("{}", supabase.load_report().render_warnings());
-    supabase.set_webhook_url(None, &format!("{worker_url}/revalidate"));
-
-    let mut kv_config = cfg.kv_config();
-    kv_config.namespaces = bindings.clone();
-    let kv =
-        edgesim_kv::KvStore::open_persistent(kv_config, clock.clone(), rng.fork("kv"), &kv_path)
-            .map_err(|e| anyhow::anyhow!("opening KV at {}: {e}", kv_path.display()))?;
     // Time advanced in an earlier session is not kept: never start before the writes it left
     // in flight, or they would land after (and win over) this session's.
     if let Some(issued) = kv.latest_in_flight_issue_ms()
@@ -187,23 +198,28 @@ async fn run(args: DevArgs) -> Result<()> {
 
     // The Worker's fetches to the mock Supabase stay in-process, as in simulation; only
     // allowlisted hosts go over sockets.
+    let network: Arc<dyn Upstream> = Arc::new(HttpUpstream::new());
     let upstream: Arc<dyn Upstream> = {
         let supabase = supabase.clone();
         Arc::new(
             InProcessUpstream::new(&supabase_url, Arc::new(move |r| supabase.handle(r)))
-                .with_fallback(Arc::new(HttpUpstream::new())),
+                .with_fallback(network.clone()),
         )
     };
-    let mut base_config = host_config(&cfg, &supabase_url)?;
-    base_config.instances.reuse = !args.fresh_instances;
-    base_config.instances.max_live = Some(args.max_live.max(1));
-    let colos: Vec<String> = base_config.colos.iter().map(|c| c.code.clone()).collect();
-    let default_colo = base_config.default_colo.clone();
+    let slot = HostSlot::default();
+    dispatcher.attach(
+        &supabase,
+        slot.clone(),
+        plan.router.clone(),
+        plan.webhook_colo.clone(),
+        network,
+        plan.host.allowlist.clone(),
+    );
     let kv_for_stop = kv.clone();
     let builder = HostBuilder {
-        base: base_config,
-        cfg_vars: cfg.vars.clone(),
-        bindings,
+        world: project.world.clone(),
+        plan: plan.clone(),
+        instances: (!args.fresh_instances, args.max_live.max(1)),
         kv,
         upstream,
         clock: clock.clone(),
@@ -211,11 +227,12 @@ async fn run(args: DevArgs) -> Result<()> {
         cache: dir.join("cache"),
         supabase_url: supabase_url.clone(),
     };
-    let slot = HostSlot::default();
+    for note in &plan.notes {
+        tracing::warn!("{note}");
+    }
     let worker_name = match &worker {
         Some(w) => {
-            report_warnings(w, &supabase_url);
-            let host = builder.build(w.clone()).await?;
+            let host = builder.build(w.clone(), &plan).await?;
             slot.set(host);
             w.name.clone()
         }
@@ -225,16 +242,19 @@ async fn run(args: DevArgs) -> Result<()> {
         }
     };
 
-    print_status(&Status {
-        name: cfg.name.as_deref().unwrap_or(&worker_name),
-        worker: &worker_name,
-        worker_url: &worker_url,
-        supabase_url: &supabase_url,
-        colos: &colos,
-        default_colo: &default_colo,
-        dir: &dir.display().to_string(),
-        seed: rng.seed(),
-    });
+    print!(
+        "{}",
+        banner::render(&banner::Status {
+            name: project.settings.name.as_deref().unwrap_or(&worker_name),
+            worker: &worker_name,
+            worker_url: &worker_url,
+            supabase_url: &supabase_url,
+            plan: &plan,
+            supabase: &supabase,
+            dir: &dir.display().to_string(),
+            seed: rng.seed(),
+        })
+    );
 
     if let Some(root) = spec.watch_root() {
         let watched = watch::Watched {
@@ -244,6 +264,7 @@ async fn run(args: DevArgs) -> Result<()> {
         };
         tokio::spawn(rebuild_on_change(
             spec.clone(),
+            opts.clone(),
             watched,
             builder,
             slot.clone(),
@@ -296,6 +317,46 @@ async fn run(args: DevArgs) -> Result<()> {
     Ok(())
 }
 
+/// Removes the databases (and their WAL files) for `--reset`.
+fn reset(dbs: &[&PathBuf]) -> Result<()> {
+    for db in dbs {
+        let mut files = vec![(*db).clone()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        for p in &files {
+            match std::fs::remove_file(p) {
+                Ok(()) => tracing::info!("reset: removed {}", p.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => bail!("reset: cannot remove {}: {e}", p.display()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A Worker standing in for one whose first build failed: what its wrangler file says (the
+/// bindings, vars and crons the world is planned with), no component.
+fn placeholder(spec: &WorkerSpec, opts: &ProjectOptions) -> Result<Worker> {
+    let mut w = WorkerSpec::Embedded(Default::default())
+        .resolve()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    w.name = spec.to_string();
+    w.variant = None;
+    w.component = Component::Static(&[]);
+    if let Some(cfg) = spec.wrangler_config_env(opts.env.as_deref()) {
+        let cfg = cfg.map_err(|e| anyhow::anyhow!("{e}"))?;
+        w.kv_bindings = cfg.kv_bindings;
+        w.vars = cfg.vars;
+        w.json_vars = cfg.json_vars;
+        w.crons = cfg.crons;
+        w.routes = cfg.routes;
+    }
+    Ok(w)
+}
+
 /// Why a server task ended before the shutdown signal.
 fn stop_reason(r: Result<std::io::Result<()>, tokio::task::JoinError>) -> String {
     match r {
@@ -306,27 +367,19 @@ fn stop_reason(r: Result<std::io::Result<()>, tokio::task::JoinError>) -> String
 }
 
 /// Resolves (for JS: builds) `spec` off the async threads.
-async fn resolve(spec: WorkerSpec) -> Result<Worker, WorkerError> {
-    tokio::task::spawn_blocking(move || spec.resolve())
+async fn resolve(spec: WorkerSpec, opts: ProjectOptions) -> Result<Worker, WorkerError> {
+    tokio::task::spawn_blocking(move || spec.resolve_with(&opts))
         .await
         .unwrap_or_else(|e| Err(WorkerError::Build(format!("the build stopped: {e}"))))
 }
 
-fn report_warnings(w: &Worker, supabase_url: &str) {
-    for warning in w
-        .warnings
-        .iter()
-        .chain(&edgesim_sim::worker_env(w, supabase_url).1)
-    {
-        tracing::warn!("{warning}");
-    }
-}
-
 /// What every [`Host`] of this dev session is built from; only the Worker changes.
 struct HostBuilder {
-    base: HostConfig,
-    cfg_vars: std::collections::BTreeMap<String, String>,
-    bindings: Vec<String>,
+    world: WorldSpec,
+    /// The plan the KV store and the database were opened with.
+    plan: Plan,
+    /// (reuse instances, live requests at most).
+    instances: (bool, usize),
     kv: edgesim_kv::KvStore,
     upstream: Arc<dyn Upstream>,
     clock: SharedClock,
@@ -336,22 +389,22 @@ struct HostBuilder {
 }
 
 impl HostBuilder {
-    /// A host for `worker` (compiling it, or loading it from the cache, off the async threads).
-    async fn build(&self, worker: Worker) -> Result<Host> {
-        let mut config = self.base.clone();
-        // The Worker's vars, the mock's Supabase settings over them, edgesim.toml's over all.
-        config.vars = edgesim_sim::worker_env(&worker, &self.supabase_url).0;
-        config.vars.extend(self.cfg_vars.clone());
-        config.kv_bindings = self.bindings.clone();
-        let missing: Vec<&String> = worker
+    /// A host for `worker` with `plan`'s configuration (compiling it, or loading it from the
+    /// cache, off the async threads).
+    async fn build(&self, worker: Worker, plan: &Plan) -> Result<Host> {
+        let mut config = plan.host.clone();
+        config.instances.reuse = self.instances.0;
+        config.instances.max_live = Some(self.instances.1);
+        let missing: Vec<&String> = config
             .kv_bindings
             .iter()
-            .filter(|b| !self.bindings.contains(b))
+            .filter(|b| !self.plan.host.kv_bindings.contains(b))
             .collect();
         if !missing.is_empty() {
             tracing::warn!(
                 "KV bindings {missing:?} are new since edgesim dev started; restart it to add their namespaces"
             );
+            config.kv_bindings = self.plan.host.kv_bindings.clone();
         }
         let (kv, upstream, clock, rng, cache) = (
             self.kv.clone(),
@@ -374,6 +427,13 @@ impl HostBuilder {
         .await
         .context("building the host")?
     }
+
+    /// The plan for a rebuilt Worker (its vars may have changed), with this session's router.
+    fn replan(&self, worker: &Worker) -> Result<Plan> {
+        let mut plan = self.world.plan(worker, &self.supabase_url)?;
+        plan.router = self.plan.router.clone();
+        Ok(plan)
+    }
 }
 
 /// Polls the project for changes; on one, rebuilds and swaps the Worker in. A failed build is
@@ -381,6 +441,7 @@ impl HostBuilder {
 /// Worker keeps serving; the next save retries.
 async fn rebuild_on_change(
     spec: WorkerSpec,
+    opts: ProjectOptions,
     mut watched: watch::Watched,
     builder: HostBuilder,
     slot: HostSlot,
@@ -404,11 +465,19 @@ async fn rebuild_on_change(
         tokio::time::sleep(Duration::from_millis(100)).await;
         last = fingerprint(&watched).await.unwrap_or(now);
         tracing::info!("a source file changed; rebuilding {spec}");
-        match resolve(spec.clone()).await {
+        match resolve(spec.clone(), opts.clone()).await {
             Ok(w) => {
-                report_warnings(&w, &builder.supabase_url);
                 watched.files = w.watch.clone();
-                match builder.build(w).await {
+                let built = match builder.replan(&w) {
+                    Ok(plan) => {
+                        for note in &plan.notes {
+                            tracing::warn!("{note}");
+                        }
+                        builder.build(w, &plan).await
+                    }
+                    Err(e) => Err(e),
+                };
+                match built {
                     Ok(host) => {
                         slot.set(host);
                         tracing::info!("rebuilt the Worker; serving the new build");
@@ -429,45 +498,65 @@ async fn rebuild_on_change(
     }
 }
 
-/// The configuration and the Worker: `--config` (edgesim.toml or a wrangler file), else
-/// ./edgesim.toml, else defaults; the Worker from `--worker`, `--variant`, the edgesim.toml,
-/// a wrangler file (`--config`, or in the current directory), else the course Worker.
-fn load_config(args: &DevArgs) -> Result<(DevConfig, WorkerSpec)> {
-    let (cfg, wrangler) = match &args.config {
-        Some(path) if edgesim_workers::wrangler::is_wrangler_file(path) => {
-            (DevConfig::default(), Some(path.clone()))
-        }
-        Some(path) => (DevConfig::load(path)?, None),
-        None => {
-            let default = PathBuf::from("edgesim.toml");
-            let cfg = if default.exists() {
-                DevConfig::load(&default)?
-            } else {
-                DevConfig::default()
-            };
-            (cfg, edgesim_workers::wrangler::find_in(Path::new(".")))
-        }
-    };
+/// The project: the files here (or `--config`), the Worker from `--worker`, `--variant`, the
+/// edgesim.toml, the script argument and the wrangler file, else the course Worker; and the
+/// world from edgesim.toml with the Supabase project found for that Worker.
+fn load_project(args: &DevArgs) -> Result<Project> {
+    let here = Path::new(".");
+    let layout = Layout::find(here, args.config.as_deref())?;
+    let settings = layout.settings()?;
     let spec = if let Some(spec) = &args.worker {
         spec.clone()
     } else if let Some(v) = &args.variant {
         variant_spec(v).with_context(|| format!("--variant {v}"))?
-    } else if let Some(spec) = &cfg.worker {
+    } else if let Some(spec) = &settings.worker {
         spec.clone()
-    } else if let Some(v) = &cfg.variant {
+    } else if let Some(v) = &settings.variant {
         variant_spec(v)?
-    } else if let Some(file) = wrangler {
-        WorkerSpec::Wrangler(file)
+    } else if let Some(file) = &layout.wrangler {
+        WorkerSpec::Wrangler(file.clone())
+    } else if let Some(script) = &args.script {
+        WorkerSpec::JsEntry(script.clone())
     } else {
         WorkerSpec::parse("course")
     };
-    Ok((cfg, spec))
+    if args.env.is_some() && spec.wrangler_file().is_none() {
+        bail!("--env needs a wrangler file (none here; name one with --config)");
+    }
+    let opts = ProjectOptions {
+        env: args.env.clone(),
+        entry: args
+            .script
+            .clone()
+            .filter(|_| spec.wrangler_file().is_some()),
+    };
+    if let Some(dir) = &args.supabase
+        && !dir.join("supabase").is_dir()
+    {
+        bail!(
+            "--supabase {}: no supabase/ directory there (a Supabase project is the directory `supabase init` ran in)",
+            dir.display()
+        );
+    }
+    let mut world = WorldSpec::from_settings(&settings)?;
+    let start = match &spec {
+        WorkerSpec::Embedded(_) | WorkerSpec::Anchor => None,
+        WorkerSpec::Component(_) => Some(here.to_path_buf()),
+        other => other.project_dir(),
+    };
+    world.supabase = discover::choose_supabase(args.supabase.as_deref(), &settings, start.as_deref());
+    Ok(Project {
+        spec,
+        opts,
+        settings,
+        world,
+    })
 }
 
 fn variant_spec(v: &str) -> Result<WorkerSpec> {
     match v {
         "course" | "hardened" | "anchor" => Ok(WorkerSpec::parse(v)),
-        _ => bail!("expected {}, got {v:?}", config::VARIANT_NAMES),
+        _ => bail!("expected {}, got {v:?}", edgesim_world::settings::VARIANT_NAMES),
     }
 }
 
@@ -477,72 +566,4 @@ async fn bind(port: u16, what: &str) -> Result<TcpListener> {
         .with_context(|| {
             format!("cannot listen on 127.0.0.1:{port} for {what} (is another edgesim running?)")
         })
-}
-
-fn host_config(cfg: &DevConfig, supabase_url: &str) -> Result<HostConfig> {
-    let mut host = HostConfig::new(supabase_url);
-    host.colos = cfg.colos().into_iter().map(|(c, _)| c).collect();
-    host.default_colo = match &cfg.default_colo {
-        Some(c) => c.to_ascii_uppercase(),
-        None => host
-            .colos
-            .first()
-            .map(|c| c.code.clone())
-            .unwrap_or_default(),
-    };
-    if host.colo(&host.default_colo).is_none() {
-        bail!(
-            "default_colo = {:?} is not among the colos ({})",
-            host.default_colo,
-            host.colos
-                .iter()
-                .map(|c| c.code.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    host.limits = cfg.limits()?;
-    host.allowlist = cfg.allowlist.clone();
-    Ok(host)
-}
-
-struct Status<'a> {
-    name: &'a str,
-    worker: &'a str,
-    worker_url: &'a str,
-    supabase_url: &'a str,
-    colos: &'a [String],
-    default_colo: &'a str,
-    dir: &'a str,
-    seed: u64,
-}
-
-fn print_status(s: &Status<'_>) {
-    println!("{} is running.\n", s.name);
-    println!("         Worker URL: {}", s.worker_url);
-    println!("             Worker: {}", s.worker);
-    println!(
-        "              Colos: {} (default {}; pick with header x-edgesim-colo)",
-        s.colos.join(", "),
-        s.default_colo
-    );
-    println!("       Supabase URL: {}", s.supabase_url);
-    println!("            API URL: {}/rest/v1", s.supabase_url);
-    println!("           anon key: {}", edgesim_supabase::ANON_KEY);
-    println!(
-        "   service_role key: {}",
-        edgesim_supabase::SERVICE_ROLE_KEY
-    );
-    println!("            Webhook: POST {}/revalidate", s.worker_url);
-    println!(
-        "       Advance time: curl -X POST '{}/__edgesim/time/advance?seconds=60'",
-        s.worker_url
-    );
-    println!(
-        "      Inspect a key: curl '{}/__edgesim/kv/ARTICLES//articles'",
-        s.worker_url
-    );
-    println!("              State: {}", s.dir);
-    println!("               Seed: {}", s.seed);
-    println!();
 }

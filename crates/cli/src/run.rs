@@ -11,8 +11,10 @@
 use crate::campaign::{self, Outcome, Shard};
 use edgesim_sim::runner::{RunResult, worker_of};
 use edgesim_sim::scenario::Scenario;
-use edgesim_sim::{SUPABASE_URL, Status, Tracker, WorkerSpec, worker_env};
-use std::path::PathBuf;
+use edgesim_sim::scenario::ProjectContext;
+use edgesim_sim::{Status, Tracker, WorkerSpec};
+use edgesim_world::{Layout, discover};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `edgesim run`.
@@ -31,6 +33,10 @@ pub struct RunArgs {
     /// component (.wasm), a JS or TS entry, or a wrangler project (a directory or its wrangler file).
     #[arg(long)]
     pub worker: Option<WorkerSpec>,
+    /// The directory holding the project's `supabase/`, for scenarios that name no `[supabase]
+    /// project` (default: found from the Worker's project as the Supabase CLI finds it).
+    #[arg(long)]
+    pub supabase: Option<PathBuf>,
     /// Run this many (scenario, seed) pairs at once (default: the machine's cores).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
@@ -90,6 +96,39 @@ fn replay_line(file: &str, worker: Option<&WorkerSpec>, r: &RunResult) -> String
     line
 }
 
+/// Attaches the user's project to `s`: the project directory of `worker` (or of the
+/// scenario's own Worker path), its `edgesim.toml`, and its Supabase project (`supabase`, else
+/// found from the project directory) unless the scenario names one. Embedded Workers run
+/// against the scenario's project (the demo by default).
+fn attach_project(
+    s: &mut Scenario,
+    worker: Option<&WorkerSpec>,
+    supabase: Option<&Path>,
+) -> Result<(), String> {
+    let spec = worker
+        .cloned()
+        .unwrap_or_else(|| s.worker.spec(s.base_dir.as_deref()));
+    let Some(dir) = spec.project_dir() else {
+        if let Some(dir) = supabase {
+            s.project.supabase = Some(dir.to_path_buf());
+        }
+        return Ok(());
+    };
+    let layout = Layout::find(&dir, None).map_err(|e| e.to_string())?;
+    let settings = layout.settings().map_err(|e| e.to_string())?;
+    if s.supabase.project.is_none() {
+        s.project.supabase = match discover::choose_supabase(supabase, &settings, Some(&dir)) {
+            discover::SupabaseSource::Dir(d) => Some(d),
+            discover::SupabaseSource::Demo => None,
+        };
+    }
+    s.project = ProjectContext {
+        settings: Some(settings),
+        supabase: s.project.supabase.take(),
+    };
+    Ok(())
+}
+
 /// Runs `edgesim run`.
 pub fn main(args: RunArgs) -> ExitCode {
     let files = match campaign::scenario_files(&args.scenarios) {
@@ -99,7 +138,7 @@ pub fn main(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut scenarios = Vec::new();
+    let mut scenarios: Vec<Scenario> = Vec::new();
     for f in &files {
         match Scenario::load(f) {
             Ok(s) => scenarios.push(s),
@@ -109,20 +148,42 @@ pub fn main(args: RunArgs) -> ExitCode {
             }
         }
     }
+    // The user's project: `--worker`, else the wrangler project in this directory (for
+    // scenarios that name no Worker path), with its edgesim.toml and Supabase project.
+    let here_project = Layout::find(Path::new("."), None)
+        .ok()
+        .and_then(|l| l.wrangler)
+        .map(WorkerSpec::Wrangler);
     // Resolve (for JS: build) each scenario's Worker once for every seed.
     let mut workers = Vec::new();
-    for (s, f) in scenarios.iter().zip(&files) {
-        match worker_of(s, args.worker.as_ref()) {
-            Ok(w) => {
-                for warning in w.warnings.iter().chain(&worker_env(&w, SUPABASE_URL).1) {
-                    eprintln!("warning: {warning}");
-                }
-                workers.push(w);
-            }
+    for (s, f) in scenarios.iter_mut().zip(&files) {
+        let over = args.worker.clone().or_else(|| {
+            s.worker
+                .path
+                .is_none()
+                .then(|| here_project.clone())
+                .flatten()
+        });
+        if let Err(e) = attach_project(s, over.as_ref(), args.supabase.as_deref()) {
+            eprintln!("error: {}: {e}", f.display());
+            return ExitCode::from(2);
+        }
+        match worker_of(s, over.as_ref()) {
+            Ok(w) => workers.push(w),
             Err(e) => {
                 eprintln!("error: {}: {e}", f.display());
                 return ExitCode::from(2);
             }
+        }
+    }
+    // Warnings once: configuration not emulated, vars replaced by the mock's.
+    for w in &workers {
+        for warning in edgesim_world::worker_env(w, edgesim_sim::SUPABASE_URL)
+            .1
+            .iter()
+            .chain(&w.warnings)
+        {
+            eprintln!("warning: {warning}");
         }
     }
     let seeds = args
@@ -332,10 +393,13 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
         Some(b) => outln!("  staleness bounds: {b}"),
         None => outln!("  staleness bounds: off (expect.staleness_bounds = false)"),
     }
+    if let Some(o) = &chosen.bounds_observed {
+        outln!("  {o}");
+    }
     for p in &chosen.properties {
         let verdict = match &p.status {
-            Status::Holds => "holds".to_string(),
-            Status::Violated => format!("VIOLATED ({})", p.violations),
+            Status::Holds => format!("holds ({} checked)", p.checked),
+            Status::Violated => format!("VIOLATED ({}; {} checked)", p.violations, p.checked),
             Status::NotChecked(why) => format!("not checked: {why}"),
         };
         let note = if p.enforced { "" } else { " (reported only)" };
@@ -366,6 +430,7 @@ mod tests {
             seed: Some(seed),
             seeds: None,
             worker: None,
+            supabase: None,
             jobs: None,
             shard: None,
             junit: None,

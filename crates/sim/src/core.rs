@@ -13,6 +13,7 @@ use edgesim_kv::KvStore;
 use edgesim_supabase::{
     DeliveryOutcome, SERVICE_ROLE_KEY, Supabase, WebhookDelivery, WebhookDispatcher,
 };
+use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
@@ -54,6 +55,7 @@ pub(crate) struct Core {
     tracker: Tracker,
     table: String,
     webhook_colo: String,
+    router: WebhookRouter,
     webhooks: Mutex<WebhookPlan>,
     webhook_rng: Mutex<SimRng>,
     next_override: Mutex<Override>,
@@ -75,6 +77,7 @@ pub(crate) struct CoreParts {
     pub tracker: Tracker,
     pub table: String,
     pub webhook_colo: String,
+    pub router: WebhookRouter,
     pub webhook_rng: SimRng,
     pub upstream_faults: UpstreamFaults,
 }
@@ -95,6 +98,7 @@ impl Core {
             tracker: p.tracker,
             table: p.table,
             webhook_colo: p.webhook_colo,
+            router: p.router,
             webhooks: Mutex::new(WebhookPlan::default()),
             webhook_rng: Mutex::new(p.webhook_rng),
             next_override: Mutex::new(Override::default()),
@@ -310,20 +314,16 @@ impl Core {
         }
     }
 
+    /// Delivers `d` where the router sends it, as `edgesim dev` does: to the Worker at the
+    /// webhook colo with the hook's own path, or to an outside host, which nothing answers in
+    /// simulation (the delivery fails and says so; it is logged, never dropped silently).
     async fn deliver(self: Arc<Self>, d: WebhookDelivery, row_id: String) {
-        let uri: http::Uri = d
-            .url
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("/"));
-        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-        let mut req = http::Request::builder()
-            .method(d.method.as_str())
-            .uri(format!("https://worker.sim{path}"));
-        for (k, v) in &d.headers {
-            req = req.header(k, v);
-        }
-        let Ok(req) = req.body(d.body.clone()) else {
-            return;
+        let req = match self.router.delivery(&d) {
+            Delivery::Worker(req) => req,
+            Delivery::External(host, _) => {
+                return self.undeliverable(&d, row_id, &host, unanswered(&host));
+            }
+            Delivery::Failed(why) => return self.undeliverable(&d, row_id, "-", why),
         };
         let colo = self.webhook_colo.clone();
         let timeout = Duration::from_millis(d.timeout_ms.max(1));
@@ -347,6 +347,25 @@ impl Core {
             status: outcome.status.unwrap_or(0),
         });
         self.supabase.record_outcome(d.id, outcome);
+    }
+
+    /// A delivery that reaches no Worker: logged as delivered nowhere (status 0, at
+    /// `external:<host>`) and recorded as failed with `why`.
+    fn undeliverable(&self, d: &WebhookDelivery, row_id: String, host: &str, why: String) {
+        self.log.push(EventKind::WebhookDelivered {
+            delivery: d.id,
+            row_id,
+            colo: self.log.intern(&format!("external:{host}")),
+            status: 0,
+        });
+        self.supabase.record_outcome(
+            d.id,
+            DeliveryOutcome {
+                status: None,
+                timed_out: false,
+                error: Some(why),
+            },
+        );
     }
 
     /// Serves `req` at `colo` through the Worker and logs it; waitUntil work runs on.

@@ -7,10 +7,10 @@ use crate::drive::RandomMutations;
 use crate::events::{Event, EventKind, digest_of, render_text};
 use crate::faults::{KvFault, Override, SupabaseFault};
 use crate::history::DbHistory;
-use crate::phases::{ModelTimes, Phase, StalenessBounds, fault_windows, phases};
-use crate::scenario::WorkerTtls;
+use crate::phases::{ModelTimes, Phase, StalenessBounds, fault_windows, observe, phases};
 use crate::scenario::{Outcome, Scenario, Variant, secs_to_ms};
 use crate::sim::{BuildError, Sim, SimBuilder};
+use crate::track::Tracker;
 use edgesim_workers::{Worker, WorkerSpec};
 use serde::Serialize;
 use std::time::Duration;
@@ -52,8 +52,15 @@ pub struct RunResult {
     pub violations: Vec<Violation>,
     /// Every property's verdict (enforced or reported only), with its first witness.
     pub properties: Vec<PropertyReport>,
-    /// The staleness bounds that applied (`None`: the scenario turned them off).
+    /// The staleness bounds that applied (`None`: the scenario turned them off), with what
+    /// they were derived from ([`StalenessBounds::observed_text`]).
     pub bounds: Option<StalenessBounds>,
+    /// What the derived bounds were read from, one line ([`StalenessBounds::observed_text`]):
+    /// `bounds observed: /articles/2 cacheTtl 30 s (12 reads), ...; propagation ≤ 500 ms; ...`.
+    pub bounds_observed: Option<String>,
+    /// Why the run checked nothing, when it did not (the run then fails with a
+    /// `nothing_checked` violation).
+    pub nothing_checked: Option<String>,
     /// The run's fault-free stretches, fault windows and healed phase.
     pub phases: Vec<Phase>,
     /// What the scenario file expects for this variant.
@@ -133,6 +140,11 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     }
     if let Some(p) = &s.supabase.project {
         b = b.supabase_project(s.base_dir.clone().unwrap_or_default().join(p));
+    } else if let Some(dir) = &s.project.supabase {
+        b = b.supabase_project(dir.clone());
+    }
+    if let Some(settings) = &s.project.settings {
+        b = b.settings(settings.clone());
     }
     let mut sim = b.build()?;
     install_faults(&mut sim, s);
@@ -176,7 +188,10 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     // The run is over: move the log out rather than copy it.
     let events = sim.take_events();
     let history = sim.history();
-    let bounds = s.expect.staleness_bounds.then(|| bounds_of(s, variant));
+    let bounds = s
+        .expect
+        .staleness_bounds
+        .then(|| bounds_of(s, &events, sim.tracker()));
     let exp = Expectations {
         converge_within_ms: heal,
         max_staleness_ms: s.expect.max_staleness_s.map(secs_to_ms),
@@ -210,6 +225,8 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         worker: worker.name.clone(),
         violations,
         properties: report.properties,
+        bounds_observed: bounds.as_ref().and_then(StalenessBounds::observed_text),
+        nothing_checked: report.nothing_checked,
         bounds,
         phases,
         expected: variant.and_then(|v| s.expect.outcome.of(v)),
@@ -226,36 +243,30 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     })
 }
 
-/// The staleness bounds of `s` for `variant`: the scenario's, else derived from its KV model,
-/// webhook delay, Supabase latency and the Worker's declared TTLs (a component file declares
-/// none: the KV default cacheTtl of 60 s, no expiration).
-pub fn bounds_of(s: &Scenario, variant: Option<Variant>) -> StalenessBounds {
-    let ttls = variant.map_or(
-        WorkerTtls {
-            cache_ttl_s: 60,
-            expiration_ttl_s: None,
-            retry_budget_ms: 0,
-        },
-        crate::scenario::worker_ttls,
-    );
-    let mut b = StalenessBounds::derive(
-        ttls,
-        ModelTimes {
-            propagation_max_ms: s.kv.propagation_ms.max,
-            webhook_latency_ms: s.faults.webhooks.delay_ms.max,
-            supabase_latency_ms: s.supabase.latency_ms,
-            colo_latency_max_ms: s.colos.iter().map(|c| c.latency_ms).max().unwrap_or(0),
-        },
-    );
+/// The staleness bounds of a run of `s` that logged `events`: the scenario's where it states
+/// them, else derived per KV key from what the log shows the Worker did (its reads' cacheTtl,
+/// its writes' expiration, its retries: [`crate::phases::observe`]) and the scenario's KV
+/// propagation, webhook delay, Supabase and colo latencies. Any Worker, Rust or JS, embedded
+/// or not, is judged the same way.
+pub fn bounds_of(s: &Scenario, events: &[Event], tracker: &Tracker) -> StalenessBounds {
+    let mut b = StalenessBounds::derive(observe(events, tracker), model_times(s));
     if let Some(x) = s.expect.fault_free_staleness_s {
-        b.fault_free_ms = secs_to_ms(x);
-        b.fault_free_source = crate::phases::BoundSource::Scenario;
+        b.state_fault_free(secs_to_ms(x));
     }
     if let Some(x) = s.expect.under_faults_staleness_s {
-        b.under_faults_ms = Some(secs_to_ms(x));
-        b.under_faults_source = crate::phases::BoundSource::Scenario;
+        b.state_under_faults(secs_to_ms(x));
     }
     b
+}
+
+/// The KV model's and the topology's times in `s`.
+pub fn model_times(s: &Scenario) -> ModelTimes {
+    ModelTimes {
+        propagation_max_ms: s.kv.propagation_ms.max,
+        webhook_latency_ms: s.faults.webhooks.delay_ms.max,
+        supabase_latency_ms: s.supabase.latency_ms,
+        colo_latency_max_ms: s.colos.iter().map(|c| c.latency_ms).max().unwrap_or(0),
+    }
 }
 
 /// About how many events the workload of `s` logs in `ms`: a request start, its end and about one

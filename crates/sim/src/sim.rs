@@ -11,12 +11,11 @@ use crate::track::Tracker;
 use crate::upstream::{SimUpstream, UpstreamFaults};
 use bytes::Bytes;
 use edgesim_core::{SimRng, VIRTUAL_EPOCH_MS};
-use edgesim_host::{Host, HostConfig};
-use edgesim_kv::{
-    CacheStatus, ColoConfig, Delay, KvConfig, KvStore, Namespace, OpKind, ReadYourWrites,
-};
-use edgesim_supabase::{ANON_KEY, DbError, Supabase};
+use edgesim_host::{Colo, Host};
+use edgesim_kv::{CacheStatus, Delay, KvConfig, KvStore, Namespace, OpKind, ReadYourWrites};
+use edgesim_supabase::{DbError, Supabase};
 use edgesim_workers::{Worker, WorkerSpec};
+use edgesim_world::{Runtime, Settings, WorldSpec, discover};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,34 +83,7 @@ impl WorkerSource {
     }
 }
 
-/// The Worker's environment: its own vars, with `SUPABASE_URL` and `SUPABASE_ANON_KEY` set to
-/// the mock's (a value the Worker's configuration gave them is replaced, and a note says so).
-pub fn worker_env(
-    worker: &Worker,
-    supabase_url: &str,
-) -> (std::collections::BTreeMap<String, String>, Vec<String>) {
-    let mut vars = worker.vars.clone();
-    let mut notes = Vec::new();
-    for (k, v) in [
-        ("SUPABASE_URL", supabase_url),
-        ("SUPABASE_ANON_KEY", ANON_KEY),
-    ] {
-        if let Some(old) = vars.insert(k.to_string(), v.to_string())
-            && old != v
-        {
-            notes.push(format!(
-                "{k} of the Worker {} is replaced by the mock Supabase's ({})",
-                worker.name,
-                if k == "SUPABASE_URL" {
-                    v
-                } else {
-                    "its anon key"
-                }
-            ));
-        }
-    }
-    (vars, notes)
-}
+pub use edgesim_world::worker_env;
 
 /// Why a [`Sim`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +113,9 @@ pub struct SimBuilder {
     supabase_latency_ms: u64,
     table: String,
     cache_dir: Option<PathBuf>,
+    settings: Option<Settings>,
+    project_dir: Option<PathBuf>,
+    worker_set: bool,
 }
 
 impl Default for SimBuilder {
@@ -156,6 +131,9 @@ impl Default for SimBuilder {
             supabase_latency_ms: 0,
             table: "articles".into(),
             cache_dir: None,
+            settings: None,
+            project_dir: None,
+            worker_set: false,
         }
     }
 }
@@ -183,6 +161,15 @@ impl SimBuilder {
     /// project, a [`WorkerSpec`] or a resolved [`Worker`].
     pub fn worker(mut self, w: impl Into<WorkerSource>) -> Self {
         self.worker = w.into();
+        self.worker_set = true;
+        self
+    }
+    /// A user's project directory, taken whole as `edgesim dev` takes it: its wrangler project
+    /// is the Worker (unless [`SimBuilder::worker`] names another), its `edgesim.toml` applies
+    /// (see [`SimBuilder::settings`]) and its Supabase project is found as the Supabase CLI
+    /// finds it (unless [`SimBuilder::supabase_project`] names one).
+    pub fn project(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.project_dir = Some(dir.into());
         self
     }
     /// A Supabase project directory (CLI layout); default: the embedded demo.
@@ -215,6 +202,13 @@ impl SimBuilder {
         self.table = table.to_string();
         self
     }
+    /// The project's `edgesim.toml`: its vars, limits, allowlist, outbound rules, the hosts
+    /// that are the Worker's and its Supabase project apply as in `edgesim dev` (the colos and
+    /// the KV model stay the builder's, i.e. the scenario's).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
     /// Where compiled components are cached (default: the per-user `~/.cache/edgesim/workers`,
     /// see `edgesim_core::cache`; a directory others can write is refused).
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -232,30 +226,57 @@ impl SimBuilder {
             .start_paused(true)
             .build()
             .map_err(|e| BuildError::Config(format!("tokio runtime: {e}")))?;
-        let worker = self.worker.resolve()?;
-        let (core, notes) = rt.block_on(async { self.core(&worker) })?;
-        let mut warnings = worker.warnings.clone();
-        warnings.extend(notes);
+        let mut this = self;
+        if let Some(dir) = this.project_dir.clone() {
+            let layout = edgesim_world::Layout::find(&dir, None)
+                .map_err(|e| BuildError::Config(e.to_string()))?;
+            if this.settings.is_none() {
+                this.settings = Some(
+                    layout
+                        .settings()
+                        .map_err(|e| BuildError::Config(e.to_string()))?,
+                );
+            }
+            if !this.worker_set {
+                this.worker = match layout.wrangler {
+                    Some(file) => WorkerSource::Spec(WorkerSpec::Wrangler(file)),
+                    None => {
+                        return Err(BuildError::Config(format!(
+                            "{}: no wrangler.toml, wrangler.json or wrangler.jsonc in the project",
+                            dir.display()
+                        )));
+                    }
+                };
+            }
+        }
+        let worker = this.worker.resolve()?;
+        let (core, warnings) = rt.block_on(async { this.core(&worker) })?;
         Ok(Sim {
             rt,
             core,
-            seed: self.seed,
+            seed: this.seed,
             worker: worker.name,
             warnings,
         })
     }
 
-    fn core(&self, worker: &Worker) -> Result<(Arc<Core>, Vec<String>), BuildError> {
-        let clock = SimClock::new();
-        let shared: edgesim_core::SharedClock = Arc::new(clock.clone());
-        let root = SimRng::from_seed(self.seed);
-        let codes: Vec<String> = self.colos.iter().map(|c| c.0.clone()).collect();
-        let kv_config = KvConfig {
-            colos: self
-                .colos
-                .iter()
-                .map(|(c, ms)| ColoConfig::new(c, *ms))
-                .collect(),
+    /// The world this builder describes, as `edgesim dev` would build it from the same files.
+    pub fn world_spec(&self) -> Result<WorldSpec, BuildError> {
+        let mut spec = match &self.settings {
+            Some(s) => WorldSpec::from_settings(s).map_err(|e| BuildError::Config(e.to_string()))?,
+            None => WorldSpec::default(),
+        };
+        spec.colos = self
+            .colos
+            .iter()
+            .map(|(c, ms)| (Colo::from_code(c), *ms))
+            .collect();
+        spec.default_colo = None;
+        spec.webhook_colo = self
+            .webhook_colo
+            .clone()
+            .or_else(|| self.settings.as_ref().and_then(|s| s.webhook_colo.clone()));
+        spec.kv = KvConfig {
             propagation: Delay::Uniform {
                 min_ms: self.propagation.0,
                 max_ms: self.propagation.1,
@@ -267,46 +288,55 @@ impl SimBuilder {
             } else {
                 ReadYourWrites::Probability(self.read_your_writes)
             },
-            namespaces: worker.kv_bindings.clone(),
             ..KvConfig::default()
         };
-        let kv = KvStore::new(kv_config, shared.clone(), root.fork("kv"));
+        spec.supabase = discover::choose_supabase(
+            self.project.as_deref(),
+            self.settings.as_ref().unwrap_or(&Settings::default()),
+            self.project_dir.as_deref(),
+        );
+        Ok(spec)
+    }
+
+    fn core(&self, worker: &Worker) -> Result<(Arc<Core>, Vec<String>), BuildError> {
+        let clock = SimClock::new();
+        let shared: edgesim_core::SharedClock = Arc::new(clock.clone());
+        let root = SimRng::from_seed(self.seed);
+        let plan = self
+            .world_spec()?
+            .plan(worker, SUPABASE_URL)
+            .map_err(|e| match e {
+                edgesim_world::WorldError::Supabase(m) => BuildError::Supabase(m),
+                other => BuildError::Config(other.to_string()),
+            })?;
         let queue = Arc::new(QueueDispatcher::default());
         // The SQL functions' randomness (gen_random_uuid, random) comes from the run's seed.
-        let supabase = match &self.project {
-            Some(dir) => edgesim_supabase::migrate::Project::from_dir(dir),
-            None => Ok(edgesim_supabase::demo_project()),
-        }
-        .and_then(|p| {
-            Supabase::from_project_with_rng(
-                &p,
-                None,
-                shared.clone(),
-                root.fork("supabase-sql"),
-                queue.clone(),
-            )
-        })
-        .map_err(|e| BuildError::Supabase(e.to_string()))?;
-        let webhook_colo = self
-            .webhook_colo
-            .clone()
-            .unwrap_or_else(|| codes[0].clone());
-        if !codes.contains(&webhook_colo) {
-            return Err(BuildError::Config(format!(
-                "webhook colo {webhook_colo} is not one of {codes:?}"
-            )));
-        }
+        let world = plan
+            .open(Runtime {
+                clock: shared.clone(),
+                kv_rng: root.fork("kv"),
+                sql_rng: root.fork("supabase-sql"),
+                kv_file: None,
+                db_file: None,
+                dispatcher: queue.clone(),
+            })
+            .map_err(|e| match e {
+                edgesim_world::WorldError::Supabase(m) => BuildError::Supabase(m),
+                other => BuildError::Config(other.to_string()),
+            })?;
+        let kv = world.kv;
         let log = EventLog::new(shared.clone(), VIRTUAL_EPOCH_MS);
         let core = Core::new(CoreParts {
             log: log.clone(),
             clock: clock.clone(),
             start_ms: VIRTUAL_EPOCH_MS,
             kv: kv.clone(),
-            supabase,
+            supabase: world.supabase,
             queue,
             tracker: Tracker::new(&self.table),
             table: self.table.clone(),
-            webhook_colo,
+            webhook_colo: plan.webhook_colo.clone(),
+            router: plan.router.clone(),
             webhook_rng: root.fork("webhooks"),
             upstream_faults: UpstreamFaults::new(
                 self.supabase_latency_ms,
@@ -327,14 +357,10 @@ impl SimBuilder {
                 key: log2.intern(e.key.as_deref().unwrap_or_default()),
                 version: e.version,
                 outcome,
+                cache_ttl_s: e.cache_ttl_s,
+                expires_in_ms: e.expiration_ms.map(|x| x.saturating_sub(e.at_ms)),
             })
         }));
-        let mut config = HostConfig::new(SUPABASE_URL);
-        config.colos = HostConfig::colos_from_codes(&codes);
-        config.default_colo = codes[0].clone();
-        let (vars, notes) = worker_env(worker, SUPABASE_URL);
-        config.vars = vars;
-        config.kv_bindings = worker.kv_bindings.clone();
         // The compiled-Worker cache: the given directory, else the per-user one
         // (`~/.cache/edgesim/workers`, owner-only); without either, compile in memory.
         let cache = match &self.cache_dir {
@@ -348,7 +374,7 @@ impl SimBuilder {
         });
         let host = Host::new(
             worker.component.bytes(),
-            config,
+            plan.host.clone(),
             kv,
             upstream,
             shared,
@@ -357,7 +383,7 @@ impl SimBuilder {
         )
         .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
         core.set_host(host);
-        Ok((core, notes))
+        Ok((core, plan.notes))
     }
 }
 

@@ -25,11 +25,11 @@ pub mod tree;
 pub mod wrangler;
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-pub use wrangler::{WRANGLER_FILES, WranglerConfig, WranglerError};
+pub use wrangler::{CronEntry, WRANGLER_FILES, WranglerConfig, WranglerError};
 
 /// The embedded Rust Worker variants (scenario files state an outcome for each).
 #[derive(
@@ -157,12 +157,40 @@ impl WorkerSpec {
     /// The wrangler configuration this spec names, if it names a wrangler project (read again
     /// on every call; `None` for the other forms).
     pub fn wrangler_config(&self) -> Option<Result<WranglerConfig, WorkerError>> {
-        let file = match self {
-            WorkerSpec::Wrangler(p) => p.clone(),
-            WorkerSpec::Path(p) if p.is_dir() => wrangler::find_in(p)?,
-            _ => return None,
+        self.wrangler_config_env(None)
+    }
+
+    /// [`WorkerSpec::wrangler_config`] with environment `env` selected.
+    pub fn wrangler_config_env(
+        &self,
+        env: Option<&str>,
+    ) -> Option<Result<WranglerConfig, WorkerError>> {
+        Some(WranglerConfig::load_env(&self.wrangler_file()?, env).map_err(WorkerError::from))
+    }
+
+    /// The wrangler file this spec names (a wrangler file, or a directory holding one).
+    pub fn wrangler_file(&self) -> Option<PathBuf> {
+        match self {
+            WorkerSpec::Wrangler(p) => Some(p.clone()),
+            WorkerSpec::Path(p) if p.is_dir() => wrangler::find_in(p),
+            _ => None,
+        }
+    }
+
+    /// The directory of the user's project: a wrangler file's directory, a project directory,
+    /// a JS entry's directory. `None` for embedded Workers and component files.
+    pub fn project_dir(&self) -> Option<PathBuf> {
+        let parent = |p: &Path| {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf()
         };
-        Some(WranglerConfig::load(&file).map_err(WorkerError::from))
+        match self {
+            WorkerSpec::Wrangler(p) | WorkerSpec::JsEntry(p) => Some(parent(p)),
+            WorkerSpec::Path(p) if p.is_dir() => Some(p.clone()),
+            _ => None,
+        }
     }
 
     /// The directory (or file) whose changes mean the Worker must be resolved again: a wrangler
@@ -184,6 +212,13 @@ impl WorkerSpec {
 
     /// Loads (and for JS, builds) the Worker.
     pub fn resolve(&self) -> Result<Worker, WorkerError> {
+        self.resolve_with(&ProjectOptions::default())
+    }
+
+    /// [`WorkerSpec::resolve`] with a wrangler environment and an entry that overrides `main`
+    /// (`edgesim dev --env staging src/index.ts`, as `wrangler dev`). For a JS entry spec,
+    /// `opts` is ignored.
+    pub fn resolve_with(&self, opts: &ProjectOptions) -> Result<Worker, WorkerError> {
         match self {
             WorkerSpec::Embedded(v) => Ok(Worker::embedded(v.name(), v.component(), Some(*v))),
             WorkerSpec::Anchor => Ok(Worker::embedded(
@@ -193,11 +228,11 @@ impl WorkerSpec {
             )),
             WorkerSpec::Component(p) => component_file(p),
             WorkerSpec::JsEntry(p) => js_entry(p, None, p.display().to_string()),
-            WorkerSpec::Wrangler(p) => wrangler_project(p),
+            WorkerSpec::Wrangler(p) => wrangler_project(p, opts),
             WorkerSpec::Path(p) => {
                 if p.is_dir() {
                     match wrangler::find_in(p) {
-                        Some(file) => wrangler_project(&file),
+                        Some(file) => wrangler_project(&file, opts),
                         None => Err(WorkerError::Config(format!(
                             "{}: no wrangler.toml, wrangler.json or wrangler.jsonc in this directory",
                             p.display()
@@ -327,8 +362,16 @@ pub struct Worker {
     /// Vars and secrets (wrangler `vars`, then `.dev.vars`), given to the Worker at request
     /// time. The runner adds `SUPABASE_URL` and `SUPABASE_ANON_KEY` for the mock.
     pub vars: BTreeMap<String, String>,
+    /// The vars whose value is JSON text (non-string `vars` in the wrangler file): the Worker
+    /// gets them as JSON values, as in production.
+    pub json_vars: BTreeSet<String>,
     /// `compatibility_date`, when the wrangler file sets one.
     pub compatibility_date: Option<String>,
+    /// Cron Triggers (`triggers.crons`), as written, with file and line.
+    pub crons: Vec<CronEntry>,
+    /// Hosts the Worker answers on in production (its `routes`); `*.workers.dev` hosts are
+    /// always its own.
+    pub routes: Vec<String>,
     /// Files whose change means the Worker must be resolved again (`edgesim dev` watches
     /// them): the wrangler file, `.dev.vars`, the sources of a JS bundle, a component file.
     pub watch: Vec<PathBuf>,
@@ -344,7 +387,10 @@ impl Worker {
             component: Component::Static(bytes),
             kv_bindings: default_bindings(),
             vars: BTreeMap::new(),
+            json_vars: BTreeSet::new(),
             compatibility_date: None,
+            crons: Vec::new(),
+            routes: Vec::new(),
             watch: Vec::new(),
             warnings: Vec::new(),
         }
@@ -364,7 +410,10 @@ fn component_file(p: &Path) -> Result<Worker, WorkerError> {
         component: Component::Shared(bytes.into()),
         kv_bindings: default_bindings(),
         vars: BTreeMap::new(),
+        json_vars: BTreeSet::new(),
         compatibility_date: None,
+        crons: Vec::new(),
+        routes: Vec::new(),
         watch: vec![p.to_path_buf()],
         warnings: Vec::new(),
     })
@@ -388,40 +437,65 @@ fn js_entry(entry: &Path, project: Option<&Path>, name: String) -> Result<Worker
         component: Component::Shared(built.component),
         kv_bindings: default_bindings(),
         vars: BTreeMap::new(),
+        json_vars: BTreeSet::new(),
         compatibility_date: None,
+        crons: Vec::new(),
+        routes: Vec::new(),
         watch,
         warnings: Vec::new(),
     })
 }
 
-fn wrangler_project(file: &Path) -> Result<Worker, WorkerError> {
-    let cfg = WranglerConfig::load(file)?;
+fn wrangler_project(file: &Path, opts: &ProjectOptions) -> Result<Worker, WorkerError> {
+    let cfg = WranglerConfig::load_env(file, opts.env.as_deref())?;
     let name = cfg
         .name
         .clone()
         .unwrap_or_else(|| file.display().to_string());
+    let main = match &opts.entry {
+        Some(entry) => entry.clone(),
+        None => cfg.main_or_err()?.to_path_buf(),
+    };
     // Configuration problems come first, even when the build would fail too.
-    if !cfg.main.is_file() {
-        return Err(WorkerError::Config(format!(
-            "{}: the Worker's entry module does not exist (`main` in {})",
-            cfg.main.display(),
-            cfg.path.display()
-        )));
+    if !main.is_file() {
+        return Err(WorkerError::Config(match &opts.entry {
+            Some(_) => format!(
+                "{}: the Worker's entry module does not exist",
+                main.display()
+            ),
+            None => format!(
+                "{}: the Worker's entry module does not exist (`main` in {})",
+                main.display(),
+                cfg.path.display()
+            ),
+        }));
     }
     let dir = file
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut w = js_entry(&cfg.main, Some(dir), name)?;
+    let mut w = js_entry(&main, Some(dir), name)?;
     w.kv_bindings = cfg.kv_bindings;
     w.vars = cfg.vars;
+    w.json_vars = cfg.json_vars;
     w.compatibility_date = cfg.compatibility_date;
+    w.crons = cfg.crons;
+    w.routes = cfg.routes;
     w.warnings = cfg.warnings;
     w.watch.push(cfg.path);
     // `.dev.vars` may appear later; watch where it would be.
     w.watch
         .push(cfg.dev_vars.unwrap_or_else(|| dir.join(".dev.vars")));
     Ok(w)
+}
+
+/// How a wrangler project is resolved: `--env NAME` and an entry given on the command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectOptions {
+    /// The `[env.NAME]` to use.
+    pub env: Option<String>,
+    /// The entry module, over the file's `main`.
+    pub entry: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! `edgesim.toml`: wrangler-like configuration of `edgesim dev`. Unknown keys are errors that
-//! name the file, line and key.
+//! `edgesim.toml`: edgesim's own settings for a project (what a wrangler file cannot say: colos,
+//! the KV model, limits, outbound rules, where the Supabase project is and which hosts are the
+//! Worker's). `edgesim dev` and `edgesim run` read it from the project directory. Unknown keys
+//! are errors that name the file, line and key.
 //!
 //! ```toml
 //! name = "course"
@@ -7,6 +9,10 @@
 //!                               # variant = "hardened" (embedded: course, hardened, anchor)
 //! default_colo = "SYD"
 //! allowlist = ["api.example.com"]
+//! supabase = "../backend"        # the directory holding supabase/ (default: found as the
+//!                               # Supabase CLI finds it)
+//! worker_hosts = ["api.example.com"]  # webhooks to these hosts reach the local Worker
+//! webhook_colo = "SYD"          # the colo Database Webhooks reach
 //!
 //! [vars]
 //! GREETING = "hello"
@@ -30,19 +36,25 @@
 //! default_cache_ttl_s = 60
 //! ```
 
-use anyhow::{Context, Result, bail};
+use crate::WorldError;
 use edgesim_host::{Colo, Limits};
 use edgesim_kv::{ColoConfig, Delay, KvConfig, ReadYourWrites};
 use edgesim_workers::WorkerSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+type Result<T> = std::result::Result<T, WorldError>;
+
+fn bail<T>(msg: String) -> Result<T> {
+    Err(WorldError::Config(msg))
+}
+
 /// The whole file.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DevConfig {
+pub struct Settings {
     /// A name for the project (shown at start).
     pub name: Option<String>,
     /// The Worker (relative to the file): a component, a JS or TS entry, or a wrangler
@@ -56,6 +68,14 @@ pub struct DevConfig {
     /// Hosts the Worker may fetch besides Supabase.
     #[serde(default)]
     pub allowlist: Vec<String>,
+    /// The directory holding the project's `supabase/` (relative to the file).
+    pub supabase: Option<PathBuf>,
+    /// Hosts that are the Worker's in production besides `*.workers.dev` and its wrangler
+    /// `routes`: a Database Webhook to one of them reaches the local Worker.
+    #[serde(default)]
+    pub worker_hosts: Vec<String>,
+    /// The colo Database Webhooks reach (default: the default colo).
+    pub webhook_colo: Option<String>,
     /// Environment variables (merged over `SUPABASE_URL` and `SUPABASE_ANON_KEY`).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
@@ -74,21 +94,19 @@ pub struct DevConfig {
 }
 
 /// `[[kv_namespaces]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvNamespace {
     /// The binding name the Worker opens.
     pub binding: String,
     /// Accepted for wrangler compatibility; unused.
-    #[expect(dead_code, reason = "accepted for wrangler compatibility")]
     pub id: Option<String>,
     /// Accepted for wrangler compatibility; unused.
-    #[expect(dead_code, reason = "accepted for wrangler compatibility")]
     pub preview_id: Option<String>,
 }
 
 /// `[[colos]]`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColoEntry {
     /// IATA code.
@@ -100,7 +118,7 @@ pub struct ColoEntry {
 }
 
 /// `[limits]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsEntry {
     /// `paid` (default) or `free`.
@@ -118,7 +136,7 @@ pub struct LimitsEntry {
 }
 
 /// `[kv]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvEntry {
     /// Shortest delay from a write to central, ms.
@@ -136,32 +154,41 @@ pub struct KvEntry {
 /// The embedded Workers a `variant` names.
 pub const VARIANT_NAMES: &str = "`course`, `hardened` or `anchor`";
 
-fn spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<WorkerSpec>, D::Error> {
+fn spec<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<WorkerSpec>, D::Error> {
     Ok(Some(WorkerSpec::parse(&String::deserialize(d)?)))
 }
 
-impl DevConfig {
+impl Settings {
     /// Reads and checks `path`.
-    pub fn load(path: &Path) -> Result<DevConfig> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| WorldError::Config(format!("reading {}: {e}", path.display())))?;
         Self::parse(&text, path)
     }
 
-    /// Parses `text` (read from `path`, for messages).
-    pub fn parse(text: &str, path: &Path) -> Result<DevConfig> {
-        let mut cfg: DevConfig =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    /// Parses `text` (read from `path`, for messages). Relative paths are joined to the file's
+    /// directory.
+    pub fn parse(text: &str, path: &Path) -> Result<Settings> {
+        let mut cfg: Settings = toml::from_str(text)
+            .map_err(|e| WorldError::Config(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new(""));
         if let Some(worker) = cfg.worker.take() {
-            cfg.worker = Some(worker.relative_to(path.parent().unwrap_or(Path::new(""))));
+            cfg.worker = Some(worker.relative_to(base));
+        }
+        if let Some(dir) = cfg.supabase.take() {
+            cfg.supabase = Some(if dir.is_relative() {
+                base.join(dir)
+            } else {
+                dir
+            });
         }
         if let Some(v) = &cfg.variant
             && !matches!(v.as_str(), "course" | "hardened" | "anchor")
         {
-            bail!(
+            return bail(format!(
                 "{}: variant = {v:?}: expected {VARIANT_NAMES}",
                 path.display()
-            );
+            ));
         }
         Ok(cfg)
     }
@@ -206,7 +233,11 @@ impl DevConfig {
         let mut limits = match l.profile.as_deref() {
             None | Some("paid") => Limits::paid(),
             Some("free") => Limits::free(),
-            Some(other) => bail!("[limits] profile = {other:?}: expected \"paid\" or \"free\""),
+            Some(other) => {
+                return bail(format!(
+                    "[limits] profile = {other:?}: expected \"paid\" or \"free\""
+                ));
+            }
         };
         if let Some(v) = l.cpu_ms {
             limits.cpu_ms = v;
@@ -290,7 +321,7 @@ propagation_min_ms = 5
 propagation_max_ms = 9
 read_your_writes = false
 "#;
-        let cfg = DevConfig::parse(text, Path::new("edgesim.toml")).unwrap();
+        let cfg = Settings::parse(text, Path::new("edgesim.toml")).unwrap();
         let colos = cfg.colos();
         assert_eq!(colos[0].0.country, "GB");
         assert_eq!(colos[1].0.country, "NZ");
@@ -307,13 +338,13 @@ read_your_writes = false
     #[test]
     fn unknown_keys_name_file_line_and_key() {
         let text = "name = \"x\"\n[limits]\nprofile = \"paid\"\ncpu_msec = 5\n";
-        let err = DevConfig::parse(text, Path::new("conf/edgesim.toml"))
+        let err = Settings::parse(text, Path::new("conf/edgesim.toml"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("conf/edgesim.toml"), "{err}");
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("cpu_msec"), "{err}");
-        let err = DevConfig::parse("colour = 1\n", Path::new("e.toml"))
+        let err = Settings::parse("colour = 1\n", Path::new("e.toml"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 1") && err.contains("colour"), "{err}");
@@ -321,9 +352,9 @@ read_your_writes = false
 
     #[test]
     fn bad_profile_and_variant_are_errors() {
-        let cfg = DevConfig::parse("[limits]\nprofile = \"gold\"\n", Path::new("e.toml")).unwrap();
+        let cfg = Settings::parse("[limits]\nprofile = \"gold\"\n", Path::new("e.toml")).unwrap();
         assert!(cfg.limits().unwrap_err().to_string().contains("gold"));
-        assert!(DevConfig::parse("variant = \"x\"\n", Path::new("e.toml")).is_err());
+        assert!(Settings::parse("variant = \"x\"\n", Path::new("e.toml")).is_err());
     }
 }
 
@@ -378,14 +409,14 @@ mod fuzz {
 
     fn target(data: &[u8]) -> String {
         let text = String::from_utf8_lossy(data);
-        match DevConfig::parse(&text, Path::new("edgesim.toml")) {
+        match Settings::parse(&text, Path::new("edgesim.toml")) {
             Err(e) => format!("err:{}", fuzz::shape(&e.to_string(), 40)),
             Ok(cfg) => {
                 let _ = cfg.colos();
                 let _ = cfg.bindings();
                 let _ = cfg.kv_config();
                 let limits = cfg.limits().map(|_| ());
-                let host = super::super::host_config(&cfg, "http://127.0.0.1:1").map(|_| ());
+                let host = crate::WorldSpec::from_settings(&cfg).map(|_| ());
                 format!(
                     "ok:{}:{}",
                     fuzz::class_of(&limits, 20),

@@ -1,0 +1,161 @@
+//! `edgesim dev`'s Database Webhook transport: a delivery to the Worker's own host goes to the
+//! Worker being served, in-process, at the webhook colo, with the hook's path, query, headers
+//! and payload; one to an outside host goes to the outbound rules or, when allowlisted, over
+//! the network; anything else fails with its reason and is logged. Each is sent once, never
+//! retried (pg_net's behaviour), and its outcome lands in `GET /__edgesim/deliveries`.
+
+use bytes::Bytes;
+use edgesim_host::{FetchError, HostSlot, Upstream};
+use edgesim_supabase::{DeliveryOutcome, Supabase, WeakSupabase, WebhookDelivery, WebhookDispatcher};
+use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Routes and sends deliveries (see the module docs).
+pub struct DevDispatcher {
+    runtime: tokio::runtime::Handle,
+    state: Mutex<Option<Attached>>,
+}
+
+#[derive(Clone)]
+struct Attached {
+    supabase: WeakSupabase,
+    slot: HostSlot,
+    router: WebhookRouter,
+    colo: String,
+    /// Outside hosts: the outbound rules, then the allowlisted hosts over sockets.
+    external: Arc<dyn Upstream>,
+    allowlist: Vec<String>,
+}
+
+impl DevDispatcher {
+    /// A dispatcher spawning onto `runtime`; deliveries before [`DevDispatcher::attach`] fail.
+    pub fn new(runtime: tokio::runtime::Handle) -> Arc<Self> {
+        Arc::new(Self {
+            runtime,
+            state: Mutex::new(None),
+        })
+    }
+
+    /// Sends deliveries to `slot`'s Worker at `colo` (per `router`) and reports outcomes into
+    /// `supabase`.
+    pub fn attach(
+        &self,
+        supabase: &Supabase,
+        slot: HostSlot,
+        router: WebhookRouter,
+        colo: String,
+        external: Arc<dyn Upstream>,
+        allowlist: Vec<String>,
+    ) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(Attached {
+            supabase: supabase.downgrade(),
+            slot,
+            router,
+            colo,
+            external,
+            allowlist,
+        });
+    }
+}
+
+fn failed(error: String) -> DeliveryOutcome {
+    DeliveryOutcome {
+        status: None,
+        timed_out: false,
+        error: Some(error),
+    }
+}
+
+impl Attached {
+    async fn send(&self, d: &WebhookDelivery) -> DeliveryOutcome {
+        let timeout = Duration::from_millis(d.timeout_ms.max(1));
+        let timed_out = || DeliveryOutcome {
+            status: None,
+            timed_out: true,
+            error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
+        };
+        match self.router.delivery(d) {
+            Delivery::Failed(why) => failed(why),
+            Delivery::Worker(req) => {
+                let Some(host) = self.slot.host() else {
+                    return failed("edgesim: no Worker is being served (its build failed)".into());
+                };
+                match tokio::time::timeout(timeout, host.handle_at(&self.colo, req)).await {
+                    Ok(inv) => DeliveryOutcome {
+                        status: Some(inv.response.status().as_u16()),
+                        timed_out: false,
+                        error: None,
+                    },
+                    Err(_) => timed_out(),
+                }
+            }
+            Delivery::External(host, req) => {
+                let bare = host.split(':').next().unwrap_or_default();
+                let allowed = self
+                    .allowlist
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(&host) || a.eq_ignore_ascii_case(bare));
+                let answered = self.external_answer(req, allowed);
+                match tokio::time::timeout(timeout, answered).await {
+                    Ok(Ok(resp)) => DeliveryOutcome {
+                        status: Some(resp.status().as_u16()),
+                        timed_out: false,
+                        error: None,
+                    },
+                    Ok(Err(FetchError::ConnectionRefused(_))) if !allowed => {
+                        let why = unanswered(&host);
+                        tracing::warn!("webhook {} to {}: {why}", d.hook, d.url);
+                        failed(why)
+                    }
+                    Ok(Err(e)) => failed(e.to_string()),
+                    Err(_) => timed_out(),
+                }
+            }
+        }
+    }
+
+    async fn external_answer(
+        &self,
+        req: http::Request<Bytes>,
+        allowed: bool,
+    ) -> Result<http::Response<Bytes>, FetchError> {
+        if !allowed {
+            let host = req
+                .uri()
+                .authority()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            return Err(FetchError::ConnectionRefused(host));
+        }
+        self.external.fetch(req).await
+    }
+}
+
+impl WebhookDispatcher for DevDispatcher {
+    fn dispatch(&self, delivery: WebhookDelivery) {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        self.runtime.spawn(async move {
+            let Some(state) = state else {
+                return;
+            };
+            let id = delivery.id;
+            let outcome = state.send(&delivery).await;
+            if let Some(err) = &outcome.error {
+                tracing::warn!(
+                    "webhook {} ({} {}) failed: {err}",
+                    delivery.hook,
+                    delivery.method,
+                    delivery.url
+                );
+            }
+            if let Some(sb) = state.supabase.upgrade() {
+                sb.record_outcome(id, outcome);
+            }
+        });
+    }
+}
