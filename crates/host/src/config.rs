@@ -166,6 +166,11 @@ pub struct HostConfig {
     pub outbound: crate::rules::OutboundRules,
     /// Instance reuse and bounds (default: reuse on, live requests unbounded).
     pub instances: InstancePolicy,
+    /// Whether the Worker takes scheduled events (Cron Triggers): `true` for JavaScript Workers,
+    /// whose edgesim adapter runs `scheduled()`; `false` (the default) for wasi:http Workers
+    /// such as the Rust ones, which have no scheduled entry point: their runs end
+    /// [`ScheduledStatus::Unsupported`](crate::ScheduledStatus::Unsupported) without a call.
+    pub scheduled_events: bool,
 }
 
 impl HostConfig {
@@ -184,6 +189,7 @@ impl HostConfig {
             allowlist: Vec::new(),
             outbound: crate::rules::OutboundRules::none(),
             instances: InstancePolicy::default(),
+            scheduled_events: false,
         }
     }
 

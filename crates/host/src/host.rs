@@ -59,6 +59,8 @@ pub(crate) struct StoreParts {
     pub colo: String,
     pub ray: String,
     pub guest_seed: u64,
+    /// The fuel the invocation starts with (its CPU limit).
+    pub fuel: u64,
     pub stats: Arc<InvocationStats>,
 }
 
@@ -266,7 +268,7 @@ impl Host {
         };
         let mut store = Store::new(inner.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(inner.config.limits.fuel())?;
+        store.set_fuel(parts.fuel)?;
         store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))?;
         let proxy = inner.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
@@ -294,7 +296,7 @@ impl Host {
         state.kv = kv;
         state.http = WasiHttpCtx::new();
         state.limiter.stats = parts.stats.clone();
-        instance.store.set_fuel(self.inner.config.limits.fuel())
+        instance.store.set_fuel(parts.fuel)
     }
 
     /// The outbound hooks and KV context of one invocation.

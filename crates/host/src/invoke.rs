@@ -176,7 +176,19 @@ impl Host {
     }
 
     /// Serves `req` at `colo` (case-insensitive), ignoring any `x-edgesim-colo` header.
-    pub async fn handle_at(&self, colo: &str, mut req: Request<Bytes>) -> Invocation {
+    pub async fn handle_at(&self, colo: &str, req: Request<Bytes>) -> Invocation {
+        self.invoke_at(colo, req, None).await
+    }
+
+    /// [`Host::handle_at`], or with `special` an invocation the host makes itself (a scheduled
+    /// event): its marker header is set after the client's copy is stripped, its CPU limit
+    /// replaces the request limit, and it is logged under its own name.
+    pub(crate) async fn invoke_at(
+        &self,
+        colo: &str,
+        mut req: Request<Bytes>,
+        special: Option<&Special>,
+    ) -> Invocation {
         if let Some(why) = pages::host_problem(&req) {
             return Invocation {
                 response: pages::bad_host(why),
@@ -194,18 +206,28 @@ impl Host {
             };
         };
         let (ray, guest_seed) = self.draw_ray(&colo.code);
+        let (method, path) = match special {
+            Some(s) => (s.method.to_string(), s.path.clone()),
+            None => (
+                req.method().to_string(),
+                req.uri()
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "/".into()),
+            ),
+        };
         let meta = Meta {
             colo: colo.code.clone(),
             ray: ray.clone(),
-            method: req.method().to_string(),
-            path: req
-                .uri()
-                .path_and_query()
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "/".into()),
+            method,
+            path,
             start: tokio::time::Instant::now(),
         };
         cf_headers(req.headers_mut(), colo, &ray);
+        if let Some(s) = special {
+            req.headers_mut()
+                .insert(crate::scheduled::EVENT_HEADER, s.marker.clone());
+        }
         if self.inner.observer.enabled() {
             self.inner.observer.event(&HostEvent::RequestStart {
                 ray: ray.clone(),
@@ -215,12 +237,17 @@ impl Host {
             });
         }
         let stats = Arc::new(InvocationStats::default());
-        let (response, background, error_code) = self.run(req, &meta, guest_seed, &stats).await;
+        let fuel = special.map_or_else(
+            || self.inner.config.limits.fuel(),
+            |s| s.cpu_ms.saturating_mul(crate::FUEL_PER_CPU_MS),
+        );
+        let (response, background, error_code) =
+            self.run(req, &meta, guest_seed, fuel, &stats).await;
         let mut response = response;
         if let Ok(v) = HeaderValue::from_str(&ray) {
             response.headers_mut().insert("cf-ray", v);
         }
-        self.report_end(&meta, &response, error_code, &stats);
+        self.report_end(&meta, &response, error_code, &stats, special.is_none());
         Invocation {
             response,
             colo: Some(meta.colo.clone()),
@@ -234,12 +261,14 @@ impl Host {
         req: Request<Bytes>,
         meta: &Meta,
         guest_seed: u64,
+        fuel: u64,
         stats: &Arc<InvocationStats>,
     ) -> (Response<Bytes>, Option<BackgroundTask>, Option<u16>) {
         let parts = StoreParts {
             colo: meta.colo.clone(),
             ray: meta.ray.clone(),
             guest_seed,
+            fuel,
             stats: stats.clone(),
         };
         // With a bound on live requests, wait (in arrival order, at most the waitUntil limit)
@@ -452,10 +481,12 @@ impl Host {
         response: &Response<Bytes>,
         error_code: Option<u16>,
         stats: &InvocationStats,
+        log: bool,
     ) {
         let (kv_hits, kv_misses) = stats.kv_hits_misses();
         let duration = meta.start.elapsed();
-        tracing::info!(
+        if log {
+            tracing::info!(
             target: "edgesim::request",
             colo = %meta.colo,
             method = %meta.method,
@@ -465,7 +496,8 @@ impl Host {
             kv_misses,
             duration_ms = (duration.as_secs_f64() * 10_000.0).round() / 10.0,
             "request"
-        );
+            );
+        }
         if !self.inner.observer.enabled() {
             return;
         }
@@ -483,10 +515,24 @@ impl Host {
     }
 }
 
+/// An invocation the host makes itself (see [`Host::invoke_at`]).
+pub(crate) struct Special {
+    /// The value of the marker header ([`crate::scheduled::EVENT_HEADER`]).
+    pub marker: HeaderValue,
+    /// The invocation's CPU limit.
+    pub cpu_ms: u64,
+    /// What logs and host events show as its method (`SCHEDULED`)...
+    pub method: &'static str,
+    /// ...and as its path (the cron expression).
+    pub path: String,
+}
+
 /// What the Worker sees of the edge: `cf-ray`, `cf-connecting-ip` and `cf-ipcountry` for
-/// `colo` (replacing whatever the client sent), and no `x-edgesim-colo`.
+/// `colo` (replacing whatever the client sent), and no `x-edgesim-colo` nor the host's
+/// scheduled-event marker (so no client can pose as a Cron Trigger).
 fn cf_headers(headers: &mut http::HeaderMap, colo: &Colo, ray: &str) {
     headers.remove(COLO_HEADER);
+    headers.remove(crate::scheduled::EVENT_HEADER);
     for (name, value) in [
         ("cf-ray", ray),
         ("cf-connecting-ip", colo.client_ip.as_str()),

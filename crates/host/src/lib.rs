@@ -39,6 +39,7 @@
 
 mod capture;
 mod config;
+mod cron;
 mod engine;
 mod function_cache;
 mod host;
@@ -51,10 +52,12 @@ mod outbound;
 mod pages;
 mod pool;
 pub mod rules;
+mod scheduled;
 mod serve;
 mod state;
 
 pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits};
+pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};
 pub use engine::is_cached;
 pub use host::Host;
 pub use internal::INTERNAL_AUTHORITY;
@@ -68,5 +71,10 @@ pub use outbound::{
 };
 pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, OVERLOADED, THREW_EXCEPTION};
 pub use rules::{OutboundRule, OutboundRules, RuleBody, RuleError, RuleSpec};
+pub use scheduled::{
+    CRON_CPU_MS_HOURLY, CRON_CPU_MS_SUBHOURLY, CRON_WALL_LIMIT,
+    EVENT_HEADER as SCHEDULED_EVENT_HEADER, ScheduledOutcome, ScheduledStatus, cron_cpu_ms,
+    test_scheduled,
+};
 pub use serve::{Control, HostSlot, control_endpoint, serve, serve_slot, serve_with_shutdown};
 pub use state::InvocationStats;

@@ -126,6 +126,10 @@ async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) ->
     {
         return control_endpoint(host, control, &req);
     }
+    // `wrangler dev --test-scheduled`'s route: runs one scheduled event (edgesim dev only).
+    if control.is_some() && req.uri().path() == "/__scheduled" {
+        return crate::scheduled::test_scheduled(host, &req).await;
+    }
     let inv = host.handle(req).await;
     // Let the other connections whose requests are ready run their Workers before this response
     // is written, so responses leave in batches: a client that is still busy reading earlier

@@ -28,10 +28,16 @@ const nativeFetch = globalThis.fetch;
 // Globals the Worker's module may use at its top level (installed before it is evaluated).
 
 const fetchListeners = [];
+const scheduledListeners = [];
 
-/** Service-worker syntax: `addEventListener("fetch", (event) => event.respondWith(...))`. */
+/**
+ * Service-worker syntax: `addEventListener("fetch", (event) => event.respondWith(...))` and
+ * `addEventListener("scheduled", (event) => event.waitUntil(...))`.
+ */
 globalThis.addEventListener = function addEventListener(type, listener) {
-  if (type === "fetch" && typeof listener === "function") fetchListeners.push(listener);
+  if (typeof listener !== "function") return;
+  if (type === "fetch") fetchListeners.push(listener);
+  else if (type === "scheduled") scheduledListeners.push(listener);
 };
 
 const REALTIME_MESSAGE =
@@ -240,7 +246,7 @@ function readAll(incomingBody, length) {
 }
 
 /** The web `Request` for a wasi:http incoming request, and the facts the adapter needs. */
-function toRequest(incoming) {
+function toRequest(incoming, entries) {
   const method = methodName(incoming.method());
   const path = incoming.pathWithQuery() || "/";
   const headers = new Headers();
@@ -248,7 +254,7 @@ function toRequest(incoming) {
   let ray = "";
   let country = "";
   let length;
-  for (const [name, value] of incoming.headers().entries()) {
+  for (const [name, value] of entries) {
     const v = decoder.decode(value);
     headers.append(name, v);
     if (name === "host" && !authority) authority = v;
@@ -328,14 +334,14 @@ async function drain(pending) {
   }
 }
 
-async function handle(worker, incoming, out) {
+async function handle(worker, incoming, entries, out) {
   const pending = [];
   let passThrough = false;
   let responded = false;
   let original;
   try {
     const { env } = await loadInstance();
-    const { request, url, init, cf } = toRequest(incoming);
+    const { request, url, init, cf } = toRequest(incoming, entries);
     original = { url, init };
     const ctx = {
       waitUntil(promise) {
@@ -390,12 +396,15 @@ async function handle(worker, incoming, out) {
 
 let globalsInstalled = false;
 
+/** Service-worker syntax sees its bindings and vars as globals. */
+function installGlobals(env) {
+  if (globalsInstalled) return;
+  for (const [name, value] of Object.entries(env)) globalThis[name] = value;
+  globalsInstalled = true;
+}
+
 async function dispatchFetchEvent(request, env, ctx) {
-  if (!globalsInstalled) {
-    // Service-worker syntax sees its bindings and vars as globals.
-    for (const [name, value] of Object.entries(env)) globalThis[name] = value;
-    globalsInstalled = true;
-  }
+  installGlobals(env);
   let responded = null;
   const event = {
     type: "fetch",
@@ -417,11 +426,140 @@ async function dispatchFetchEvent(request, env, ctx) {
   return responded;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scheduled events (Cron Triggers).
+//
+// The host runs one as a request to itself that carries SCHEDULED_HEADER, a header it strips
+// from every client request (crates/host/src/scheduled.rs), with `{cron, scheduledTime}`. The
+// answer is `{outcome, noRetry, error}` once the handler and every waitUntil promise have
+// settled: workerd treats the handler's promise as one more waitUntil promise and decides the
+// event's outcome after all of them.
+
+const SCHEDULED_HEADER = "x-edgesim-scheduled";
+
+/** `controller` of module syntax's `scheduled(controller, env, ctx)`. */
+class ScheduledController {
+  #noRetry;
+  constructor(scheduledTime, cron, noRetry) {
+    this.scheduledTime = scheduledTime;
+    this.cron = cron;
+    this.#noRetry = noRetry;
+    Object.freeze(this);
+  }
+  /** Asks the runtime not to retry this event if it fails. */
+  noRetry() {
+    this.#noRetry();
+  }
+}
+
+/** Service-worker syntax's `ScheduledEvent`. */
+class ScheduledEvent {
+  #noRetry;
+  #waitUntil;
+  constructor(scheduledTime, cron, noRetry, waitUntil) {
+    this.type = "scheduled";
+    this.scheduledTime = scheduledTime;
+    this.cron = cron;
+    this.#noRetry = noRetry;
+    this.#waitUntil = waitUntil;
+  }
+  noRetry() {
+    this.#noRetry();
+  }
+  waitUntil(promise) {
+    this.#waitUntil(promise);
+  }
+}
+
+/** Waits for every promise (including ones added while waiting); returns the rejections. */
+async function settle(pending) {
+  const failures = [];
+  while (pending.length) {
+    const batch = pending.splice(0);
+    for (const r of await Promise.allSettled(batch)) {
+      if (r.status === "rejected") failures.push(r.reason);
+    }
+  }
+  return failures;
+}
+
+async function handleScheduled(worker, incoming, entries, out) {
+  const pending = [];
+  let noRetry = false;
+  let error;
+  let failed = false;
+  try {
+    const { env } = await loadInstance();
+    let length;
+    for (const [name, value] of entries) {
+      if (name === "content-length") length = Number(decoder.decode(value));
+    }
+    const params = JSON.parse(decoder.decode(readAll(incoming.consume(), length)));
+    const cron = String(params.cron ?? "");
+    const scheduledTime = Number(params.scheduledTime);
+    const setNoRetry = () => {
+      noRetry = true;
+    };
+    const waitUntil = (promise) => {
+      pending.push(Promise.resolve(promise));
+    };
+    const ctx = { waitUntil, passThroughOnException() {}, props: {} };
+    const handler = worker.default;
+    if (handler !== undefined && handler !== null) {
+      // Module syntax: workerd's messages when there is no scheduled() (it also sets noRetry).
+      if (typeof handler.scheduled !== "function") {
+        console.warn(
+          "Received a ScheduledEvent but we lack a handler for ScheduledEvents " +
+            "(a.k.a. Cron Triggers). Did you remember to export a scheduled() function?",
+        );
+        noRetry = true;
+        throw new Error("Handler does not export a scheduled() function");
+      }
+      const controller = new ScheduledController(scheduledTime, cron, setNoRetry);
+      pending.push((async () => handler.scheduled(controller, env, ctx))());
+    } else {
+      if (!scheduledListeners.length) {
+        console.warn(
+          "Received a ScheduledEvent but we lack an event listener for scheduled events " +
+            '(a.k.a. Cron Triggers). Did you remember to call addEventListener("scheduled", ...)?',
+        );
+        noRetry = true;
+        throw new Error("No event listener registered for scheduled events.");
+      }
+      installGlobals(env);
+      const event = new ScheduledEvent(scheduledTime, cron, setNoRetry, waitUntil);
+      for (const listener of scheduledListeners) listener(event);
+    }
+  } catch (e) {
+    error = e;
+    failed = true;
+  }
+  const failures = await settle(pending);
+  for (const f of failures) {
+    if (!failed) {
+      error = f;
+      failed = true;
+    } else {
+      console.error(`${describe(f)} (in waitUntil)`);
+    }
+  }
+  const answer = { outcome: failed ? "exception" : "ok", noRetry };
+  if (failed) answer.error = describe(error);
+  const response = new Response(JSON.stringify(answer), {
+    headers: { "content-type": "application/json", [SCHEDULED_HEADER]: "1" },
+  });
+  await writeResponse(response, out);
+}
+
 /** The `wasi:http/incoming-handler` export for `worker` (the user's module namespace). */
 export function serve(worker) {
   return {
     handle(incoming, out) {
-      return handle(worker, incoming, out);
+      const entries = incoming.headers().entries();
+      for (const [name] of entries) {
+        if (name === SCHEDULED_HEADER) return handleScheduled(worker, incoming, entries, out);
+      }
+      return handle(worker, incoming, entries, out);
     },
   };
 }

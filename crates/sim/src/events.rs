@@ -131,6 +131,13 @@ pub enum EventKind {
     },
     /// Free text from the harness (phase changes and the like).
     Note { text: String },
+    /// A Cron Trigger ran: its expression, its `scheduledTime` (ms since the start of the run)
+    /// and how it ended (`ok`, `exception`, `exceededCpu`, ...: `ScheduledStatus::as_str`).
+    Scheduled {
+        cron: String,
+        scheduled_ms: u64,
+        outcome: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -221,6 +228,11 @@ impl fmt::Display for Event {
                 status,
             } => write!(f, "upstream_fault {method} {path:?} status={status}"),
             EventKind::Note { text } => write!(f, "note {text:?}"),
+            EventKind::Scheduled {
+                cron,
+                scheduled_ms,
+                outcome,
+            } => write!(f, "scheduled {cron:?} at={scheduled_ms} outcome={outcome}"),
         }
     }
 }

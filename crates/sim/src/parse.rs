@@ -196,6 +196,11 @@ fn parse_line(line: &str) -> Result<Event, String> {
             path: a(field(&t, 1, "")?),
             status: num(field(&t, 2, "status=")?)? as u16,
         },
+        "scheduled" => EventKind::Scheduled {
+            cron: field(&t, 0, "")?.to_string(),
+            scheduled_ms: num(field(&t, 1, "at=")?)?,
+            outcome: field(&t, 2, "outcome=")?.to_string(),
+        },
         "note" => EventKind::Note {
             text: field(&t, 0, "")?.to_string(),
         },
@@ -312,6 +317,14 @@ mod tests {
                 14,
                 EventKind::Note {
                     text: "a \\ note\nwith \u{1} lines".into(),
+                },
+            ),
+            e(
+                14,
+                EventKind::Scheduled {
+                    cron: "*/5 * * * MON-FRI".into(),
+                    scheduled_ms: 300_000,
+                    outcome: "exceededCpu".into(),
                 },
             ),
             e(
