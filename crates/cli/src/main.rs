@@ -14,6 +14,7 @@ macro_rules! outln {
 mod campaign;
 mod check;
 mod dev;
+mod kv;
 mod run;
 mod supabase;
 
@@ -42,6 +43,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a recorded event log (`edgesim run --events FILE`) with the consistency checker.
     Check(check::CheckArgs),
+    /// Workers KV from outside the Worker, as `wrangler kv key|bulk` (put, get, delete, list).
+    Kv(kv::KvArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +54,6 @@ fn main() -> ExitCode {
         Command::Supabase(args) => supabase::main(args),
         Command::Run(args) => run::main(args),
         Command::Check(args) => check::main(args),
+        Command::Kv(args) => kv::main(args),
     }
 }

@@ -39,6 +39,7 @@
 
 mod capture;
 mod config;
+pub mod control;
 mod cron;
 mod engine;
 mod function_cache;

@@ -3,7 +3,7 @@
 use crate::host::Host;
 use crate::pages::text;
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -70,10 +70,10 @@ impl HostSlot {
 }
 
 /// Accepts connections on `listener` forever, serving each request with `host` (waitUntil work
-/// runs on after the response). With `control`, `/__edgesim/` paths are control endpoints:
-/// - `POST /__edgesim/time/advance?seconds=N` moves the clock forward N seconds;
-/// - `GET /__edgesim/kv/<BINDING>/<key>` returns the key's central value/version and each
-///   colo's cache entry as JSON.
+/// runs on after the response). With `control`, `/__edgesim/` paths are control endpoints
+/// (see [`crate::control`]): `POST /__edgesim/time/advance?seconds=N` moves the clock;
+/// `/__edgesim/kv/<BINDING>/<key>` shows a key's central record and each colo's cache entry
+/// (`GET`), reads central's value (`GET ?value`), writes (`PUT`) or deletes it at central.
 ///
 /// Requests go through [`edgesim_http::serve`]: production's URL, header and body limits and a
 /// header-read timeout apply before the Worker runs.
@@ -141,84 +141,4 @@ async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) ->
     inv.response
 }
 
-/// Answers a `/__edgesim/` request.
-pub fn control_endpoint(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes> {
-    let path = req.uri().path();
-    if path == "/__edgesim/time/advance" {
-        if req.method() != Method::POST {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n".into());
-        }
-        let seconds = req
-            .uri()
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("seconds="))
-            .map(|s| s.parse::<f64>());
-        let secs = match seconds {
-            Some(Ok(s)) if s.is_finite() && s >= 0.0 => s,
-            _ => {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    "expected ?seconds=N with N a non-negative number\n".into(),
-                );
-            }
-        };
-        (control.advance)(Duration::from_secs_f64(secs));
-        let now = host.clock().now_ms();
-        return json(
-            StatusCode::OK,
-            &serde_json::json!({ "advanced_seconds": secs, "now_ms": now }),
-        );
-    }
-    if let Some(rest) = path.strip_prefix("/__edgesim/kv/") {
-        let Some((binding, key)) = rest.split_once('/') else {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "expected /__edgesim/kv/<BINDING>/<key>\n".into(),
-            );
-        };
-        let key = percent_decode(key);
-        // Keys such as `/articles` arrive as `/__edgesim/kv/ARTICLES//articles`.
-        return match host.kv().namespace(binding) {
-            Ok(ns) => match serde_json::to_value(ns.view(&key)) {
-                Ok(v) => json(StatusCode::OK, &v),
-                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
-            },
-            Err(e) => text(StatusCode::NOT_FOUND, format!("{e}\n")),
-        };
-    }
-    text(
-        StatusCode::NOT_FOUND,
-        format!(
-            "no control endpoint at {path}; see POST /__edgesim/time/advance?seconds=N and GET /__edgesim/kv/<BINDING>/<key>\n"
-        ),
-    )
-}
-
-fn json(status: StatusCode, v: &serde_json::Value) -> Response<Bytes> {
-    let mut resp = text(status, format!("{v:#}\n"));
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_decode;
-
-    #[test]
-    fn decodes_keys() {
-        assert_eq!(percent_decode("%2Farticles%2F2"), "/articles/2");
-        assert_eq!(percent_decode("/articles"), "/articles");
-        assert_eq!(percent_decode("a%2"), "a%2");
-    }
-}
+pub use crate::control::control_endpoint;

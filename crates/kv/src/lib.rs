@@ -71,6 +71,14 @@
 //! expires-at, negative). [`Namespace::convergence`] lists every fresh cache entry or list page
 //! that differs from central, without touching any cache.
 //!
+//! # Writes from outside a Worker
+//!
+//! [`Namespace::put_central`], [`Namespace::delete_central`] and their bulk forms write
+//! straight to central, as wrangler's `kv key put` / `kv bulk put`, the dashboard and the REST
+//! API do (`edgesim kv` uses them); [`Namespace::get_central`] and [`Namespace::list_central`]
+//! read central. Colo caches are not touched: a colo that cached the key keeps serving its
+//! entry until its cacheTtl runs out. Same validation and 1 write/s per key as the binding.
+//!
 //! # Faults
 //!
 //! [`Faults`] (from [`KvStore::faults`]) injects, over a time window and with a probability
@@ -97,6 +105,7 @@
 //! `edgesim dev`; colo caches stay in memory and start cold after a restart.
 
 mod cache;
+mod central;
 pub mod config;
 mod converge;
 pub mod faults;
@@ -109,6 +118,7 @@ mod store;
 pub mod types;
 pub mod view;
 
+pub use central::{CENTRAL, MAX_BULK_WRITE_KEYS};
 pub use config::{ColoConfig, Delay, KvConfig, NamespaceOverride, NamespaceParams, ReadYourWrites};
 pub use converge::{Convergence, StaleEntry, StaleList};
 pub use faults::{FaultEffect, FaultId, FaultRule, Faults, Partition};
@@ -116,7 +126,7 @@ pub use limits::{KvError, OpBudget};
 pub use namespace::Namespace;
 pub use store::{KvStore, Observer};
 pub use types::{
-    BulkEntry, CacheStatus, GetOptions, KvEvent, ListKey, ListOptions, ListResult, OpKind,
-    PutOptions, Read, ValueWithMetadata, Write,
+    BulkEntry, BulkWrite, CacheStatus, CentralValue, GetOptions, KvEvent, ListKey, ListOptions,
+    ListResult, OpKind, PutOptions, Read, ValueWithMetadata, Write,
 };
 pub use view::{CacheView, KeyView, PendingView, RecordView};

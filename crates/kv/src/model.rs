@@ -186,6 +186,18 @@ impl NsState {
         (version, pending)
     }
 
+    /// A write from outside any Worker (wrangler, the dashboard, the REST API) at `now_ms`: it
+    /// takes the next version and is central's record at once. No colo cache changes: colos that
+    /// hold the key keep serving their entry until it expires. Writes still in flight that arrive
+    /// later win over it, as any later arrival does. Returns the record as stored.
+    pub fn write_central(&mut self, key: &str, mut record: Record, now_ms: u64) -> Record {
+        record.version = self.next_version;
+        self.next_version += 1;
+        self.last_write_ms.insert(key.to_string(), now_ms);
+        self.central.insert(key.to_string(), record.clone());
+        record
+    }
+
     /// Whether a write to `key` at `now_ms` breaks the 1 write per second rule.
     pub fn rate_limited(&self, key: &str, now_ms: u64, interval_ms: u64) -> bool {
         self.last_write_ms

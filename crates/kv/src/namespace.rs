@@ -12,8 +12,8 @@ use std::time::Duration;
 /// One KV namespace (e.g. `ARTICLES`). Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Namespace {
-    store: KvStore,
-    name: Arc<str>,
+    pub(crate) store: KvStore,
+    pub(crate) name: Arc<str>,
 }
 
 struct OneRead {
@@ -45,7 +45,7 @@ impl Namespace {
         &self.store
     }
 
-    fn event(&self, now: u64, colo: &str, op: OpKind, key: Option<&str>) -> KvEvent {
+    pub(crate) fn event(&self, now: u64, colo: &str, op: OpKind, key: Option<&str>) -> KvEvent {
         KvEvent {
             at_ms: now,
             namespace: self.name.to_string(),
@@ -59,7 +59,7 @@ impl Namespace {
         }
     }
 
-    fn fail<T>(
+    pub(crate) fn fail<T>(
         &self,
         now: u64,
         colo: &str,

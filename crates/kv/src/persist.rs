@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS kv_pending (
   metadata TEXT, expiration INTEGER, origin TEXT NOT NULL, issued_ms INTEGER NOT NULL,
   arrival_ms INTEGER NOT NULL, PRIMARY KEY (namespace, version));
 CREATE TABLE IF NOT EXISTS kv_versions (namespace TEXT PRIMARY KEY, next_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS kv_namespaces (namespace TEXT PRIMARY KEY);
 ";
 
 /// The SQLite file behind central.
@@ -190,6 +191,65 @@ impl Db {
             )
             .map_err(err)?;
         Ok(())
+    }
+
+    /// Records the bindings a store was opened with, so tools outside `edgesim dev` (`edgesim kv`)
+    /// know which namespaces the file belongs to.
+    pub fn record_namespaces(&self, names: &[String]) -> Result<(), KvError> {
+        for n in names {
+            self.conn
+                .execute(
+                    "INSERT OR IGNORE INTO kv_namespaces (namespace) VALUES (?1)",
+                    [n],
+                )
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Every namespace the file knows: recorded bindings and any namespace with data.
+    pub fn namespaces(&self) -> Result<Vec<String>, KvError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT namespace FROM kv_namespaces UNION SELECT namespace FROM kv_central \
+                 UNION SELECT namespace FROM kv_pending UNION SELECT namespace FROM kv_versions \
+                 ORDER BY namespace",
+            )
+            .map_err(err)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+
+    /// Stores a write made straight at central (no colo, nothing in flight) and the namespace's
+    /// next version.
+    pub fn save_central(
+        &self,
+        ns: &str,
+        key: &str,
+        record: &Record,
+        next_version: u64,
+    ) -> Result<(), KvError> {
+        let tx = self.conn.unchecked_transaction().map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO kv_central (namespace, key, value, metadata, expiration, version) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                ns,
+                key,
+                record.value.as_deref(),
+                meta_text(&record.metadata),
+                record.expiration.map(as_i64),
+                as_i64(record.version),
+            ],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO kv_versions (namespace, next_version) VALUES (?1, ?2)",
+            params![ns, as_i64(next_version)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// Moves landed writes from in flight to central, in landing order.

@@ -130,9 +130,20 @@ impl KvStore {
             for (name, ns) in namespaces.iter_mut() {
                 db.load(name, ns, colo_index)?;
             }
+            db.record_namespaces(&namespaces.keys().cloned().collect::<Vec<_>>())?;
             inner.db = Some(db);
         }
         Ok(store)
+    }
+
+    /// The namespaces a persisted store at `sqlite_path` knows (the bindings `edgesim dev`
+    /// opened it with, and any namespace holding data), in byte order; empty when there is no
+    /// file yet. Opening creates the file's tables when they are missing.
+    pub fn persisted_namespaces(sqlite_path: &Path) -> Result<Vec<String>, KvError> {
+        if !sqlite_path.exists() {
+            return Ok(Vec::new());
+        }
+        Db::open(sqlite_path)?.namespaces()
     }
 
     /// The latest clock time at which a write still in flight was issued (`None` with none in

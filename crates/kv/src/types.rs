@@ -152,7 +152,7 @@ pub struct KvEvent {
     pub at_ms: u64,
     /// The binding.
     pub namespace: String,
-    /// Where it ran.
+    /// Where it ran ([`crate::CENTRAL`] for a write or read from outside any Worker).
     pub colo: String,
     /// What it was.
     pub op: OpKind,
@@ -166,4 +166,40 @@ pub struct KvEvent {
     pub error: Option<String>,
     /// Latency charged, ms.
     pub latency_ms: u64,
+}
+
+/// A key's value at central, as a read from outside any Worker sees it (`wrangler kv key get`,
+/// the REST API): no colo, no cache.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CentralValue {
+    /// The value.
+    pub value: Vec<u8>,
+    /// Its metadata, when set.
+    pub metadata: Option<serde_json::Value>,
+    /// Absolute expiry, epoch seconds.
+    pub expiration: Option<u64>,
+    /// The version of the write that stored it.
+    pub version: u64,
+}
+
+/// One pair of a bulk write, in the format of `wrangler kv bulk put` and the REST API's
+/// `PUT .../bulk`: `{key, value, expiration?, expiration_ttl?, metadata?, base64?}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkWrite {
+    /// The key.
+    pub key: String,
+    /// The value: UTF-8 text, or base64 when `base64` is true.
+    pub value: String,
+    /// Absolute expiry, epoch seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<u64>,
+    /// Expiry in seconds from now (at least 60); wins over `expiration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_ttl: Option<u64>,
+    /// Arbitrary JSON, at most 1024 bytes serialised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Value>,
+    /// Whether `value` is base64 that central decodes before storing it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub base64: bool,
 }
