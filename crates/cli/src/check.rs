@@ -1,15 +1,17 @@
 //! `edgesim check EVENTS_FILE`: the consistency checker alone, over an event log written by
 //! `edgesim run --events` (here or elsewhere).
 //!
-//! The bounds come from `--scenario` (as `edgesim run` derives them), else from the flags.
-//! Exit status: 0 when every enforced property holds, 1 when one is violated, 2 when the log or
-//! the scenario cannot be read.
+//! The staleness bounds are derived from the log itself, per KV key, as `edgesim run` derives
+//! them (the cacheTtl of the Worker's reads, the expiration of its writes, its retries), with
+//! the KV model times of `--scenario`, else the model's defaults; the flags override them.
+//! Exit status: 0 when every enforced property holds and something was checked, 1 when one is
+//! violated or nothing was checked, 2 when the log or the scenario cannot be read.
 
 use edgesim_sim::check::{Expectations, check_all};
-use edgesim_sim::phases::{BoundSource, StalenessBounds};
+use edgesim_sim::phases::{ModelTimes, StalenessBounds, observe};
 use edgesim_sim::runner::{bounds_of, healed_at};
 use edgesim_sim::scenario::{Scenario, secs_to_ms};
-use edgesim_sim::{Status, Tracker, Variant};
+use edgesim_sim::{Event, Status, Tracker};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,9 +23,6 @@ pub struct CheckArgs {
     /// Take the bounds and expectations from this scenario file (as `edgesim run` does).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// The Worker that ran (for the derived bounds): `course`, `hardened` or `hardened-no-webhook`.
-    #[arg(long, value_parser = parse_variant)]
-    pub worker: Option<Variant>,
     /// The tracked table (default: the scenario's, else `articles`).
     #[arg(long)]
     pub table: Option<String>,
@@ -45,11 +44,6 @@ pub struct CheckArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_variant(s: &str) -> Result<Variant, String> {
-    Variant::by_name(s)
-        .ok_or_else(|| format!("expected course, hardened or hardened-no-webhook, got {s:?}"))
 }
 
 /// Runs `edgesim check`.
@@ -78,21 +72,24 @@ pub fn main(args: CheckArgs) -> ExitCode {
         },
         None => None,
     };
-    let exp = expectations(&args, scenario.as_ref());
     let table = args
         .table
         .clone()
         .or_else(|| scenario.as_ref().and_then(|s| s.supabase.table.clone()))
         .unwrap_or_else(|| "articles".into());
+    let tracker = Tracker::new(&table);
+    let exp = expectations(&args, scenario.as_ref(), &events, &tracker);
     let healed = healed_at(&events);
-    let report = check_all(&events, &Tracker::new(&table), &exp, healed);
+    let report = check_all(&events, &tracker, &exp, healed);
     let failed = report.enforced();
     if args.json {
         let out = serde_json::json!({
             "events": events.len(),
             "healed_ms": healed,
             "bounds": exp.bounds,
+            "bounds_observed": exp.bounds.as_ref().and_then(StalenessBounds::observed_text),
             "passed": failed.is_empty(),
+            "nothing_checked": report.nothing_checked,
             "properties": report.properties,
         });
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -105,11 +102,14 @@ pub fn main(args: CheckArgs) -> ExitCode {
         );
         if let Some(b) = &exp.bounds {
             outln!("  staleness bounds: {b}");
+            if let Some(o) = b.observed_text() {
+                outln!("  {o}");
+            }
         }
         for p in &report.properties {
             let verdict = match &p.status {
-                Status::Holds => "holds".to_string(),
-                Status::Violated => format!("VIOLATED ({})", p.violations),
+                Status::Holds => format!("holds ({} checked)", p.checked),
+                Status::Violated => format!("VIOLATED ({}; {} checked)", p.violations, p.checked),
                 Status::NotChecked(why) => format!("not checked: {why}"),
             };
             let note = if p.enforced { "" } else { " (reported only)" };
@@ -117,6 +117,9 @@ pub fn main(args: CheckArgs) -> ExitCode {
             if let Some(w) = &p.witness {
                 outln!("    {}", w.to_string().replace('\n', "\n    "));
             }
+        }
+        if let Some(why) = &report.nothing_checked {
+            outln!("  NOTHING CHECKED: {why}");
         }
     }
     if failed.is_empty() {
@@ -126,13 +129,17 @@ pub fn main(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn expectations(args: &CheckArgs, s: Option<&Scenario>) -> Expectations {
+/// What the log must satisfy: the scenario's expectations (or the defaults), the bounds derived
+/// from `events` (with the scenario's model times, else the KV model's defaults), then the flags.
+fn expectations(
+    args: &CheckArgs,
+    s: Option<&Scenario>,
+    events: &[Event],
+    tracker: &Tracker,
+) -> Expectations {
     let mut exp = Expectations::default();
     let mut bounds: Option<StalenessBounds> = None;
     if let Some(s) = s {
-        let variant = args
-            .worker
-            .or(s.worker.path.is_none().then_some(s.worker.variant));
         exp.converge_within_ms = secs_to_ms(s.expect.converge_within_s);
         exp.max_staleness_ms = s.expect.max_staleness_s.map(secs_to_ms);
         exp.no_phantoms = s.expect.no_phantoms;
@@ -140,29 +147,14 @@ fn expectations(args: &CheckArgs, s: Option<&Scenario>) -> Expectations {
         exp.enforce_monotonic_reads = s.expect.monotonic_reads;
         exp.enforce_read_your_writes = s.expect.read_your_writes;
         if s.expect.staleness_bounds {
-            bounds = Some(bounds_of(s, variant));
+            bounds = Some(bounds_of(s, events, tracker));
         }
     } else {
         exp.kv_read_your_writes = true;
-        if let Some(v) = args.worker {
-            let mut b = StalenessBounds::derive(
-                edgesim_sim::scenario::worker_ttls(v),
-                edgesim_sim::phases::ModelTimes {
-                    propagation_max_ms: 500,
-                    webhook_latency_ms: 50,
-                    supabase_latency_ms: 0,
-                    colo_latency_max_ms: 30,
-                },
-            );
-            b.fault_free_source = BoundSource::Derived(format!(
-                "{} (KV model defaults: propagation 0.5s, webhook latency 0.05s)",
-                match b.fault_free_source {
-                    BoundSource::Derived(how) => how,
-                    BoundSource::Scenario => String::new(),
-                }
-            ));
-            bounds = Some(b);
-        }
+        bounds = Some(StalenessBounds::derive(
+            observe(events, tracker),
+            ModelTimes::DEFAULTS,
+        ));
     }
     if let Some(c) = args.converge_within_s {
         exp.converge_within_ms = secs_to_ms(c);
@@ -171,20 +163,16 @@ fn expectations(args: &CheckArgs, s: Option<&Scenario>) -> Expectations {
         exp.kv_read_your_writes = r;
     }
     if args.fault_free_s.is_some() || args.under_faults_s.is_some() {
-        let b = bounds.get_or_insert(StalenessBounds {
-            fault_free_ms: u64::MAX,
-            fault_free_source: BoundSource::Scenario,
-            under_faults_ms: None,
-            under_faults_source: BoundSource::Scenario,
-            webhook_latency_ms: 50,
-        });
+        let b = bounds.get_or_insert(StalenessBounds::stated(
+            u64::MAX,
+            None,
+            ModelTimes::DEFAULTS.webhook_latency_ms,
+        ));
         if let Some(x) = args.fault_free_s {
-            b.fault_free_ms = secs_to_ms(x);
-            b.fault_free_source = BoundSource::Scenario;
+            b.state_fault_free(secs_to_ms(x));
         }
         if let Some(x) = args.under_faults_s {
-            b.under_faults_ms = Some(secs_to_ms(x));
-            b.under_faults_source = BoundSource::Scenario;
+            b.state_under_faults(secs_to_ms(x));
         }
     }
     if let (Some(b), Some(l)) = (bounds.as_mut(), args.webhook_latency_ms) {
@@ -197,12 +185,12 @@ fn expectations(args: &CheckArgs, s: Option<&Scenario>) -> Expectations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edgesim_sim::Variant;
 
     fn check_args(events: PathBuf) -> CheckArgs {
         CheckArgs {
             events,
             scenario: None,
-            worker: None,
             table: None,
             converge_within_s: None,
             fault_free_s: None,
@@ -228,6 +216,7 @@ mod tests {
                 seed: Some(3),
                 seeds: None,
                 worker: Some(edgesim_sim::WorkerSpec::Embedded(worker)),
+                supabase: None,
                 jobs: None,
                 shard: None,
                 junit: None,
@@ -239,9 +228,9 @@ mod tests {
             assert_eq!(crate::run::main(run), ExitCode::from(want));
             let mut a = check_args(log.clone());
             a.scenario = Some(scenario.clone());
-            a.worker = Some(worker);
             assert_eq!(main(a), ExitCode::from(want), "{}", worker.name());
-            // Without the scenario: the default convergence bound, no staleness bounds.
+            // Without the scenario: the default convergence bound, and staleness bounds derived
+            // from the log with the KV model's default times.
             assert_eq!(main(check_args(log)), ExitCode::from(want));
         }
         std::fs::write(dir.join("bad.log"), "t=1 nonsense\n").unwrap();

@@ -20,6 +20,8 @@ struct OneRead {
     entry: CacheEntry,
     hit: bool,
     latency_ms: u64,
+    /// The cacheTtl the read used, seconds.
+    ttl_s: u64,
 }
 
 impl Namespace {
@@ -56,6 +58,8 @@ impl Namespace {
             cache_status: None,
             error: None,
             latency_ms: 0,
+            cache_ttl_s: None,
+            expiration_ms: None,
         }
     }
 
@@ -133,6 +137,7 @@ impl Namespace {
                         entry: s.entry,
                         hit: s.hit,
                         latency_ms: s.latency_ms + extra_ms,
+                        ttl_s: at.ttl_s,
                     }),
                     Err(ReadBlocked::Partitioned) => Err(backend_error(op, 503)),
                 }
@@ -144,6 +149,7 @@ impl Namespace {
                     version: one.entry.served_version(),
                     cache_status: Some(status(one.hit)),
                     latency_ms: one.latency_ms,
+                    cache_ttl_s: Some(one.ttl_s),
                     ..self.event(now, colo, op, Some(key))
                 });
                 Ok(one)
@@ -197,10 +203,12 @@ impl Namespace {
     ) -> Result<Write, KvError> {
         let op = OpKind::Put;
         let now = self.store.clock.now_ms();
+        let mut expires = None;
         let r = (|| {
             limits::validate_key(op, key)?;
             let expiration =
                 limits::expiration(op, opts.expiration, opts.expiration_ttl, now / 1000)?;
+            expires = expiration.map(|s| s.saturating_mul(1000));
             if let Some(m) = &opts.metadata {
                 limits::validate_metadata(op, m)?;
             }
@@ -213,7 +221,7 @@ impl Namespace {
             };
             self.write(op, colo, key, record, now)
         })();
-        self.finish_write(now, colo, op, key, r)
+        self.finish_write(now, colo, op, key, r, expires)
     }
 
     /// `delete(key)` at `colo`: a tombstone that travels like a put.
@@ -230,9 +238,10 @@ impl Namespace {
             };
             self.write(op, colo, key, record, now)
         })();
-        self.finish_write(now, colo, op, key, r)
+        self.finish_write(now, colo, op, key, r, None)
     }
 
+    /// Emits a write's event; `expiration_ms`: when a put's value expires (epoch ms).
     fn finish_write(
         &self,
         now: u64,
@@ -240,12 +249,14 @@ impl Namespace {
         op: OpKind,
         key: &str,
         r: Result<Write, KvError>,
+        expiration_ms: Option<u64>,
     ) -> Result<Write, KvError> {
         match r {
             Ok(w) => {
                 self.store.emit(|| KvEvent {
                     version: Some(w.version),
                     latency_ms: w.latency.as_millis() as u64,
+                    expiration_ms,
                     ..self.event(now, colo, op, Some(key))
                 });
                 Ok(w)
@@ -358,6 +369,7 @@ impl Namespace {
         let op = OpKind::GetBulk;
         let now = self.store.clock.now_ms();
         let first = keys.first().map(String::as_str);
+        let mut ttl_s = None;
         let r = (|| {
             limits::validate_bulk_count(keys.len())?;
             for k in keys {
@@ -365,6 +377,7 @@ impl Namespace {
             }
             let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
             self.cached_read(op, colo, &refs, opts, now, |ns, at, extra_ms| {
+                ttl_s = Some(at.ttl_s);
                 let mut entries = Vec::with_capacity(keys.len());
                 let (mut all_hit, mut latency_ms, mut total) = (true, 0, 0usize);
                 for k in keys {
@@ -397,6 +410,7 @@ impl Namespace {
                     cache_status: Some(read.cache_status),
                     version: read.value.first().and_then(|e| e.version),
                     latency_ms: read.latency.as_millis() as u64,
+                    cache_ttl_s: ttl_s,
                     ..self.event(now, colo, op, first)
                 });
                 Ok(read)

@@ -166,6 +166,12 @@ pub struct KvEvent {
     pub error: Option<String>,
     /// Latency charged, ms.
     pub latency_ms: u64,
+    /// The cacheTtl a read that succeeded used, seconds: the Worker's `cacheTtl` (clamped to
+    /// the maximum), else the namespace default. `None` for writes, lists and failed operations.
+    pub cache_ttl_s: Option<u64>,
+    /// When the value a successful put wrote expires, epoch ms (from its `expiration` or
+    /// `expirationTtl`, whole seconds as KV keeps them). `None`: it never expires, or not a put.
+    pub expiration_ms: Option<u64>,
 }
 
 /// A key's value at central, as a read from outside any Worker sees it (`wrangler kv key get`,

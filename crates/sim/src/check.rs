@@ -20,7 +20,15 @@
 //!
 //! Which properties fail a run: phantoms (unless disabled), staleness, convergence, and the two
 //! session guarantees when the scenario asks for them (`[expect] monotonic_reads = true`,
-//! `read_your_writes = true`); the others are still checked and reported.
+//! `read_your_writes = true`); the others are still checked and reported. Each property counts
+//! the observations it checked. A run that checked nothing fails with **nothing_checked**: no
+//! request to a tracked path was served a classifiable body (a committed state or a phantom),
+//! or every enforced property checked zero observations. (A Worker whose routes the tracker
+//! does not know, or a workload that never reaches it, would otherwise pass vacuously.)
+//!
+//! The staleness bounds are per path: a tracked path's KV key is the path itself (as both
+//! shipped Workers and their JS twins name them), and [`StalenessBounds::for_key`] gives that
+//! key's bounds, derived from what the log shows of it ([`crate::phases::observe`]).
 //!
 //! The checker reads only the event log: DB versions come from its `db_commit` events, so a log
 //! written by `edgesim run --events` elsewhere can be checked the same way (`edgesim check`).
@@ -87,6 +95,9 @@ pub enum Property {
     MonotonicReads,
     /// The writing colo read an older value than its own write.
     ReadYourWrites,
+    /// The run checked nothing: no tracked path was served, or every enforced property had
+    /// nothing to check. Not a row of [`Property::ALL`]: a verdict over the run.
+    NothingChecked,
 }
 
 impl Property {
@@ -108,6 +119,7 @@ impl Property {
             Property::Liveness => "convergence",
             Property::MonotonicReads => "monotonic_reads",
             Property::ReadYourWrites => "read_your_writes",
+            Property::NothingChecked => "nothing_checked",
         }
     }
 }
@@ -140,12 +152,39 @@ pub struct Violation {
     pub witness: Vec<Event>,
     /// The events that explain it: the commit(s) it missed and the faults that hit this key or colo.
     pub causes: Vec<Event>,
+    /// For `nothing_checked`: what was missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Violation {
+    /// A `nothing_checked` verdict saying what was missing.
+    fn nothing_checked(detail: String) -> Self {
+        Violation {
+            property: Property::NothingChecked,
+            colo: String::new(),
+            path: String::new(),
+            served: Served::Untracked,
+            current: 0,
+            from_ms: 0,
+            to_ms: 0,
+            superseded_ms: None,
+            bound: None,
+            during: Vec::new(),
+            witness: Vec::new(),
+            causes: Vec::new(),
+            detail: Some(detail),
+        }
+    }
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.property.name();
         match self.property {
+            Property::NothingChecked => {
+                return write!(f, "{name}: {}", self.detail.as_deref().unwrap_or_default());
+            }
             Property::MonotonicReads => write!(
                 f,
                 "{name}: {} {} served {} at t={} after serving v{} at t={}",
@@ -236,6 +275,11 @@ pub struct PropertyReport {
     pub enforced: bool,
     /// How many (colo, path) pairs violate it.
     pub violations: usize,
+    /// How many observations it checked: served bodies (no_phantoms), served versions
+    /// (bounded_staleness), reads after an earlier one at the same colo and path
+    /// (monotonic_reads), KV reads within the window after the colo's own write
+    /// (read_your_writes), requests after the convergence deadline (convergence).
+    pub checked: usize,
     /// The first violation: its minimal witness.
     pub witness: Option<Violation>,
 }
@@ -245,19 +289,22 @@ pub struct PropertyReport {
 pub struct CheckReport {
     /// One row per property, in [`Property::ALL`] order.
     pub properties: Vec<PropertyReport>,
-    /// Every violation of every property, enforced or not.
+    /// Every violation of every property, enforced or not (and `nothing_checked`, if so).
     pub all: Vec<Violation>,
+    /// Why the run checked nothing, when it did not (a `nothing_checked` violation is in `all`).
+    pub nothing_checked: Option<String>,
 }
 
 impl CheckReport {
     /// The violations that fail the run.
     pub fn enforced(&self) -> Vec<Violation> {
-        let on: Vec<Property> = self
+        let mut on: Vec<Property> = self
             .properties
             .iter()
             .filter(|p| p.enforced)
             .map(|p| p.property)
             .collect();
+        on.push(Property::NothingChecked);
         self.all
             .iter()
             .filter(|v| on.contains(&v.property))
@@ -392,10 +439,22 @@ pub fn check_all(
     let mut found: BTreeMap<(Property, String, String), Violation> = BTreeMap::new();
     let deadline = healed_ms + exp.converge_within_ms;
     let mut newest: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    // Observations checked, per property (in [`Property::ALL`] order by `slot`).
+    let mut checked = [0usize; 5];
+    let slot = |p: Property| Property::ALL.iter().position(|&q| q == p).unwrap_or(0);
     for (i, r) in served.iter().enumerate() {
         let Some(res) = tracker.resource(r.path) else {
             continue;
         };
+        if matches!(r.served, Served::Version(_) | Served::Phantom) {
+            checked[slot(Property::Phantom)] += 1;
+        }
+        if matches!(r.served, Served::Version(_)) {
+            checked[slot(Property::Staleness)] += 1;
+        }
+        if r.t_start >= deadline && r.served != Served::Untracked {
+            checked[slot(Property::Liveness)] += 1;
+        }
         let row = match &res {
             Resource::Row(id) => Some(id.as_str()),
             Resource::List => None,
@@ -426,6 +485,7 @@ pub fn check_all(
                     during,
                     witness,
                     causes: causes(events, tracker, &res, r.colo, r.path, r.served, sup),
+                    detail: None,
                 }
             });
         };
@@ -446,15 +506,17 @@ pub fn check_all(
                         );
                     }
                     if let Some(b) = &exp.bounds {
+                        // This path's own bounds (its KV key's), else the run-wide ones.
+                        let (fault_free_ms, under_faults_ms) = b.for_key(r.path);
                         // Only a fault active while the Worker should have been catching
                         // up (from the supersession until the fault-free bound ran out) can
                         // explain missing that bound: one starting later excuses nothing.
-                        let catch_up_by = s.saturating_add(b.fault_free_ms).min(r.t_end);
+                        let catch_up_by = s.saturating_add(fault_free_ms).min(r.t_end);
                         let during = overlapping(&windows, row, s, catch_up_by);
                         let applied = if during.is_empty() {
-                            Some((AppliedBound::FaultFree, b.fault_free_ms))
+                            Some((AppliedBound::FaultFree, fault_free_ms))
                         } else {
-                            b.under_faults_ms.map(|m| (AppliedBound::UnderFaults, m))
+                            under_faults_ms.map(|m| (AppliedBound::UnderFaults, m))
                         };
                         if let Some((kind, limit)) = applied
                             && age > limit
@@ -476,6 +538,9 @@ pub fn check_all(
         // Monotonic reads, per (colo, path).
         if let Served::Version(v) = r.served {
             let key = (r.colo, r.path);
+            if newest.contains_key(&key) {
+                checked[slot(Property::MonotonicReads)] += 1;
+            }
             match newest.get(&key).map(|&j| (j, &served[j])) {
                 Some((j, hi)) if matches!(hi.served, Served::Version(h) if h > v) => {
                     let Served::Version(h) = hi.served else {
@@ -511,6 +576,7 @@ pub fn check_all(
                                     r.served,
                                     Some(hi.t_end),
                                 ),
+                                detail: None,
                             }
                         });
                     }
@@ -525,14 +591,16 @@ pub fn check_all(
         }
     }
     if exp.kv_read_your_writes {
-        for v in read_your_writes(events) {
+        let (violations, n) = read_your_writes(events);
+        checked[slot(Property::ReadYourWrites)] = n;
+        for v in violations {
             found
                 .entry((Property::ReadYourWrites, v.colo.clone(), v.path.clone()))
                 .or_insert(v);
         }
     }
-    let all: Vec<Violation> = found.into_values().collect();
-    let properties = Property::ALL
+    let mut all: Vec<Violation> = found.into_values().collect();
+    let properties: Vec<PropertyReport> = Property::ALL
         .iter()
         .map(|&p| {
             let mine: Vec<&Violation> = all.iter().filter(|v| v.property == p).collect();
@@ -569,11 +637,53 @@ pub fn check_all(
                 status,
                 enforced,
                 violations: mine.len(),
+                checked: checked[slot(p)],
                 witness: mine.first().map(|v| (*v).clone()),
             }
         })
         .collect();
-    CheckReport { properties, all }
+    let nothing_checked = nothing_checked(&properties, checked[slot(Property::Phantom)], tracker);
+    if let Some(why) = &nothing_checked {
+        all.push(Violation::nothing_checked(why.clone()));
+    }
+    CheckReport {
+        properties,
+        all,
+        nothing_checked,
+    }
+}
+
+/// Why a run checked nothing, if it did not: no request to a tracked path was served a
+/// classifiable body (`bodies` is how many were), or every enforced property checked zero
+/// observations.
+fn nothing_checked(
+    properties: &[PropertyReport],
+    bodies: usize,
+    tracker: &Tracker,
+) -> Option<String> {
+    if bodies == 0 {
+        let list = tracker.list_path();
+        return Some(format!(
+            "no request to a tracked path ({list} or {list}/<id>) was served a committed state or a phantom: \
+             the workload reaches none, or the Worker answers them with errors or bodies of another shape"
+        ));
+    }
+    let enforced: Vec<&PropertyReport> = properties
+        .iter()
+        .filter(|p| p.enforced && !matches!(p.status, Status::NotChecked(_)))
+        .collect();
+    if enforced.iter().all(|p| p.checked == 0) {
+        let names: Vec<&str> = enforced.iter().map(|p| p.name).collect();
+        return Some(format!(
+            "no enforced property had anything to check ({} checked 0 observations)",
+            if names.is_empty() {
+                "none is enforced; every one".to_string()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
+    None
 }
 
 /// The names of the fault windows that concern `row` and overlap `[from, to]`.
@@ -619,8 +729,10 @@ fn own_write_before(events: &[Event], colo: &str, key: &str, t_ms: u64) -> bool 
 }
 
 /// Read-your-writes at the writing colo: a read of a key there within [`RYW_WINDOW_MS`] of the
-/// colo's own successful write returns that write's version or a newer one.
-fn read_your_writes(events: &[Event]) -> Vec<Violation> {
+/// colo's own successful write returns that write's version or a newer one. Also returns how
+/// many reads it checked.
+fn read_your_writes(events: &[Event]) -> (Vec<Violation>, usize) {
+    let mut checked = 0;
     let mut last_write: BTreeMap<(&str, &str), (usize, u64, Option<u64>)> = BTreeMap::new();
     let mut out: BTreeMap<(String, String), Violation> = BTreeMap::new();
     for (i, e) in events.iter().enumerate() {
@@ -630,6 +742,7 @@ fn read_your_writes(events: &[Event]) -> Vec<Violation> {
             key,
             version,
             outcome,
+            ..
         } = &e.kind
         else {
             continue;
@@ -648,6 +761,7 @@ fn read_your_writes(events: &[Event]) -> Vec<Violation> {
                 if e.t_ms > wt + RYW_WINDOW_MS {
                     continue;
                 }
+                checked += 1;
                 let deleted =
                     matches!(&events[wi].kind, EventKind::Kv { op, .. } if &**op == "delete");
                 let ok = match (wv, version) {
@@ -670,13 +784,14 @@ fn read_your_writes(events: &[Event]) -> Vec<Violation> {
                             during: Vec::new(),
                             witness: vec![events[wi].clone(), e.clone()],
                             causes: Vec::new(),
+                            detail: None,
                         });
                 }
             }
             _ => {}
         }
     }
-    out.into_values().collect()
+    (out.into_values().collect(), checked)
 }
 
 /// The run of consecutive requests at the same colo and path serving the same thing around `i`.
@@ -855,13 +970,59 @@ mod tests {
             live.to_string().contains("webhook_dropped #1 id=1"),
             "{live}"
         );
-        // A later bound, or no staleness limit and phantoms allowed: nothing to report.
+        // A later bound, or no staleness limit and phantoms allowed: nothing to report, but
+        // then the only enforced property (convergence) had nothing to check either.
         let lax = Expectations {
             converge_within_ms: 90_000,
             max_staleness_ms: None,
             no_phantoms: false,
             ..Expectations::default()
         };
-        assert!(check(&events, &h, &tracker, &lax, 10_000).is_empty());
+        let v = check(&events, &h, &tracker, &lax, 10_000);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].property, Property::NothingChecked);
+        assert_eq!(
+            v[0].to_string(),
+            "nothing_checked: no enforced property had anything to check (convergence checked 0 observations)"
+        );
+        // One request after the deadline gives convergence something to check.
+        events.extend(req(6, 101_000, "FRA", "/articles/1", Served::Version(1)));
+        let r = check_all(&events, &tracker, &lax, 10_000);
+        assert!(r.enforced().is_empty(), "{:?}", r.enforced());
+        let checked: Vec<(&str, usize)> =
+            r.properties.iter().map(|p| (p.name, p.checked)).collect();
+        assert_eq!(
+            checked,
+            [
+                ("no_phantoms", 6),
+                ("bounded_staleness", 5),
+                ("monotonic_reads", 3),
+                ("read_your_writes", 0),
+                ("convergence", 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_that_served_no_tracked_path_checked_nothing() {
+        let h = DbHistory::new("id", vec![json!({"id":1})], 0);
+        let tracker = Tracker::new("articles");
+        let mut events = Vec::new();
+        events.extend(req(1, 1_000, "SYD", "/hello", Served::Untracked));
+        // A tracked path answered only with errors: no body to classify.
+        events.extend(req(2, 2_000, "SYD", "/articles/1", Served::Error));
+        let v = check(&events, &h, &tracker, &Expectations::default(), 0);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].property, Property::NothingChecked);
+        let text = v[0].to_string();
+        assert!(
+            text.starts_with("nothing_checked: no request to a tracked path (/articles or /articles/<id>) was served"),
+            "{text}"
+        );
+        let r = check_all(&events, &tracker, &Expectations::default(), 0);
+        assert!(r.nothing_checked.is_some());
+        // Not a row: every property's row is still there, and none is violated.
+        assert_eq!(r.properties.len(), Property::ALL.len());
+        assert!(r.properties.iter().all(|p| p.violations == 0));
     }
 }

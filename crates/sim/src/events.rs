@@ -86,6 +86,13 @@ pub enum EventKind {
         key: Arc<str>,
         version: Option<u64>,
         outcome: Arc<str>,
+        /// The cacheTtl a successful read used, seconds (the Worker's, else the KV default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_ttl_s: Option<u64>,
+        /// How long after a successful put its value expires, ms (from the put's
+        /// `expiration` or `expirationTtl`; KV keeps whole epoch seconds). `None`: never.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_in_ms: Option<u64>,
     },
     /// A committed database change: the new DB version and the row it touched.
     DbCommit {
@@ -172,13 +179,23 @@ impl fmt::Display for Event {
                 key,
                 version,
                 outcome,
+                cache_ttl_s,
+                expires_in_ms,
             } => {
                 write!(f, "kv colo={colo} {op} {key:?} version=")?;
                 match version {
                     Some(v) => write!(f, "v{v}")?,
                     None => f.write_str("-")?,
                 }
-                write!(f, " {outcome:?}")
+                write!(f, " {outcome:?}")?;
+                // Only when present, so a line without them reads as it always did.
+                if let Some(t) = cache_ttl_s {
+                    write!(f, " cache_ttl_s={t}")?;
+                }
+                if let Some(t) = expires_in_ms {
+                    write!(f, " expires_in_ms={t}")?;
+                }
+                Ok(())
             }
             EventKind::DbCommit {
                 version,

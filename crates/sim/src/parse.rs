@@ -97,6 +97,16 @@ fn field<'a>(t: &'a [String], i: usize, prefix: &str) -> Result<&'a str, String>
         .ok_or_else(|| format!("expected {prefix}..., got {tok:?}"))
 }
 
+/// The number after `prefix` in the first token from `from` on that starts with it (an optional
+/// trailing field), `None` when no token does.
+fn opt_field(t: &[String], from: usize, prefix: &str) -> Result<Option<u64>, String> {
+    t.iter()
+        .skip(from)
+        .find_map(|tok| tok.strip_prefix(prefix))
+        .map(num)
+        .transpose()
+}
+
 fn num(s: &str) -> Result<u64, String> {
     s.parse().map_err(|_| format!("not a number: {s:?}"))
 }
@@ -155,6 +165,8 @@ fn parse_line(line: &str) -> Result<Event, String> {
                 v => Some(num(v.strip_prefix('v').ok_or("bad version")?)?),
             },
             outcome: a(field(&t, 4, "")?),
+            cache_ttl_s: opt_field(&t, 5, "cache_ttl_s=")?,
+            expires_in_ms: opt_field(&t, 5, "expires_in_ms=")?,
         },
         "db_commit" => EventKind::DbCommit {
             version: num(field(&t, 0, "v")?)?,
@@ -247,6 +259,32 @@ mod tests {
                     key: "/articles".into(),
                     version: None,
                     outcome: "error: KV PUT failed: 429 Too Many Requests".into(),
+                    cache_ttl_s: None,
+                    expires_in_ms: None,
+                },
+            ),
+            e(
+                6,
+                EventKind::Kv {
+                    colo: "FRA".into(),
+                    op: "get".into(),
+                    key: "/articles/2".into(),
+                    version: Some(3),
+                    outcome: "hit".into(),
+                    cache_ttl_s: Some(30),
+                    expires_in_ms: None,
+                },
+            ),
+            e(
+                6,
+                EventKind::Kv {
+                    colo: "FRA".into(),
+                    op: "put".into(),
+                    key: "/articles/2".into(),
+                    version: Some(4),
+                    outcome: "ok".into(),
+                    cache_ttl_s: None,
+                    expires_in_ms: Some(119_994),
                 },
             ),
             e(
@@ -341,6 +379,12 @@ mod tests {
         ];
         let text = render_text(&events);
         assert_eq!(parse_text(&text).unwrap(), events);
+        // A kv line without the optional fields (as logs written before them) is unchanged.
+        assert!(text.contains(
+            "kv colo=FRA put \"/articles\" version=- \"error: KV PUT failed: 429 Too Many Requests\"\n"
+        ));
+        assert!(text.contains("\"hit\" cache_ttl_s=30\n"), "{text}");
+        assert!(text.contains("\"ok\" expires_in_ms=119994\n"), "{text}");
         let err = parse_text("t=1 request_start id=x").unwrap_err();
         assert_eq!(err.line, 1);
         assert!(parse_text("hello").is_err());

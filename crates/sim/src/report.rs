@@ -187,8 +187,11 @@ fn properties_table(r: &RunResult) -> String {
     );
     for p in &r.properties {
         let (cls, verdict) = match &p.status {
-            Status::Holds => ("pass", "holds".to_string()),
-            Status::Violated => ("fail", format!("violated ({})", p.violations)),
+            Status::Holds => ("pass", format!("holds ({} checked)", p.checked)),
+            Status::Violated => (
+                "fail",
+                format!("violated ({}; {} checked)", p.violations, p.checked),
+            ),
             Status::NotChecked(why) => ("", format!("not checked: {why}")),
         };
         let witness = p
@@ -205,8 +208,14 @@ fn properties_table(r: &RunResult) -> String {
         );
     }
     h.push_str("</table>");
+    if let Some(why) = &r.nothing_checked {
+        let _ = write!(h, "<p class=\"fail\">Nothing checked: {}</p>", esc(why));
+    }
     if let Some(b) = &r.bounds {
         let _ = write!(h, "<p>Staleness bounds: {}</p>", esc(&b.to_string()));
+    }
+    if let Some(o) = &r.bounds_observed {
+        let _ = write!(h, "<p class=\"observed\">{}</p>", esc(o));
     }
     h
 }

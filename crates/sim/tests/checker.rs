@@ -5,7 +5,7 @@
 use edgesim_sim::check::{Expectations, check_all};
 use edgesim_sim::events::{Event, EventKind, Origin, Served};
 use edgesim_sim::parse::parse_text;
-use edgesim_sim::phases::{AppliedBound, BoundSource, StalenessBounds};
+use edgesim_sim::phases::{AppliedBound, StalenessBounds};
 use edgesim_sim::{CheckReport, Property, Status, Tracker};
 
 /// A tiny history builder.
@@ -66,6 +66,8 @@ impl H {
                 key: key.into(),
                 version,
                 outcome: if op == "get" { "hit" } else { "ok" }.into(),
+                cache_ttl_s: None,
+                expires_in_ms: None,
             },
         )
     }
@@ -79,13 +81,7 @@ impl H {
 }
 
 fn bounds() -> StalenessBounds {
-    StalenessBounds {
-        fault_free_ms: 40_000,
-        fault_free_source: BoundSource::Scenario,
-        under_faults_ms: Some(150_000),
-        under_faults_source: BoundSource::Scenario,
-        webhook_latency_ms: 50,
-    }
+    StalenessBounds::stated(40_000, Some(150_000), 50)
 }
 
 fn exp() -> Expectations {

@@ -161,39 +161,6 @@ impl WorkerSpec {
     }
 }
 
-/// What an embedded Worker declares about its KV use: the `cacheTtl` of its reads, the
-/// `expirationTtl` of its writes and how long its retries may hold a write back.
-pub fn worker_ttls(v: Variant) -> WorkerTtls {
-    {
-        match v {
-            // Plain `get` (the KV default cacheTtl, 60 s), no expiration, no retries.
-            Variant::Course => WorkerTtls {
-                cache_ttl_s: 60,
-                expiration_ttl_s: None,
-                retry_budget_ms: 0,
-            },
-            // worker/hardened/src/store.rs: CACHE_TTL, EXPIRATION_TTL, BACKOFF_MS and
-            // SUPABASE_RETRY_MS (1+2+4+8 s of KV backoff, 1+2 s of Supabase retries).
-            Variant::Hardened | Variant::HardenedNoWebhook => WorkerTtls {
-                cache_ttl_s: 30,
-                expiration_ttl_s: Some(120),
-                retry_budget_ms: 18_000,
-            },
-        }
-    }
-}
-
-/// What a Worker declares about its KV use (the inputs of the staleness bounds).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct WorkerTtls {
-    /// `cacheTtl` of its reads, seconds (60 when it names none: the KV default).
-    pub cache_ttl_s: u64,
-    /// `expirationTtl` of its writes, seconds (`None`: its writes never expire).
-    pub expiration_ttl_s: Option<u64>,
-    /// How long its own retries (429 backoff, Supabase retries) may hold a write back, ms.
-    pub retry_budget_ms: u64,
-}
-
 /// The embedded Worker variants (defined with the Worker specs in `edgesim-workers`).
 pub use edgesim_workers::Variant;
 
@@ -432,12 +399,13 @@ pub struct ExpectSpec {
     /// Optional: no colo may serve a superseded state longer than this after it was superseded.
     #[serde(default)]
     pub max_staleness_s: Option<f64>,
-    /// The fault-free staleness bound in seconds (default: derived from the KV model and the
-    /// Worker's declared TTLs: cacheTtl + propagation + webhook latency + its retries).
+    /// The fault-free staleness bound in seconds (default: derived per KV key from the KV model
+    /// and what the event log shows the Worker did: cacheTtl + propagation + webhook latency +
+    /// its retries; see `crate::phases::observe`).
     #[serde(default, deserialize_with = "opt_positive")]
     pub fault_free_staleness_s: Option<f64>,
-    /// The under-faults staleness bound in seconds (default: derived: the Worker's
-    /// expirationTtl + cacheTtl + the same allowances; unbounded without expirationTtl).
+    /// The under-faults staleness bound in seconds (default: derived: the expirationTtl of the
+    /// Worker's writes + cacheTtl + the same allowances; unbounded when a write sets none).
     #[serde(default, deserialize_with = "opt_positive")]
     pub under_faults_staleness_s: Option<f64>,
     /// Check the phase-aware staleness bounds at all (default true).
