@@ -675,11 +675,6 @@ fn http(
             }
         }
     }
-    if !control {
-        bail!(
-            "something answers on {addr}, but not edgesim dev's control endpoints; pass the --port edgesim dev listens on"
-        );
-    }
     let mut raw = Vec::new();
     match (chunked, length) {
         (false, Some(n)) => {
@@ -691,6 +686,13 @@ fn http(
         }
     }
     let body = if chunked { dechunk(&raw) } else { raw };
+    if !control {
+        let text = String::from_utf8_lossy(&body);
+        bail!(
+            "something answers on {addr}, but not edgesim dev's control endpoints ({status}: {}); pass the --port edgesim dev listens on",
+            text.lines().next().unwrap_or_default().trim()
+        );
+    }
     Ok(Reply { status, body })
 }
 
