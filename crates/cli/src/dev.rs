@@ -212,8 +212,12 @@ async fn run(args: DevArgs) -> Result<()> {
         slot.clone(),
         plan.router.clone(),
         plan.webhook_colo.clone(),
-        network,
-        plan.host.allowlist.clone(),
+        webhooks::Outside {
+            rules: plan.host.outbound.clone(),
+            rng: rng.fork("webhook-rules"),
+            network,
+            allowlist: plan.host.allowlist.clone(),
+        },
     );
     let kv_for_stop = kv.clone();
     let builder = HostBuilder {
@@ -271,8 +275,15 @@ async fn run(args: DevArgs) -> Result<()> {
         ));
     }
 
+    // Cron Triggers on the emulator clock: each due minute, and every minute a clock advance
+    // jumps over, each with its own scheduledTime.
+    let crons = edgesim_host::spawn_dev_cron(slot.clone(), clock.clone(), plan.schedule.clone());
+    let cron_woken = crons.notifier();
     let control = Control {
-        advance: Arc::new(move |d| wall.advance(d)),
+        advance: Arc::new(move |d| {
+            wall.advance(d);
+            cron_woken();
+        }),
     };
     // SIGTERM or Ctrl-C stops both servers: no new connections, requests in flight finish
     // (bounded), then the databases are checkpointed and the process exits 0.
@@ -313,6 +324,7 @@ async fn run(args: DevArgs) -> Result<()> {
     kv_for_stop
         .checkpoint()
         .map_err(|e| anyhow::anyhow!("checkpointing KV: {e}"))?;
+    drop(crons);
     tracing::info!("stopped");
     Ok(())
 }

@@ -361,7 +361,7 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
         .copied()
         .unwrap_or(&outcomes[outcomes.len() - 1]);
     let chosen = &shown.result;
-    let variant = chosen.variant.map_or("component", |v| v.name());
+    let variant = chosen.worker.as_str();
     if failed.is_empty() {
         if chosen.expected == Some(edgesim_sim::scenario::Outcome::Fail) {
             outln!("note: the scenario file expects the {variant} Worker to fail here");

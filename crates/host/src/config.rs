@@ -1,7 +1,7 @@
 //! What a [`Host`](crate::Host) is told at start: colos, vars, KV bindings, limits, where Supabase is.
 
 pub use crate::pool::InstancePolicy;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Fuel units that stand for one millisecond of CPU time.
@@ -151,6 +151,9 @@ pub struct HostConfig {
     /// Environment variables and secrets (`SUPABASE_URL`, `SUPABASE_ANON_KEY`), given to the
     /// Worker as its WASI environment.
     pub vars: BTreeMap<String, String>,
+    /// The vars whose value is JSON text (non-string wrangler `vars`): a JS Worker gets them
+    /// as JSON values, as in production.
+    pub json_vars: BTreeSet<String>,
     /// KV binding names the Worker may open (e.g. `ARTICLES`); each is a namespace of the KV model.
     pub kv_bindings: Vec<String>,
     /// Limits per invocation.
@@ -183,6 +186,7 @@ impl HostConfig {
             colos: Colo::defaults(),
             default_colo: "SYD".to_string(),
             vars,
+            json_vars: BTreeSet::new(),
             kv_bindings: vec!["ARTICLES".to_string()],
             limits: Limits::paid(),
             supabase_url: supabase_url.to_string(),

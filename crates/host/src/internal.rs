@@ -31,9 +31,21 @@ pub const INTERNAL_AUTHORITY: &str = "edgesim.internal";
 
 /// The `/config` answer, built once per host.
 pub(crate) fn config_json(config: &HostConfig) -> Bytes {
+    let vars: serde_json::Map<String, Value> = config
+        .vars
+        .iter()
+        .map(|(k, v)| {
+            let value = if config.json_vars.contains(k) {
+                serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.clone()))
+            } else {
+                Value::String(v.clone())
+            };
+            (k.clone(), value)
+        })
+        .collect();
     Bytes::from(
         json!({
-            "vars": config.vars,
+            "vars": vars,
             "kv": config.kv_bindings,
         })
         .to_string(),

@@ -320,8 +320,8 @@ impl Core {
     async fn deliver(self: Arc<Self>, d: WebhookDelivery, row_id: String) {
         let req = match self.router.delivery(&d) {
             Delivery::Worker(req) => req,
-            Delivery::External(host, _) => {
-                return self.undeliverable(&d, row_id, &host, unanswered(&host));
+            Delivery::External(host, req) => {
+                return self.deliver_outside(&d, row_id, &host, req).await;
             }
             Delivery::Failed(why) => return self.undeliverable(&d, row_id, "-", why),
         };
@@ -344,6 +344,49 @@ impl Core {
             delivery: d.id,
             row_id,
             colo: self.log.intern(&colo),
+            status: outcome.status.unwrap_or(0),
+        });
+        self.supabase.record_outcome(d.id, outcome);
+    }
+
+    /// A delivery to an outside host: answered by the outbound rules (seeded faults and
+    /// latency), else failed, since nothing outside exists in simulation.
+    async fn deliver_outside(
+        &self,
+        d: &WebhookDelivery,
+        row_id: String,
+        host: &str,
+        req: http::Request<Bytes>,
+    ) {
+        let answer = {
+            let rules = self.host.get().map(|h| h.config().outbound.clone());
+            rules.and_then(|r| r.answer(&req, &mut lock(&self.webhook_rng)))
+        };
+        let Some(answer) = answer else {
+            return self.undeliverable(d, row_id, host, unanswered(host));
+        };
+        let timeout = Duration::from_millis(d.timeout_ms.max(1));
+        let outcome = match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(resp)) => DeliveryOutcome {
+                status: Some(resp.status().as_u16()),
+                timed_out: false,
+                error: None,
+            },
+            Ok(Err(e)) => DeliveryOutcome {
+                status: None,
+                timed_out: false,
+                error: Some(e.to_string()),
+            },
+            Err(_) => DeliveryOutcome {
+                status: None,
+                timed_out: true,
+                error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
+            },
+        };
+        self.log.push(EventKind::WebhookDelivered {
+            delivery: d.id,
+            row_id,
+            colo: self.log.intern(&format!("external:{host}")),
             status: outcome.status.unwrap_or(0),
         });
         self.supabase.record_outcome(d.id, outcome);

@@ -31,6 +31,7 @@
 pub mod check;
 pub mod clock;
 mod core;
+mod cron;
 mod drive;
 pub mod events;
 pub mod faults;

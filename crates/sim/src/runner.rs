@@ -146,7 +146,11 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     if let Some(settings) = &s.project.settings {
         b = b.settings(settings.clone());
     }
+    if let Some(rules) = &s.outbound_rules {
+        b = b.outbound(rules.fresh());
+    }
     let mut sim = b.build()?;
+    seed_kv(&sim, s)?;
     install_faults(&mut sim, s);
     let duration = s.duration_ms();
     let heal = secs_to_ms(s.expect.converge_within_s);
@@ -241,6 +245,30 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         events,
         history: Some(history),
     })
+}
+
+/// Writes the scenario's `[[kv.seed]]` keys to central storage before the run starts.
+fn seed_kv(sim: &Sim, s: &Scenario) -> Result<(), RunError> {
+    for k in &s.kv.seed {
+        let binding = k.binding.get_ref();
+        let ns = sim.kv_store().namespace(binding).map_err(|e| {
+            RunError::File(format!(
+                "[[kv.seed]] binding {binding:?}: {e} (the Worker binds {:?})",
+                sim.kv_store().namespaces()
+            ))
+        })?;
+        let opts = edgesim_kv::PutOptions {
+            expiration: None,
+            expiration_ttl: k.expiration_ttl,
+            metadata: k
+                .metadata
+                .as_ref()
+                .and_then(|m| serde_json::to_value(m).ok()),
+        };
+        ns.put_central(&k.key, k.value.as_bytes().to_vec(), &opts)
+            .map_err(|e| RunError::File(format!("[[kv.seed]] key {:?}: {e}", k.key)))?;
+    }
+    Ok(())
 }
 
 /// The staleness bounds of a run of `s` that logged `events`: the scenario's where it states

@@ -23,6 +23,9 @@ use std::time::Duration;
 /// The Supabase URL the Worker is configured with; fetches to it stay in-process.
 pub const SUPABASE_URL: &str = "http://127.0.0.1:54321";
 
+/// How far ahead (ms of virtual time) a simulation's Cron Triggers are scheduled: ten years.
+const CRON_HORIZON_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
+
 /// Virtual time between two probe requests.
 pub const PROBE_GAP: Duration = Duration::from_millis(1_100);
 
@@ -116,6 +119,7 @@ pub struct SimBuilder {
     settings: Option<Settings>,
     project_dir: Option<PathBuf>,
     worker_set: bool,
+    outbound: Option<edgesim_host::rules::OutboundRules>,
 }
 
 impl Default for SimBuilder {
@@ -134,6 +138,7 @@ impl Default for SimBuilder {
             settings: None,
             project_dir: None,
             worker_set: false,
+            outbound: None,
         }
     }
 }
@@ -207,6 +212,12 @@ impl SimBuilder {
     /// the KV model stay the builder's, i.e. the scenario's).
     pub fn settings(mut self, settings: Settings) -> Self {
         self.settings = Some(settings);
+        self
+    }
+    /// `[[outbound]]` rules for the Worker's fetches to third-party APIs (and webhooks to
+    /// outside hosts), replacing the project's.
+    pub fn outbound(mut self, rules: edgesim_host::rules::OutboundRules) -> Self {
+        self.outbound = Some(rules);
         self
     }
     /// Where compiled components are cached (default: the per-user `~/.cache/edgesim/workers`,
@@ -290,6 +301,9 @@ impl SimBuilder {
             },
             ..KvConfig::default()
         };
+        if let Some(rules) = &self.outbound {
+            spec.outbound = rules.clone();
+        }
         spec.supabase = discover::choose_supabase(
             self.project.as_deref(),
             self.settings.as_ref().unwrap_or(&Settings::default()),
@@ -382,7 +396,11 @@ impl SimBuilder {
             cache.as_deref(),
         )
         .map_err(|e| BuildError::Worker(format!("{e:#}")))?;
-        core.set_host(host);
+        core.set_host(host.clone());
+        if !plan.schedule.is_empty() {
+            // Cron Triggers fire on virtual time for as long as the simulation runs.
+            let _ = crate::cron::spawn(core.clone(), host, plan.schedule.clone(), CRON_HORIZON_MS);
+        }
         Ok((core, plan.notes))
     }
 }

@@ -357,6 +357,9 @@ pub struct Worker {
     pub variant: Option<Variant>,
     /// The component.
     pub component: Component,
+    /// Whether it is a JavaScript Worker built by edgesim (its adapter runs `scheduled()` for
+    /// Cron Triggers; a plain wasi:http component has no scheduled entry point).
+    pub javascript: bool,
     /// KV binding names (`ARTICLES` unless a wrangler file says otherwise).
     pub kv_bindings: Vec<String>,
     /// Vars and secrets (wrangler `vars`, then `.dev.vars`), given to the Worker at request
@@ -385,6 +388,7 @@ impl Worker {
             name: name.to_string(),
             variant,
             component: Component::Static(bytes),
+            javascript: false,
             kv_bindings: default_bindings(),
             vars: BTreeMap::new(),
             json_vars: BTreeSet::new(),
@@ -408,6 +412,7 @@ fn component_file(p: &Path) -> Result<Worker, WorkerError> {
         name: p.display().to_string(),
         variant: None,
         component: Component::Shared(bytes.into()),
+        javascript: false,
         kv_bindings: default_bindings(),
         vars: BTreeMap::new(),
         json_vars: BTreeSet::new(),
@@ -435,6 +440,7 @@ fn js_entry(entry: &Path, project: Option<&Path>, name: String) -> Result<Worker
         name,
         variant: None,
         component: Component::Shared(built.component),
+        javascript: true,
         kv_bindings: default_bindings(),
         vars: BTreeMap::new(),
         json_vars: BTreeSet::new(),

@@ -237,10 +237,11 @@ impl WranglerConfig {
                     })
                     .collect();
                 let has_name = over.iter().any(|o| o.key == "name");
-                if !has_name && let Some(n) = merged.iter_mut().find(|e| e.key == "name") {
-                    if let Value::Str(s) = &n.node.value {
-                        n.node.value = Value::Str(format!("{s}-{name}"));
-                    }
+                if !has_name
+                    && let Some(n) = merged.iter_mut().find(|e| e.key == "name")
+                    && let Value::Str(s) = &n.node.value
+                {
+                    n.node.value = Value::Str(format!("{s}-{name}"));
                 }
                 merged.extend(over);
                 merged
@@ -524,7 +525,7 @@ name = "prod"
         assert!(c.json_vars.contains("LIMIT") && !c.json_vars.contains("GREETING"));
         assert_eq!(c.routes, ["shop.example.com", "api.example.com"]);
         let crons: Vec<_> = c.crons.iter().map(|c| (c.expr.as_str(), c.line)).collect();
-        assert_eq!(crons, [("*/5 * * * *", 22), ("0 0 * * MON", 22)]);
+        assert_eq!(crons, [("*/5 * * * *", 21), ("0 0 * * MON", 21)]);
         assert_eq!(
             c.warnings,
             ["proj/wrangler.toml: not emulated by edgesim, ignored: account_id"]
@@ -553,7 +554,7 @@ name = "prod"
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("no environment named \"qa\"") && e.contains("staging, production"),
+            e.contains("no environment named \"qa\"") && e.contains("production, staging"),
             "{e}"
         );
     }

@@ -22,7 +22,8 @@ pub use routing::{WebhookRoute, WebhookRouter};
 pub use settings::Settings;
 
 use edgesim_core::{SharedClock, SimRng};
-use edgesim_host::{Colo, HostConfig, Limits};
+use edgesim_host::rules::OutboundRules;
+use edgesim_host::{Colo, CronSchedule, HostConfig, Limits};
 use edgesim_kv::{ColoConfig, KvConfig, KvStore};
 use edgesim_supabase::migrate::Project;
 use edgesim_supabase::{ANON_KEY, SERVICE_ROLE_KEY, Supabase, WebhookDispatcher};
@@ -63,6 +64,9 @@ pub struct WorldSpec {
     pub limits: Limits,
     /// Hosts the Worker may fetch besides Supabase.
     pub allowlist: Vec<String>,
+    /// Canned answers for third-party APIs (`[[outbound]]`), for the Worker's fetches and for
+    /// webhooks to outside hosts.
+    pub outbound: OutboundRules,
     /// Vars over the Worker's and the injected ones (`edgesim.toml`'s `[vars]`).
     pub vars: BTreeMap<String, String>,
     /// The Supabase project.
@@ -88,6 +92,7 @@ impl Default for WorldSpec {
             bindings: None,
             limits: Limits::paid(),
             allowlist: Vec::new(),
+            outbound: OutboundRules::none(),
             vars: BTreeMap::new(),
             supabase: SupabaseSource::Demo,
             worker_hosts: Vec::new(),
@@ -107,6 +112,7 @@ impl WorldSpec {
             bindings: (!s.kv_namespaces.is_empty()).then(|| s.bindings()),
             limits: s.limits()?,
             allowlist: s.allowlist.clone(),
+            outbound: s.outbound_rules.clone(),
             vars: s.vars.clone(),
             supabase: SupabaseSource::Demo,
             worker_hosts: s.worker_hosts.clone(),
@@ -163,6 +169,8 @@ impl WorldSpec {
         host.kv_bindings = bindings.clone();
         host.limits = self.limits.clone();
         host.allowlist = self.allowlist.clone();
+        host.outbound = self.outbound.clone();
+        host.scheduled_events = worker.javascript;
 
         let mut kv = self.kv.clone();
         kv.colos = self
@@ -175,12 +183,14 @@ impl WorldSpec {
         let router =
             WebhookRouter::new(worker.routes.iter().chain(self.worker_hosts.iter()));
         let (project, project_label) = self.supabase.load()?;
+        notes.extend(project.warnings.iter().cloned());
         Ok(Plan {
             host,
             kv,
             router,
             webhook_colo,
             crons: worker.crons.clone(),
+            schedule: cron_schedule(&worker.crons)?,
             project,
             project_label,
             notes,
@@ -199,8 +209,10 @@ pub struct Plan {
     pub router: WebhookRouter,
     /// The colo webhooks reach.
     pub webhook_colo: String,
-    /// The Worker's Cron Triggers.
+    /// The Worker's Cron Triggers, as written.
     pub crons: Vec<CronEntry>,
+    /// The same, parsed: what dev's cron task and the simulation fire.
+    pub schedule: CronSchedule,
     /// The Supabase project.
     pub project: Project,
     /// What the project is, for the banner (`the demo project`, `my-app/supabase`).
@@ -257,6 +269,21 @@ impl Plan {
         })?;
         Ok(World { kv, supabase })
     }
+}
+
+/// The Worker's Cron Triggers, parsed; an expression production rejects is an error naming
+/// the file and line it came from.
+pub fn cron_schedule(crons: &[CronEntry]) -> Result<CronSchedule, WorldError> {
+    let exprs: Vec<&str> = crons.iter().map(|c| c.expr.as_str()).collect();
+    CronSchedule::parse(&exprs).map_err(|(i, e)| {
+        let c = &crons[i];
+        WorldError::Config(format!(
+            "{}:{}: key `triggers.crons`: {:?} is not a cron expression Cloudflare accepts: {e}",
+            c.file.display(),
+            c.line,
+            c.expr
+        ))
+    })
 }
 
 /// The Worker's environment: its own vars, with `SUPABASE_URL` and `SUPABASE_ANON_KEY` set to

@@ -37,6 +37,7 @@
 //! ```
 
 use crate::WorldError;
+use edgesim_host::rules::{OutboundRules, RuleSpec};
 use edgesim_host::{Colo, Limits};
 use edgesim_kv::{ColoConfig, Delay, KvConfig, ReadYourWrites};
 use edgesim_workers::WorkerSpec;
@@ -76,6 +77,13 @@ pub struct Settings {
     pub worker_hosts: Vec<String>,
     /// The colo Database Webhooks reach (default: the default colo).
     pub webhook_colo: Option<String>,
+    /// `[[outbound]]` rules: canned answers for third-party APIs (see
+    /// [`edgesim_host::rules`]).
+    #[serde(default)]
+    pub outbound: Vec<RuleSpec>,
+    /// The rules, compiled when the file is read.
+    #[serde(skip)]
+    pub outbound_rules: OutboundRules,
     /// Environment variables (merged over `SUPABASE_URL` and `SUPABASE_ANON_KEY`).
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
@@ -151,6 +159,18 @@ pub struct KvEntry {
     pub regional_tier: Option<bool>,
 }
 
+/// A rule's error as `file:line: [[outbound]] rule N: key: message`.
+pub fn rule_error(path: &Path, text: &str, e: &edgesim_host::rules::RuleError) -> String {
+    match &e.span {
+        Some(span) => {
+            let at = span.start.min(text.len());
+            let line = text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            format!("{}:{line}: [[outbound]] {e}", path.display())
+        }
+        None => format!("{}: [[outbound]] {e}", path.display()),
+    }
+}
+
 /// The embedded Workers a `variant` names.
 pub const VARIANT_NAMES: &str = "`course`, `hardened` or `anchor`";
 
@@ -182,6 +202,8 @@ impl Settings {
                 dir
             });
         }
+        cfg.outbound_rules = edgesim_host::rules::compile(&cfg.outbound, base)
+            .map_err(|e| WorldError::Config(rule_error(path, text, &e)))?;
         if let Some(v) = &cfg.variant
             && !matches!(v.as_str(), "course" | "hardened" | "anchor")
         {

@@ -1,11 +1,12 @@
 //! `edgesim dev`'s Database Webhook transport: a delivery to the Worker's own host goes to the
 //! Worker being served, in-process, at the webhook colo, with the hook's path, query, headers
 //! and payload; one to an outside host goes to the outbound rules or, when allowlisted, over
-//! the network; anything else fails with its reason and is logged. Each is sent once, never
+//! the network (`allowlist`); anything else fails with its reason and is logged. Each is sent once, never
 //! retried (pg_net's behaviour), and its outcome lands in `GET /__edgesim/deliveries`.
 
 use bytes::Bytes;
-use edgesim_host::{FetchError, HostSlot, Upstream};
+use edgesim_core::SimRng;
+use edgesim_host::{FetchError, HostSlot, OutboundRules, Upstream};
 use edgesim_supabase::{DeliveryOutcome, Supabase, WeakSupabase, WebhookDelivery, WebhookDispatcher};
 use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
 use std::sync::{Arc, Mutex};
@@ -24,8 +25,23 @@ struct Attached {
     router: WebhookRouter,
     colo: String,
     /// Outside hosts: the outbound rules, then the allowlisted hosts over sockets.
+    rules: OutboundRules,
+    rng: Arc<Mutex<SimRng>>,
     external: Arc<dyn Upstream>,
     allowlist: Vec<String>,
+}
+
+/// Where outside deliveries go: the outbound rules (with the fault draws' seed), then the
+/// allowlisted hosts over `network`.
+pub struct Outside {
+    /// The `[[outbound]]` rules.
+    pub rules: OutboundRules,
+    /// Their fault draws.
+    pub rng: SimRng,
+    /// Allowlisted hosts over sockets.
+    pub network: Arc<dyn Upstream>,
+    /// The allowlist.
+    pub allowlist: Vec<String>,
 }
 
 impl DevDispatcher {
@@ -45,16 +61,17 @@ impl DevDispatcher {
         slot: HostSlot,
         router: WebhookRouter,
         colo: String,
-        external: Arc<dyn Upstream>,
-        allowlist: Vec<String>,
+        outside: Outside,
     ) {
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some(Attached {
             supabase: supabase.downgrade(),
             slot,
             router,
             colo,
-            external,
-            allowlist,
+            rules: outside.rules,
+            rng: Arc::new(Mutex::new(outside.rng)),
+            external: outside.network,
+            allowlist: outside.allowlist,
         });
     }
 }
@@ -120,6 +137,13 @@ impl Attached {
         req: http::Request<Bytes>,
         allowed: bool,
     ) -> Result<http::Response<Bytes>, FetchError> {
+        let ruled = {
+            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+            self.rules.answer(&req, &mut rng)
+        };
+        if let Some(answer) = ruled {
+            return answer.await;
+        }
         if !allowed {
             let host = req
                 .uri()

@@ -170,6 +170,7 @@ impl Scenario {
         })?;
         let mut s = Self::parse(&file, &text)?;
         s.base_dir = path.parent().map(Path::to_path_buf);
+        s.compile_rules(&file, &text)?;
         Ok(s)
     }
 
@@ -184,7 +185,33 @@ impl Scenario {
             )
         })?;
         s.check().map_err(|p| problem_at(file, text, p))?;
+        let mut s = s;
+        s.compile_rules(file, text)?;
         Ok(s)
+    }
+
+    /// Compiles `[[outbound]]` (body files relative to the scenario's directory).
+    fn compile_rules(&mut self, file: &str, text: &str) -> Result<(), ScenarioError> {
+        if self.outbound.is_empty() {
+            self.outbound_rules = None;
+            return Ok(());
+        }
+        let base = self.base_dir.clone().unwrap_or_default();
+        let rules = edgesim_host::rules::compile(&self.outbound, &base).map_err(|e| {
+            let message = e.to_string();
+            match e.span {
+                Some(span) => error_at(file, text, span, message),
+                None => ScenarioError {
+                    file: file.to_string(),
+                    line: 0,
+                    column: 0,
+                    key: Some("outbound".into()),
+                    message,
+                },
+            }
+        })?;
+        self.outbound_rules = Some(rules);
+        Ok(())
     }
 
     /// The colo codes, in file order.
