@@ -162,10 +162,10 @@ async fn run(args: DevArgs) -> Result<()> {
     let worker_listener = bind(args.port, "the Worker").await?;
     let worker_url = format!("http://{}", worker_listener.local_addr()?);
     // The project's own Supabase settles the mock's default port.
-    let probe = project.world.plan(&planned_from, "http://127.0.0.1:54321")?;
-    let supabase_port = args
-        .supabase_port
-        .unwrap_or(probe.project.config.api.port);
+    let probe = project
+        .world
+        .plan(&planned_from, "http://127.0.0.1:54321")?;
+    let supabase_port = args.supabase_port.unwrap_or(probe.project.config.api.port);
     let supabase_listener = bind(supabase_port, "the mock Supabase").await?;
     let supabase_url = format!("http://{}", supabase_listener.local_addr()?);
     let mut plan = project.world.plan(&planned_from, &supabase_url)?;
@@ -556,7 +556,8 @@ fn load_project(args: &DevArgs) -> Result<Project> {
         WorkerSpec::Component(_) => Some(here.to_path_buf()),
         other => other.project_dir(),
     };
-    world.supabase = discover::choose_supabase(args.supabase.as_deref(), &settings, start.as_deref());
+    world.supabase =
+        discover::choose_supabase(args.supabase.as_deref(), &settings, start.as_deref());
     Ok(Project {
         spec,
         opts,
@@ -568,7 +569,10 @@ fn load_project(args: &DevArgs) -> Result<Project> {
 fn variant_spec(v: &str) -> Result<WorkerSpec> {
     match v {
         "course" | "hardened" | "anchor" => Ok(WorkerSpec::parse(v)),
-        _ => bail!("expected {}, got {v:?}", edgesim_world::settings::VARIANT_NAMES),
+        _ => bail!(
+            "expected {}, got {v:?}",
+            edgesim_world::settings::VARIANT_NAMES
+        ),
     }
 }
 

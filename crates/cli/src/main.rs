@@ -15,6 +15,7 @@ mod campaign;
 mod check;
 mod dev;
 mod kv;
+
 mod run;
 mod supabase;
 

@@ -10,8 +10,8 @@
 
 use crate::campaign::{self, Outcome, Shard};
 use edgesim_sim::runner::{RunResult, worker_of};
-use edgesim_sim::scenario::Scenario;
 use edgesim_sim::scenario::ProjectContext;
+use edgesim_sim::scenario::Scenario;
 use edgesim_sim::{Status, Tracker, WorkerSpec};
 use edgesim_world::{Layout, discover};
 use std::path::{Path, PathBuf};

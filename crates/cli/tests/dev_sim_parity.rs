@@ -7,8 +7,8 @@
 
 use bytes::Bytes;
 use edgesim_sim::Sim;
-use edgesim_tests::{DevServer, npm_ci_if_needed, request, temp_dir};
 use edgesim_testkit::require_node;
+use edgesim_tests::{DevServer, npm_ci_if_needed, request, temp_dir};
 use edgesim_world::WorldSpec;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -188,7 +188,9 @@ fn through_sim(project: &Path) -> Observed {
             }
             Step::UpdateRow2(title) => {
                 sim.supabase()
-                    .execute(&format!("update articles set title = '{title}' where id = 2"))
+                    .execute(&format!(
+                        "update articles set title = '{title}' where id = 2"
+                    ))
                     .unwrap();
             }
             Step::Advance(s) => sim.advance(Duration::from_millis(1500 + s * 1000)),

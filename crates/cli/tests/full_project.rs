@@ -4,8 +4,8 @@
 //! `edgesim dev` over loopback, then judged by `edgesim run` with shipped scenarios.
 //! Needs Node and npm (SKIPPED without them; a failure under `CI=true`).
 
-use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, request, temp_dir};
 use edgesim_testkit::require_node;
+use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, request, temp_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -45,7 +45,13 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn get(dev: &DevServer, colo: &str, path: &str) -> Reply {
     let r = dev.get_at(colo, path);
-    assert_eq!(r.status, 200, "GET {path} at {colo}: {}\n{}", r.body, dev.output());
+    assert_eq!(
+        r.status,
+        200,
+        "GET {path} at {colo}: {}\n{}",
+        r.body,
+        dev.output()
+    );
     r
 }
 
@@ -90,7 +96,10 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     let banner = dev.output();
     // The project's own Supabase, not the demo: its tables, its webhook routed to the Worker.
     assert!(banner.contains("full-project is running"), "{banner}");
-    assert!(banner.contains("Supabase project:") && banner.contains("supabase"), "{banner}");
+    assert!(
+        banner.contains("Supabase project:") && banner.contains("supabase"),
+        "{banner}"
+    );
     assert!(!banner.contains("demo project"), "{banner}");
     assert!(banner.contains("tables: articles"), "{banner}");
     assert!(
@@ -102,7 +111,10 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     assert!(banner.contains("Crons: */5 * * * *"), "{banner}");
     assert!(banner.contains("/__edgesim/kv/CACHE/"), "{banner}");
     // The service_role key of .dev.vars is replaced by the mock's, and said so.
-    assert!(banner.contains("SUPABASE_SERVICE_ROLE_KEY of the Worker"), "{banner}");
+    assert!(
+        banner.contains("SUPABASE_SERVICE_ROLE_KEY of the Worker"),
+        "{banner}"
+    );
 
     // Non-string vars reach the Worker as JSON values.
     let config = get(&dev, "SYD", "/config").json();
@@ -114,7 +126,12 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     // rows only (the project's RLS policy).
     let list = get(&dev, "SYD", "/articles");
     assert_eq!(list.header("x-kv"), Some("miss"));
-    assert_eq!(list.json().as_array().map(Vec::len), Some(3), "{}", list.body);
+    assert_eq!(
+        list.json().as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        list.body
+    );
     let anon = request(
         dev.supabase_port,
         "GET",
@@ -123,13 +140,21 @@ fn the_whole_project_runs_as_it_is_in_dev() {
         None,
     )
     .unwrap();
-    assert_eq!(anon.json().as_array().map(Vec::len), Some(2), "{}", anon.body);
+    assert_eq!(
+        anon.json().as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        anon.body
+    );
 
     // FRA caches row 2; a PATCH fires the project's own webhook to the local Worker at
     // /hooks/articles (path kept, its secret header kept), at SYD.
     assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "second blog");
     dev.advance(2);
-    let patched = dev.supabase_patch("/rest/v1/articles?id=eq.2", r#"{"title":"cool second blog"}"#);
+    let patched = dev.supabase_patch(
+        "/rest/v1/articles?id=eq.2",
+        r#"{"title":"cool second blog"}"#,
+    );
     assert!(patched.status < 300, "{} {}", patched.status, patched.body);
     assert!(
         dev.wait_for_output(
@@ -140,11 +165,21 @@ fn the_whole_project_runs_as_it_is_in_dev() {
         dev.output()
     );
     let deliveries = request(dev.supabase_port, "GET", "/__edgesim/deliveries", &[], None).unwrap();
-    assert!(deliveries.body.contains("\"status\":200"), "{}", deliveries.body);
-    assert_eq!(title_of(&get(&dev, "SYD", "/articles/2")), "cool second blog");
+    assert!(
+        deliveries.body.contains("\"status\":200"),
+        "{}",
+        deliveries.body
+    );
+    assert_eq!(
+        title_of(&get(&dev, "SYD", "/articles/2")),
+        "cool second blog"
+    );
     assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "second blog");
     dev.advance(61);
-    assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "cool second blog");
+    assert_eq!(
+        title_of(&get(&dev, "FRA", "/articles/2")),
+        "cool second blog"
+    );
 
     // An insert fires both webhooks: the Worker's, and one to a host nothing answers, which
     // fails with its host named (logged, never dropped).
@@ -170,9 +205,16 @@ fn the_whole_project_runs_as_it_is_in_dev() {
             .find(|r| r["hook"] == "articles_feed" && !r["outcome"].is_null())
             .cloned()
     });
-    let error = failed["outcome"]["error"].as_str().unwrap_or_default().to_string();
+    let error = failed["outcome"]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(error.contains("feed.unknown.example"), "{failed}");
-    assert!(dev.output().contains("feed.unknown.example"), "{}", dev.output());
+    assert!(
+        dev.output().contains("feed.unknown.example"),
+        "{}",
+        dev.output()
+    );
 
     // The third-party API is answered by the project's outbound rule.
     let rates = get(&dev, "SYD", "/rates").json();
@@ -183,9 +225,23 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     let port = dev.port.to_string();
     let put = edgesim(
         &project,
-        &["kv", "key", "put", "/articles/1", r#"{"id":1,"title":"from outside"}"#, "--binding", "CACHE", "--port", &port],
+        &[
+            "kv",
+            "key",
+            "put",
+            "/articles/1",
+            r#"{"id":1,"title":"from outside"}"#,
+            "--binding",
+            "CACHE",
+            "--port",
+            &port,
+        ],
     );
-    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
     dev.advance(2);
     assert_eq!(title_of(&get(&dev, "NRT", "/articles/1")), "from outside");
 
@@ -219,7 +275,11 @@ fn environments_and_an_entry_on_the_command_line() {
         &state,
         &["--env", "staging", "src/index.ts"],
     );
-    assert!(dev.output().contains("full-project-staging"), "{}", dev.output());
+    assert!(
+        dev.output().contains("full-project-staging"),
+        "{}",
+        dev.output()
+    );
     let config = get(&dev, "SYD", "/config").json();
     assert_eq!(config["environment"], "staging", "{config}");
     assert_eq!(config["cacheTtl"], 30, "{config}");
@@ -227,20 +287,29 @@ fn environments_and_an_entry_on_the_command_line() {
     dev.stop();
 
     // Bad input: a missing --supabase directory and an unknown environment are named.
-    let out = edgesim(&project, &["dev", "--supabase", "no/such/dir", "--port", "0"]);
+    let out = edgesim(
+        &project,
+        &["dev", "--supabase", "no/such/dir", "--port", "0"],
+    );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no/such/dir"), "{err}");
     let out = edgesim(&project, &["dev", "--env", "qa", "--port", "0"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("no environment named \"qa\""), "{err}");
+    assert!(
+        !out.status.success() && err.contains("no environment named \"qa\""),
+        "{err}"
+    );
     // A cron production would reject is an error naming the file and line.
     let wrangler = project.join("wrangler.toml");
     let text = std::fs::read_to_string(&wrangler).unwrap();
     std::fs::write(&wrangler, text.replace("*/5 * * * *", "*/5 * * *")).unwrap();
     let out = edgesim(&project, &["dev", "--port", "0", "--supabase-port", "0"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("wrangler.toml:19"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("wrangler.toml:19"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -252,7 +321,12 @@ fn edgesim_run_in_the_project_uses_its_worker_and_supabase() {
     // finds it, with a witness in the project's own terms.
     let out = edgesim(
         &project,
-        &["run", scenarios.join("dropped-webhook.toml").to_str().unwrap(), "--seed", "3"],
+        &[
+            "run",
+            scenarios.join("dropped-webhook.toml").to_str().unwrap(),
+            "--seed",
+            "3",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -262,8 +336,18 @@ fn edgesim_run_in_the_project_uses_its_worker_and_supabase() {
     // Every webhook arrives: the project converges.
     let out = edgesim(
         &project,
-        &["run", scenarios.join("course-happy-path.toml").to_str().unwrap(), "--seed", "3"],
+        &[
+            "run",
+            scenarios.join("course-happy-path.toml").to_str().unwrap(),
+            "--seed",
+            "3",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

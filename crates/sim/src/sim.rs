@@ -37,7 +37,7 @@ pub enum WorkerSource {
     /// A spec, resolved when the [`Sim`] is built.
     Spec(WorkerSpec),
     /// A resolved Worker.
-    Resolved(Worker),
+    Resolved(Box<Worker>),
 }
 
 impl From<Variant> for WorkerSource {
@@ -54,7 +54,7 @@ impl From<WorkerSpec> for WorkerSource {
 
 impl From<Worker> for WorkerSource {
     fn from(w: Worker) -> Self {
-        WorkerSource::Resolved(w)
+        WorkerSource::Resolved(Box::new(w))
     }
 }
 
@@ -81,7 +81,7 @@ impl WorkerSource {
     pub fn resolve(&self) -> Result<Worker, BuildError> {
         match self {
             WorkerSource::Spec(s) => s.resolve().map_err(|e| BuildError::Worker(e.to_string())),
-            WorkerSource::Resolved(w) => Ok(w.clone()),
+            WorkerSource::Resolved(w) => Ok((**w).clone()),
         }
     }
 }
@@ -274,7 +274,9 @@ impl SimBuilder {
     /// The world this builder describes, as `edgesim dev` would build it from the same files.
     pub fn world_spec(&self) -> Result<WorldSpec, BuildError> {
         let mut spec = match &self.settings {
-            Some(s) => WorldSpec::from_settings(s).map_err(|e| BuildError::Config(e.to_string()))?,
+            Some(s) => {
+                WorldSpec::from_settings(s).map_err(|e| BuildError::Config(e.to_string()))?
+            }
             None => WorldSpec::default(),
         };
         spec.colos = self
@@ -399,7 +401,13 @@ impl SimBuilder {
         core.set_host(host.clone());
         if !plan.schedule.is_empty() {
             // Cron Triggers fire on virtual time for as long as the simulation runs.
-            let _ = crate::cron::spawn(core.clone(), host, plan.schedule.clone(), CRON_HORIZON_MS);
+            // Detached: it ends with the runtime.
+            drop(crate::cron::spawn(
+                core.clone(),
+                host,
+                plan.schedule.clone(),
+                CRON_HORIZON_MS,
+            ));
         }
         Ok((core, plan.notes))
     }

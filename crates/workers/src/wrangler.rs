@@ -604,8 +604,14 @@ name = "prod"
     fn tells_a_wrangler_file_by_its_keys() {
         let p = Path::new("conf/staging.toml");
         assert!(looks_like_wrangler(p, "name = \"x\"\nmain = \"a.js\"\n"));
-        assert!(looks_like_wrangler(p, "[[kv_namespaces]]\nbinding = \"A\"\n"));
-        assert!(!looks_like_wrangler(p, "name = \"x\"\n[[colos]]\ncode = \"SYD\"\n"));
+        assert!(looks_like_wrangler(
+            p,
+            "[[kv_namespaces]]\nbinding = \"A\"\n"
+        ));
+        assert!(!looks_like_wrangler(
+            p,
+            "name = \"x\"\n[[colos]]\ncode = \"SYD\"\n"
+        ));
         assert!(looks_like_wrangler(Path::new("w.jsonc"), "{}"));
         assert!(looks_like_wrangler(Path::new("wrangler.toml"), ""));
     }
@@ -671,7 +677,11 @@ name = "prod"
             "main = \"i.js\"\n[vars]\nA = \"from toml\"\nB = \"b\"\nN = 3\n",
         )
         .unwrap();
-        std::fs::write(dir.join(".dev.vars"), "A=\"from dev vars\"\nN=4\nnonsense\n").unwrap();
+        std::fs::write(
+            dir.join(".dev.vars"),
+            "A=\"from dev vars\"\nN=4\nnonsense\n",
+        )
+        .unwrap();
         assert_eq!(find_in(&dir), Some(dir.join("wrangler.toml")));
         let c = WranglerConfig::load(&dir.join("wrangler.toml")).unwrap();
         assert_eq!(c.vars["A"], "from dev vars");

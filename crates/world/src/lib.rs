@@ -180,8 +180,7 @@ impl WorldSpec {
             .collect();
         kv.namespaces = bindings;
 
-        let router =
-            WebhookRouter::new(worker.routes.iter().chain(self.worker_hosts.iter()));
+        let router = WebhookRouter::new(worker.routes.iter().chain(self.worker_hosts.iter()));
         let (project, project_label) = self.supabase.load()?;
         notes.extend(project.warnings.iter().cloned());
         Ok(Plan {
@@ -252,8 +251,10 @@ impl Plan {
     /// Opens the KV model and the Supabase project on `rt`.
     pub fn open(&self, rt: Runtime) -> Result<World, WorldError> {
         let kv = match &rt.kv_file {
-            Some(path) => KvStore::open_persistent(self.kv.clone(), rt.clock.clone(), rt.kv_rng, path)
-                .map_err(|e| WorldError::Kv(format!("opening {}: {e}", path.display())))?,
+            Some(path) => {
+                KvStore::open_persistent(self.kv.clone(), rt.clock.clone(), rt.kv_rng, path)
+                    .map_err(|e| WorldError::Kv(format!("opening {}: {e}", path.display())))?
+            }
             None => KvStore::new(self.kv.clone(), rt.clock.clone(), rt.kv_rng),
         };
         let supabase = Supabase::from_project_with_rng(

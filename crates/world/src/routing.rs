@@ -123,9 +123,7 @@ impl WebhookRouter {
             Err(e) => return WebhookRoute::Invalid(format!("{url:?} is not a URL: {e}")),
         };
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return WebhookRoute::Invalid(format!(
-                "{url:?} is not an absolute http(s) URL"
-            ));
+            return WebhookRoute::Invalid(format!("{url:?} is not an absolute http(s) URL"));
         };
         if !matches!(scheme, "http" | "https") {
             return WebhookRoute::Invalid(format!("{url:?}: only http and https are supported"));
@@ -166,7 +164,8 @@ mod tests {
 
     #[test]
     fn the_workers_hosts_reach_the_worker_with_their_path() {
-        let r = WebhookRouter::new(["shop.example.com", "*.api.example.com"]).with_local_port(40123);
+        let r =
+            WebhookRouter::new(["shop.example.com", "*.api.example.com"]).with_local_port(40123);
         let worker = |p: &str| WebhookRoute::Worker {
             path_and_query: p.into(),
         };
@@ -176,7 +175,10 @@ mod tests {
         );
         assert_eq!(r.route("https://SHOP.example.com/h"), worker("/h"));
         assert_eq!(r.route("https://v1.api.example.com"), worker("/"));
-        assert_eq!(r.route("http://127.0.0.1:8787/revalidate"), worker("/revalidate"));
+        assert_eq!(
+            r.route("http://127.0.0.1:8787/revalidate"),
+            worker("/revalidate")
+        );
         assert_eq!(r.route("http://host.docker.internal:40123/r"), worker("/r"));
         assert_eq!(
             r.route("http://127.0.0.1:9999/r"),

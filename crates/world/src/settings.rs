@@ -164,7 +164,11 @@ pub fn rule_error(path: &Path, text: &str, e: &edgesim_host::rules::RuleError) -
     match &e.span {
         Some(span) => {
             let at = span.start.min(text.len());
-            let line = text.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             format!("{}:{line}: [[outbound]] {e}", path.display())
         }
         None => format!("{}: [[outbound]] {e}", path.display()),
@@ -174,7 +178,9 @@ pub fn rule_error(path: &Path, text: &str, e: &edgesim_host::rules::RuleError) -
 /// The embedded Workers a `variant` names.
 pub const VARIANT_NAMES: &str = "`course`, `hardened` or `anchor`";
 
-fn spec<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<WorkerSpec>, D::Error> {
+fn spec<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<WorkerSpec>, D::Error> {
     Ok(Some(WorkerSpec::parse(&String::deserialize(d)?)))
 }
 

@@ -7,7 +7,9 @@
 use bytes::Bytes;
 use edgesim_core::SimRng;
 use edgesim_host::{FetchError, HostSlot, OutboundRules, Upstream};
-use edgesim_supabase::{DeliveryOutcome, Supabase, WeakSupabase, WebhookDelivery, WebhookDispatcher};
+use edgesim_supabase::{
+    DeliveryOutcome, Supabase, WeakSupabase, WebhookDelivery, WebhookDispatcher,
+};
 use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -158,11 +160,7 @@ impl Attached {
 
 impl WebhookDispatcher for DevDispatcher {
     fn dispatch(&self, delivery: WebhookDelivery) {
-        let state = self
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
         self.runtime.spawn(async move {
             let Some(state) = state else {
                 return;

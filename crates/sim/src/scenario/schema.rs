@@ -40,11 +40,33 @@ pub struct Scenario {
     /// Injected faults.
     #[serde(default)]
     pub faults: FaultsSpec,
+    /// Canned answers for the third-party APIs the Worker calls (and webhooks to outside
+    /// hosts), with latency and seeded fault rates; they replace the project's `edgesim.toml`
+    /// rules when present. Format: [`edgesim_host::rules`].
+    #[serde(default)]
+    pub outbound: Vec<edgesim_host::rules::RuleSpec>,
+    /// The rules, compiled when the file is read.
+    #[serde(skip)]
+    pub outbound_rules: Option<edgesim_host::rules::OutboundRules>,
     /// What must hold, and the expected outcome per Worker variant.
     pub expect: ExpectSpec,
     /// The directory relative paths are resolved against (set by [`Scenario::load`]).
     #[serde(skip)]
     pub base_dir: Option<std::path::PathBuf>,
+    /// The user's project the scenario runs against (set by `edgesim run` from the directory
+    /// it runs in or `--worker`): its `edgesim.toml` and its Supabase project, used when the
+    /// scenario names none.
+    #[serde(skip)]
+    pub project: ProjectContext,
+}
+
+/// The user's project around a scenario run (see [`Scenario::project`]).
+#[derive(Clone, Debug, Default)]
+pub struct ProjectContext {
+    /// The project's `edgesim.toml` settings.
+    pub settings: Option<edgesim_world::Settings>,
+    /// The directory holding the project's `supabase/`.
+    pub supabase: Option<std::path::PathBuf>,
 }
 
 /// One colo (three-letter code) and its one-way latency to KV central.
@@ -73,6 +95,9 @@ pub struct KvSpec {
     /// Probability that a write is visible at once at the writing colo (production: usually).
     #[serde(default = "one", deserialize_with = "probability")]
     pub read_your_writes: f64,
+    /// Keys in central storage when the run starts (as `edgesim kv key put` before it).
+    #[serde(default)]
+    pub seed: Vec<KvSeed>,
 }
 
 impl Default for KvSpec {
@@ -80,8 +105,27 @@ impl Default for KvSpec {
         Self {
             propagation_ms: default_propagation(),
             read_your_writes: 1.0,
+            seed: Vec::new(),
         }
     }
+}
+
+/// One `[[kv.seed]]` key.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvSeed {
+    /// The Worker's binding (`ARTICLES`).
+    pub binding: Spanned<String>,
+    /// The key.
+    pub key: String,
+    /// The value, as text.
+    pub value: String,
+    /// `expirationTtl`, seconds (at least 60).
+    #[serde(default)]
+    pub expiration_ttl: Option<u64>,
+    /// Metadata (any TOML value, given to the Worker as JSON).
+    #[serde(default)]
+    pub metadata: Option<toml::Value>,
 }
 
 fn default_propagation() -> RangeMs {
