@@ -277,13 +277,18 @@ async fn run(args: DevArgs) -> Result<()> {
 
     // Cron Triggers on the emulator clock: each due minute, and every minute a clock advance
     // jumps over, each with its own scheduledTime.
-    let crons = edgesim_host::spawn_dev_cron(slot.clone(), clock.clone(), plan.schedule.clone());
-    let cron_woken = crons.notifier();
+    let crons = Arc::new(edgesim_host::spawn_dev_cron(
+        slot.clone(),
+        clock.clone(),
+        plan.schedule.clone(),
+    ));
+    let stepping = (crons.clone(), wall.clone());
     let control = Control {
-        advance: Arc::new(move |d| {
-            wall.advance(d);
-            cron_woken();
-        }),
+        advance: Arc::new(move |d| wall.advance(d)),
+        stepped: Some(Arc::new(move |d| {
+            let (crons, wall) = stepping.clone();
+            Box::pin(async move { crons.advance(d, |step| wall.advance(step)).await })
+        })),
     };
     // SIGTERM or Ctrl-C stops both servers: no new connections, requests in flight finish
     // (bounded), then the databases are checkpointed and the process exits 0.

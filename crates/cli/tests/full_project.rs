@@ -245,8 +245,10 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     dev.advance(2);
     assert_eq!(title_of(&get(&dev, "NRT", "/articles/1")), "from outside");
 
-    // A clock advance past the cron's minute runs `scheduled` at its own virtual time.
-    dev.advance(300);
+    // A clock advance past the cron's minutes runs `scheduled` once for each, each at its own
+    // virtual time: three runs that each rewrite `/articles`, five minutes apart (all at the end
+    // of the jump they would break KV's one write per key per second).
+    dev.advance(900);
     let last = eventually(&dev, "the cron's run", || {
         let r = dev.get_at("SYD", "/cron/last");
         let v = r.json();
@@ -256,6 +258,13 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     let at = last["scheduledTime"].as_u64().unwrap_or(1);
     assert_eq!(at % 300_000, 0, "a scheduledTime on the minute: {last}");
     assert_eq!(last["rows"], 4, "{last}");
+    let runs = |out: &str| {
+        out.lines()
+            .filter(|l| l.contains("\"*/5 * * * *\" @") && l.contains("- Ok"))
+            .count()
+    };
+    assert_eq!(runs(&dev.output()), 3, "{}", dev.output());
+    assert!(!dev.output().contains("- Exception"), "{}", dev.output());
     // And on demand, as `wrangler dev --test-scheduled` (Miniflare answers the outcome, `ok`),
     // more than a second after the last run's KV writes (one write per key per second).
     dev.advance(2);

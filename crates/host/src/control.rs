@@ -48,7 +48,7 @@ pub fn control_endpoint(host: &Host, control: &Control, req: &Request<Bytes>) ->
 
 fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes> {
     let path = req.uri().path();
-    if path == "/__edgesim/time/advance" {
+    if path == ADVANCE_PATH {
         return advance(host, control, req);
     }
     if let Some(rest) = path.strip_prefix("/__edgesim/kv/") {
@@ -82,20 +82,38 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
     )
 }
 
+/// The path of the clock advance.
+pub(crate) const ADVANCE_PATH: &str = "/__edgesim/time/advance";
+
 fn advance(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes> {
-    if req.method() != Method::POST {
-        return text(StatusCode::METHOD_NOT_ALLOWED, "use POST\n".into());
-    }
-    let secs = match query_param(req, "seconds").map(|s| s.parse::<f64>()) {
-        Some(Ok(s)) if s.is_finite() && s >= 0.0 => s,
-        _ => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "expected ?seconds=N with N a non-negative number\n".into(),
-            );
+    match advance_by(req) {
+        Ok(secs) => {
+            (control.advance)(Duration::from_secs_f64(secs));
+            advanced(host, secs)
         }
-    };
-    (control.advance)(Duration::from_secs_f64(secs));
+        Err(resp) => *resp,
+    }
+}
+
+/// The seconds a `POST /__edgesim/time/advance?seconds=N` asks for, or the error answer.
+pub(crate) fn advance_by(req: &Request<Bytes>) -> Result<f64, Box<Response<Bytes>>> {
+    if req.method() != Method::POST {
+        return Err(Box::new(text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "use POST\n".into(),
+        )));
+    }
+    match query_param(req, "seconds").map(|s| s.parse::<f64>()) {
+        Some(Ok(s)) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(Box::new(text(
+            StatusCode::BAD_REQUEST,
+            "expected ?seconds=N with N a non-negative number\n".into(),
+        ))),
+    }
+}
+
+/// The answer once the clock moved `secs` forward.
+pub(crate) fn advanced(host: &Host, secs: f64) -> Response<Bytes> {
     let now = host.clock().now_ms();
     json(
         StatusCode::OK,

@@ -101,6 +101,38 @@ pub struct DevCron {
     /// The task; abort it to stop firing (e.g. before a new schedule is spawned).
     pub handle: JoinHandle<()>,
     notify: Arc<Notify>,
+    shared: Arc<DevShared>,
+}
+
+/// What the task and [`DevCron::advance`] share: the schedule, where the Worker is, and the
+/// clock time up to which every due run has fired (locked while runs fire, so none fires
+/// twice).
+struct DevShared {
+    slot: HostSlot,
+    clock: SharedClock,
+    schedule: CronSchedule,
+    fired_to: tokio::sync::Mutex<u64>,
+}
+
+impl DevShared {
+    /// Runs everything due in `(from, to]` on the Worker in the slot (skipped, with a warning,
+    /// when no Worker is built yet).
+    async fn fire(&self, from: u64, to: u64) {
+        match self.slot.host() {
+            Some(host) => {
+                run_due(&host, &self.schedule, from, to).await;
+            }
+            None => {
+                for (t, cron) in self.schedule.due(from, to) {
+                    tracing::warn!(
+                        target: "edgesim::scheduled",
+                        "{cron:?} @ {} skipped: no Worker is built yet",
+                        edgesim_core::cron::iso8601(t)
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl DevCron {
@@ -115,6 +147,37 @@ impl DevCron {
         let notify = self.notify.clone();
         move || notify.notify_one()
     }
+
+    /// Moves the clock `by` forward with `advance`, stopping at each due minute on the way to
+    /// run what falls due there, so every run happens at its own virtual time (its
+    /// `Date.now()`, its KV writes a minute apart, as in production) rather than all at the
+    /// end of the jump. Returns once the clock is at the target and those runs (with their
+    /// waitUntil work) have finished.
+    pub async fn advance(&self, by: Duration, advance: impl Fn(Duration)) {
+        let sh = &self.shared;
+        let mut fired_to = sh.fired_to.lock().await;
+        let target = sh.clock.now_ms().saturating_add(by.as_millis() as u64);
+        let mut stops: Vec<u64> = sh
+            .schedule
+            .due(*fired_to, target)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        stops.dedup();
+        for t in stops {
+            let now = sh.clock.now_ms();
+            if t > now {
+                advance(Duration::from_millis(t - now));
+            }
+            sh.fire(*fired_to, t).await;
+            *fired_to = t;
+        }
+        let now = sh.clock.now_ms();
+        if target > now {
+            advance(Duration::from_millis(target - now));
+        }
+        *fired_to = (*fired_to).max(target);
+    }
 }
 
 impl Drop for DevCron {
@@ -126,40 +189,37 @@ impl Drop for DevCron {
 /// Starts the `edgesim dev` cron task: from the clock's time now on, whenever the clock
 /// (wall clock plus `time/advance` jumps) passes due minutes, it runs each of them once, in
 /// order, on the Worker in `slot` at the time (a rebuilt Worker takes the next runs). It wakes
-/// at the next due minute, every [`DEV_CLOCK_POLL`], and on [`DevCron::notify_advanced`].
+/// at the next due minute, every [`DEV_CLOCK_POLL`], and on [`DevCron::notify_advanced`];
+/// [`DevCron::advance`] moves the clock through each due minute itself.
 /// With no Worker in the slot (a failed first build) due runs are skipped with a warning.
 /// Dropping the returned [`DevCron`] stops the task.
 pub fn spawn_dev_cron(slot: HostSlot, clock: SharedClock, schedule: CronSchedule) -> DevCron {
     let notify = Arc::new(Notify::new());
     let wake = notify.clone();
+    let shared = Arc::new(DevShared {
+        fired_to: tokio::sync::Mutex::new(clock.now_ms()),
+        slot,
+        clock,
+        schedule,
+    });
+    let sh = shared.clone();
     let handle = tokio::spawn(async move {
-        if schedule.is_empty() {
+        if sh.schedule.is_empty() {
             return;
         }
-        let mut last = clock.now_ms();
         loop {
-            let now = clock.now_ms();
-            if now > last {
-                if schedule.next_after(last).is_some_and(|t| t <= now) {
-                    match slot.host() {
-                        Some(host) => {
-                            run_due(&host, &schedule, last, now).await;
-                        }
-                        None => {
-                            for (t, cron) in schedule.due(last, now) {
-                                tracing::warn!(
-                                    target: "edgesim::scheduled",
-                                    "{cron:?} @ {} skipped: no Worker is built yet",
-                                    edgesim_core::cron::iso8601(t)
-                                );
-                            }
-                        }
+            {
+                let mut fired_to = sh.fired_to.lock().await;
+                let now = sh.clock.now_ms();
+                if now > *fired_to {
+                    if sh.schedule.next_after(*fired_to).is_some_and(|t| t <= now) {
+                        sh.fire(*fired_to, now).await;
                     }
+                    *fired_to = now;
                 }
-                last = now;
             }
-            let wait = match schedule.next_after(last) {
-                Some(t) => Duration::from_millis(t.saturating_sub(clock.now_ms())),
+            let wait = match sh.schedule.next_after(sh.clock.now_ms()) {
+                Some(t) => Duration::from_millis(t.saturating_sub(sh.clock.now_ms())),
                 None => return,
             };
             tokio::select! {
@@ -168,7 +228,11 @@ pub fn spawn_dev_cron(slot: HostSlot, clock: SharedClock, schedule: CronSchedule
             }
         }
     });
-    DevCron { handle, notify }
+    DevCron {
+        handle,
+        notify,
+        shared,
+    }
 }
 
 #[cfg(test)]

@@ -77,5 +77,7 @@ pub use scheduled::{
     EVENT_HEADER as SCHEDULED_EVENT_HEADER, ScheduledOutcome, ScheduledStatus, cron_cpu_ms,
     test_scheduled,
 };
-pub use serve::{Control, HostSlot, control_endpoint, serve, serve_slot, serve_with_shutdown};
+pub use serve::{
+    Control, HostSlot, SteppedAdvance, control_endpoint, serve, serve_slot, serve_with_shutdown,
+};
 pub use state::InvocationStats;

@@ -13,6 +13,24 @@ use tokio::net::TcpListener;
 pub struct Control {
     /// Moves the emulator clock forward.
     pub advance: Arc<dyn Fn(Duration) + Send + Sync>,
+    /// When set, moves the clock instead of [`Control::advance`], and the answer waits for it:
+    /// `edgesim dev` steps through each due Cron Trigger minute on the way
+    /// ([`DevCron::advance`](crate::DevCron::advance)).
+    pub stepped: Option<SteppedAdvance>,
+}
+
+/// An asynchronous clock advance (see [`Control::stepped`]).
+pub type SteppedAdvance =
+    Arc<dyn Fn(Duration) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+impl Control {
+    /// A control whose advance moves the clock at once with `advance`.
+    pub fn new(advance: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        Self {
+            advance: Arc::new(advance),
+            stepped: None,
+        }
+    }
 }
 
 /// The Worker a server serves, replaceable while it runs (`edgesim dev` swaps in a rebuilt
@@ -124,6 +142,17 @@ async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) ->
     if let Some(control) = control
         && req.uri().path().starts_with("/__edgesim/")
     {
+        if let Some(stepped) = &control.stepped
+            && req.uri().path() == crate::control::ADVANCE_PATH
+        {
+            return match crate::control::advance_by(&req) {
+                Ok(secs) => {
+                    stepped(Duration::from_secs_f64(secs)).await;
+                    crate::control::advanced(host, secs)
+                }
+                Err(resp) => *resp,
+            };
+        }
         return control_endpoint(host, control, &req);
     }
     // `wrangler dev --test-scheduled`'s route: runs one scheduled event (edgesim dev only).

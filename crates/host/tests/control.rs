@@ -31,9 +31,7 @@ fn setup() -> (Host, Control, ManualClock) {
     )
     .unwrap();
     let advancing = manual.clone();
-    let control = Control {
-        advance: Arc::new(move |d| advancing.advance(d)),
-    };
+    let control = Control::new(move |d| advancing.advance(d));
     (host, control, manual)
 }
 

@@ -195,9 +195,7 @@ async fn test_scheduled_route_and_the_dev_driver_across_a_clock_jump() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let c2 = clock.clone();
-    let control = Control {
-        advance: Arc::new(move |d| c2.advance(d)),
-    };
+    let control = Control::new(move |d| c2.advance(d));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve_with_shutdown(
         listener,
