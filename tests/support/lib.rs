@@ -313,6 +313,19 @@ impl DevServer {
             .unwrap_or_else(|e| panic!("GET {path} at {colo}: {e}\n{}", self.output()))
     }
 
+    /// [`DevServer::get_at`], asserting a 200 (the server's output in the message otherwise).
+    pub fn get_ok(&self, colo: &str, path: &str) -> Reply {
+        let r = self.get_at(colo, path);
+        assert_eq!(
+            r.status,
+            200,
+            "GET {path} at {colo}: {}\n{}",
+            r.body,
+            self.output()
+        );
+        r
+    }
+
     /// Moves the emulator clock `seconds` ahead (`POST /__edgesim/time/advance`), asserting 200.
     pub fn advance(&self, seconds: u64) {
         let path = format!("/__edgesim/time/advance?seconds={seconds}");
@@ -417,6 +430,30 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A copy of the project at `from` in a fresh directory (its sources: no `node_modules` or
+/// `.edgesim` state), with `npm ci` run in it, as a user would after cloning it.
+pub fn copy_project(from: &Path, name: &str) -> TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("create a directory");
+        for e in std::fs::read_dir(from).expect("read the project") {
+            let e = e.expect("a directory entry");
+            if e.file_name() == "node_modules" || e.file_name() == ".edgesim" {
+                continue;
+            }
+            let target = to.join(e.file_name());
+            if e.file_type().expect("a file type").is_dir() {
+                copy(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), &target).expect("copy a file");
+            }
+        }
+    }
+    let dir = temp_dir(name);
+    copy(from, &dir);
+    npm_ci_if_needed(&dir);
+    dir
 }
 
 /// A fresh, empty directory, unique per call (declare it before the server using it, so the

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use edgesim_sim::Sim;
 use edgesim_testkit::require_node;
-use edgesim_tests::{DevServer, npm_ci_if_needed, request, temp_dir};
+use edgesim_tests::{DevServer, copy_project, request, temp_dir};
 use edgesim_world::WorldSpec;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -76,26 +76,8 @@ fn strip_clock(v: &mut Value) {
 }
 
 fn example() -> edgesim_tests::TempDir {
-    let dir = temp_dir("parity-project");
     let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/full-project");
-    copy(&from, &dir);
-    npm_ci_if_needed(&dir);
-    dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name() == "node_modules" || e.file_name() == ".edgesim" {
-            continue;
-        }
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
+    copy_project(&from, "parity-project")
 }
 
 fn through_dev(project: &Path) -> Observed {

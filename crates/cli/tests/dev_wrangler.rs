@@ -20,15 +20,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn get(dev: &DevServer, colo: &str, path: &str) -> Reply {
-    let r = dev.get_at(colo, path);
-    assert_eq!(
-        r.status,
-        200,
-        "GET {path} at {colo}: {}\n{}",
-        r.body,
-        dev.output()
-    );
-    r
+    dev.get_ok(colo, path)
 }
 
 fn title_of(r: &Reply) -> String {

@@ -5,7 +5,7 @@
 //! Needs Node and npm (SKIPPED without them; a failure under `CI=true`).
 
 use edgesim_testkit::require_node;
-use edgesim_tests::{DevServer, Reply, npm_ci_if_needed, request, temp_dir};
+use edgesim_tests::{DevServer, Reply, copy_project, request, temp_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,42 +17,13 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A copy of the example project (its sources, not its node_modules or state), with
-/// `npm ci` run in it, as a user would after cloning it.
+/// A copy of the example project, with `npm ci` run in it, as a user would after cloning it.
 fn copy_of_example(name: &str) -> edgesim_tests::TempDir {
-    let dir = temp_dir(name);
-    copy_dir(&repo().join("examples/full-project"), &dir);
-    npm_ci_if_needed(&dir);
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name == "node_modules" || name == ".edgesim" {
-            continue;
-        }
-        let target = to.join(&name);
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
+    copy_project(&repo().join("examples/full-project"), name)
 }
 
 fn get(dev: &DevServer, colo: &str, path: &str) -> Reply {
-    let r = dev.get_at(colo, path);
-    assert_eq!(
-        r.status,
-        200,
-        "GET {path} at {colo}: {}\n{}",
-        r.body,
-        dev.output()
-    );
-    r
+    dev.get_ok(colo, path)
 }
 
 fn title_of(r: &Reply) -> String {

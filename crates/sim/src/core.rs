@@ -13,11 +13,10 @@ use edgesim_kv::KvStore;
 use edgesim_supabase::{
     DeliveryOutcome, SERVICE_ROLE_KEY, Supabase, WebhookDelivery, WebhookDispatcher,
 };
-use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
+use edgesim_world::routing::{Delivery, WebhookRouter, deliver_within, failed, unanswered};
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
-use std::time::Duration;
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -323,30 +322,18 @@ impl Core {
             Delivery::External(host, req) => {
                 return self.deliver_outside(&d, row_id, &host, req).await;
             }
-            Delivery::Failed(why) => return self.undeliverable(&d, row_id, "-", why),
+            Delivery::Failed(why) => return self.finish(&d, row_id, "external:-", failed(why)),
         };
         let colo = self.webhook_colo.clone();
-        let timeout = Duration::from_millis(d.timeout_ms.max(1));
-        let outcome =
-            match tokio::time::timeout(timeout, self.request(&colo, req, Origin::Webhook)).await {
-                Ok(resp) => DeliveryOutcome {
-                    status: Some(resp.status().as_u16()),
-                    timed_out: false,
-                    error: None,
-                },
-                Err(_) => DeliveryOutcome {
-                    status: None,
-                    timed_out: true,
-                    error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
-                },
-            };
-        self.log.push(EventKind::WebhookDelivered {
-            delivery: d.id,
-            row_id,
-            colo: self.log.intern(&colo),
-            status: outcome.status.unwrap_or(0),
-        });
-        self.supabase.record_outcome(d.id, outcome);
+        let outcome = deliver_within(d.timeout_ms, async {
+            Ok(self
+                .request(&colo, req, Origin::Webhook)
+                .await
+                .status()
+                .as_u16())
+        })
+        .await;
+        self.finish(&d, row_id, &colo, outcome);
     }
 
     /// A delivery to an outside host: answered by the outbound rules (seeded faults and
@@ -358,57 +345,36 @@ impl Core {
         host: &str,
         req: http::Request<Bytes>,
     ) {
+        let at = format!("external:{host}");
         let answer = {
             let rules = self.host.get().map(|h| h.config().outbound.clone());
             rules.and_then(|r| r.answer(&req, &mut lock(&self.webhook_rng)))
         };
-        let Some(answer) = answer else {
-            return self.undeliverable(d, row_id, host, unanswered(host));
+        let outcome = match answer {
+            Some(answer) => {
+                deliver_within(d.timeout_ms, async {
+                    answer
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .map_err(|e| e.to_string())
+                })
+                .await
+            }
+            None => failed(unanswered(host)),
         };
-        let timeout = Duration::from_millis(d.timeout_ms.max(1));
-        let outcome = match tokio::time::timeout(timeout, answer).await {
-            Ok(Ok(resp)) => DeliveryOutcome {
-                status: Some(resp.status().as_u16()),
-                timed_out: false,
-                error: None,
-            },
-            Ok(Err(e)) => DeliveryOutcome {
-                status: None,
-                timed_out: false,
-                error: Some(e.to_string()),
-            },
-            Err(_) => DeliveryOutcome {
-                status: None,
-                timed_out: true,
-                error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
-            },
-        };
+        self.finish(d, row_id, &at, outcome);
+    }
+
+    /// Logs where a delivery went (a colo, or `external:<host>` with status 0 when nothing
+    /// answered) and records its outcome.
+    fn finish(&self, d: &WebhookDelivery, row_id: String, at: &str, outcome: DeliveryOutcome) {
         self.log.push(EventKind::WebhookDelivered {
             delivery: d.id,
             row_id,
-            colo: self.log.intern(&format!("external:{host}")),
+            colo: self.log.intern(at),
             status: outcome.status.unwrap_or(0),
         });
         self.supabase.record_outcome(d.id, outcome);
-    }
-
-    /// A delivery that reaches no Worker: logged as delivered nowhere (status 0, at
-    /// `external:<host>`) and recorded as failed with `why`.
-    fn undeliverable(&self, d: &WebhookDelivery, row_id: String, host: &str, why: String) {
-        self.log.push(EventKind::WebhookDelivered {
-            delivery: d.id,
-            row_id,
-            colo: self.log.intern(&format!("external:{host}")),
-            status: 0,
-        });
-        self.supabase.record_outcome(
-            d.id,
-            DeliveryOutcome {
-                status: None,
-                timed_out: false,
-                error: Some(why),
-            },
-        );
     }
 
     /// Serves `req` at `colo` through the Worker and logs it; waitUntil work runs on.

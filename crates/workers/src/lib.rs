@@ -180,14 +180,8 @@ impl WorkerSpec {
     /// The directory of the user's project: a wrangler file's directory, a project directory,
     /// a JS entry's directory. `None` for embedded Workers and component files.
     pub fn project_dir(&self) -> Option<PathBuf> {
-        let parent = |p: &Path| {
-            p.parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf()
-        };
         match self {
-            WorkerSpec::Wrangler(p) | WorkerSpec::JsEntry(p) => Some(parent(p)),
+            WorkerSpec::Wrangler(p) | WorkerSpec::JsEntry(p) => Some(dir_of(p)),
             WorkerSpec::Path(p) if p.is_dir() => Some(p.clone()),
             _ => None,
         }
@@ -196,16 +190,10 @@ impl WorkerSpec {
     /// The directory (or file) whose changes mean the Worker must be resolved again: a wrangler
     /// project's directory, a JS entry's directory, a component file. `None` for embedded ones.
     pub fn watch_root(&self) -> Option<PathBuf> {
-        let parent = |p: &Path| {
-            p.parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf()
-        };
         match self {
             WorkerSpec::Embedded(_) | WorkerSpec::Anchor => None,
             WorkerSpec::Component(p) => Some(p.clone()),
-            WorkerSpec::JsEntry(p) | WorkerSpec::Wrangler(p) => Some(parent(p)),
+            WorkerSpec::JsEntry(p) | WorkerSpec::Wrangler(p) => Some(dir_of(p)),
             WorkerSpec::Path(p) => Some(p.clone()),
         }
     }
@@ -401,6 +389,14 @@ impl Worker {
     }
 }
 
+/// The directory a file is in (`.` for a bare file name).
+fn dir_of(p: &Path) -> PathBuf {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
 fn default_bindings() -> Vec<String> {
     vec!["ARTICLES".to_string()]
 }
@@ -476,10 +472,8 @@ fn wrangler_project(file: &Path, opts: &ProjectOptions) -> Result<Worker, Worker
             ),
         }));
     }
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = dir_of(file);
+    let dir = dir.as_path();
     let mut w = js_entry(&main, Some(dir), name)?;
     w.kv_bindings = cfg.kv_bindings;
     w.vars = cfg.vars;

@@ -4,6 +4,8 @@
 //! an outside service: the outbound rules or the allowlist answer it, else the delivery fails
 //! with a message naming the host.
 
+use edgesim_supabase::DeliveryOutcome;
+
 /// The hosts that are the Worker's.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WebhookRouter {
@@ -66,6 +68,38 @@ impl WebhookRouter {
             WebhookRoute::External { host } => Delivery::External(host, req),
             WebhookRoute::Invalid(_) => unreachable!("handled above"),
         }
+    }
+}
+
+/// Awaits a delivery's answer (its status, or why it failed) within the hook's `timeout_ms`,
+/// as pg_net does: the outcome `GET /__edgesim/deliveries` shows. `edgesim dev` and the
+/// simulation both report through it.
+pub async fn deliver_within(
+    timeout_ms: u64,
+    send: impl std::future::Future<Output = Result<u16, String>>,
+) -> DeliveryOutcome {
+    let limit = std::time::Duration::from_millis(timeout_ms.max(1));
+    match tokio::time::timeout(limit, send).await {
+        Ok(Ok(status)) => DeliveryOutcome {
+            status: Some(status),
+            timed_out: false,
+            error: None,
+        },
+        Ok(Err(e)) => failed(e),
+        Err(_) => DeliveryOutcome {
+            status: None,
+            timed_out: true,
+            error: Some(format!("Timeout of {timeout_ms} ms reached")),
+        },
+    }
+}
+
+/// A delivery that failed without an answer.
+pub fn failed(error: String) -> DeliveryOutcome {
+    DeliveryOutcome {
+        status: None,
+        timed_out: false,
+        error: Some(error),
     }
 }
 

@@ -6,13 +6,12 @@
 
 use bytes::Bytes;
 use edgesim_core::SimRng;
-use edgesim_host::{FetchError, HostSlot, OutboundRules, Upstream};
+use edgesim_host::{HostSlot, OutboundRules, Upstream};
 use edgesim_supabase::{
     DeliveryOutcome, Supabase, WeakSupabase, WebhookDelivery, WebhookDispatcher,
 };
-use edgesim_world::routing::{Delivery, WebhookRouter, unanswered};
+use edgesim_world::routing::{Delivery, WebhookRouter, deliver_within, failed, unanswered};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Routes and sends deliveries (see the module docs).
 pub struct DevDispatcher {
@@ -78,83 +77,58 @@ impl DevDispatcher {
     }
 }
 
-fn failed(error: String) -> DeliveryOutcome {
-    DeliveryOutcome {
-        status: None,
-        timed_out: false,
-        error: Some(error),
-    }
-}
-
 impl Attached {
     async fn send(&self, d: &WebhookDelivery) -> DeliveryOutcome {
-        let timeout = Duration::from_millis(d.timeout_ms.max(1));
-        let timed_out = || DeliveryOutcome {
-            status: None,
-            timed_out: true,
-            error: Some(format!("Timeout of {} ms reached", d.timeout_ms)),
-        };
         match self.router.delivery(d) {
             Delivery::Failed(why) => failed(why),
             Delivery::Worker(req) => {
                 let Some(host) = self.slot.host() else {
                     return failed("edgesim: no Worker is being served (its build failed)".into());
                 };
-                match tokio::time::timeout(timeout, host.handle_at(&self.colo, req)).await {
-                    Ok(inv) => DeliveryOutcome {
-                        status: Some(inv.response.status().as_u16()),
-                        timed_out: false,
-                        error: None,
-                    },
-                    Err(_) => timed_out(),
-                }
+                deliver_within(d.timeout_ms, async {
+                    Ok(host
+                        .handle_at(&self.colo, req)
+                        .await
+                        .response
+                        .status()
+                        .as_u16())
+                })
+                .await
             }
             Delivery::External(host, req) => {
-                let bare = host.split(':').next().unwrap_or_default();
-                let allowed = self
-                    .allowlist
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(&host) || a.eq_ignore_ascii_case(bare));
-                let answered = self.external_answer(req, allowed);
-                match tokio::time::timeout(timeout, answered).await {
-                    Ok(Ok(resp)) => DeliveryOutcome {
-                        status: Some(resp.status().as_u16()),
-                        timed_out: false,
-                        error: None,
-                    },
-                    Ok(Err(FetchError::ConnectionRefused(_))) if !allowed => {
-                        let why = unanswered(&host);
-                        tracing::warn!("webhook {} to {}: {why}", d.hook, d.url);
-                        failed(why)
-                    }
-                    Ok(Err(e)) => failed(e.to_string()),
-                    Err(_) => timed_out(),
-                }
+                deliver_within(d.timeout_ms, async {
+                    self.external_answer(&host, req)
+                        .await
+                        .map(|r| r.status().as_u16())
+                })
+                .await
             }
         }
     }
 
+    /// An outside host's answer: the outbound rules first, then the network when `host` is
+    /// allowlisted; else the error naming the host and what would answer it.
     async fn external_answer(
         &self,
+        host: &str,
         req: http::Request<Bytes>,
-        allowed: bool,
-    ) -> Result<http::Response<Bytes>, FetchError> {
+    ) -> Result<http::Response<Bytes>, String> {
         let ruled = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             self.rules.answer(&req, &mut rng)
         };
         if let Some(answer) = ruled {
-            return answer.await;
+            return answer.await.map_err(|e| e.to_string());
         }
+        let bare = host.split(':').next().unwrap_or_default();
+        let allowed = self
+            .allowlist
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(host) || a.eq_ignore_ascii_case(bare));
         if !allowed {
-            let host = req
-                .uri()
-                .authority()
-                .map(|a| a.to_string())
-                .unwrap_or_default();
-            return Err(FetchError::ConnectionRefused(host));
+            return Err(unanswered(host));
         }
-        self.external.fetch(req).await
+        self.external.fetch(req).await.map_err(|e| e.to_string())
     }
 }
 
