@@ -99,7 +99,10 @@ fn through_dev(project: &Path) -> Observed {
                 let r = dev.supabase_patch("/rest/v1/articles?id=eq.2", &body);
                 assert!(r.status < 300, "{}", r.body);
                 assert!(
-                    dev.wait_for_output("path=/hooks/articles", Duration::from_secs(30)),
+                    dev.wait_for_output(
+                        "waitUntil completed colo=SYD method=POST path=/hooks/articles",
+                        Duration::from_secs(30)
+                    ),
                     "{}",
                     dev.output()
                 );
