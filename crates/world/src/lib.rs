@@ -316,3 +316,90 @@ pub fn worker_env(worker: &Worker, supabase_url: &str) -> (BTreeMap<String, Stri
     }
     (vars, notes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgesim_workers::{Variant, WorkerSpec};
+    use std::path::PathBuf;
+
+    fn worker() -> Worker {
+        let mut w = WorkerSpec::Embedded(Variant::Course).resolve().unwrap();
+        w.vars
+            .insert("SUPABASE_URL".into(), "https://prod.supabase.co".into());
+        w.vars
+            .insert("SUPABASE_SERVICE_ROLE_KEY".into(), "prod-secret".into());
+        w.vars.insert("LIMIT".into(), "5".into());
+        w.vars.insert("MODE".into(), "from .dev.vars".into());
+        w.json_vars.insert("LIMIT".into());
+        w
+    }
+
+    #[test]
+    fn the_environment_layers_worker_vars_injected_keys_then_settings() {
+        let mut spec = WorldSpec::default();
+        spec.vars.insert("MODE".into(), "from edgesim.toml".into());
+        let plan = spec.plan(&worker(), "http://127.0.0.1:1").unwrap();
+        let vars = &plan.host.vars;
+        assert_eq!(vars["SUPABASE_URL"], "http://127.0.0.1:1");
+        assert_eq!(vars["SUPABASE_ANON_KEY"], ANON_KEY);
+        assert_eq!(vars["SUPABASE_SERVICE_ROLE_KEY"], SERVICE_ROLE_KEY);
+        assert_eq!(vars["MODE"], "from edgesim.toml");
+        assert!(plan.host.json_vars.contains("LIMIT"));
+        assert_eq!(plan.notes.len(), 2, "{:?}", plan.notes);
+        assert!(plan.notes[0].contains("SUPABASE_URL"), "{:?}", plan.notes);
+        // A Worker that does not define the service_role key does not get it.
+        let plain = WorkerSpec::Embedded(Variant::Course).resolve().unwrap();
+        let plan = spec.plan(&plain, "http://127.0.0.1:1").unwrap();
+        assert!(!plan.host.vars.contains_key("SUPABASE_SERVICE_ROLE_KEY"));
+        assert_eq!(plan.host.kv_bindings, ["ARTICLES"]);
+        assert_eq!(plan.kv.namespaces, ["ARTICLES"]);
+        assert_eq!(plan.kv.colos.len(), plan.host.colos.len());
+        assert!(!plan.host.scheduled_events);
+    }
+
+    #[test]
+    fn bad_colos_and_crons_are_named() {
+        let spec = WorldSpec {
+            webhook_colo: Some("LHR".into()),
+            ..WorldSpec::default()
+        };
+        let e = spec.plan(&worker(), "http://x").unwrap_err().to_string();
+        assert!(
+            e.contains("webhook_colo = \"LHR\"") && e.contains("SYD"),
+            "{e}"
+        );
+        let mut w = worker();
+        w.crons.push(CronEntry {
+            expr: "*/5 * * *".into(),
+            file: PathBuf::from("proj/wrangler.toml"),
+            line: 19,
+        });
+        let e = WorldSpec::default()
+            .plan(&w, "http://x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("proj/wrangler.toml:19: key `triggers.crons`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn outbound_rules_in_edgesim_toml_name_their_line() {
+        let text = "[[outbound]]\nhost = \"api.example.com\"\nstatus = 900\n";
+        let e = Settings::parse(text, std::path::Path::new("p/edgesim.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("p/edgesim.toml:3: [[outbound]]"), "{e}");
+        let s = Settings::parse(
+            "[[outbound]]\nhost = \"api.example.com\"\nbody = \"{}\"\n",
+            std::path::Path::new("edgesim.toml"),
+        )
+        .unwrap();
+        let spec = WorldSpec::from_settings(&s).unwrap();
+        assert_eq!(spec.outbound.len(), 1);
+        let plan = spec.plan(&worker(), "http://x").unwrap();
+        assert_eq!(plan.host.outbound.len(), 1);
+    }
+}
