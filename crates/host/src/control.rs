@@ -2,6 +2,9 @@
 //! Worker (what `edgesim kv` and curl use).
 //!
 //! - `POST /__edgesim/time/advance?seconds=N` moves the clock forward N seconds.
+//! - `GET /__edgesim/status`: the Worker's instances as JSON ([`InstanceStatus`]): requests
+//!   producing a response, calls running after theirs (waitUntil work, canceled requests),
+//!   idle and total instances, their memory (sum and per instance) and the limits in force.
 //! - `GET /__edgesim/kv/<BINDING>/<key>`: the key's central record and version, writes in
 //!   flight and each colo's cache entry, as JSON ([`edgesim_kv::KeyView`]).
 //! - `GET /__edgesim/kv/<BINDING>/<key>?value`: central's value, raw (404 `Value not found`);
@@ -31,6 +34,8 @@ use edgesim_kv::{BulkWrite, KvError, ListKey, Namespace, PutOptions};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use std::time::Duration;
 
+pub use crate::pool::{InstanceInfo, InstanceStatus, StatusLimits};
+
 /// Header holding a key's metadata (JSON) on `PUT` and on `GET ...?value`.
 pub const METADATA_HEADER: &str = "x-edgesim-kv-metadata";
 /// Header holding a key's absolute expiration (epoch seconds) on `GET ...?value`.
@@ -50,6 +55,18 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
     let path = req.uri().path();
     if path == ADVANCE_PATH {
         return advance(host, control, req);
+    }
+    if path == STATUS_PATH {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into());
+        }
+        return match serde_json::to_value(host.status()) {
+            Ok(v) => json(StatusCode::OK, &v),
+            Err(e) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("edgesim: the status could not be written: {e}\n"),
+            ),
+        };
     }
     if let Some(rest) = path.strip_prefix("/__edgesim/kv/") {
         let (binding, key) = match rest.split_once('/') {
@@ -77,10 +94,13 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
     text(
         StatusCode::NOT_FOUND,
         format!(
-            "no control endpoint at {path}; see POST /__edgesim/time/advance?seconds=N and /__edgesim/kv/<BINDING>/<key>\n"
+            "no control endpoint at {path}; see GET /__edgesim/status, POST /__edgesim/time/advance?seconds=N and /__edgesim/kv/<BINDING>/<key>\n"
         ),
     )
 }
+
+/// The path of the instance status (`GET`).
+pub const STATUS_PATH: &str = "/__edgesim/status";
 
 /// The path of the clock advance.
 pub(crate) const ADVANCE_PATH: &str = "/__edgesim/time/advance";

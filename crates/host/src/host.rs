@@ -6,7 +6,7 @@ use crate::config::{FUEL_YIELD_INTERVAL, HostConfig};
 use crate::kv::{HasKv, KvCtx, KvView};
 use crate::observer::{NoopObserver, SharedObserver};
 use crate::outbound::{OutboundHooks, Upstream, authority_of};
-use crate::pool::{Instance, Pool};
+use crate::pool::{Census, Instance, InstanceStatus, Pool, StatusLimits};
 use crate::state::{
     GuestRng, InvocationStats, Limiter, SimWallClock, StoreState, TokioMonotonicClock,
 };
@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub pool: Pool,
     /// Bounds requests producing a response at once (`InstancePolicy::max_live`).
     pub live: Option<Arc<tokio::sync::Semaphore>>,
+    /// Requests, background calls and instances right now.
+    pub census: Arc<Census>,
 }
 
 /// What one invocation's state is built with.
@@ -163,6 +165,7 @@ impl Host {
                 internal_config,
                 pool,
                 live,
+                census: Arc::new(Census::default()),
             }),
         })
     }
@@ -206,10 +209,12 @@ impl Host {
         {
             self.reset(&mut instance, parts)?;
             instance.uses += 1;
+            self.note(&instance, false);
             return Ok(instance);
         }
         let mut instance = self.new_instance(parts).await?;
         instance.uses = 1;
+        self.note(&instance, false);
         Ok(instance)
     }
 
@@ -228,8 +233,40 @@ impl Host {
             && stats.subrequests.load(Ordering::Relaxed) <= limits.subrequests
             && stats.kv_ops.load(Ordering::Relaxed) <= limits.kv_ops;
         if policy.reuse && clean && instance.uses < policy.max_uses {
+            self.note(&instance, true);
             self.inner.pool.push(instance);
         }
+    }
+
+    /// Records `instance`'s state, calls and memory in the census.
+    fn note(&self, instance: &Instance, idle: bool) {
+        let memory = instance.store.data().limiter.used();
+        self.inner
+            .census
+            .update(&instance.ticket, idle, instance.uses, memory);
+    }
+
+    /// The Worker's instances right now: requests producing a response, calls running after
+    /// their response, every instance with its memory, and the limits in force (what
+    /// `GET /__edgesim/status` answers).
+    ///
+    /// What bounds them: at most [`InstancePolicy::max_live`](crate::InstancePolicy) requests
+    /// hold an instance while they produce a response, at most
+    /// [`InstancePolicy::max_idle`](crate::InstancePolicy) instances wait idle in the pool,
+    /// and a call running after its response (waitUntil work, or a request whose client went
+    /// away) holds its instance at most [`Limits::wait_until`](crate::Limits) longer.
+    pub fn status(&self) -> InstanceStatus {
+        let config = &self.inner.config;
+        self.inner.census.snapshot(
+            self.inner.pool.idle(),
+            StatusLimits {
+                reuse: config.instances.reuse,
+                max_live: config.instances.max_live,
+                max_idle: config.instances.max_idle,
+                max_uses: config.instances.max_uses,
+                memory_bytes_per_instance: config.limits.memory_bytes,
+            },
+        )
     }
 
     /// Idle instances in the pool (for tests).
@@ -271,7 +308,9 @@ impl Host {
         store.set_fuel(parts.fuel)?;
         store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))?;
         let proxy = inner.pre.instantiate_async(&mut store).await?;
+        let ticket = inner.census.register(store.data().limiter.used());
         Ok(Instance {
+            ticket,
             store,
             proxy,
             stdout,

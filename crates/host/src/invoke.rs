@@ -8,9 +8,9 @@ use crate::pages::{self, Failure};
 use crate::state::InvocationStats;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::task::Poll;
@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// The header that picks the colo a request runs at.
 pub const COLO_HEADER: &str = "x-edgesim-colo";
@@ -85,34 +86,100 @@ impl GuestExit {
 /// The guest's `handle` call as a future that owns its instance.
 type CallFuture = Pin<Box<dyn Future<Output = GuestExit> + Send>>;
 
+/// What the guest's response head arrives on.
+type HeadReceiver =
+    tokio::sync::oneshot::Receiver<Result<hyper::Response<HyperOutgoingBody>, ErrorCode>>;
+
+/// The part of the guest's response the host still reads.
+enum Reading {
+    /// Waiting for the head (`response-outparam.set`).
+    Head(HeadReceiver),
+    /// Reading the body.
+    Body(HyperOutgoingBody),
+    /// Nothing more to read.
+    Done,
+}
+
 /// A guest call polled inline by the request's own task while the response is produced, so
 /// the common request (no waitUntil work) needs no task, channel or cross-thread wake-up.
 /// Whatever is left once the response is complete (waitUntil work) moves to a task of its own
-/// ([`GuestCall::into_background`]). Dropped unfinished (the client went away mid-response),
-/// the call also moves to a task, watched like waitUntil work, so it is neither lost nor
-/// left unbounded.
+/// ([`GuestCall::into_background`]).
+///
+/// Dropped unfinished (the client went away mid-request: hyper drops the request's future),
+/// the call is canceled as production cancels it: the call moves to a task of its own, watched
+/// like waitUntil work (so work the Worker registered with `ctx.waitUntil` runs on, within
+/// its limit), and that task keeps reading the guest's response and discards it, so the guest
+/// never sees its response stream closed under it: it ends cleanly and its instance stays
+/// reusable. Nothing about the cancel is reported as the Worker's exception.
 struct GuestCall {
     host: Host,
     meta: Meta,
     stats: Arc<InvocationStats>,
     call: Option<CallFuture>,
     exit: Option<GuestExit>,
+    reading: Reading,
 }
 
 impl GuestCall {
-    /// Runs `other` to completion, polling the guest alongside it until the guest ends.
-    async fn alongside<F: Future>(&mut self, other: F) -> F::Output {
-        let mut other = pin!(other);
-        poll_fn(|cx| {
-            if let Some(call) = self.call.as_mut()
-                && let Poll::Ready(exit) = call.as_mut().poll(cx)
-            {
-                self.call = None;
-                self.exit = Some(exit);
+    /// Polls the guest (until it ends) once.
+    fn poll_call(&mut self, cx: &mut std::task::Context<'_>) {
+        if let Some(call) = self.call.as_mut()
+            && let Poll::Ready(exit) = call.as_mut().poll(cx)
+        {
+            self.call = None;
+            self.exit = Some(exit);
+        }
+    }
+
+    /// The response head, polling the guest alongside; `None` when the guest dropped its
+    /// response outparam without setting it.
+    async fn head(&mut self) -> Option<Result<hyper::Response<HyperOutgoingBody>, ErrorCode>> {
+        let out = poll_fn(|cx| {
+            self.poll_call(cx);
+            match &mut self.reading {
+                Reading::Head(rx) => Pin::new(rx).poll(cx).map(Result::ok),
+                _ => Poll::Ready(None),
             }
-            other.as_mut().poll(cx)
         })
-        .await
+        .await;
+        self.reading = Reading::Done;
+        out
+    }
+
+    /// Reads `body` to its end, polling the guest alongside. With one chunk (the common case)
+    /// no bytes are copied.
+    async fn body(&mut self, body: HyperOutgoingBody) -> Result<Bytes, String> {
+        use hyper::body::Body as _;
+        self.reading = Reading::Body(body);
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let out = poll_fn(|cx| {
+            self.poll_call(cx);
+            let Reading::Body(body) = &mut self.reading else {
+                return Poll::Ready(Ok(()));
+            };
+            loop {
+                match Pin::new(&mut *body).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data()
+                            && !data.is_empty()
+                        {
+                            chunks.push(data);
+                        }
+                    }
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e.to_string())),
+                    Poll::Ready(None) => return Poll::Ready(Ok(())),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await;
+        self.reading = Reading::Done;
+        out?;
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.pop().unwrap_or_default(),
+            _ => Bytes::from(chunks.concat()),
+        })
     }
 
     /// How the guest ended, waiting at most `limit`; `None` (and the call cancelled) past it.
@@ -131,23 +198,65 @@ impl GuestCall {
             self.host.after_response(&self.meta, exit, &self.stats);
             return None;
         }
-        self.detach()
+        self.detach(false)
     }
 
-    /// Moves an unfinished call to a task of its own, watched like waitUntil work.
-    fn detach(&mut self) -> Option<BackgroundTask> {
-        let join = tokio::spawn(self.call.take()?);
-        Some(
-            self.host
-                .watch_wait_until(self.meta.clone(), join, self.stats.clone()),
-        )
+    /// Moves an unfinished call to a task of its own, watched like waitUntil work; the task
+    /// also reads (and discards) whatever of the response the host had not read yet.
+    fn detach(&mut self, canceled: bool) -> Option<BackgroundTask> {
+        let call = self.call.take()?;
+        let reading = std::mem::replace(&mut self.reading, Reading::Done);
+        let join = tokio::spawn(async move {
+            let (exit, ()) = futures::future::join(call, discard(reading)).await;
+            exit
+        });
+        let mut meta = self.meta.clone();
+        meta.canceled = canceled;
+        Some(self.host.watch_wait_until(meta, join, self.stats.clone()))
     }
 }
 
 impl Drop for GuestCall {
     fn drop(&mut self) {
         if tokio::runtime::Handle::try_current().is_ok() {
-            drop(self.detach());
+            drop(self.detach(true));
+        }
+    }
+}
+
+/// Reads the rest of a response nobody will receive (its client went away), so the guest's
+/// writes succeed as they would have; ends when the guest finishes or drops the body.
+async fn discard(reading: Reading) {
+    use http_body_util::BodyExt as _;
+    let body = match reading {
+        Reading::Head(rx) => match rx.await {
+            Ok(Ok(resp)) => resp.into_body(),
+            _ => return,
+        },
+        Reading::Body(body) => body,
+        Reading::Done => return,
+    };
+    let mut body = body;
+    while let Some(Ok(_)) = body.frame().await {}
+}
+
+/// A request producing its response. Dropped before the response is complete (the client
+/// went away and hyper dropped the request's future), it reports the request as canceled, as
+/// production's Trace outcome `canceled`: one log line `request ... outcome=canceled` and a
+/// [`HostEvent::RequestCanceled`].
+struct InFlight<'a> {
+    host: &'a Host,
+    meta: &'a Meta,
+    stats: &'a InvocationStats,
+    log: bool,
+    canceled: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.host.inner.census.request_ended();
+        if self.canceled {
+            self.host.report_canceled(self.meta, self.stats, self.log);
         }
     }
 }
@@ -160,6 +269,8 @@ struct Meta {
     method: String,
     path: String,
     start: tokio::time::Instant,
+    /// Whether the client went away before the response was complete.
+    canceled: bool,
 }
 
 impl Host {
@@ -222,6 +333,7 @@ impl Host {
             method,
             path,
             start: tokio::time::Instant::now(),
+            canceled: false,
         };
         cf_headers(req.headers_mut(), colo, &ray);
         if let Some(s) = special {
@@ -241,8 +353,18 @@ impl Host {
             || self.inner.config.limits.fuel(),
             |s| s.cpu_ms.saturating_mul(crate::FUEL_PER_CPU_MS),
         );
+        let mut in_flight = InFlight {
+            host: self,
+            meta: &meta,
+            stats: &stats,
+            log: special.is_none(),
+            canceled: true,
+        };
+        self.inner.census.request_started();
         let (response, background, error_code) =
             self.run(req, &meta, guest_seed, fuel, &stats).await;
+        in_flight.canceled = false;
+        drop(in_flight);
         let mut response = response;
         if let Ok(v) = HeaderValue::from_str(&ray) {
             response.headers_mut().insert("cf-ray", v);
@@ -332,18 +454,19 @@ impl Host {
             stats: stats.clone(),
             call: Some(call),
             exit: None,
+            reading: Reading::Head(rx),
         };
 
-        let head = guest.alongside(rx).await;
+        let head = guest.head().await;
         let body = match head {
-            Ok(Ok(resp)) => {
+            Some(Ok(resp)) => {
                 let (parts, body) = resp.into_parts();
-                match guest.alongside(body.collect()).await {
-                    Ok(b) => Ok(Response::from_parts(parts, b.to_bytes())),
+                match guest.body(body).await {
+                    Ok(b) => Ok(Response::from_parts(parts, b)),
                     Err(e) => Err(format!("the response body failed: {e}")),
                 }
             }
-            Ok(Err(code)) => {
+            Some(Err(code)) => {
                 // The Worker answered with an error and may keep working (waitUntil). A
                 // JavaScript Worker's uncaught exception arrives as `internal-error` carrying
                 // its message and stack: logged once as it is, its first line on the page.
@@ -359,7 +482,7 @@ impl Host {
                     Some(failure.code),
                 );
             }
-            Err(_) => Err("the Worker did not produce a response".to_string()),
+            None => Err("the Worker did not produce a response".to_string()),
         };
         match body {
             Ok(response) => (response, guest.into_background(), None),
@@ -412,9 +535,14 @@ impl Host {
             Ok(()) => WaitUntilOutcome::Completed,
             Err(e) => {
                 let f = Failure::from_guest_error(e, stats.memory_exceeded.load(Ordering::Relaxed));
+                let when = if meta.canceled {
+                    "after the client went away"
+                } else {
+                    "after the response"
+                };
                 tracing::error!(
                     colo = %meta.colo, ray = %meta.ray,
-                    "after the response, error {}: {}: {}", f.code, f.reason,
+                    "{when}, error {}: {}: {}", f.code, f.reason,
                     guest_message(&exit.stderr, e)
                 );
                 tracing::debug!(colo = %meta.colo, ray = %meta.ray, "guest error: {e:?}");
@@ -430,7 +558,9 @@ impl Host {
         stats: Arc<InvocationStats>,
     ) -> BackgroundTask {
         let host = self.clone();
+        let counted = self.inner.census.background();
         let join = tokio::spawn(async move {
+            let _counted = counted;
             let clock = host.inner.clock.clone();
             let limit = host.inner.config.limits.wait_until;
             let deadline = clock.now_ms().saturating_add(limit.as_millis() as u64);
@@ -452,13 +582,23 @@ impl Host {
                         });
                         let outcome = host.after_response(&meta, exit, &stats);
                         if outcome == WaitUntilOutcome::Completed {
-                            tracing::info!(
-                                target: "edgesim::request",
-                                colo = %meta.colo,
-                                method = %meta.method,
-                                path = %meta.path,
-                                "waitUntil completed"
-                            );
+                            if meta.canceled {
+                                tracing::info!(
+                                    target: "edgesim::request",
+                                    colo = %meta.colo,
+                                    method = %meta.method,
+                                    path = %meta.path,
+                                    "waitUntil completed (request canceled)"
+                                );
+                            } else {
+                                tracing::info!(
+                                    target: "edgesim::request",
+                                    colo = %meta.colo,
+                                    method = %meta.method,
+                                    path = %meta.path,
+                                    "waitUntil completed"
+                                );
+                            }
                         }
                         break outcome;
                     }
@@ -473,6 +613,34 @@ impl Host {
             outcome
         });
         BackgroundTask { join }
+    }
+
+    /// Reports a request whose client went away before its response was complete.
+    fn report_canceled(&self, meta: &Meta, stats: &InvocationStats, log: bool) {
+        let (kv_hits, kv_misses) = stats.kv_hits_misses();
+        let duration = meta.start.elapsed();
+        if log {
+            tracing::info!(
+            target: "edgesim::request",
+            colo = %meta.colo,
+            method = %meta.method,
+            path = %meta.path,
+            outcome = %"canceled",
+            kv_hits,
+            kv_misses,
+            duration_ms = (duration.as_secs_f64() * 10_000.0).round() / 10.0,
+            "request"
+            );
+        }
+        if self.inner.observer.enabled() {
+            self.inner.observer.event(&HostEvent::RequestCanceled {
+                ray: meta.ray.clone(),
+                colo: meta.colo.clone(),
+                method: meta.method.clone(),
+                path: meta.path.clone(),
+                duration,
+            });
+        }
     }
 
     fn report_end(

@@ -49,6 +49,21 @@ pub enum HostEvent {
         /// Time from start to response on tokio's clock (virtual under paused time).
         duration: Duration,
     },
+    /// The client went away before the response was complete: the request is canceled
+    /// (production's Trace outcome `canceled`). Its guest work runs on, watched like waitUntil
+    /// work (a [`HostEvent::WaitUntilEnd`] follows).
+    RequestCanceled {
+        /// The request's `cf-ray`.
+        ray: String,
+        /// Where it ran.
+        colo: String,
+        /// HTTP method.
+        method: String,
+        /// Path and query.
+        path: String,
+        /// Time from start to the cancel on tokio's clock.
+        duration: Duration,
+    },
     /// An outgoing fetch was answered or refused.
     Fetch {
         /// The request's `cf-ray`.

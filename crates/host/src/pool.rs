@@ -9,7 +9,9 @@
 
 use crate::capture::Capture;
 use crate::state::{GuestRng, StoreState};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::Proxy;
 
@@ -50,6 +52,8 @@ pub(crate) struct Instance {
     pub secure: GuestRng,
     /// Calls served so far.
     pub uses: u32,
+    /// Its entry in the host's [`Census`] (removed when the instance is dropped).
+    pub ticket: Ticket,
 }
 
 /// Idle instances, most recently returned last.
@@ -89,5 +93,150 @@ impl Pool {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Instance>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the host is running right now: requests, work after responses, and every instance
+/// with its memory (`GET /__edgesim/status`, [`Host::status`](crate::Host::status)).
+#[derive(Default)]
+pub(crate) struct Census {
+    /// Requests producing a response.
+    requests: AtomicUsize,
+    /// Guest calls still running after their response (waitUntil work) or after their client
+    /// went away.
+    background: AtomicUsize,
+    next_id: AtomicU64,
+    instances: Mutex<BTreeMap<u64, InstanceInfo>>,
+}
+
+/// One instantiated Worker, as [`Host::status`](crate::Host::status) reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InstanceInfo {
+    /// A number naming the instance while it lives (in creation order).
+    pub id: u64,
+    /// `idle` (in the pool, ready for reuse) or `busy` (serving a request or its waitUntil work).
+    pub state: &'static str,
+    /// Calls it served (or is serving).
+    pub uses: u32,
+    /// Bytes of its linear memories and tables (wasm never shrinks them); for a busy instance,
+    /// as of when its current call started.
+    pub memory_bytes: usize,
+}
+
+/// A snapshot of the Worker's instances and the limits in force (`GET /__edgesim/status`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct InstanceStatus {
+    /// Requests producing a response right now.
+    pub live_requests: usize,
+    /// Guest calls running after their response (waitUntil work) or after their client
+    /// went away.
+    pub background_calls: usize,
+    /// Instances in the pool, ready for the next request.
+    pub idle_instances: usize,
+    /// Instances that exist (busy or idle).
+    pub instances: usize,
+    /// Sum of [`InstanceInfo::memory_bytes`] over every instance.
+    pub memory_bytes: usize,
+    /// Each instance, oldest first.
+    pub per_instance: Vec<InstanceInfo>,
+    /// The limits in force.
+    pub limits: StatusLimits,
+}
+
+/// The instance limits [`InstanceStatus`] reports.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StatusLimits {
+    /// [`InstancePolicy::reuse`].
+    pub reuse: bool,
+    /// [`InstancePolicy::max_live`] (`null`: unbounded).
+    pub max_live: Option<usize>,
+    /// [`InstancePolicy::max_idle`].
+    pub max_idle: usize,
+    /// [`InstancePolicy::max_uses`].
+    pub max_uses: u32,
+    /// The memory limit of one instance, bytes.
+    pub memory_bytes_per_instance: usize,
+}
+
+impl Census {
+    pub fn request_started(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn request_ended(&self) {
+        self.requests.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts one guest call running after its response until the guard is dropped.
+    pub fn background(self: &Arc<Self>) -> BackgroundGuard {
+        self.background.fetch_add(1, Ordering::Relaxed);
+        BackgroundGuard(self.clone())
+    }
+
+    /// Registers a new instance; it stays listed until the ticket is dropped (with the
+    /// instance).
+    pub fn register(self: &Arc<Self>, memory_bytes: usize) -> Ticket {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        self.lock().insert(
+            id,
+            InstanceInfo {
+                id,
+                state: "busy",
+                uses: 0,
+                memory_bytes,
+            },
+        );
+        Ticket {
+            census: self.clone(),
+            id,
+        }
+    }
+
+    /// Records an instance's state, calls and memory.
+    pub fn update(&self, ticket: &Ticket, idle: bool, uses: u32, memory_bytes: usize) {
+        if let Some(info) = self.lock().get_mut(&ticket.id) {
+            info.state = if idle { "idle" } else { "busy" };
+            info.uses = uses;
+            info.memory_bytes = memory_bytes;
+        }
+    }
+
+    /// The snapshot (`limits` filled in by the caller).
+    pub fn snapshot(&self, idle_instances: usize, limits: StatusLimits) -> InstanceStatus {
+        let per_instance: Vec<InstanceInfo> = self.lock().values().cloned().collect();
+        InstanceStatus {
+            live_requests: self.requests.load(Ordering::Relaxed),
+            background_calls: self.background.load(Ordering::Relaxed),
+            idle_instances,
+            instances: per_instance.len(),
+            memory_bytes: per_instance.iter().map(|i| i.memory_bytes).sum(),
+            per_instance,
+            limits,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, InstanceInfo>> {
+        self.instances.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keeps a guest call counted as background work (see [`Census::background`]).
+pub(crate) struct BackgroundGuard(Arc<Census>);
+
+impl Drop for BackgroundGuard {
+    fn drop(&mut self) {
+        self.0.background.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An instance's entry in the [`Census`], removed when the instance is dropped.
+pub(crate) struct Ticket {
+    census: Arc<Census>,
+    id: u64,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.census.lock().remove(&self.id);
     }
 }

@@ -115,7 +115,6 @@ impl Limiter {
     }
 
     /// Bytes of memories and tables the instance holds.
-    #[cfg(test)]
     pub fn used(&self) -> usize {
         self.used
     }

@@ -1,5 +1,6 @@
-//! A client that goes away mid-request (hyper drops the request's future) does not lose the
-//! Worker's work: the guest call moves to a task of its own, watched like waitUntil work.
+//! A client that goes away mid-request (hyper drops the request's future) cancels the request
+//! without losing the Worker's work: the guest call moves to a task of its own, watched like
+//! waitUntil work, and ends cleanly.
 
 mod common;
 
@@ -27,20 +28,39 @@ async fn a_dropped_request_still_finishes_its_guest_work() {
             if op == "put" && key == "/articles" && result == "ok")
     });
     assert!(wrote, "the Worker's KV write was lost: {events:#?}");
-    // Its response has no reader any more, so writing it fails and the guest ends with an
-    // uncaught error (its instance is not reused); the watcher reports that end.
+    // The request is reported canceled, and nothing as the Worker's exception: the host reads
+    // and discards the abandoned response, so the guest's writes succeed, it ends cleanly and
+    // its instance goes back to the pool.
+    let canceled = events
+        .iter()
+        .any(|e| matches!(e, HostEvent::RequestCanceled { path, .. } if path == "/articles"));
+    assert!(canceled, "the cancel was not reported: {events:#?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, HostEvent::RequestEnd { .. })),
+        "a canceled request has no RequestEnd: {events:#?}"
+    );
     let ended = events.iter().any(|e| {
         matches!(
             e,
             HostEvent::WaitUntilEnd {
-                outcome: WaitUntilOutcome::Failed(_),
+                outcome: WaitUntilOutcome::Completed,
                 ..
             }
         )
     });
-    assert!(
-        ended,
-        "the abandoned call was not watched to its end: {events:#?}"
+    assert!(ended, "the abandoned call did not end cleanly: {events:#?}");
+    assert_eq!(t.host.idle_instances(), 1, "its instance was not kept");
+    let status = t.host.status();
+    assert_eq!(
+        (
+            status.live_requests,
+            status.background_calls,
+            status.instances
+        ),
+        (0, 0, 1),
+        "{status:#?}"
     );
 
     // The next request is served normally, from the cache the abandoned one filled.
