@@ -22,6 +22,7 @@
 //!   a [`WebhookDispatcher`]; all recorded, readable at `GET /__edgesim/deliveries`.
 //! * **Time**: `now()` and defaults read the injected clock.
 
+pub mod auth;
 mod builtins;
 pub mod catalog;
 pub mod claims;
@@ -80,6 +81,7 @@ struct Inner {
     clock: SharedClock,
     dispatcher: Arc<dyn WebhookDispatcher>,
     change_hook: Mutex<Option<ChangeHook>>,
+    auth: auth::AuthSettings,
 }
 
 /// One committed row change, as the change hook receives it.
@@ -212,6 +214,7 @@ impl Supabase {
                 clock,
                 dispatcher,
                 change_hook: Mutex::new(None),
+                auth: auth::AuthSettings::from_config(&project.config),
             }),
         })
     }
@@ -261,7 +264,8 @@ impl Supabase {
         WeakSupabase(Arc::downgrade(&self.inner))
     }
 
-    /// Serves one request: the gateway, `/rest/v1/...` and `GET /__edgesim/deliveries`.
+    /// Serves one request: the gateway, `/rest/v1/...`, `/auth/v1/...` ([`auth`]) and
+    /// `GET /__edgesim/deliveries`.
     pub fn handle(&self, req: Request<Bytes>) -> Response<Bytes> {
         let (parts, body) = req.into_parts();
         let mut pairs = query::decode_pairs(parts.uri.query().unwrap_or(""));
@@ -302,6 +306,7 @@ impl Supabase {
                     .unwrap_or_default()
             }
             gateway::Route::Root => self.openapi(),
+            gateway::Route::Auth(sub) => auth::handle(self, &parts, &sub, &pairs, &body),
             gateway::Route::Rpc(func) => {
                 let caller = gateway::caller(&parts.headers, query_key.as_deref(), now_secs);
                 let mut db = lock(&self.inner.db);

@@ -135,7 +135,7 @@ fn bearer_tokens_are_verified_with_the_cli_secret() {
 #[test]
 fn routing_profiles_and_cors() {
     let s = common::demo();
-    let r = s.get("/auth/v1/user");
+    let r = s.get("/storage/v1/bucket");
     assert_eq!(r.status, 404);
     assert_eq!(
         r.json(),

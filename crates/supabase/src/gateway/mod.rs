@@ -18,6 +18,8 @@ pub enum Route {
     Root,
     /// `/__edgesim/deliveries` (the webhook delivery log).
     Deliveries,
+    /// `/auth/v1<rest>` (the Auth API, [`crate::auth`]), its `apikey` checked.
+    Auth(String),
     /// An answer decided at the gateway (404, CORS preflight, auth failure, ...).
     Done(Response<Bytes>),
 }
@@ -27,6 +29,17 @@ fn json_response(status: u16, body: serde_json::Value) -> Response<Bytes> {
         .status(status)
         .header(header::CONTENT_TYPE, response::JSON)
         .body(Bytes::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+/// The answer to a CORS preflight (`OPTIONS`).
+fn preflight() -> Response<Bytes> {
+    Response::builder()
+        .status(200)
+        .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT")
+        .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "authorization,x-client-info,apikey,content-type,prefer,accept-profile,content-profile,range,range-unit,x-supabase-api-version")
+        .header(header::ACCESS_CONTROL_MAX_AGE, "3600")
+        .body(Bytes::new())
         .unwrap_or_default()
 }
 
@@ -74,6 +87,20 @@ pub fn route(
     if path == "/__edgesim/deliveries" {
         return Route::Deliveries;
     }
+    if let Some(sub) = path
+        .strip_prefix("/auth/v1")
+        .filter(|s| s.is_empty() || s.starts_with('/'))
+    {
+        // Kong's key-auth guards the Auth API too; GoTrue itself checks the bearer token.
+        if method == Method::OPTIONS {
+            return Route::Done(preflight());
+        }
+        let key = headers.get("apikey").and_then(|v| v.to_str().ok());
+        if let Err(e) = auth::principal(key.or(query_apikey), None, now_secs) {
+            return Route::Done(json_response(e.status, e.body));
+        }
+        return Route::Auth(sub.to_string());
+    }
     let Some(rest) = path.strip_prefix("/rest/v1") else {
         return Route::Done(json_response(
             404,
@@ -81,14 +108,7 @@ pub fn route(
         ));
     };
     if method == Method::OPTIONS {
-        let resp = Response::builder()
-            .status(200)
-            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT")
-            .header(header::ACCESS_CONTROL_ALLOW_HEADERS, "authorization,x-client-info,apikey,content-type,prefer,accept-profile,content-profile,range,range-unit")
-            .header(header::ACCESS_CONTROL_MAX_AGE, "3600")
-            .body(Bytes::new())
-            .unwrap_or_default();
-        return Route::Done(resp);
+        return Route::Done(preflight());
     }
     let header_key = headers.get("apikey").and_then(|v| v.to_str().ok());
     let authz = headers

@@ -1,0 +1,249 @@
+//! The admin users API (`/admin/users`), for a `service_role` bearer.
+
+use super::account::{check_password, validate_email};
+use super::errors::{AuthError, ok};
+use super::users::{self, NewUser};
+use super::{AuthSettings, Req, tokens, transaction};
+use bytes::Bytes;
+use http::{Response, header};
+use rusqlite::types::Value as Sql;
+use serde_json::{Value, json};
+
+fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// GoTrue's `loadUser`: 404 `user_not_found` for an unknown id, 400 for a malformed one.
+fn check_id(id: &str) -> Result<(), AuthError> {
+    let ok = id.len() == 36
+        && id.chars().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::validation("user_id must be an UUID"))
+    }
+}
+
+/// `GET /admin/users?page=&per_page=`: `{"users": [...], "aud": "authenticated"}`, newest
+/// first, with `X-Total-Count` and a `Link` header (`rel="next"`, `rel="last"`).
+pub fn list(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
+    req.require_admin()?;
+    let num = |k: &str, d: u64| -> Result<u64, AuthError> {
+        match req.param(k) {
+            None | Some("") => Ok(d),
+            Some(v) => v.parse::<u64>().map_err(|_| {
+                AuthError::validation(format!("Bad Pagination Parameters: {k} must be a number"))
+            }),
+        }
+    };
+    let page = num("page", 1)?.max(1);
+    let per_page = num("per_page", 50)?.max(1);
+    let (rows, total) = transaction(req.sb, |db| {
+        let (rows, total) = users::page(db, page, per_page)?;
+        let rows = rows
+            .iter()
+            .map(|u| users::to_json(db, u))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((rows, total))
+    })?;
+    let last = total.div_ceil(per_page).max(1);
+    let mut links = Vec::new();
+    if page < last {
+        links.push(format!(
+            "</admin/users?page={}&per_page={per_page}>; rel=\"next\"",
+            page + 1
+        ));
+    }
+    links.push(format!(
+        "</admin/users?page={last}&per_page={per_page}>; rel=\"last\""
+    ));
+    let mut resp = ok(200, &json!({"users": rows, "aud": "authenticated"}));
+    let h = resp.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&total.to_string()) {
+        h.insert("x-total-count", v);
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&links.join(", ")) {
+        h.insert(header::LINK, v);
+    }
+    Ok(resp)
+}
+
+/// `POST /admin/users`: `email`, `phone`, `password`, `email_confirm`, `phone_confirm`,
+/// `user_metadata`, `app_metadata`, `id`, `ban_duration` (only `"none"`).
+pub fn create(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
+    req.require_admin()?;
+    let body = req.json()?;
+    let settings = AuthSettings::load(req.sb);
+    let email = str_field(&body, "email").map(validate_email).transpose()?;
+    let phone = str_field(&body, "phone").map(str::to_string);
+    if email.is_none() && phone.is_none() {
+        return Err(AuthError::validation(
+            "Cannot create a user without either an email or phone",
+        ));
+    }
+    let password = str_field(&body, "password");
+    if let Some(pw) = password {
+        check_password(pw, settings.min_password)?;
+    }
+    if let Some(id) = str_field(&body, "id") {
+        check_id(id)?;
+    }
+    if str_field(&body, "ban_duration").is_some_and(|d| d != "none") {
+        return Err(AuthError::not_emulated("not_emulated", "ban_duration"));
+    }
+    let is = req.issuer.clone();
+    let v = transaction(req.sb, |db| {
+        if let Some(e) = &email
+            && users::by_email(db, e)?.is_some()
+        {
+            return Err(AuthError::new(
+                422,
+                "email_exists",
+                "A user with this email address has already been registered",
+            ));
+        }
+        if let Some(p) = &phone
+            && users::by_phone(db, p)?.is_some()
+        {
+            return Err(AuthError::new(
+                422,
+                "phone_exists",
+                "A user with this phone number has already been registered",
+            ));
+        }
+        let provider = if email.is_some() { "email" } else { "phone" };
+        let mut app = json!({"provider": provider, "providers": [provider]});
+        if let Some(a) = body.get("app_metadata").filter(|a| a.is_object()) {
+            users::merge(&mut app, a);
+        }
+        let hash = password.map(|p| tokens::hash_password(db, p)).transpose()?;
+        let user = users::insert(
+            db,
+            NewUser {
+                email: email.as_deref(),
+                phone: phone.as_deref(),
+                password_hash: hash,
+                user_metadata: body
+                    .get("user_metadata")
+                    .filter(|d| d.is_object())
+                    .cloned()
+                    .unwrap_or_else(|| json!({})),
+                app_metadata: app,
+                email_confirmed: body["email_confirm"].as_bool() == Some(true),
+                phone_confirmed: body["phone_confirm"].as_bool() == Some(true),
+                anonymous: false,
+                id: str_field(&body, "id").map(str::to_string),
+            },
+            &is.now(),
+        )?;
+        users::to_json(db, &user)
+    })?;
+    Ok(ok(200, &v))
+}
+
+/// `GET /admin/users/{id}`.
+pub fn get(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
+    req.require_admin()?;
+    check_id(id)?;
+    let v = transaction(req.sb, |db| {
+        let u = users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
+        users::to_json(db, &u)
+    })?;
+    Ok(ok(200, &v))
+}
+
+/// `PUT /admin/users/{id}`: `email`, `password`, `email_confirm`, `user_metadata` and
+/// `app_metadata` (merged), `role`, `ban_duration` (`"none"` lifts a ban).
+pub fn update(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
+    req.require_admin()?;
+    check_id(id)?;
+    let body = req.json()?;
+    let settings = AuthSettings::load(req.sb);
+    let is = req.issuer.clone();
+    let v = transaction(req.sb, |db| {
+        let u = users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
+        let now = is.now();
+        if let Some(e) = str_field(&body, "email") {
+            let e = validate_email(e)?;
+            if users::by_email(db, &e)?.is_some_and(|o| o.id != u.id) {
+                return Err(AuthError::new(
+                    422,
+                    "email_exists",
+                    "A user with this email address has already been registered",
+                ));
+            }
+            users::set(db, id, "email", Sql::Text(e), &now)?;
+        }
+        if let Some(p) = str_field(&body, "phone") {
+            users::set(db, id, "phone", Sql::Text(p.into()), &now)?;
+        }
+        if let Some(pw) = str_field(&body, "password") {
+            check_password(pw, settings.min_password)?;
+            let hash = tokens::hash_password(db, pw)?;
+            users::set(db, id, "encrypted_password", Sql::Text(hash), &now)?;
+        }
+        if body["email_confirm"].as_bool() == Some(true) && u.email_confirmed_at.is_none() {
+            users::set(db, id, "email_confirmed_at", Sql::Text(now.clone()), &now)?;
+        }
+        if body["phone_confirm"].as_bool() == Some(true) && u.phone_confirmed_at.is_none() {
+            users::set(db, id, "phone_confirmed_at", Sql::Text(now.clone()), &now)?;
+        }
+        if let Some(role) = str_field(&body, "role") {
+            users::set(db, id, "role", Sql::Text(role.into()), &now)?;
+        }
+        for (key, column, current) in [
+            ("user_metadata", "raw_user_meta_data", &u.user_metadata),
+            ("app_metadata", "raw_app_meta_data", &u.app_metadata),
+        ] {
+            if let Some(patch) = body.get(key).filter(|d| d.is_object()) {
+                let mut meta = current.clone();
+                users::merge(&mut meta, patch);
+                users::set(db, id, column, Sql::Text(meta.to_string()), &now)?;
+            }
+        }
+        match str_field(&body, "ban_duration") {
+            None => {}
+            Some("none") => users::set(db, id, "banned_until", Sql::Null, &now)?,
+            Some(_) => {
+                return Err(AuthError::not_emulated(
+                    "not_emulated",
+                    "ban_duration other than \"none\"",
+                ));
+            }
+        }
+        let u = users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
+        users::to_json(db, &u)
+    })?;
+    Ok(ok(200, &v))
+}
+
+/// `DELETE /admin/users/{id}`: deletes the row (sessions, identities and every row whose
+/// foreign key to `auth.users` says `on delete cascade` go with it); `{}`.
+pub fn delete(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
+    req.require_admin()?;
+    check_id(id)?;
+    let body = req.json()?;
+    if body["should_soft_delete"].as_bool() == Some(true) {
+        return Err(AuthError::not_emulated(
+            "not_emulated",
+            "Soft deletion of users",
+        ));
+    }
+    transaction(req.sb, |db| {
+        users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
+        users::write(
+            db,
+            "deleting user",
+            "DELETE FROM \"auth.users\" WHERE id = ?1",
+            &[Sql::Text(id.into())],
+        )?;
+        Ok(())
+    })?;
+    Ok(ok(200, &json!({})))
+}
