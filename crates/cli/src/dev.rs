@@ -74,6 +74,10 @@ pub struct DevArgs {
     /// Requests producing a response at once; later ones wait in arrival order (bounds memory).
     #[arg(long, default_value_t = 16)]
     max_live: usize,
+    /// Worker instances that may exist at once, busy (a response, waitUntil work) or idle;
+    /// a request needing a new one past it waits (bounds memory; see GET /__edgesim/status).
+    #[arg(long, default_value_t = 64)]
+    max_instances: usize,
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -169,6 +173,10 @@ async fn run(args: DevArgs) -> Result<()> {
     let supabase_listener = bind(supabase_port, "the mock Supabase").await?;
     let supabase_url = format!("http://{}", supabase_listener.local_addr()?);
     let mut plan = project.world.plan(&planned_from, &supabase_url)?;
+    // What the banner shows; each Worker built gets the same (`HostBuilder::build`).
+    plan.host.instances.reuse = !args.fresh_instances;
+    plan.host.instances.max_live = Some(args.max_live.max(1));
+    plan.host.instances.max_instances = Some(args.max_instances.max(1));
     plan.router = plan
         .router
         .clone()
@@ -223,7 +231,11 @@ async fn run(args: DevArgs) -> Result<()> {
     let builder = HostBuilder {
         world: project.world.clone(),
         plan: plan.clone(),
-        instances: (!args.fresh_instances, args.max_live.max(1)),
+        instances: (
+            !args.fresh_instances,
+            args.max_live.max(1),
+            args.max_instances.max(1),
+        ),
         kv,
         upstream,
         clock: clock.clone(),
@@ -395,8 +407,8 @@ struct HostBuilder {
     world: WorldSpec,
     /// The plan the KV store and the database were opened with.
     plan: Plan,
-    /// (reuse instances, live requests at most).
-    instances: (bool, usize),
+    /// (reuse instances, live requests at most, instances at most).
+    instances: (bool, usize, usize),
     kv: edgesim_kv::KvStore,
     upstream: Arc<dyn Upstream>,
     clock: SharedClock,
@@ -412,6 +424,7 @@ impl HostBuilder {
         let mut config = plan.host.clone();
         config.instances.reuse = self.instances.0;
         config.instances.max_live = Some(self.instances.1);
+        config.instances.max_instances = Some(self.instances.2);
         let missing: Vec<&String> = config
             .kv_bindings
             .iter()

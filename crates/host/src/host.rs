@@ -6,7 +6,7 @@ use crate::config::{FUEL_YIELD_INTERVAL, HostConfig};
 use crate::kv::{HasKv, KvCtx, KvView};
 use crate::observer::{NoopObserver, SharedObserver};
 use crate::outbound::{OutboundHooks, Upstream, authority_of};
-use crate::pool::{Census, Instance, InstanceStatus, Pool, StatusLimits};
+use crate::pool::{Census, Instance, InstanceStatus, Pool, Slot, StatusLimits};
 use crate::state::{
     GuestRng, InvocationStats, Limiter, SimWallClock, StoreState, TokioMonotonicClock,
 };
@@ -143,7 +143,7 @@ impl Host {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let pool = Pool::new(config.instances.max_idle);
+        let pool = Pool::new(&config.instances);
         let live = config
             .instances
             .max_live
@@ -201,18 +201,33 @@ impl Host {
         &self.inner.clock
     }
 
-    /// An instance for one invocation: the most recently returned idle one (with its
-    /// per-invocation state reset) when reuse is on, else a new one.
-    pub(crate) async fn checkout(&self, parts: &StoreParts) -> wasmtime::Result<Instance> {
-        if self.inner.config.instances.reuse
-            && let Some(mut instance) = self.inner.pool.pop()
-        {
-            self.reset(&mut instance, parts)?;
-            instance.uses += 1;
-            self.note(&instance, false);
-            return Ok(instance);
-        }
-        let mut instance = self.new_instance(parts).await?;
+    /// Where one invocation's instance comes from: the most recently returned idle one when
+    /// reuse is on, else room for a new one; `None` when
+    /// [`InstancePolicy::max_instances`](crate::InstancePolicy) left no room within `limit`.
+    pub(crate) async fn slot(&self, limit: std::time::Duration) -> Option<Slot> {
+        self.inner
+            .pool
+            .slot(self.inner.config.instances.reuse, limit)
+            .await
+    }
+
+    /// The instance for one invocation from `slot`: the idle one (with its per-invocation
+    /// state reset), else a new one.
+    pub(crate) async fn checkout(
+        &self,
+        slot: Slot,
+        parts: &StoreParts,
+    ) -> wasmtime::Result<Instance> {
+        let room = match slot {
+            Slot::Idle(mut instance) => {
+                self.reset(&mut instance, parts)?;
+                instance.uses += 1;
+                self.note(&instance, false);
+                return Ok(instance);
+            }
+            Slot::New(room) => room,
+        };
+        let mut instance = self.new_instance(parts, room).await?;
         instance.uses = 1;
         self.note(&instance, false);
         Ok(instance)
@@ -264,6 +279,7 @@ impl Host {
                 max_live: config.instances.max_live,
                 max_idle: config.instances.max_idle,
                 max_uses: config.instances.max_uses,
+                max_instances: config.instances.max_instances,
                 memory_bytes_per_instance: config.limits.memory_bytes,
             },
         )
@@ -275,7 +291,11 @@ impl Host {
     }
 
     /// A new store and instance, with fuel, memory limits and the invocation's contexts.
-    async fn new_instance(&self, parts: &StoreParts) -> wasmtime::Result<Instance> {
+    async fn new_instance(
+        &self,
+        parts: &StoreParts,
+        room: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> wasmtime::Result<Instance> {
         let inner = &self.inner;
         let stdout = Capture::new(GUEST_OUTPUT_BYTES);
         let stderr = Capture::new(GUEST_OUTPUT_BYTES);
@@ -311,6 +331,7 @@ impl Host {
         let ticket = inner.census.register(store.data().limiter.used());
         Ok(Instance {
             ticket,
+            _room: room,
             store,
             proxy,
             stdout,

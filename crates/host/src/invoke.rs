@@ -418,11 +418,22 @@ impl Host {
             },
             None => None,
         };
+        // An idle instance, or room for a new one under the bound on instances.
+        let Some(slot) = self.slot(self.inner.config.limits.wait_until).await else {
+            let limit = self.inner.config.limits.wait_until;
+            let f = Failure::overloaded(&format!(
+                "no instance became free within {} s (at most {} instances)",
+                limit.as_secs(),
+                self.inner.config.instances.max_instances.unwrap_or(0)
+            ));
+            tracing::error!(ray = %meta.ray, "error {}: {}", f.code, f.reason);
+            return (f.response(), None, Some(f.code));
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let host = self.clone();
         let stats_guest = stats.clone();
         let call = Box::pin(async move {
-            let mut instance = match host.checkout(&parts).await {
+            let mut instance = match host.checkout(slot, &parts).await {
                 Ok(instance) => instance,
                 Err(e) => return GuestExit::failed(Err(e)),
             };
@@ -588,7 +599,7 @@ impl Host {
                                     colo = %meta.colo,
                                     method = %meta.method,
                                     path = %meta.path,
-                                    "waitUntil completed (request canceled)"
+                                    "canceled request's work completed"
                                 );
                             } else {
                                 tracing::info!(

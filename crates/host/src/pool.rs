@@ -29,6 +29,12 @@ pub struct InstancePolicy {
     /// before they get an instance (default `None`: unbounded). waitUntil work after the
     /// response does not count, so a Worker that keeps long waitUntil tasks never blocks others.
     pub max_live: Option<usize>,
+    /// Instances that may exist at once: busy (producing a response, or running waitUntil
+    /// work or a canceled request's rest, each at most the waitUntil limit) and idle (default
+    /// `None`: unbounded; `edgesim dev --max-instances`, 64). A request that needs a new
+    /// instance past it waits for an idle one or for one to end (at most the waitUntil limit,
+    /// then error 1102, as for [`InstancePolicy::max_live`]).
+    pub max_instances: Option<usize>,
 }
 
 impl Default for InstancePolicy {
@@ -38,6 +44,7 @@ impl Default for InstancePolicy {
             max_uses: 1_000,
             max_idle: 16,
             max_live: None,
+            max_instances: None,
         }
     }
 }
@@ -54,20 +61,69 @@ pub(crate) struct Instance {
     pub uses: u32,
     /// Its entry in the host's [`Census`] (removed when the instance is dropped).
     pub ticket: Ticket,
+    /// Its place under [`InstancePolicy::max_instances`], given back when it is dropped.
+    pub _room: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// Idle instances, most recently returned last.
 pub(crate) struct Pool {
     idle: Mutex<Vec<Instance>>,
     max_idle: usize,
+    /// Room for instances under [`InstancePolicy::max_instances`].
+    room: Option<Arc<tokio::sync::Semaphore>>,
+    /// Woken when an instance becomes idle (for requests waiting for room).
+    returned: tokio::sync::Notify,
+}
+
+/// Where a request's instance comes from (see [`Pool::slot`]).
+pub(crate) enum Slot {
+    /// An idle instance to reuse.
+    Idle(Instance),
+    /// Room for a new instance (`None` without a bound).
+    New(Option<tokio::sync::OwnedSemaphorePermit>),
 }
 
 impl Pool {
-    pub fn new(max_idle: usize) -> Self {
+    pub fn new(policy: &InstancePolicy) -> Self {
         Self {
             idle: Mutex::new(Vec::new()),
-            max_idle,
+            max_idle: policy.max_idle,
+            room: policy
+                .max_instances
+                .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1)))),
+            returned: tokio::sync::Notify::new(),
         }
+    }
+
+    /// An idle instance (when `reuse`) or room for a new one; with no room under
+    /// [`InstancePolicy::max_instances`], waits up to `limit` for either (`None` past it).
+    pub async fn slot(&self, reuse: bool, limit: std::time::Duration) -> Option<Slot> {
+        let Some(room) = &self.room else {
+            return Some(match reuse.then(|| self.pop()).flatten() {
+                Some(instance) => Slot::Idle(instance),
+                None => Slot::New(None),
+            });
+        };
+        let wait = async {
+            loop {
+                let returned = self.returned.notified();
+                let mut returned = std::pin::pin!(returned);
+                returned.as_mut().enable();
+                if reuse && let Some(instance) = self.pop() {
+                    return Some(Slot::Idle(instance));
+                }
+                if let Ok(permit) = room.clone().try_acquire_owned() {
+                    return Some(Slot::New(Some(permit)));
+                }
+                tokio::select! {
+                    permit = room.clone().acquire_owned() => {
+                        return permit.ok().map(|p| Slot::New(Some(p)));
+                    }
+                    () = &mut returned => {}
+                }
+            }
+        };
+        tokio::time::timeout(limit, wait).await.ok().flatten()
     }
 
     /// The most recently returned idle instance.
@@ -80,6 +136,8 @@ impl Pool {
         let mut idle = self.lock();
         if idle.len() < self.max_idle {
             idle.push(instance);
+            drop(idle);
+            self.returned.notify_waiters();
         } else {
             drop(idle);
             drop(instance);
@@ -154,6 +212,8 @@ pub struct StatusLimits {
     pub max_idle: usize,
     /// [`InstancePolicy::max_uses`].
     pub max_uses: u32,
+    /// [`InstancePolicy::max_instances`] (`null`: unbounded).
+    pub max_instances: Option<usize>,
     /// The memory limit of one instance, bytes.
     pub memory_bytes_per_instance: usize,
 }

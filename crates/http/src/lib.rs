@@ -8,6 +8,10 @@
 //! - **Slow clients**: a request head must arrive within [`Limits::header_read_timeout`] (this
 //!   also closes keep-alive connections idle that long) and a body within
 //!   [`Limits::body_read_timeout`] (else `408`), so trickling clients cannot pin connections.
+//! - **Clients that go away**: when a client closes its connection before the response is
+//!   written, hyper notices (it keeps reading the socket while the handler runs) and drops the
+//!   handler's future; a handler that must finish work anyway (edgesim-host cancels the request
+//!   and lets the Worker's waitUntil work run on) does so from `Drop`.
 //! - **Shutdown**: when the `shutdown` future completes the listener closes, idle connections
 //!   close, requests in flight finish (up to [`Limits::drain_timeout`], then they are dropped),
 //!   and [`serve`] returns.

@@ -277,7 +277,11 @@ function toRequest(incoming, entries) {
   return { request, url, init, cf };
 }
 
-async function writeResponse(response, out) {
+/**
+ * Sends `response` through `out` (which that consumes: `sent()` is called right after, so a
+ * caller never hands `out` to the host twice) and writes its body.
+ */
+async function writeResponse(response, out, sent = () => {}) {
   if (!(response instanceof Response)) {
     throw new TypeError(
       "Incorrect type for Promise: the Promise did not resolve to 'Response'.",
@@ -291,6 +295,7 @@ async function writeResponse(response, out) {
   resp.setStatusCode(response.status);
   const body = resp.body();
   ResponseOutparam.set(out, { tag: "ok", val: resp });
+  sent();
   if (bytes && bytes.length) {
     const stream = body.write();
     for (let at = 0; at < bytes.length; at += 4096) {
@@ -364,16 +369,18 @@ async function handle(worker, incoming, entries, out) {
           'or call addEventListener("fetch", ...)',
       );
     }
-    await writeResponse(response, out);
-    responded = true;
+    await writeResponse(response, out, () => {
+      responded = true;
+    });
   } catch (error) {
     if (!responded) {
       if (passThrough && original) {
         // passThroughOnException: forward the request to its origin, as production does.
         try {
           const response = await nativeFetch(original.url, original.init);
-          await writeResponse(response, out);
-          responded = true;
+          await writeResponse(response, out, () => {
+            responded = true;
+          });
         } catch (forwardError) {
           error = new Error(
             `${describe(error)}; passThroughOnException could not reach the origin: ${describe(forwardError)}`,

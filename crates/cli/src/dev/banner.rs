@@ -110,6 +110,16 @@ pub fn render(s: &Status<'_>) -> String {
             let _ = writeln!(out, "                 KV: no bindings");
         }
     }
+    let instances = &s.plan.host.instances;
+    let most = |n: Option<usize>| n.map_or("unbounded".to_string(), |n| n.to_string());
+    let _ = writeln!(
+        out,
+        "          Instances: at most {} ({} live requests, {} idle kept); GET {}/__edgesim/status",
+        most(instances.max_instances),
+        most(instances.max_live),
+        instances.max_idle,
+        s.worker_url
+    );
     let _ = writeln!(out, "              State: {}", s.dir);
     let _ = writeln!(out, "               Seed: {}", s.seed);
     let _ = writeln!(out);
