@@ -16,6 +16,9 @@
 //!   ([`ANON_KEY`], [`SERVICE_ROLE_KEY`], [`PUBLISHABLE_KEY`], [`SECRET_KEY`]); a Bearer JWT is
 //!   verified with [`JWT_SECRET`] (HS256); its role and claims are what the request's SQL runs as
 //!   ([`claims`]: `auth.uid()` and friends).
+//! * **Auth** ([`auth`]): Supabase Auth (GoTrue) under `/auth/v1`: sign-up, password and
+//!   refresh-token grants, `/user`, `/logout`, anonymous sign-in and the admin users API, against
+//!   the project's `auth.users` (its triggers fire), with GoTrue's claims and errors.
 //! * **Row level security and grants** ([`rls`]): policies and table privileges of the API
 //!   roles, enforced on every read and write as Postgres does.
 //! * **Webhooks**: one delivery per changed row, built only after the change commits, handed to

@@ -656,3 +656,30 @@ fn health_settings_and_features_not_emulated() {
     }
     assert_eq!(m.req("GET", "/auth/v1/nothing", None, None).status, 404);
 }
+
+#[test]
+fn a_database_without_the_session_tables_gets_them() {
+    let m = Mock::new();
+    m.sb.execute(
+        "drop table auth.mfa_amr_claims; drop table auth.refresh_tokens; drop table auth.sessions;",
+    )
+    .unwrap();
+    let r = m.signup("a@x.io", "secret123", json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(m.password("a@x.io", "secret123").status, 200);
+}
+
+#[test]
+fn seeded_users_sign_in_with_their_crypt_password() {
+    let m = Mock::new();
+    m.sb.execute(
+        "insert into auth.users (id, aud, role, email, encrypted_password, email_confirmed_at, raw_user_meta_data)
+         values ('11111111-1111-4111-8111-111111111111', 'authenticated', 'authenticated', 'seed@x.io',
+                 crypt('password123', gen_salt('bf')), now(), '{\"username\":\"seed\"}');",
+    )
+    .unwrap();
+    assert_eq!(m.password("seed@x.io", "nope").status, 400);
+    let r = m.password("seed@x.io", "password123");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["user"]["id"], "11111111-1111-4111-8111-111111111111");
+}

@@ -259,6 +259,36 @@ pub fn banned(user: &User, now_ms: u64) -> bool {
         .is_some_and(|us| us > (now_ms as i64) * 1000)
 }
 
+/// The DDL of `auth.sessions`, `auth.refresh_tokens` and `auth.mfa_amr_claims` (the part of the
+/// platform's `auth.sql` after its `@edgesim:sessions` marker).
+fn sessions_ddl() -> &'static str {
+    let all = include_str!("../migrate/platform/auth.sql");
+    all.split_once("-- @edgesim:sessions")
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .map_or("", |(_, rest)| rest)
+}
+
+/// Creates the session tables in a database made before they were part of the platform schema
+/// (`edgesim supabase --db FILE` with an older file).
+fn ensure_tables(sb: &Supabase) -> Result<(), AuthError> {
+    let present = {
+        let db = crate::lock(&sb.inner.db);
+        db.conn
+            .query_row(
+                "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' AND name IN \
+                 ('auth.sessions', 'auth.refresh_tokens', 'auth.mfa_amr_claims')",
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(|e| AuthError::database("querying schema", e))?
+    };
+    if !present {
+        sb.execute(sessions_ddl())
+            .map_err(|e| AuthError::database("creating the auth.sessions tables", e))?;
+    }
+    Ok(())
+}
+
 /// Runs `f` in one transaction as the database owner (GoTrue's `supabase_auth_admin`); the
 /// row changes it made reach Database Webhooks and the change hook after the commit.
 fn transaction<T>(
@@ -305,7 +335,7 @@ pub fn handle(
             iss: format!("http://127.0.0.1:{}/auth/v1", sb.api_port()),
         },
     };
-    match route(&req, sub.trim_end_matches('/')) {
+    match ensure_tables(sb).and_then(|()| route(&req, sub.trim_end_matches('/'))) {
         Ok(resp) => resp,
         Err(e) => e.response(version.as_deref()),
     }

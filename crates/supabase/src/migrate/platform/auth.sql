@@ -54,6 +54,8 @@ create table auth.identities (
 );
 create index identities_user_id_idx on auth.identities (user_id);
 
+-- @edgesim:sessions (a database made before these tables existed gets them on its first Auth
+-- API request: `src/auth/mod.rs` runs the statements after this marker)
 -- GoTrue's sessions, refresh tokens and the authentication methods of each session, which the
 -- mock's Auth API (`/auth/v1`, `src/auth/`) writes. `ip` is text (inet in GoTrue), `aal` text
 -- (the `auth.aal_level` enum in GoTrue).
