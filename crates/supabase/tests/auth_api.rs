@@ -268,11 +268,20 @@ fn signup_errors_as_gotrue_gives_them() {
         "POST",
         "/auth/v1/signup",
         None,
-        Some(json!({"email": "c@x.io"})),
+        Some(json!({"email": "bad"})),
     );
     assert_eq!(
         err(&r),
         (422, "validation_failed", "Signup requires a valid password")
+    );
+    let r = m.signup("c@x.io", &"x".repeat(73), json!({}));
+    assert_eq!(
+        err(&r),
+        (
+            400,
+            "validation_failed",
+            "Password cannot be longer than 72 characters"
+        )
     );
     // The 2024-01-01 shape supabase-js asks for.
     let r = m.sb.handle(
@@ -682,4 +691,34 @@ fn seeded_users_sign_in_with_their_crypt_password() {
     let r = m.password("seed@x.io", "password123");
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["user"]["id"], "11111111-1111-4111-8111-111111111111");
+}
+
+#[test]
+fn ids_and_tokens_come_from_the_seeded_rng() {
+    let run = |seed: u64| {
+        let clock = ManualClock::new();
+        let shared: SharedClock = Arc::new(clock.clone());
+        let dir = project("[auth]\nenable_anonymous_sign_ins = true\n");
+        let p = edgesim_supabase::migrate::Project::from_dir(&dir).unwrap();
+        let sb = Supabase::from_project_with_rng(
+            &p,
+            None,
+            shared,
+            edgesim_core::SimRng::from_seed(seed),
+            Arc::new(NoopDispatcher),
+        )
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let m = Mock { sb, clock };
+        let a = m.signup("a@x.io", "secret123", json!({}));
+        let b = m.req("POST", "/auth/v1/signup", None, Some(json!({})));
+        (
+            a.body["user"]["id"].clone(),
+            a.body["refresh_token"].clone(),
+            a.body["access_token"].clone(),
+            b.body["user"]["id"].clone(),
+        )
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(run(7).0, run(8).0);
 }

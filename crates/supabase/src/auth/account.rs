@@ -35,7 +35,13 @@ pub fn validate_email(email: &str) -> Result<String, AuthError> {
 
 /// GoTrue's password checks: the minimum length (`weak_password`) and bcrypt's 72 bytes.
 pub fn check_password(pw: &str, min: usize) -> Result<(), AuthError> {
-    if pw.chars().count() < min {
+    if pw.len() > 72 {
+        return Err(AuthError::validation(
+            "Password cannot be longer than 72 characters",
+        ));
+    }
+    // Go's len: bytes.
+    if pw.len() < min {
         let mut e = AuthError::new(
             422,
             "weak_password",
@@ -43,13 +49,6 @@ pub fn check_password(pw: &str, min: usize) -> Result<(), AuthError> {
         );
         e.reasons = vec!["length"];
         return Err(e);
-    }
-    if pw.len() > 72 {
-        return Err(AuthError::new(
-            422,
-            "validation_failed",
-            "Password cannot be longer than 72 characters",
-        ));
     }
     Ok(())
 }
@@ -108,7 +107,7 @@ pub fn signup(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
             "Phone sign-up (SMS delivery)",
         ));
     }
-    let email = validate_email(email.unwrap_or(""))?;
+    // GoTrue validates the password before the email.
     let Some(password) = str_field(&body, "password") else {
         return Err(AuthError::new(
             422,
@@ -117,6 +116,7 @@ pub fn signup(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
         ));
     };
     check_password(password, settings.min_password)?;
+    let email = validate_email(email.unwrap_or(""))?;
     let is = req.issuer.clone();
     let v = transaction(req.sb, |db| {
         if users::by_email(db, &email)?.is_some() {

@@ -18,11 +18,11 @@
 //!
 //! GoTrue facts this relies on (from `supabase/auth`'s `internal/api`):
 //! - errors: see [`errors`] (two body shapes picked by `X-Supabase-Api-Version`);
-//! - `/signup`: invalid email 400 `validation_failed` "Unable to validate email address: invalid
-//!   format"; no password 422 `validation_failed` "Signup requires a valid password"; shorter
+//! - `/signup` (the password is checked before the email): invalid email 400
+//!   `validation_failed` "Unable to validate email address: invalid format"; no password 422 `validation_failed` "Signup requires a valid password"; shorter
 //!   than `[auth] minimum_password_length` (6) 422 `weak_password` "Password should be at least
 //!   6 characters." with `weak_password.reasons = ["length"]`; more than 72 bytes (bcrypt's
-//!   limit) 422 `validation_failed` "Password cannot be longer than 72 characters"; a taken
+//!   limit) 400 `validation_failed` "Password cannot be longer than 72 characters"; a taken
 //!   email 422 `user_already_exists` "User already registered"; anonymous sign-ins off 422
 //!   `anonymous_provider_disabled` "Anonymous sign-ins are disabled"; `[auth] enable_signup =
 //!   false` 422 `signup_disabled` "Signups not allowed for this instance";
