@@ -76,6 +76,9 @@ fn args() -> Args {
     a
 }
 
+/// A server's instances: how many, their linear memory in MB, calls in the background.
+type Instances = (u64, f64, u64);
+
 /// One `edgesim dev` process, logging to a file, killed on drop.
 struct Dev {
     child: Child,
@@ -120,6 +123,17 @@ impl Dev {
             supabase_port,
             log,
         }
+    }
+
+    /// From `GET /__edgesim/status`: instances, their linear memory in MB, background calls.
+    fn instances(&self) -> Option<Instances> {
+        let r = edgesim_tests::request(self.port, "GET", "/__edgesim/status", &[], None).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&r.body).ok()?;
+        Some((
+            v["instances"].as_u64()?,
+            v["memory_bytes"].as_f64()? / (1024.0 * 1024.0),
+            v["background_calls"].as_u64().unwrap_or(0),
+        ))
     }
 
     fn rss_mb(&self) -> f64 {
@@ -261,8 +275,9 @@ impl Conn {
                 chunked = true;
             } else if l.starts_with("connection:") && l.contains("close") {
                 close = true;
-            } else if let Some(v) = l.strip_prefix("cf-ray:") {
-                ray = v.trim().to_string();
+            } else if l.starts_with("cf-ray:") {
+                // The value as sent (the log names the colo in upper case).
+                ray = line.trim_end()["cf-ray:".len()..].trim().to_string();
             }
         }
         let mut content = Vec::new();
@@ -839,6 +854,7 @@ fn main() {
         }));
     }
     let mut rss: Vec<Vec<f64>> = Vec::new();
+    let mut inst: Vec<Vec<Option<Instances>>> = Vec::new();
     while started.elapsed() < Duration::from_secs(a.secs) {
         std::thread::sleep(
             WINDOW
@@ -846,6 +862,7 @@ fn main() {
                 .max(Duration::from_millis(1)),
         );
         rss.push(servers.iter().map(Dev::rss_mb).collect());
+        inst.push(servers.iter().map(Dev::instances).collect());
     }
     stop.store(true, Ordering::Relaxed);
     for t in threads {
@@ -857,7 +874,7 @@ fn main() {
     resolve(&mut sh, &servers);
     sh.windows.truncate(rss.len());
     let grouped: Vec<Vec<(String, usize)>> = servers.iter().map(|d| group_log(&d.log)).collect();
-    let md = report(&a, wall, &mut sh, &rss, &logs, &grouped);
+    let md = report(&a, wall, &mut sh, &rss, &inst, &logs, &grouped);
     if let Some(dir) = a.out.parent() {
         std::fs::create_dir_all(dir).unwrap();
     }
@@ -897,7 +914,7 @@ empty and no response was returned). The soak expects the status and the `error 
 |---|---|---|
 | rust-trap `/` | 1101, 500 | 1101, 500 |
 | rust-loop `/` | 1102 `exceededCpu`, 503 | 1102 (fuel), 503 |
-| rust-membomb `/?mib=512` | 1102 `exceededMemory`, 503 | 1102 (memory limiter), 503 |
+| rust-membomb `/?mib=512` | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms the fixture's page touching uses up the fuel before 128 MB (the log says `exceeded CPU time limit`) |
 | js-misbehaving `/throw` | 1101, 500 | 1101, 500; the page names the exception |
 | js-misbehaving `/cpu` | 1102 `exceededCpu`, 503 | 1102 (fuel), 503 |
 | js-misbehaving `/mem` (32 MiB `ArrayBuffer`s, up to 512 MiB) | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms, zeroing the buffers uses up the fuel before 128 MB is reached. Deviation seen by hand with `cpu_ms = 200`: SpiderMonkey turns the refused `memory.grow` into a JS `out of memory` exception and edgesim answers 1101 `Uncaught out of memory` (500) where production answers 1102 |
@@ -928,6 +945,7 @@ fn report(
     wall: f64,
     sh: &mut Shared,
     rss: &[Vec<f64>],
+    inst: &[Vec<Option<Instances>>],
     logs: &[[usize; 5]],
     grouped: &[Vec<(String, usize)>],
 ) -> String {
@@ -1063,10 +1081,13 @@ fn report(
 
     md.push_str("\n## Over time (10 s windows)\n\n");
     md.push_str(&format!(
-        "p50/p99 over the well-behaved routes. RSS in MB per server: {}.\n\n",
-        SERVERS.join(" / ")
+        "p50/p99 over the well-behaved routes. RSS in MB per server: {}. Instances of the JS \
+         Workers (from `GET /__edgesim/status` at the end of the window): live instances, their \
+         linear memory in MB and calls running in the background, for {}.\n\n",
+        SERVERS.join(" / "),
+        SERVERS[4..].join(" / ")
     ));
-    md.push_str("| window | requests | req/s | p50 ms | p99 ms | transport errors | spurious | unexpected | RSS MB |\n|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| window | requests | req/s | p50 ms | p99 ms | transport errors | spurious | unexpected | RSS MB | JS instances (n, MB, background) |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (i, w) in sh.windows.iter_mut().enumerate() {
         let (p50, p99) = (
             pct(&mut w.latencies_us, 0.5),
@@ -1081,8 +1102,21 @@ fn report(
                     .join(" / ")
             })
             .unwrap_or_default();
+        let js = inst
+            .get(i)
+            .map(|v| {
+                v[4..]
+                    .iter()
+                    .map(|x| match x {
+                        Some((n, mb, bg)) => format!("{n}, {mb:.0}, {bg}"),
+                        None => "?".to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
+            .unwrap_or_default();
         md.push_str(&format!(
-            "| {}–{} s | {} | {:.0} | {p50:.1} | {p99:.1} | {} | {} | {} | {r} |\n",
+            "| {}–{} s | {} | {:.0} | {p50:.1} | {p99:.1} | {} | {} | {} | {r} | {js} |\n",
             i * 10,
             i * 10 + 10,
             w.requests,
