@@ -619,7 +619,19 @@ fn admin_users_api() {
     let r = m.req("GET", "/auth/v1/user", Some(&at), None);
     assert_eq!(r.body["error_code"], "user_not_found");
     let r = m.admin("GET", "/auth/v1/admin/users/nope", None);
-    assert_eq!(r.status, 400);
+    assert_eq!(
+        err(&r),
+        (404, "validation_failed", "user_id must be an UUID")
+    );
+    let r = m.admin("POST", "/auth/v1/admin/users", Some(json!({})));
+    assert_eq!(
+        err(&r),
+        (
+            400,
+            "validation_failed",
+            "Cannot create a user without either an email or phone"
+        )
+    );
 }
 
 #[test]
@@ -721,4 +733,71 @@ fn ids_and_tokens_come_from_the_seeded_rng() {
     };
     assert_eq!(run(7), run(7));
     assert_ne!(run(7).0, run(8).0);
+}
+
+#[test]
+fn bans_missing_credentials_bad_scopes_and_bad_subs() {
+    let m = Mock::new();
+    let r = m.signup("a@x.io", "secret123", json!({}));
+    let id = r.body["user"]["id"].as_str().unwrap().to_string();
+    let at = r.body["access_token"].as_str().unwrap().to_string();
+    let r = m.req(
+        "POST",
+        "/auth/v1/token?grant_type=password",
+        None,
+        Some(json!({"password": "secret123"})),
+    );
+    assert_eq!(
+        err(&r),
+        (400, "validation_failed", "missing email or phone")
+    );
+    let r = m.req("POST", "/auth/v1/logout?scope=all", Some(&at), None);
+    assert_eq!(
+        err(&r),
+        (400, "validation_failed", "Unsupported logout scope \"all\"")
+    );
+    let r = m.req("POST", "/auth/v1/logout?scope=all", None, None);
+    assert_eq!(r.status, 401);
+    let r = m.admin(
+        "PUT",
+        &format!("/auth/v1/admin/users/{id}"),
+        Some(json!({"ban_duration": "1h"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["banned_until"].is_string());
+    let r = m.password("a@x.io", "secret123");
+    assert_eq!(err(&r), (400, "user_banned", "User is banned"));
+    m.clock.advance(Duration::from_secs(3601));
+    assert_eq!(m.password("a@x.io", "secret123").status, 200);
+    let r = m.admin(
+        "PUT",
+        &format!("/auth/v1/admin/users/{id}"),
+        Some(json!({"ban_duration": "forever"})),
+    );
+    assert_eq!(
+        (r.status, r.body["error_code"].as_str()),
+        (400, Some("validation_failed"))
+    );
+    let forged = edgesim_supabase::gateway::auth::sign_jwt(
+        &json!({"sub": "not-a-uuid", "role": "authenticated", "exp": 4_000_000_000u64}),
+        edgesim_supabase::JWT_SECRET.as_bytes(),
+    );
+    let r = m.req("GET", "/auth/v1/user", Some(&forged), None);
+    assert_eq!(
+        err(&r),
+        (400, "bad_jwt", "invalid claim: sub claim must be a UUID")
+    );
+    let wrong = edgesim_supabase::gateway::auth::sign_jwt(
+        &json!({"sub": id, "role": "authenticated"}),
+        b"another-secret-another-secret-another-secret",
+    );
+    let r = m.req("GET", "/auth/v1/user", Some(&wrong), None);
+    assert_eq!(
+        err(&r),
+        (
+            403,
+            "bad_jwt",
+            "invalid JWT: unable to parse or verify signature, token signature is invalid: signature is invalid"
+        )
+    );
 }

@@ -162,6 +162,9 @@ pub fn token(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
                     "Only an email address or phone number should be provided on login.",
                 ));
             }
+            if email.is_none() && phone.is_none() {
+                return Err(AuthError::validation("missing email or phone"));
+            }
             let v = transaction(req.sb, |db| {
                 let user = match (email, phone) {
                     (Some(e), _) => users::by_email(db, e)?,
@@ -171,11 +174,14 @@ pub fn token(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
                 let Some(user) = user else {
                     return Err(AuthError::invalid_credentials());
                 };
-                let matches = user
-                    .encrypted_password
-                    .as_deref()
-                    .is_some_and(|h| !h.is_empty() && tokens::verify_password(password, h));
-                if !matches || super::banned(&user, is.now_ms) {
+                let Some(hash) = user.encrypted_password.as_deref().filter(|h| !h.is_empty())
+                else {
+                    return Err(AuthError::invalid_credentials());
+                };
+                if super::banned(&user, is.now_ms) {
+                    return Err(AuthError::new(400, "user_banned", "User is banned"));
+                }
+                if !tokens::verify_password(password, hash) {
                     return Err(AuthError::invalid_credentials());
                 }
                 if email.is_some() && user.email_confirmed_at.is_none() {
@@ -299,17 +305,18 @@ pub fn put_user(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
 /// `POST /logout?scope=global|local|others` (default `global`): 204.
 pub fn logout(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
     let scope = req.param("scope").unwrap_or("global").to_string();
-    if !matches!(scope.as_str(), "global" | "local" | "others") {
-        return Err(AuthError::validation(format!(
-            "Unsupported logout scope {scope:?}"
-        )));
-    }
     transaction(req.sb, |db| {
+        // Authentication comes first (middleware), then the scope.
         let (user, session) = req.user(db)?;
-        let sid = session.unwrap_or_default();
-        let (cond, params): (&str, Vec<Sql>) = match scope.as_str() {
-            "local" => ("id = ?1", vec![Sql::Text(sid)]),
-            "others" => (
+        if !matches!(scope.as_str(), "" | "global" | "local" | "others") {
+            return Err(AuthError::validation(format!(
+                "Unsupported logout scope {scope:?}"
+            )));
+        }
+        // Without a session_id claim every session goes, whatever the scope.
+        let (cond, params): (&str, Vec<Sql>) = match (scope.as_str(), session) {
+            ("local", Some(sid)) => ("id = ?1", vec![Sql::Text(sid)]),
+            ("others", Some(sid)) => (
                 "user_id = ?1 AND id <> ?2",
                 vec![Sql::Text(user.id.clone()), Sql::Text(sid)],
             ),

@@ -13,20 +13,29 @@ fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// GoTrue's `loadUser`: 404 `user_not_found` for an unknown id, 400 for a malformed one.
-fn check_id(id: &str) -> Result<(), AuthError> {
-    let ok = id.len() == 36
+pub(super) fn is_uuid(id: &str) -> bool {
+    id.len() == 36
         && id.chars().enumerate().all(|(i, c)| {
             if matches!(i, 8 | 13 | 18 | 23) {
                 c == '-'
             } else {
                 c.is_ascii_hexdigit()
             }
-        });
+        })
+}
+
+/// GoTrue's `loadUser`: 404 `user_not_found` for an unknown id, 404 `validation_failed` for a
+/// malformed one.
+fn check_id(id: &str) -> Result<(), AuthError> {
+    let ok = is_uuid(id);
     if ok {
         Ok(())
     } else {
-        Err(AuthError::validation("user_id must be an UUID"))
+        Err(AuthError::new(
+            404,
+            "validation_failed",
+            "user_id must be an UUID",
+        ))
     }
 }
 
@@ -75,7 +84,7 @@ pub fn list(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
 }
 
 /// `POST /admin/users`: `email`, `phone`, `password`, `email_confirm`, `phone_confirm`,
-/// `user_metadata`, `app_metadata`, `id`, `ban_duration` (only `"none"`).
+/// `user_metadata`, `app_metadata`, `id`, `ban_duration`.
 pub fn create(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
     req.require_admin()?;
     let body = req.json()?;
@@ -92,11 +101,16 @@ pub fn create(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
         check_password(pw, settings.min_password)?;
     }
     if let Some(id) = str_field(&body, "id") {
-        check_id(id)?;
+        if !is_uuid(id) {
+            return Err(AuthError::validation(
+                "ID must conform to the uuid v4 format",
+            ));
+        }
+        if id == "00000000-0000-0000-0000-000000000000" {
+            return Err(AuthError::validation("ID cannot be a nil uuid"));
+        }
     }
-    if str_field(&body, "ban_duration").is_some_and(|d| d != "none") {
-        return Err(AuthError::not_emulated("not_emulated", "ban_duration"));
-    }
+    let ban = ban_duration(&body)?;
     let is = req.issuer.clone();
     let v = transaction(req.sb, |db| {
         if let Some(e) = &email
@@ -114,7 +128,7 @@ pub fn create(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
             return Err(AuthError::new(
                 422,
                 "phone_exists",
-                "A user with this phone number has already been registered",
+                "Phone number already registered by another user",
             ));
         }
         let provider = if email.is_some() { "email" } else { "phone" };
@@ -142,6 +156,10 @@ pub fn create(req: &Req<'_>) -> Result<Response<Bytes>, AuthError> {
             },
             &is.now(),
         )?;
+        if let Some(ms) = ban {
+            ban_until(db, &user.id, ms, &is)?;
+        }
+        let user = users::by_id(db, &user.id)?.ok_or_else(AuthError::user_not_found)?;
         users::to_json(db, &user)
     })?;
     Ok(ok(200, &v))
@@ -159,12 +177,14 @@ pub fn get(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
 }
 
 /// `PUT /admin/users/{id}`: `email`, `password`, `email_confirm`, `user_metadata` and
-/// `app_metadata` (merged), `role`, `ban_duration` (`"none"` lifts a ban).
+/// `app_metadata` (merged), `role`, `ban_duration` (a Go duration such as `"24h"`; `"none"`
+/// lifts a ban).
 pub fn update(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
     req.require_admin()?;
     check_id(id)?;
     let body = req.json()?;
     let settings = AuthSettings::load(req.sb);
+    let ban = ban_duration(&body)?;
     let is = req.issuer.clone();
     let v = transaction(req.sb, |db| {
         let u = users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
@@ -207,15 +227,8 @@ pub fn update(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
                 users::set(db, id, column, Sql::Text(meta.to_string()), &now)?;
             }
         }
-        match str_field(&body, "ban_duration") {
-            None => {}
-            Some("none") => users::set(db, id, "banned_until", Sql::Null, &now)?,
-            Some(_) => {
-                return Err(AuthError::not_emulated(
-                    "not_emulated",
-                    "ban_duration other than \"none\"",
-                ));
-            }
+        if let Some(ms) = ban {
+            ban_until(db, id, ms, &is)?;
         }
         let u = users::by_id(db, id)?.ok_or_else(AuthError::user_not_found)?;
         users::to_json(db, &u)
@@ -246,4 +259,80 @@ pub fn delete(req: &Req<'_>, id: &str) -> Result<Response<Bytes>, AuthError> {
         Ok(())
     })?;
     Ok(ok(200, &json!({})))
+}
+
+/// `ban_duration` in milliseconds (`Some(0)` for `"none"`), parsed as Go's
+/// `time.ParseDuration` (`"1h30m"`, `"90s"`, `"1.5h"`; units ns, us, µs, ms, s, m, h).
+fn ban_duration(body: &Value) -> Result<Option<u64>, AuthError> {
+    let Some(d) = str_field(body, "ban_duration") else {
+        return Ok(None);
+    };
+    if d == "none" {
+        return Ok(Some(0));
+    }
+    parse_go_duration(d).map(Some).ok_or_else(|| {
+        AuthError::validation(format!(
+            "invalid format for ban duration: time: invalid duration {d:?}"
+        ))
+    })
+}
+
+fn parse_go_duration(s: &str) -> Option<u64> {
+    let s = s.strip_prefix('+').unwrap_or(s);
+    if s == "0" {
+        return Some(0);
+    }
+    let mut rest = s;
+    let mut total_ns = 0f64;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        total_ns += n * scale;
+    }
+    Some((total_ns / 1e6) as u64)
+}
+
+/// GoTrue's `User.Ban`: `banned_until = now + d`, or NULL for a zero duration.
+fn ban_until(db: &crate::db::Db, id: &str, ms: u64, is: &tokens::Issuer) -> Result<(), AuthError> {
+    let until = if ms == 0 {
+        Sql::Null
+    } else {
+        Sql::Text(crate::time::timestamptz_from_ms(is.now_ms + ms))
+    };
+    users::set(db, id, "banned_until", until, &is.now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_go_duration;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("24h"), Some(86_400_000));
+        assert_eq!(parse_go_duration("1h30m"), Some(5_400_000));
+        assert_eq!(parse_go_duration("1.5s"), Some(1_500));
+        assert_eq!(parse_go_duration("0"), Some(0));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("x"), None);
+        assert_eq!(parse_go_duration(""), None);
+    }
 }

@@ -29,15 +29,28 @@
 //! - `app_metadata` starts as `{"provider": "email", "providers": ["email"]}` (`anonymous` for
 //!   anonymous users); the identity's data (`sub`, `email`, `email_verified`, `phone_verified`)
 //!   is merged into `user_metadata` after the insert;
-//! - `/token?grant_type=password`: unknown email, wrong password, a user without password, a
-//!   banned user: 400 `invalid_credentials` "Invalid login credentials"; an unconfirmed email
-//!   400 `email_not_confirmed` "Email not confirmed"; another grant type 400
+//! - `/token?grant_type=password` (`token.go`, in this order): neither email nor phone 400
+//!   `validation_failed` "missing email or phone"; unknown email or a user without password 400
+//!   `invalid_credentials` "Invalid login credentials"; a banned user (`banned_until` in the
+//!   future) 400 `user_banned` "User is banned"; a wrong password `invalid_credentials`; an
+//!   unconfirmed email 400 `email_not_confirmed` "Email not confirmed"; another grant type 400
 //!   `invalid_credentials` "unsupported_grant_type";
-//! - bearer checks (`/user`, `/logout`): none 401 `no_authorization` "This endpoint requires a
-//!   Bearer token"; bad or expired 403 `bad_jwt` "invalid JWT: unable to parse or verify
-//!   signature, ..."; a deleted session 403 `session_not_found`; a deleted user 403
-//!   `user_not_found` "User from sub claim in JWT does not exist"; admin routes with another
-//!   role 403 `not_admin` "User not allowed";
+//! - bearer checks (`auth.go`, `/user`, `/logout`): none 401 `no_authorization` "This endpoint
+//!   requires a Bearer token"; bad or expired 403 `bad_jwt` "invalid JWT: unable to parse or
+//!   verify signature, <golang-jwt's reason>" (`token has invalid claims: token is expired`,
+//!   `token signature is invalid: signature is invalid`, ...; no leeway on `exp`); no `sub` 403
+//!   `bad_jwt` "invalid claim: missing sub claim", a `sub` that is not a uuid 400 `bad_jwt`; a
+//!   deleted session 403 `session_not_found`; a deleted user 403 `user_not_found` "User from sub
+//!   claim in JWT does not exist"; admin routes with another role 403 `not_admin` "User not
+//!   allowed";
+//! - `/logout`: scope checked after authentication (400 `validation_failed` "Unsupported logout
+//!   scope \"x\""); without a `session_id` claim every session of the user ends; 204;
+//! - admin (`admin.go`): a malformed id 404 `validation_failed` "user_id must be an UUID", an
+//!   unknown one 404 `user_not_found` "User not found"; create without email and phone 400
+//!   `validation_failed` "Cannot create a user without either an email or phone", a taken email
+//!   422 `email_exists`; `app_metadata` is `{provider, providers}` merged with the given one;
+//!   `ban_duration` is a Go duration (`"24h"`) or `"none"`; list is `created_at desc`; delete
+//!   answers `{}`;
 //! - passwords: bcrypt, cost 10, `$2a$` (Go's `golang.org/x/crypto/bcrypt`).
 //!
 //! Deviations: tokens never come from cookies; `aud` is not checked against the request's
@@ -196,12 +209,25 @@ impl Req<'_> {
         let (_, claims) =
             crate::gateway::auth::verify_claims(&token, crate::JWT_SECRET.as_bytes(), now)
                 .map_err(|e| {
-                    let m = e.body["message"].as_str().unwrap_or("").to_string();
-                    if m == "JWT expired" {
-                        bad("token has invalid claims: token is expired")
-                    } else {
-                        bad(&m)
-                    }
+                    // golang-jwt's wording for what PostgREST's check found.
+                    let m = e.body["message"].as_str().unwrap_or("");
+                    bad(match m {
+                        "JWT expired" => "token has invalid claims: token is expired",
+                        "JWT not yet valid" => "token has invalid claims: token is not valid yet",
+                        "JWT issued at future" => {
+                            "token has invalid claims: token used before issued"
+                        }
+                        "JWT cryptographic operation failed" => {
+                            "token signature is invalid: signature is invalid"
+                        }
+                        m if m.starts_with("Expected 3 parts") => {
+                            "token is malformed: token contains an invalid number of segments"
+                        }
+                        m if m.contains("algorithm") || m.contains("key type") => {
+                            "token is unverifiable: signing method is invalid"
+                        }
+                        _ => "token is malformed: could not parse the claims",
+                    })
                 })?;
         // GoTrue allows no leeway on `exp`.
         if claims["exp"].as_f64().is_some_and(|exp| now as f64 > exp) {
@@ -219,6 +245,13 @@ impl Req<'_> {
                 403,
                 "bad_jwt",
                 "invalid claim: missing sub claim",
+            ));
+        }
+        if !admin::is_uuid(sub) {
+            return Err(AuthError::new(
+                400,
+                "bad_jwt",
+                "invalid claim: sub claim must be a UUID",
             ));
         }
         let Some(user) = users::by_id(db, sub)? else {
