@@ -33,6 +33,7 @@ pub fn render(s: &Status<'_>) -> String {
     );
     let _ = writeln!(out, "       Supabase URL: {}", s.supabase_url);
     let _ = writeln!(out, "            API URL: {}/rest/v1", s.supabase_url);
+    let _ = writeln!(out, "           Auth URL: {}/auth/v1", s.supabase_url);
     let _ = writeln!(out, "   Supabase project: {}", s.plan.project_label);
     let migrations = s.plan.project.migrations.len();
     let mut tables = s.supabase.table_names();

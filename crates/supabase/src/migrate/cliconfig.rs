@@ -7,7 +7,8 @@
 //!   port of the mock), `max_rows` (PostgREST's cap on the rows of one response, embedded
 //!   resources included), `schemas` (each schema other than `public`/`graphql_public` gets a
 //!   warning naming file and line: the mock does not expose it);
-//! * `[auth] jwt_expiry` (seconds; kept for the Auth API);
+//! * `[auth] jwt_expiry` (seconds), `enable_signup`, `enable_anonymous_sign_ins` and
+//!   `minimum_password_length` (the Auth API, `crate::auth`);
 //! * `[db.seed] enabled` and `sql_paths` (globs relative to `supabase/`, applied in order),
 //!   `[db.migrations] enabled`.
 //!
@@ -367,6 +368,10 @@ impl CliConfig {
                             c.auth.jwt_expiry = w.uint("auth.jwt_expiry", v, 1, i64::MAX as u64)?;
                             Ok(Key::Honoured)
                         }
+                        // Read by the Auth API itself (`crate::auth::AuthSettings`).
+                        "enable_signup"
+                        | "enable_anonymous_sign_ins"
+                        | "minimum_password_length" => Ok(Key::Honoured),
                         _ => Ok(Key::Ignored),
                     })?;
                 }
