@@ -122,9 +122,12 @@ fn attach_project(
             discover::SupabaseSource::Demo => None,
         };
     }
+    // The project's routes (`edgesim.routes.toml` beside its wrangler file).
+    let routes = edgesim_sim::routes::Route::load_project(&dir).map_err(|e| e.to_string())?;
     s.project = ProjectContext {
         settings: Some(settings),
         supabase: s.project.supabase.take(),
+        routes,
     };
     Ok(())
 }
@@ -395,6 +398,9 @@ fn print_text(outcomes: &[&Outcome], replay: &dyn Fn(&Outcome) -> String) {
     }
     if let Some(o) = &chosen.bounds_observed {
         outln!("  {o}");
+    }
+    for w in &chosen.warnings {
+        outln!("  warning: {w}");
     }
     for p in &chosen.properties {
         let verdict = match &p.status {

@@ -185,6 +185,9 @@ impl fmt::Display for Violation {
             Property::NothingChecked => {
                 return write!(f, "{name}: {}", self.detail.as_deref().unwrap_or_default());
             }
+            Property::Phantom if self.detail.is_some() => {
+                return write!(f, "{name}: {}", self.detail.as_deref().unwrap_or_default());
+            }
             Property::MonotonicReads => write!(
                 f,
                 "{name}: {} {} served {} at t={} after serving v{} at t={}",
@@ -507,7 +510,7 @@ pub fn check_all(
                     }
                     if let Some(b) = &exp.bounds {
                         // This path's own bounds (its KV key's), else the run-wide ones.
-                        let (fault_free_ms, under_faults_ms) = b.for_key(r.path);
+                        let (fault_free_ms, under_faults_ms) = b.for_key(&tracker.kv_key(r.path));
                         // Only a fault active while the Worker should have been catching
                         // up (from the supersession until the fault-free bound ran out) can
                         // explain missing that bound: one starting later excuses nothing.
@@ -599,6 +602,22 @@ pub fn check_all(
                 .or_insert(v);
         }
     }
+    // A route whose bodies could not be mapped: once per route, as such (its bodies counted
+    // as phantoms, never as fresh).
+    for (pattern, path, why, n) in tracker.unmapped() {
+        if !exp.no_phantoms {
+            break;
+        }
+        let mut v = Violation::nothing_checked(format!(
+            "route {pattern}: {n} bod{} could not be mapped onto its rows, first at {path}: {why}",
+            if n == 1 { "y" } else { "ies" }
+        ));
+        v.property = Property::Phantom;
+        v.path = pattern.clone();
+        v.colo = "*".into();
+        v.served = Served::Phantom;
+        found.insert((Property::Phantom, "*".into(), pattern), v);
+    }
     let mut all: Vec<Violation> = found.into_values().collect();
     let properties: Vec<PropertyReport> = Property::ALL
         .iter()
@@ -662,9 +681,9 @@ fn nothing_checked(
     tracker: &Tracker,
 ) -> Option<String> {
     if bodies == 0 {
-        let list = tracker.list_path();
+        let list = tracker.describe();
         return Some(format!(
-            "no request to a tracked path ({list} or {list}/<id>) was served a committed state or a phantom: \
+            "no request to a tracked path ({list}) was served a committed state or a phantom: \
              the workload reaches none, or the Worker answers them with errors or bodies of another shape"
         ));
     }
@@ -832,6 +851,7 @@ fn causes(
         Served::Version(v) => v,
         _ => 0,
     };
+    let kv_key = tracker.kv_key(path);
     let row_matches = |id: &str| match res {
         Resource::List => true,
         Resource::Row(r) => r == id,
@@ -854,7 +874,8 @@ fn causes(
             EventKind::Kv {
                 key, outcome, op, ..
             } => {
-                (&**key == path || (matches!(res, Resource::List) && &**key == tracker.list_path()))
+                (**key == *kv_key
+                    || (matches!(res, Resource::List) && &**key == tracker.list_path()))
                     && &**op != "get"
                     && outcome.starts_with("error")
             }

@@ -24,6 +24,95 @@ pub struct RandomMutations {
     pub insert: f64,
     /// Probability a mutation deletes a row (never the last one).
     pub delete: f64,
+    /// The columns an update changes, each to a generated value of the type its current value
+    /// has (empty: the course's `title` and `content`). Inserts copy a random row's other
+    /// columns (all but `id`) with these changed.
+    pub columns: Vec<String>,
+}
+
+/// A SQL literal for `v` (`None` for objects and arrays, which are left out).
+fn literal(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    Some(match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        _ => return None,
+    })
+}
+
+/// A new value of the same type as `old`, from `draw` (a 32-bit number) and the mutation's
+/// number `n`: numbers move by a small amount (integers stay integers), text gets a tag,
+/// booleans flip, null becomes text.
+fn generated(old: Option<&serde_json::Value>, n: u64, draw: u32) -> String {
+    use serde_json::Value;
+    match old {
+        Some(Value::Number(x)) if x.is_i64() || x.is_u64() => {
+            let base = x.as_i64().unwrap_or(0);
+            (base + 1 + i64::from(draw % 97)).to_string()
+        }
+        Some(Value::Number(x)) => {
+            let base = x.as_f64().unwrap_or(0.0);
+            format!("{:.2}", base + 0.01 * f64::from(1 + draw % 997))
+        }
+        Some(Value::Bool(b)) => (!b).to_string(),
+        _ => format!("'edit {n} {draw:08x}'"),
+    }
+}
+
+/// The SQL of one random mutation of `table` (an update of `pick`'s `columns`, or an insert
+/// copied from `pick`), or `None` when the table has no row to start from.
+fn column_mutation(
+    table: &str,
+    columns: &[String],
+    pick: Option<(&str, &serde_json::Value)>,
+    insert: bool,
+    n: u64,
+    draw: u32,
+) -> Option<String> {
+    let (id, row) = pick?;
+    if insert {
+        let obj = row.as_object()?;
+        let mut cols = Vec::new();
+        let mut vals = Vec::new();
+        for (k, v) in obj {
+            if k == "id" {
+                continue;
+            }
+            let val = if columns.contains(k) {
+                generated(Some(v), n, draw)
+            } else {
+                let Some(l) = literal(v) else { continue };
+                l
+            };
+            cols.push(k.clone());
+            vals.push(val);
+        }
+        return Some(format!(
+            "insert into {table} ({}) values ({})",
+            cols.join(", "),
+            vals.join(", ")
+        ));
+    }
+    let sets: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = {}", generated(row.get(c), n, draw)))
+        .collect();
+    let id = if id.parse::<i64>().is_ok() {
+        id.to_string()
+    } else {
+        format!("'{}'", id.replace('\'', "''"))
+    };
+    Some(format!(
+        "update {table} set {} where id = {id}",
+        sets.join(", ")
+    ))
+}
+
+/// The 32-bit draw a mutation's tag was printed from.
+fn tag_draw(tag: &str) -> u32 {
+    u32::from_str_radix(tag, 16).unwrap_or(0)
 }
 
 impl Sim {
@@ -78,11 +167,33 @@ impl Sim {
                 let pick = ids
                     .get(rng.range_u64(0, ids.len().max(1) as u64 - 1) as usize)
                     .cloned();
-                let sql = match pick {
-                    Some(id) if u < r.delete && ids.len() > 1 => {
+                let row = pick
+                    .as_ref()
+                    .and_then(|id| core.history().current_row(id).cloned());
+                let custom = (!r.columns.is_empty()).then(|| {
+                    let insert = u >= r.delete && u < r.delete + r.insert;
+                    column_mutation(
+                        &table,
+                        &r.columns,
+                        pick.as_deref().zip(row.as_ref()),
+                        insert,
+                        n,
+                        tag_draw(&tag),
+                    )
+                });
+                let sql = match (custom, pick) {
+                    (Some(Some(sql)), Some(id)) if !(u < r.delete && ids.len() > 1) => {
+                        let _ = id;
+                        sql
+                    }
+                    (Some(None), _) => {
+                        t += every;
+                        continue;
+                    }
+                    (_, Some(id)) if u < r.delete && ids.len() > 1 => {
                         format!("delete from {table} where id = {id}")
                     }
-                    Some(id) if u >= r.delete + r.insert => format!(
+                    (_, Some(id)) if u >= r.delete + r.insert => format!(
                         "update {table} set title = 'edit {n} {tag}', content = 'content {tag}' where id = {id}"
                     ),
                     _ => format!(

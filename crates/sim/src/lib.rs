@@ -40,6 +40,7 @@ mod inject;
 pub mod parse;
 pub mod phases;
 pub mod report;
+pub mod routes;
 pub mod runner;
 pub mod scenario;
 mod sim;

@@ -376,7 +376,7 @@ pub fn observe(events: &[Event], tracker: &Tracker) -> Observed {
                 }
             }
             EventKind::WebhookDelivered { row_id, .. } => {
-                open.retain(|(_, key), _| match tracker.resource(key) {
+                open.retain(|(_, key), _| match tracker.resource_of_key(key) {
                     Some(crate::track::Resource::Row(id)) => id != *row_id,
                     _ => false,
                 });

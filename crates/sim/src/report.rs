@@ -166,11 +166,14 @@ pre.witness{{background:#fff3bf;margin:0}}
         h.push_str("</pre>");
     }
     for res in &resources {
-        let path = match res {
-            Resource::List => tracker.list_path().to_string(),
-            Resource::Row(id) => tracker.row_path(id),
+        let path = tracker.path_of(res);
+        let key = tracker.kv_key(&path);
+        let title = if key == path {
+            path.clone()
+        } else {
+            format!("{path} · KV key {key}")
         };
-        let _ = write!(h, "<h2>{}</h2>", esc(&path));
+        let _ = write!(h, "<h2>{}</h2>", esc(&title));
         h.push_str(&timeline(r, history, tracker, res, &path, &scale));
     }
     h.push_str("<h2>Event log</h2><details><summary>show</summary><pre>");

@@ -8,7 +8,8 @@ use crate::events::{Event, EventKind, digest_of, render_text};
 use crate::faults::{KvFault, Override, SupabaseFault};
 use crate::history::DbHistory;
 use crate::phases::{ModelTimes, Phase, StalenessBounds, fault_windows, observe, phases};
-use crate::scenario::{Outcome, Scenario, Variant, secs_to_ms};
+use crate::routes::Route;
+use crate::scenario::{Outcome, RouteSelect, Scenario, Variant, WorkloadSpec, secs_to_ms};
 use crate::sim::{BuildError, Sim, SimBuilder};
 use crate::track::Tracker;
 use edgesim_workers::{Worker, WorkerSpec};
@@ -81,6 +82,10 @@ pub struct RunResult {
     pub event_count: usize,
     /// The colos.
     pub colos: Vec<String>,
+    /// Problems that did not stop the run (e.g. a declared route no request reached), each
+    /// naming file, line and key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Every event.
     #[serde(skip)]
     pub events: Vec<Event>,
@@ -133,8 +138,10 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         .worker(worker.clone())
         .kv_propagation_ms(s.kv.propagation_ms.min, s.kv.propagation_ms.max)
         .kv_read_your_writes(s.kv.read_your_writes)
-        .supabase_latency_ms(s.supabase.latency_ms)
-        .table(s.supabase.table.as_deref().unwrap_or("articles"));
+        .supabase_latency_ms(s.supabase.latency_ms);
+    let routes = s.effective_routes();
+    let table = tracked_table(s, &routes)?;
+    b = b.table(&table).routes(routes.clone());
     if let Some(c) = &s.worker.webhook_colo {
         b = b.webhook_colo(c.get_ref());
     }
@@ -150,6 +157,7 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         b = b.outbound(rules.fresh());
     }
     let mut sim = b.build()?;
+    check_routes_against_db(&sim, s, &routes, &table)?;
     seed_kv(&sim, s)?;
     install_faults(&mut sim, s);
     let duration = s.duration_ms();
@@ -157,12 +165,13 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     sim.reserve_events(expected_events(s, duration + heal));
     schedule_mutations(&mut sim, s);
     for (i, w) in s.workload.iter().enumerate() {
+        let paths = workload_paths(&sim, w, &routes)?;
         for colo in s.workload_colos(w) {
             sim.poisson_workload(
                 &i.to_string(),
                 &colo,
                 w.rate_per_s,
-                w.paths.clone(),
+                paths.clone(),
                 Duration::from_millis(duration + heal),
             );
         }
@@ -185,7 +194,26 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         .workload
         .iter()
         .flat_map(|w| &w.paths)
-        .any(|p| sim.tracker().resource(p).is_some());
+        .any(|p| sim.tracker().resource(p).is_some())
+        || s.workload.iter().any(|w| w.routes.is_some());
+    // A declared route no workload request reached is worth saying.
+    let mut warnings = Vec::new();
+    sim.with_events(|events| {
+        for r in &routes {
+            let reached = events.iter().any(|e| {
+                matches!(&e.kind, EventKind::RequestEnd { path, .. }
+                    if r.pattern.matches(path.split('?').next().unwrap_or(path), Some('/')).is_some())
+            });
+            if !reached {
+                warnings.push(format!(
+                    "{}: key `path`: route {} was never requested by the workload \
+                     (add it to a workload's paths or set routes = true)",
+                    r.at,
+                    r.pattern.text()
+                ));
+            }
+        }
+    });
     if tracked {
         sim.probe();
     }
@@ -242,9 +270,131 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         requests,
         event_count: events.len(),
         colos: sim.colos(),
+        warnings,
         events,
         history: Some(history),
     })
+}
+
+/// The table the checkers track: the routes' (they read one), else `[supabase] table`, else
+/// `articles`; `[random_mutations] table` must be the same.
+fn tracked_table(s: &Scenario, routes: &[Route]) -> Result<String, RunError> {
+    let named = s.supabase.table.clone();
+    let table = match (routes.first(), &named) {
+        (Some(r), Some(t)) if &r.truth.table != t => {
+            return Err(RunError::File(format!(
+                "{}: key `sql`: the routes read table {:?} but [supabase] table = {t:?}",
+                r.at, r.truth.table
+            )));
+        }
+        (Some(r), _) => r.truth.table.clone(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "articles".to_string(),
+    };
+    if let Some(m) = &s.random_mutations
+        && let Some(t) = &m.table
+        && t.get_ref() != &table
+    {
+        return Err(RunError::File(format!(
+            "[random_mutations] key `table`: {:?} is not the tracked table {table:?} \
+             (the routes' table, or [supabase] table)",
+            t.get_ref()
+        )));
+    }
+    Ok(table)
+}
+
+/// Every table and column the routes and random mutations name must exist in the database.
+fn check_routes_against_db(
+    sim: &Sim,
+    s: &Scenario,
+    routes: &[Route],
+    table: &str,
+) -> Result<(), RunError> {
+    let tables = sim.db_tables();
+    if (!routes.is_empty() || s.random_mutations.is_some()) && !tables.iter().any(|t| t == table) {
+        let at = routes
+            .first()
+            .map_or("[random_mutations]".to_string(), |r| r.at.clone());
+        return Err(RunError::File(format!(
+            "{at}: key `sql`: unknown table {table:?}; the database has {tables:?}"
+        )));
+    }
+    for r in routes {
+        for (key, col) in r.columns() {
+            if !sim.db_has_column(table, col) {
+                return Err(RunError::File(format!(
+                    "{}: key `{key}`: table {table:?} has no column {col:?} (route {})",
+                    r.at,
+                    r.pattern.text()
+                )));
+            }
+        }
+    }
+    if let Some(m) = &s.random_mutations {
+        for col in &m.columns {
+            if !sim.db_has_column(table, col) {
+                return Err(RunError::File(format!(
+                    "[random_mutations] key `columns`: table {table:?} has no column {col:?}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The paths workload `w` requests: its `paths`, plus its routes with their parameters drawn
+/// from the table's rows (every current id, and one id no row has).
+fn workload_paths(sim: &Sim, w: &WorkloadSpec, routes: &[Route]) -> Result<Vec<String>, RunError> {
+    let mut paths = w.paths.clone();
+    let chosen: Vec<&Route> = match &w.routes {
+        None | Some(RouteSelect::All(false)) => return Ok(paths),
+        Some(RouteSelect::All(true)) => routes.iter().collect(),
+        Some(RouteSelect::Patterns(ps)) => {
+            let mut out = Vec::new();
+            for p in ps {
+                let r = routes.iter().find(|r| r.pattern.text() == p).ok_or_else(|| {
+                    RunError::File(format!(
+                        "workload key `routes`: no declared route has the path {p:?} (routes: {})",
+                        routes
+                            .iter()
+                            .map(|r| r.pattern.text())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+                out.push(r);
+            }
+            out
+        }
+    };
+    if chosen.is_empty() {
+        return Err(RunError::File(
+            "workload key `routes`: the scenario and the project declare no routes".into(),
+        ));
+    }
+    let history = sim.history();
+    let mut ids: Vec<String> = history
+        .row_ids()
+        .into_iter()
+        .filter(|id| history.current_row(id).is_some())
+        .collect();
+    let absent = ids
+        .iter()
+        .filter_map(|id| id.parse::<i64>().ok())
+        .max()
+        .map_or("absent".to_string(), |m| (m + 1000).to_string());
+    ids.push(absent);
+    for r in chosen {
+        match &r.truth.filter {
+            None => paths.push(r.pattern.text().to_string()),
+            Some((_, p)) => paths.extend(ids.iter().map(|id| {
+                r.pattern
+                    .fill(&std::collections::BTreeMap::from([(p.clone(), id.clone())]))
+            })),
+        }
+    }
+    Ok(paths)
 }
 
 /// Writes the scenario's `[[kv.seed]]` keys to central storage before the run starts.
@@ -411,6 +561,7 @@ fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
             until: Duration::from_millis(until),
             insert: r.insert,
             delete: r.delete,
+            columns: r.columns.clone(),
         });
     }
 }

@@ -115,6 +115,7 @@ pub struct SimBuilder {
     read_your_writes: f64,
     supabase_latency_ms: u64,
     table: String,
+    routes: Vec<crate::routes::Route>,
     cache_dir: Option<PathBuf>,
     settings: Option<Settings>,
     project_dir: Option<PathBuf>,
@@ -134,6 +135,7 @@ impl Default for SimBuilder {
             read_your_writes: 1.0,
             supabase_latency_ms: 0,
             table: "articles".into(),
+            routes: Vec::new(),
             cache_dir: None,
             settings: None,
             project_dir: None,
@@ -202,6 +204,13 @@ impl SimBuilder {
         self.supabase_latency_ms = ms;
         self
     }
+    /// The declared routes the checkers track instead of `/<table>` and `/<table>/<id>`
+    /// (their table must be [`SimBuilder::table`]).
+    pub fn routes(mut self, routes: Vec<crate::routes::Route>) -> Self {
+        self.routes = routes;
+        self
+    }
+
     /// The table the checkers track (`/<table>` and `/<table>/<id>`), default `articles`.
     pub fn table(mut self, table: &str) -> Self {
         self.table = table.to_string();
@@ -349,7 +358,7 @@ impl SimBuilder {
             kv: kv.clone(),
             supabase: world.supabase,
             queue,
-            tracker: Tracker::new(&self.table),
+            tracker: Tracker::with_routes(&self.table, self.routes.clone()),
             table: self.table.clone(),
             webhook_colo: plan.webhook_colo.clone(),
             router: plan.router.clone(),
@@ -552,6 +561,21 @@ impl Sim {
         self.core.tracker()
     }
 
+    /// The database's table names.
+    pub fn db_tables(&self) -> Vec<String> {
+        self.core.supabase().table_names()
+    }
+
+    /// Whether `table` has `column` (asked of PostgREST as the service role).
+    pub fn db_has_column(&self, table: &str, column: &str) -> bool {
+        let req = http::Request::get(format!(
+            "http://supabase.sim/rest/v1/{table}?select={column}&limit=0"
+        ))
+        .header("apikey", edgesim_supabase::SERVICE_ROLE_KEY)
+        .body(Bytes::new());
+        req.is_ok_and(|r| self.core.supabase().handle(r).status().is_success())
+    }
+
     /// The colos, in order.
     pub fn colos(&self) -> Vec<String> {
         self.core.kv().colos()
@@ -560,9 +584,8 @@ impl Sim {
     /// GETs the list and every row that ever existed at every colo (probe requests), one every
     /// [`PROBE_GAP`].
     pub fn probe(&mut self) {
-        let mut paths = vec![self.core.tracker().list_path().to_string()];
         let ids = self.core.history().row_ids();
-        paths.extend(ids.iter().map(|id| self.core.tracker().row_path(id)));
+        let paths = self.core.tracker().probe_paths(&ids);
         let core = self.core.clone();
         let colos = self.colos();
         self.block_on(async move {

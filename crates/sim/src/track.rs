@@ -1,7 +1,8 @@
 //! Which paths the checkers track, and how a response body maps onto the DB history.
 
 use crate::events::Served;
-use crate::history::{DbHistory, list_key, row_key};
+use crate::history::{DbHistory, canonical, list_key, row_key};
+use crate::routes::{Route, Shape};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -28,9 +29,18 @@ pub struct Tracker {
     list_path: String,
     /// Per [`BodyKind`]: body bytes → canonical text (`None`: not of that shape).
     bodies: Mutex<[BodyKeys; 2]>,
+    /// Declared routes (`None`: the `/<table>` shorthand, read by the code above).
+    routes: Option<Vec<Route>>,
+    /// (route, body bytes) → the canonical text of what it shows, or why it cannot be mapped.
+    mapped: Mutex<RouteBodies>,
+    /// Per route pattern: the first body that could not be mapped (path, why) and how many.
+    unmapped: Mutex<BTreeMap<String, (String, String, u64)>>,
 }
 
 type BodyKeys = BTreeMap<Vec<u8>, Option<Arc<str>>>;
+
+/// (route, body bytes) → canonical text, or why the body cannot be mapped.
+type RouteBodies = BTreeMap<(usize, Vec<u8>), Result<Arc<str>, String>>;
 
 /// Which canonical form a 200 body is read in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +51,10 @@ enum BodyKind {
 
 impl Clone for Tracker {
     fn clone(&self) -> Self {
-        Self::new(&self.list_path[1..])
+        match &self.routes {
+            Some(r) => Self::with_routes(&self.list_path[1..], r.clone()),
+            None => Self::new(&self.list_path[1..]),
+        }
     }
 }
 
@@ -51,6 +64,219 @@ impl Tracker {
         Self {
             list_path: format!("/{table}"),
             bodies: Mutex::default(),
+            routes: None,
+            mapped: Mutex::default(),
+            unmapped: Mutex::default(),
+        }
+    }
+
+    /// Tracks the declared `routes` of `table` (empty: the `/<table>` shorthand).
+    pub fn with_routes(table: &str, routes: Vec<Route>) -> Self {
+        let mut t = Self::new(table);
+        if !routes.is_empty() {
+            t.routes = Some(routes);
+        }
+        t
+    }
+
+    /// The declared routes (the shorthand's two when none were declared).
+    pub fn routes(&self) -> Vec<Route> {
+        match &self.routes {
+            Some(r) => r.clone(),
+            None => Route::shorthand(&self.list_path[1..]),
+        }
+    }
+
+    /// The route `path` matches (first declared wins), with its parameters.
+    pub fn route_of(&self, path: &str) -> Option<(usize, &Route, BTreeMap<String, String>)> {
+        let path = path.split('?').next().unwrap_or(path);
+        self.routes
+            .as_ref()?
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.pattern.matches(path, Some('/')).map(|m| (i, r, m)))
+    }
+
+    /// The KV key `path` reads: its route's `kv` filled in, else the path itself (the course
+    /// Worker's keys are its paths).
+    pub fn kv_key(&self, path: &str) -> String {
+        let bare = path.split('?').next().unwrap_or(path);
+        match self.route_of(bare) {
+            Some((_, r, m)) => r.kv.as_ref().map_or(bare.to_string(), |k| k.fill(&m)),
+            None => bare.to_string(),
+        }
+    }
+
+    /// The resource a KV key holds: a declared route's `kv` template, else the key as a path.
+    pub fn resource_of_key(&self, key: &str) -> Option<Resource> {
+        if let Some(routes) = &self.routes {
+            for r in routes {
+                let Some(t) = &r.kv else { continue };
+                if let Some(m) = t.matches(key, None) {
+                    return Some(match &r.truth.filter {
+                        Some((_, p)) => Resource::Row(m.get(p).cloned().unwrap_or_default()),
+                        None => Resource::List,
+                    });
+                }
+            }
+        }
+        self.resource(key)
+    }
+
+    /// The paths a probe requests: each route once, each row route per row id in `ids`.
+    pub fn probe_paths(&self, ids: &[String]) -> Vec<String> {
+        let Some(routes) = &self.routes else {
+            let mut paths = vec![self.list_path.clone()];
+            paths.extend(ids.iter().map(|id| self.row_path(id)));
+            return paths;
+        };
+        let mut out = Vec::new();
+        for r in routes {
+            match &r.truth.filter {
+                None => out.push(r.pattern.text().to_string()),
+                Some((_, p)) => out.extend(
+                    ids.iter()
+                        .map(|id| r.pattern.fill(&BTreeMap::from([(p.clone(), id.clone())]))),
+                ),
+            }
+        }
+        out
+    }
+
+    /// A path that shows `res`: the first declared route of its kind (the shorthand's paths
+    /// without routes).
+    pub fn path_of(&self, res: &Resource) -> String {
+        let fallback = || match res {
+            Resource::List => self.list_path.clone(),
+            Resource::Row(id) => self.row_path(id),
+        };
+        let Some(routes) = &self.routes else {
+            return fallback();
+        };
+        routes
+            .iter()
+            .find_map(|r| match (res, &r.truth.filter) {
+                (Resource::List, None) => Some(r.pattern.text().to_string()),
+                (Resource::Row(id), Some((_, p))) => {
+                    Some(r.pattern.fill(&BTreeMap::from([(p.clone(), id.clone())])))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(fallback)
+    }
+
+    /// Routes whose bodies could not be mapped: (pattern, first path, why, how many bodies).
+    pub fn unmapped(&self) -> Vec<(String, String, String, u64)> {
+        let u = self.unmapped.lock().unwrap_or_else(|e| e.into_inner());
+        u.iter()
+            .map(|(k, (p, w, n))| (k.clone(), p.clone(), w.clone(), *n))
+            .collect()
+    }
+
+    /// What the tracker follows, for messages: `/articles or /articles/<id>`, or the patterns.
+    pub fn describe(&self) -> String {
+        match &self.routes {
+            None => format!("{0} or {0}/<id>", self.list_path),
+            Some(r) => r
+                .iter()
+                .map(|r| r.pattern.text().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// The canonical text of what `body` shows for route `i` (a row's `""` = absent).
+    fn route_body_key(&self, i: usize, r: &Route, body: &[u8]) -> Result<Arc<str>, String> {
+        let mut memo = self.mapped.lock().unwrap_or_else(|e| e.into_inner());
+        let k = (i, body.to_vec());
+        if let Some(v) = memo.get(&k) {
+            return v.clone();
+        }
+        let key = match serde_json::from_slice::<Value>(body) {
+            Err(_) => Err("the body is not JSON".to_string()),
+            Ok(v) => r.extract(&v).and_then(|x| match (r.shape, x) {
+                (Shape::Row, Value::Null) => Ok(row_key(None).into()),
+                (Shape::Row, v @ Value::Object(_)) => Ok(row_key(Some(&r.project(v))).into()),
+                (Shape::List, Value::Array(rows)) => Ok(route_list_key(r, rows).into()),
+                (Shape::Row, _) => Err(format!(
+                    "the value at pointer {:?} is not an object (shape = \"row\")",
+                    r.pointer
+                )),
+                (Shape::List, _) => Err(format!(
+                    "the value at pointer {:?} is not an array (shape = \"list\")",
+                    r.pointer
+                )),
+            }),
+        };
+        if memo.len() >= BODY_MEMO_CAP {
+            memo.clear();
+        }
+        memo.insert(k, key.clone());
+        key
+    }
+
+    /// [`Tracker::classify`] for a declared route.
+    fn classify_route(
+        &self,
+        history: &DbHistory,
+        path: &str,
+        status: u16,
+        body: &[u8],
+        t_ms: u64,
+    ) -> Served {
+        let Some((i, r, params)) = self.route_of(path) else {
+            return Served::Untracked;
+        };
+        let id = r
+            .truth
+            .filter
+            .as_ref()
+            .and_then(|(_, p)| params.get(p).cloned());
+        let want: Arc<str> = match (r.shape, status) {
+            (Shape::Row, 404) => "".into(),
+            (_, 200) => match self.route_body_key(i, r, body) {
+                Ok(k) => k,
+                Err(why) => {
+                    let mut u = self.unmapped.lock().unwrap_or_else(|e| e.into_inner());
+                    u.entry(r.pattern.text().to_string())
+                        .or_insert_with(|| (path.to_string(), why, 0))
+                        .2 += 1;
+                    return Served::Phantom;
+                }
+            },
+            _ => return Served::Error,
+        };
+        match id {
+            Some(id) => {
+                if r.whole_rows() {
+                    return history.match_row_key(&id, &want, t_ms);
+                }
+                let hist = history.row_history(&id);
+                if hist.is_empty() {
+                    return if want.is_empty() {
+                        Served::Version(0)
+                    } else {
+                        Served::Phantom
+                    };
+                }
+                hist.iter()
+                    .rev()
+                    .filter(|s| s.t_ms <= t_ms)
+                    .find(|s| row_key(s.value.as_ref().map(|v| r.project(v)).as_ref()) == *want)
+                    .map_or(Served::Phantom, |s| Served::Version(s.version))
+            }
+            None => {
+                if r.whole_rows() && !r.ordered {
+                    return history.match_list_key(&want, t_ms);
+                }
+                history
+                    .list_history()
+                    .iter()
+                    .rev()
+                    .filter(|s| s.t_ms <= t_ms)
+                    .find(|s| route_list_key(r, &r.order(&s.value)) == *want)
+                    .map_or(Served::Phantom, |s| Served::Version(s.version))
+            }
         }
     }
 
@@ -87,6 +313,13 @@ impl Tracker {
 
     /// The resource `path` shows, if tracked (the query string is ignored).
     pub fn resource(&self, path: &str) -> Option<Resource> {
+        if self.routes.is_some() {
+            let (_, r, m) = self.route_of(path)?;
+            return Some(match &r.truth.filter {
+                Some((_, p)) => Resource::Row(m.get(p).cloned().unwrap_or_default()),
+                None => Resource::List,
+            });
+        }
         let path = path.split('?').next().unwrap_or(path);
         if path == self.list_path {
             return Some(Resource::List);
@@ -104,6 +337,9 @@ impl Tracker {
         body: &[u8],
         t_ms: u64,
     ) -> Served {
+        if self.routes.is_some() {
+            return self.classify_route(history, path, status, body, t_ms);
+        }
         let Some(res) = self.resource(path) else {
             return Served::Untracked;
         };
@@ -145,6 +381,19 @@ impl Tracker {
             Resource::List => history.list_superseded_at(version),
             Resource::Row(id) => history.row_superseded_at(id, version),
         }
+    }
+}
+
+/// The canonical text of a list body for route `r`: rows projected; sorted unless `ordered`.
+fn route_list_key(r: &Route, rows: &[Value]) -> String {
+    if r.ordered {
+        rows.iter()
+            .map(|v| canonical(&r.project(v)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        let projected: Vec<Value> = rows.iter().map(|v| r.project(v)).collect();
+        list_key(&projected)
     }
 }
 
@@ -191,5 +440,88 @@ mod tests {
         assert_eq!(t.current_at(&h, &Resource::Row("2".into()), 5), 0);
         assert_eq!(t.current_at(&h, &Resource::Row("2".into()), 10), 1);
         assert_eq!(t.superseded_at(&h, &Resource::List, 0), Some(10));
+    }
+
+    fn products() -> Tracker {
+        let text = "[[routes]]\npath = \"/api/products/{id}\"\nsql = \"select * from products where id = {id}\"\npointer = \"/product\"\nignore = [\"fetched_at\"]\nkv = \"product:{id}\"\n\n[[routes]]\npath = \"/api/products\"\nsql = \"select id, price from products order by price desc\"\npointer = \"/data\"\nordered = true\n";
+        let f: crate::routes::RoutesFile = toml::from_str(text).unwrap();
+        let routes = Route::compile_all("r.toml", text, &f.routes).unwrap();
+        Tracker::with_routes("products", routes)
+    }
+
+    #[test]
+    fn declared_routes_map_bodies_through_pointers_projections_and_order() {
+        let t = products();
+        let mut h = DbHistory::new(
+            "id",
+            vec![
+                json!({"id":1,"price":5,"name":"a"}),
+                json!({"id":2,"price":9,"name":"b"}),
+            ],
+            0,
+        );
+        h.record(
+            vec![
+                json!({"id":1,"price":7,"name":"a"}),
+                json!({"id":2,"price":9,"name":"b"}),
+            ],
+            10,
+        );
+        assert_eq!(
+            t.resource("/api/products/1?x"),
+            Some(Resource::Row("1".into()))
+        );
+        assert_eq!(t.resource("/api/products"), Some(Resource::List));
+        assert_eq!(t.resource("/products/1"), None);
+        assert_eq!(t.kv_key("/api/products/1"), "product:1");
+        assert_eq!(t.kv_key("/api/products"), "/api/products");
+        assert_eq!(
+            t.resource_of_key("product:2"),
+            Some(Resource::Row("2".into()))
+        );
+        assert_eq!(t.path_of(&Resource::Row("2".into())), "/api/products/2");
+        let row = |b: &str, at| t.classify(&h, "/api/products/1", 200, b.as_bytes(), at);
+        // The Worker's own field is ignored; the rest must equal a committed state.
+        let v0 = r#"{"product":{"id":1,"price":5,"name":"a","fetched_at":123}}"#;
+        assert_eq!(row(v0, 20), Served::Version(0));
+        assert_eq!(
+            row(r#"{"product":{"id":1,"price":7,"name":"a"}}"#, 20),
+            Served::Version(1)
+        );
+        assert_eq!(
+            row(r#"{"product":{"id":1,"price":6,"name":"a"}}"#, 20),
+            Served::Phantom
+        );
+        assert_eq!(
+            t.classify(&h, "/api/products/9", 404, b"", 20),
+            Served::Version(0)
+        );
+        assert_eq!(row(r#"{"product":null}"#, 20), Served::Phantom);
+        // Lists: only id and price compared, in `order by price desc` order.
+        let list = |b: &str| t.classify(&h, "/api/products", 200, b.as_bytes(), 20);
+        assert_eq!(
+            list(r#"{"data":[{"id":2,"price":9,"x":1},{"id":1,"price":7}],"total":2}"#),
+            Served::Version(1)
+        );
+        assert_eq!(
+            list(r#"{"data":[{"id":1,"price":7},{"id":2,"price":9}],"total":2}"#),
+            Served::Phantom,
+            "ordered = true: the wrong order is no committed state"
+        );
+        assert!(t.unmapped().is_empty());
+        // Bodies that cannot be mapped are phantoms, noted once per route with the reason.
+        assert_eq!(list("[]"), Served::Phantom);
+        assert_eq!(list("not json"), Served::Phantom);
+        assert_eq!(row(r#"{"item":{}}"#, 20), Served::Phantom);
+        let u = t.unmapped();
+        assert_eq!(u.len(), 2);
+        assert_eq!(u[0].0, "/api/products");
+        assert_eq!(u[0].3, 2);
+        assert!(u[0].2.contains("pointer \"/data\""), "{u:?}");
+        assert!(u[1].2.contains("pointer \"/product\""), "{u:?}");
+        assert_eq!(
+            t.probe_paths(&["1".into(), "2".into()]),
+            vec!["/api/products/1", "/api/products/2", "/api/products"]
+        );
     }
 }

@@ -171,6 +171,10 @@ impl Scenario {
         let mut s = Self::parse(&file, &text)?;
         s.base_dir = path.parent().map(Path::to_path_buf);
         s.compile_rules(&file, &text)?;
+        // The routes of the project `[worker] path` names (`edgesim run --worker` replaces them).
+        if let Some(dir) = s.worker.spec(s.base_dir.as_deref()).project_dir() {
+            s.project.routes = crate::routes::Route::load_project(&dir)?;
+        }
         Ok(s)
     }
 
@@ -186,6 +190,10 @@ impl Scenario {
         })?;
         s.check().map_err(|p| problem_at(file, text, p))?;
         let mut s = s;
+        s.compiled_routes = crate::routes::Route::compile_all(file, text, &s.routes)?;
+        if let Some(e) = s.check_route_names(file, text) {
+            return Err(e);
+        }
         s.compile_rules(file, text)?;
         Ok(s)
     }
@@ -212,6 +220,44 @@ impl Scenario {
         })?;
         self.outbound_rules = Some(rules);
         Ok(())
+    }
+
+    /// A workload naming a route pattern the scenario does not declare (when it declares
+    /// routes; the project's are checked when the run starts).
+    fn check_route_names(&self, file: &str, text: &str) -> Option<ScenarioError> {
+        if self.compiled_routes.is_empty() {
+            return None;
+        }
+        for (i, w) in self.workload.iter().enumerate() {
+            if let Some(super::schema::RouteSelect::Patterns(ps)) = &w.routes
+                && let Some(p) = ps
+                    .iter()
+                    .find(|p| !self.compiled_routes.iter().any(|r| r.pattern.text() == *p))
+            {
+                return Some(problem_at(
+                    file,
+                    text,
+                    (
+                        At::Path(vec![
+                            Seg::Key("workload"),
+                            Seg::Index(i),
+                            Seg::Key("routes"),
+                        ]),
+                        format!("no [[routes]] entry has the path {p:?}"),
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// The routes a run tracks: the scenario's `[[routes]]`, else the project's
+    /// `edgesim.routes.toml` (empty: the `[supabase] table` shorthand).
+    pub fn effective_routes(&self) -> Vec<crate::routes::Route> {
+        if !self.compiled_routes.is_empty() {
+            return self.compiled_routes.clone();
+        }
+        self.project.routes.clone().unwrap_or_default()
     }
 
     /// The colo codes, in file order.
@@ -288,10 +334,14 @@ impl Scenario {
         }
         for w in &self.workload {
             known(&w.colo, true)?;
-            if w.paths.is_empty() || w.paths.iter().any(|p| !p.starts_with('/')) {
+            let routes = matches!(&w.routes, Some(super::schema::RouteSelect::All(true)))
+                || matches!(&w.routes, Some(super::schema::RouteSelect::Patterns(p)) if !p.is_empty());
+            if (w.paths.is_empty() && !routes) || w.paths.iter().any(|p| !p.starts_with('/')) {
                 return Err((
                     At::Span(w.colo.span()),
-                    "workload paths must be a non-empty list of paths starting with /".into(),
+                    "workload paths must be a non-empty list of paths starting with / \
+                     (or the workload says routes = true)"
+                        .into(),
                 ));
             }
         }

@@ -28,6 +28,13 @@ pub struct Scenario {
     /// The Supabase project and its latency.
     #[serde(default)]
     pub supabase: SupabaseSpec,
+    /// The user's routes the checkers judge (default: the project's `edgesim.routes.toml`,
+    /// else the `[supabase] table` shorthand). Format: [`crate::routes`].
+    #[serde(default)]
+    pub routes: Vec<crate::routes::RouteSpec>,
+    /// The routes, compiled when the file is read.
+    #[serde(skip)]
+    pub compiled_routes: Vec<crate::routes::Route>,
     /// Requests per colo.
     #[serde(default)]
     pub workload: Vec<WorkloadSpec>,
@@ -67,6 +74,8 @@ pub struct ProjectContext {
     pub settings: Option<edgesim_world::Settings>,
     /// The directory holding the project's `supabase/`.
     pub supabase: Option<std::path::PathBuf>,
+    /// The project's `edgesim.routes.toml`, used when the scenario declares no `[[routes]]`.
+    pub routes: Option<Vec<crate::routes::Route>>,
 }
 
 /// One colo (three-letter code) and its one-way latency to KV central.
@@ -233,7 +242,22 @@ pub struct WorkloadSpec {
     #[serde(deserialize_with = "positive")]
     pub rate_per_s: f64,
     /// Paths, picked uniformly per request.
+    #[serde(default)]
     pub paths: Vec<String>,
+    /// Also request the declared routes: `true` for all, or a list of route patterns; a
+    /// pattern's parameters are drawn from the table's rows (each id, and one absent id).
+    #[serde(default)]
+    pub routes: Option<RouteSelect>,
+}
+
+/// Which declared routes a workload requests.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RouteSelect {
+    /// `true`: every route; `false`: none.
+    All(bool),
+    /// These patterns.
+    Patterns(Vec<String>),
 }
 
 /// A scripted mutation.
@@ -283,6 +307,13 @@ pub struct RandomMutations {
     /// Stop mutating after this many seconds (default: the whole chaos phase).
     #[serde(default)]
     pub until_s: Option<f64>,
+    /// The table mutated (default: the tracked table; it must be the tracked table).
+    #[serde(default)]
+    pub table: Option<Spanned<String>>,
+    /// The columns an update changes, each to a generated value of its type (default: the
+    /// course's `title` and `content`).
+    #[serde(default)]
+    pub columns: Vec<String>,
 }
 
 /// All faults.
