@@ -259,3 +259,31 @@ impl Sim {
         self.core.log().take()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn column_mutations_follow_the_columns_types() {
+        let row = json!({"id": 7, "name": "o'clock", "price": 250, "ratio": 0.5, "on": true});
+        let cols = vec!["price".to_string(), "on".to_string(), "ratio".to_string()];
+        let up = column_mutation("products", &cols, Some(("7", &row)), false, 3, 5).unwrap();
+        assert_eq!(
+            up,
+            "update products set price = 256, on = false, ratio = 0.56 where id = 7"
+        );
+        let ins = column_mutation("products", &cols, Some(("7", &row)), true, 3, 5).unwrap();
+        assert_eq!(
+            ins,
+            "insert into products (name, price, ratio, on) values ('o''clock', 256, 0.56, false)"
+        );
+        let text = column_mutation("t", &["name".into()], Some(("a", &row)), false, 3, 255);
+        assert_eq!(
+            text.unwrap(),
+            "update t set name = 'edit 3 000000ff' where id = 'a'"
+        );
+        assert_eq!(column_mutation("t", &cols, None, false, 1, 1), None);
+    }
+}
