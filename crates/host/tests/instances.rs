@@ -21,7 +21,12 @@ async fn the_status_lists_each_instance_with_its_memory() {
     }
     let s = t.host.status();
     assert_eq!(
-        (s.instances, s.idle_instances, s.live_requests, s.background_calls),
+        (
+            s.instances,
+            s.idle_instances,
+            s.live_requests,
+            s.background_calls
+        ),
         (1, 1, 0, 0),
         "{s:#?}"
     );
