@@ -50,6 +50,7 @@ fuzz MINUTES="10": setup
     ./bench/fuzz.sh {{MINUTES}}
 
 # Soak `edgesim dev`: SECS at CONC with mixed and misbehaving traffic; writes
-# bench/results/soak-<date>.md (requests, status mix, transport errors, p99 and RSS per 10 s).
+# bench/results/soak-<date>-js.md (per Worker, Rust and JS: requests, status mix, transport and
+# spurious errors, p99 and RSS per 10 s).
 soak SECS="600" CONC="64": setup
     ./bench/soak.sh {{SECS}} {{CONC}}
