@@ -485,8 +485,18 @@ impl Host {
                     ErrorCode::InternalError(Some(msg)) => msg.clone(),
                     other => format!("the Worker responded with an error: {other:?}"),
                 };
-                tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1101: {why}");
-                let failure = Failure::exception(why.lines().next().unwrap_or_default());
+                // A refused memory.grow that the engine turned into an exception (SpiderMonkey's
+                // "out of memory") is still the isolate going over its limit: 1102, as in
+                // production, not the exception's 1101.
+                let failure = if stats.memory_exceeded.load(Ordering::Relaxed) {
+                    Failure::memory()
+                } else {
+                    Failure::exception(why.lines().next().unwrap_or_default())
+                };
+                tracing::error!(
+                    colo = %meta.colo, ray = %meta.ray,
+                    "error {}: {}: {why}", failure.code, failure.reason
+                );
                 return (
                     failure.response(),
                     guest.into_background(),
@@ -496,6 +506,13 @@ impl Host {
             None => Err("the Worker did not produce a response".to_string()),
         };
         match body {
+            // The Worker answered after going over its memory limit (it caught the engine's
+            // out-of-memory exception): production has terminated the isolate, 1102.
+            Ok(_) if stats.memory_exceeded.load(Ordering::Relaxed) => {
+                let failure = Failure::memory();
+                tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1102: {}", failure.reason);
+                (failure.response(), None, Some(failure.code))
+            }
             Ok(response) => (response, guest.into_background(), None),
             Err(why) => {
                 // The store is gone or going (a trap, a limit, or a return without a

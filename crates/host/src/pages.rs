@@ -44,10 +44,7 @@ impl Failure {
         } else if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
             Self::cpu()
         } else if memory_exceeded {
-            Self {
-                code: 1102,
-                reason: MEMORY_EXCEEDED.to_string(),
-            }
+            Self::memory()
         } else {
             Self {
                 code: 1101,
@@ -61,6 +58,14 @@ impl Failure {
         Self {
             code: 1102,
             reason: format!("{OVERLOADED} {reason}"),
+        }
+    }
+
+    /// Error 1102 for the memory limit.
+    pub(crate) fn memory() -> Self {
+        Self {
+            code: 1102,
+            reason: MEMORY_EXCEEDED.to_string(),
         }
     }
 

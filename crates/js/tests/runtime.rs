@@ -160,6 +160,23 @@ async fn an_uncaught_exception_is_error_1101_and_the_host_keeps_serving() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn going_over_the_memory_limit_is_1102_even_when_the_engine_throws() {
+    skip_without_node!("going_over_the_memory_limit_is_1102_even_when_the_engine_throws");
+    // CPU to spare, so the memory limit is what the Worker meets first.
+    let t = TestHost::new(&common::component(MODULE), |c| c.limits.cpu_ms = 30_000);
+    // SpiderMonkey turns the refused memory.grow into an `out of memory` exception; uncaught
+    // or caught, production has terminated the isolate: 1102, HTTP 503.
+    for path in ["/mem", "/mem-caught"] {
+        let inv = t.get(path).await;
+        let text = body(&inv);
+        assert_eq!(inv.response.status(), 503, "{path}: {text}");
+        assert!(text.starts_with("error code: 1102\n"), "{path}: {text}");
+        assert!(text.contains("memory"), "{path}: {text}");
+        assert_eq!(body(&t.get("/hello").await), "hello from js");
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_worker_that_never_responds_is_cut_off_and_the_host_keeps_serving() {
     skip_without_node!("a_worker_that_never_responds_is_cut_off_and_the_host_keeps_serving");
     let t = TestHost::new(&common::component(MODULE), |_| {});
