@@ -12,7 +12,7 @@ use crate::campaign::{self, Outcome, Shard};
 use edgesim_sim::runner::{RunResult, worker_of};
 use edgesim_sim::scenario::ProjectContext;
 use edgesim_sim::scenario::Scenario;
-use edgesim_sim::{Status, Tracker, WorkerSpec};
+use edgesim_sim::{Status, WorkerSpec};
 use edgesim_world::{Layout, discover};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -273,11 +273,10 @@ pub fn main(args: RunArgs) -> ExitCode {
         .expect("at least one pair");
     if let Some(path) = &args.report {
         let s = &scenarios[chosen.pair.scenario];
-        let table = s.supabase.table.as_deref().unwrap_or("articles");
         let html = edgesim_sim::report::html(
             &chosen.result,
             &campaign::display(&files, chosen.pair.scenario),
-            &Tracker::new(table),
+            &s.tracker(),
         );
         if let Err(e) = std::fs::write(path, html) {
             eprintln!("error: cannot write {}: {e}", path.display());

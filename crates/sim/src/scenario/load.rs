@@ -260,6 +260,22 @@ impl Scenario {
         self.project.routes.clone().unwrap_or_default()
     }
 
+    /// The tracker of a run of this scenario: its routes (see [`Scenario::effective_routes`]),
+    /// else the `[supabase] table` shorthand (for reports and `edgesim check` of its logs).
+    pub fn tracker(&self) -> crate::track::Tracker {
+        let routes = self.effective_routes();
+        let table = routes.first().map_or_else(
+            || {
+                self.supabase
+                    .table
+                    .clone()
+                    .unwrap_or_else(|| "articles".into())
+            },
+            |r| r.truth.table.clone(),
+        );
+        crate::track::Tracker::with_routes(&table, routes)
+    }
+
     /// The colo codes, in file order.
     pub fn colo_codes(&self) -> Vec<String> {
         self.colos.iter().map(|c| c.code.clone()).collect()
