@@ -503,7 +503,9 @@ impl Host {
                     Some(failure.code),
                 );
             }
-            None => Err("the Worker did not produce a response".to_string()),
+            // The guest returned without a response and nothing left to run: workerd's
+            // message for a handler whose promise can no longer settle.
+            None => Err(pages::NEVER_RESPONDS.to_string()),
         };
         match body {
             // The Worker answered after going over its memory limit (it caught the engine's
@@ -526,10 +528,20 @@ impl Host {
                 };
                 let failure = match &exit.result {
                     Err(e) => {
-                        let f = Failure::from_guest_error(
+                        let mut f = Failure::from_guest_error(
                             e,
                             stats.memory_exceeded.load(Ordering::Relaxed),
                         );
+                        // No response, and StarlingMonkey's event loop ran dry with the
+                        // handler's promise still pending (not a panic or an exception): what
+                        // workerd reports for such a Worker.
+                        if f.code == 1101
+                            && why == pages::NEVER_RESPONDS
+                            && String::from_utf8_lossy(&exit.stderr)
+                                .contains(Self::EVENT_LOOP_RAN_DRY)
+                        {
+                            f = Failure::exception(pages::NEVER_RESPONDS);
+                        }
                         // One line with the guest's own message; the wasm backtrace at debug.
                         tracing::error!(
                             colo = %meta.colo, ray = %meta.ray,
@@ -550,6 +562,10 @@ impl Host {
             }
         }
     }
+
+    /// What StarlingMonkey prints when its event loop ends with the handler's promise pending
+    /// and no exception to report.
+    const EVENT_LOOP_RAN_DRY: &str = "event loop error, but no exception is pending";
 
     /// Logs how a guest that finished with (or right after) its response ended.
     fn after_response(

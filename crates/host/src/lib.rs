@@ -70,7 +70,9 @@ pub use outbound::{
     FetchError, Handler, HttpUpstream, InProcessUpstream, TOO_MANY_SUBREQUESTS, Upstream,
     host_refused_message,
 };
-pub use pages::{CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, OVERLOADED, THREW_EXCEPTION};
+pub use pages::{
+    CPU_EXCEEDED, Failure, MEMORY_EXCEEDED, NEVER_RESPONDS, OVERLOADED, THREW_EXCEPTION,
+};
 pub use rules::{OutboundRule, OutboundRules, RuleBody, RuleError, RuleSpec};
 pub use scheduled::{
     CRON_CPU_MS_HOURLY, CRON_CPU_MS_SUBHOURLY, CRON_WALL_LIMIT,

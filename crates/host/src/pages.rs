@@ -25,6 +25,10 @@ pub const CPU_EXCEEDED: &str = "Worker exceeded CPU time limit.";
 pub const MEMORY_EXCEEDED: &str = "Worker exceeded memory limit.";
 /// Reason line when the host has no instance slot left for the request.
 pub const OVERLOADED: &str = "Worker exceeded resource limits: too many instances in flight.";
+/// workerd's error when a Worker's handler can never produce a response (its promise is
+/// pending and nothing is left that could settle it); edgesim gives it when the guest returns
+/// without a response.
+pub const NEVER_RESPONDS: &str = "The script will never generate a response.";
 /// Reason line for a trap.
 pub const THREW_EXCEPTION: &str = "Worker threw exception";
 

@@ -187,6 +187,12 @@ async fn a_worker_that_never_responds_is_cut_off_and_the_host_keeps_serving() {
         "{}",
         body(&inv)
     );
+    // workerd's message for a promise nothing can settle any more.
+    assert!(
+        body(&inv).contains("The script will never generate a response."),
+        "{}",
+        body(&inv)
+    );
     assert_eq!(body(&t.get("/hello").await), "hello from js");
 }
 
