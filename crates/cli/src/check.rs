@@ -72,12 +72,12 @@ pub fn main(args: CheckArgs) -> ExitCode {
         },
         None => None,
     };
-    let table = args
-        .table
-        .clone()
-        .or_else(|| scenario.as_ref().and_then(|s| s.supabase.table.clone()))
-        .unwrap_or_else(|| "articles".into());
-    let tracker = Tracker::new(&table);
+    // The scenario's tracker (its declared routes, else its table), unless --table names one.
+    let tracker = match (&args.table, &scenario) {
+        (Some(table), _) => Tracker::new(table),
+        (None, Some(s)) => s.tracker(),
+        (None, None) => Tracker::new("articles"),
+    };
     let exp = expectations(&args, scenario.as_ref(), &events, &tracker);
     let healed = healed_at(&events);
     let report = check_all(&events, &tracker, &exp, healed);
