@@ -13,7 +13,7 @@ fn root() -> PathBuf {
 }
 
 fn scenario() -> Scenario {
-    Scenario::load(&root().join("fixtures/scenarios/products-routes.toml"))
+    Scenario::load(&root().join("worker/js/products/products-routes.toml"))
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
