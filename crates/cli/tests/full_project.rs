@@ -234,7 +234,9 @@ fn the_whole_project_runs_as_it_is_in_dev() {
             .filter(|l| l.contains("\"*/5 * * * *\" @") && l.contains("- Ok"))
             .count()
     };
-    assert_eq!(runs(&dev.output()), 3, "{}", dev.output());
+    // The 900 s jump crosses three five-minute marks (the earlier 61 s may have crossed one).
+    let n = runs(&dev.output());
+    assert!((3..=4).contains(&n), "{n} runs\n{}", dev.output());
     assert!(!dev.output().contains("- Exception"), "{}", dev.output());
     // And on demand, as `wrangler dev --test-scheduled` (Miniflare answers the outcome, `ok`),
     // more than a second after the last run's KV writes (one write per key per second).
