@@ -187,7 +187,7 @@ fn the_template_config_sets_the_honoured_keys_and_lists_the_rest_once() {
                 "{file}:7: api.schemas: schema `private` is not exposed by edgesim (only public and graphql_public are); requests for it answer PGRST106"
             ),
             format!(
-                "{file}: not emulated by edgesim, ignored: api.extra_search_path, db.port, db.shadow_port, db.major_version, realtime, studio, storage, auth (all but jwt_expiry)"
+                "{file}: not emulated by edgesim, ignored: api.extra_search_path, db.port, db.shadow_port, db.major_version, realtime, studio, storage, auth.enabled, auth.site_url, auth.additional_redirect_urls, auth.email"
             ),
         ]
     );
