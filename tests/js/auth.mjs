@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createClient, AuthApiError, AuthWeakPasswordError } from "@supabase/supabase-js";
 import WebSocket from "ws";
+import { check, done } from "./check.mjs";
 
 const url = process.env.SUPABASE_URL;
 const key = process.env.SUPABASE_ANON_KEY;
@@ -17,17 +18,6 @@ const options = {
 const supabase = createClient(url, key, options);
 const admin = createClient(url, serviceKey, options);
 
-let checks = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    checks += 1;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.error(`FAILED - ${name}\n${e.stack ?? e}`);
-    process.exit(1);
-  }
-}
 
 const decode = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
 let userId;
@@ -165,4 +155,4 @@ await check("admin.deleteUser cascades to profiles and notes", async () => {
   assert.equal(gone.error.code, "user_not_found");
 });
 
-console.log(`all ${checks} checks passed`);
+done();

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
+import { check, done } from "./check.mjs";
 
 const url = process.env.SUPABASE_URL;
 const key = process.env.SUPABASE_ANON_KEY;
@@ -12,17 +13,6 @@ assert.ok(url && key, "SUPABASE_URL and SUPABASE_ANON_KEY must be set");
 const options = { realtime: { transport: WebSocket }, auth: { persistSession: false } };
 const supabase = createClient(url, key, options);
 
-let checks = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    checks += 1;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    console.error(`FAILED - ${name}\n${e.stack ?? e}`);
-    process.exit(1);
-  }
-}
 
 const people = () => supabase.from("people");
 
@@ -312,4 +302,4 @@ await check("error from a trigger rolls the insert back", async () => {
 });
 // --- end of rpc and trigger checks ---
 
-console.log(`all ${checks} checks passed`);
+done();

@@ -5,7 +5,6 @@
 mod common;
 
 use edgesim_supabase::{ANON_KEY, SERVICE_ROLE_KEY};
-use std::path::PathBuf;
 use std::process::Command;
 
 const SCHEMA: &str = r#"
@@ -36,29 +35,8 @@ create policy "own notes" on public.notes for all to authenticated
 
 #[test]
 fn supabase_js_auth_client_works_against_the_mock() {
-    edgesim_testkit::require_tool!(
-        "node",
-        edgesim_testkit::command_succeeds("node", &["--version"]),
-        "install Node.js 18+ and npm (e.g. `apt-get install nodejs npm`); the supabase-js client runs under it"
-    );
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js");
-    if !dir
-        .join("node_modules/@supabase/supabase-js/package.json")
-        .is_file()
-        || !dir.join("node_modules/ws/package.json").is_file()
-    {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("node is installed but npm could not be started");
-        assert!(
-            out.status.success(),
-            "npm ci in tests/js failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    edgesim_testkit::require_node!();
+    let dir = common::supabase_js_dir();
     let s = common::demo();
     s.exec(SCHEMA);
     let out = Command::new("node")

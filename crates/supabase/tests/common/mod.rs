@@ -265,3 +265,10 @@ pub fn project(files: &[(&str, &str)]) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("supabase")).unwrap();
     dir
 }
+
+/// `tests/js` (the supabase-js client and its scripts), with its npm packages installed.
+pub fn supabase_js_dir() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/js");
+    edgesim_testkit::npm_ci_if_needed(&dir);
+    dir
+}
