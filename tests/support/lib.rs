@@ -346,6 +346,19 @@ impl DevServer {
             .unwrap_or_else(|e| panic!("PATCH {path}: {e}\n{}", self.output()))
     }
 
+    /// `PATCH path` with `body` as service_role (asserting success), then waits up to `timeout`
+    /// for `logged` in the output: the walkthrough's step whose Database Webhook the Worker
+    /// handles in waitUntil (`logged` names that work's line).
+    pub fn patch_and_await(&mut self, path: &str, body: &str, logged: &str, timeout: Duration) {
+        let r = self.supabase_patch(path, body);
+        assert!(r.status < 300, "PATCH {path}: {} {}", r.status, r.body);
+        assert!(
+            self.wait_for_output(logged, timeout),
+            "no {logged:?} after PATCH {path}:\n{}",
+            self.output()
+        );
+    }
+
     /// Waits up to `timeout` for `needle` to appear in the output.
     pub fn wait_for_output(&mut self, needle: &str, timeout: Duration) -> bool {
         self.process.wait_for_output(needle, timeout)

@@ -165,11 +165,11 @@ async fn run(args: DevArgs) -> Result<()> {
 
     let worker_listener = bind(args.port, "the Worker").await?;
     let worker_url = format!("http://{}", worker_listener.local_addr()?);
-    // The project's own Supabase settles the mock's default port.
-    let probe = project
-        .world
-        .plan(&planned_from, "http://127.0.0.1:54321")?;
-    let supabase_port = args.supabase_port.unwrap_or(probe.project.config.api.port);
+    // The project's own supabase/config.toml settles the mock's default port.
+    let supabase_port = match args.supabase_port {
+        Some(port) => port,
+        None => project.world.supabase.api_port()?,
+    };
     let supabase_listener = bind(supabase_port, "the mock Supabase").await?;
     let supabase_url = format!("http://{}", supabase_listener.local_addr()?);
     let mut plan = project.world.plan(&planned_from, &supabase_url)?;

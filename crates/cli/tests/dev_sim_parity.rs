@@ -96,15 +96,11 @@ fn through_dev(project: &Path) -> Observed {
             }
             Step::UpdateRow2(title) => {
                 let body = format!("{{\"title\":\"{title}\"}}");
-                let r = dev.supabase_patch("/rest/v1/articles?id=eq.2", &body);
-                assert!(r.status < 300, "{}", r.body);
-                assert!(
-                    dev.wait_for_output(
-                        "waitUntil completed colo=SYD method=POST path=/hooks/articles",
-                        Duration::from_secs(30)
-                    ),
-                    "{}",
-                    dev.output()
+                dev.patch_and_await(
+                    "/rest/v1/articles?id=eq.2",
+                    &body,
+                    "waitUntil completed colo=SYD method=POST path=/hooks/articles",
+                    Duration::from_secs(30),
                 );
             }
             Step::Advance(s) => {

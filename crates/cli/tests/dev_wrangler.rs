@@ -66,18 +66,11 @@ fn js_course_walkthrough_from_its_wrangler_project() {
     dev.advance(2);
 
     // PATCH the row; its webhook reaches POST /revalidate at SYD, whose waitUntil writes KV.
-    let patched = dev.supabase_patch(
+    dev.patch_and_await(
         "/rest/v1/articles?id=eq.2",
         r#"{"title":"cool second blog"}"#,
-    );
-    assert!(patched.status < 300, "{} {}", patched.status, patched.body);
-    assert!(
-        dev.wait_for_output(
-            "waitUntil completed colo=SYD method=POST path=/revalidate",
-            Duration::from_secs(30)
-        ),
-        "{}",
-        dev.output()
+        "waitUntil completed colo=SYD method=POST path=/revalidate",
+        Duration::from_secs(30),
     );
 
     // Fresh at the webhook's colo, stale at FRA until its cacheTtl (60 s) passes.

@@ -122,18 +122,11 @@ fn the_whole_project_runs_as_it_is_in_dev() {
     // /hooks/articles (path kept, its secret header kept), at SYD.
     assert_eq!(title_of(&get(&dev, "FRA", "/articles/2")), "second blog");
     dev.advance(2);
-    let patched = dev.supabase_patch(
+    dev.patch_and_await(
         "/rest/v1/articles?id=eq.2",
         r#"{"title":"cool second blog"}"#,
-    );
-    assert!(patched.status < 300, "{} {}", patched.status, patched.body);
-    assert!(
-        dev.wait_for_output(
-            "waitUntil completed colo=SYD method=POST path=/hooks/articles",
-            Duration::from_secs(30)
-        ),
-        "{}",
-        dev.output()
+        "waitUntil completed colo=SYD method=POST path=/hooks/articles",
+        Duration::from_secs(30),
     );
     let deliveries = request(dev.supabase_port, "GET", "/__edgesim/deliveries", &[], None).unwrap();
     assert!(

@@ -18,6 +18,22 @@ pub enum SupabaseSource {
 }
 
 impl SupabaseSource {
+    /// `[api] port` of the project's `supabase/config.toml` (the Supabase CLI's default, 54321,
+    /// for the demo or a project without one), read without loading the project.
+    pub fn api_port(&self) -> Result<u16, WorldError> {
+        let default = edgesim_supabase::migrate::cliconfig::DEFAULT_API_PORT;
+        let SupabaseSource::Dir(dir) = self else {
+            return Ok(default);
+        };
+        let file = dir.join("supabase").join("config.toml");
+        if !file.is_file() {
+            return Ok(default);
+        }
+        edgesim_supabase::migrate::CliConfig::load(&file)
+            .map(|(config, _)| config.api.port)
+            .map_err(|e| WorldError::Supabase(e.to_string()))
+    }
+
     /// Reads the project, and a label for messages.
     pub fn load(&self) -> Result<(Project, String), WorldError> {
         match self {
@@ -139,6 +155,18 @@ mod tests {
         let l = Layout::find(&d, None).unwrap();
         assert_eq!(l.wrangler, Some(d.join("wrangler.toml")));
         assert_eq!(l.settings, Some(d.join("edgesim.toml")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn the_api_port_comes_from_config_toml() {
+        let d = temp("port");
+        std::fs::create_dir_all(d.join("supabase")).unwrap();
+        let dir = SupabaseSource::Dir(d.clone());
+        assert_eq!(dir.api_port(), Ok(54321));
+        std::fs::write(d.join("supabase/config.toml"), "[api]\nport = 54400\n").unwrap();
+        assert_eq!(dir.api_port(), Ok(54400));
+        assert_eq!(SupabaseSource::Demo.api_port(), Ok(54321));
         let _ = std::fs::remove_dir_all(&d);
     }
 
