@@ -163,6 +163,37 @@ fn a_js_worker_whose_client_goes_away_is_canceled_and_its_wait_until_work_lands(
     assert_eq!(s["limits"]["reuse"], true, "{s:#}");
 }
 
+/// A handler that never answers and keeps re-arming a timer: after its client goes away it runs
+/// on (one wasm instance cannot stop part of a call) until the waitUntil limit on the emulator
+/// clock, and is then stopped with a line that says what was stopped and how production differs,
+/// not production's waitUntil warning.
+#[test]
+fn a_canceled_js_handler_that_never_answers_is_stopped_at_the_limit_with_its_own_line() {
+    require_node!();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../worker/js/slow");
+    npm_ci_if_needed(&dir);
+    let state = temp_dir("disconnects-rearm");
+    let dev = DevServer::start_in(Path::new(BIN), Some(&dir), &state, &["--seed", "6"]);
+    assert_eq!(dev.get_ok("SYD", "/").body, "ok\n");
+    abandon(&dev, &head("/rearm"), Duration::from_millis(300));
+    let line = canceled_line("/rearm");
+    eventually(&dev, &format!("no `{line}`"), || {
+        dev.output().contains(&line)
+    });
+    assert_eq!(status(&dev)["background_calls"], 1, "{}", dev.output());
+    dev.advance(31);
+    eventually(&dev, "the canceled call was not stopped", || {
+        dev.output().contains(edgesim_host::CANCELED_WORK_STOPPED)
+    });
+    eventually(&dev, "calls still running after the stop", || {
+        status(&dev)["background_calls"] == 0
+    });
+    let out = dev.output();
+    assert!(!out.contains(edgesim_host::WAIT_UNTIL_CANCELLED), "{out}");
+    assert_no_exception(&dev);
+    assert_eq!(dev.get_ok("SYD", "/").body, "ok\n");
+}
+
 #[test]
 fn the_rust_course_worker_whose_client_goes_away_is_canceled_cleanly() {
     let state = temp_dir("disconnects-rust");

@@ -23,6 +23,12 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 /// The header that picks the colo a request runs at.
 pub const COLO_HEADER: &str = "x-edgesim-colo";
 
+/// Logged when a canceled request's guest call (its handler, or waitUntil work it registered)
+/// still ran at the waitUntil limit after its client went away. Production stops a request's
+/// own work at the disconnect and lets only waitUntil work run on; one wasm instance cannot
+/// stop part of a call, so edgesim lets the whole call run to the limit and says so here.
+pub const CANCELED_WORK_STOPPED: &str = "the canceled request's work (its handler or its waitUntil() tasks) was still running at the waitUntil() limit after the client went away and has been stopped; production stops a canceled request's own work at once and only its waitUntil() tasks run on";
+
 /// Logged (at warn) when waitUntil work is cut off, as production logs it.
 pub const WAIT_UNTIL_CANCELLED: &str = "waitUntil() tasks did not complete within the allowed time after invocation end and have been cancelled.";
 
@@ -612,7 +618,11 @@ impl Host {
                 let now = clock.now_ms();
                 if now >= deadline {
                     guest.abort();
-                    tracing::warn!(colo = %meta.colo, ray = %meta.ray, "{WAIT_UNTIL_CANCELLED}");
+                    if meta.canceled {
+                        tracing::warn!(colo = %meta.colo, ray = %meta.ray, "{CANCELED_WORK_STOPPED}");
+                    } else {
+                        tracing::warn!(colo = %meta.colo, ray = %meta.ray, "{WAIT_UNTIL_CANCELLED}");
+                    }
                     break WaitUntilOutcome::Cancelled;
                 }
                 let wait = Duration::from_millis(deadline - now).min(DEADLINE_POLL);

@@ -62,7 +62,9 @@ pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};
 pub use engine::is_cached;
 pub use host::Host;
 pub use internal::INTERNAL_AUTHORITY;
-pub use invoke::{BackgroundTask, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED};
+pub use invoke::{
+    BackgroundTask, CANCELED_WORK_STOPPED, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED,
+};
 pub use observer::{
     HostEvent, HostObserver, NoopObserver, RecordingObserver, SharedObserver, WaitUntilOutcome,
 };

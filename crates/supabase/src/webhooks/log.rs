@@ -21,7 +21,7 @@ use super::{DeliveryOutcome, DeliveryRecord, WebhookDelivery};
 use std::collections::VecDeque;
 
 /// Records the log keeps by default.
-pub const DEFAULT_CAPACITY: usize = 10_000;
+pub const DEFAULT_CAPACITY: usize = 2_000;
 
 /// pg_net's default `pg_net.ttl`: response rows older than this are deleted.
 pub const PG_NET_TTL_MS: u64 = 6 * 60 * 60 * 1000;

@@ -5,6 +5,7 @@
 // - GET /wait?key=K&after=MS
 //                      registers waitUntil work that writes K = "done" to KV 2 s later, then
 //                      answers after MS milliseconds (default 0).
+// - GET /rearm         re-arms a 100 ms timer forever and never answers.
 // - GET /              "ok".
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,6 +46,11 @@ export default {
         if (after > 0) await sleep(after);
         return new Response("registered\n");
       }
+      case "/rearm":
+        return new Promise(() => {
+          const tick = () => setTimeout(tick, 100);
+          tick();
+        });
       case "/":
         return new Response("ok\n");
       default:
