@@ -5,7 +5,7 @@
 // - `createServerClient` from `@supabase/ssr` keeps the user's session in cookies: `POST /login`
 //   signs in with Supabase Auth and sets them, `GET /me` and `/notes` read them, so RLS sees the
 //   user's own token;
-// - `GET /articles/:id` caches public rows in KV, revalidated by the project's Database Webhook
+// - `GET /articles` and `/articles/:id` cache public rows in KV, revalidated by the project's Database Webhook
 //   (`POST /hooks/articles`), as the course Worker does.
 import { Hono, type Context } from "hono";
 import { env } from "hono/adapter";
@@ -21,7 +21,16 @@ type Bindings = {
 
 type Article = { id: number; [column: string]: unknown };
 
+const LIST_KEY = "/articles";
 const rowKey = (id: number | string) => `/articles/${id}`;
+
+/** Reads every article again and caches the list (the webhook does this after each change). */
+async function refreshList(c: Context<{ Bindings: Bindings }>): Promise<Article[]> {
+  const { data, error } = await supabase(c).from("articles").select("*").order("id");
+  if (error) throw new Error(`select articles: ${error.message}`);
+  await c.env.CACHE.put(LIST_KEY, JSON.stringify(data));
+  return data as Article[];
+}
 
 /** A Supabase client bound to this request's cookies, as @supabase/ssr's docs write it. */
 function supabase(c: Context<{ Bindings: Bindings }>) {
@@ -82,6 +91,15 @@ app.post("/notes", async (c) => {
   return c.json({ ok: true }, 201);
 });
 
+app.get("/articles", async (c) => {
+  const cached = await c.env.CACHE.get<Article[]>(LIST_KEY, "json");
+  if (cached) return c.json(cached, 200, { "x-kv": "hit" });
+  const { data, error } = await supabase(c).from("articles").select("*").order("id");
+  if (error) return c.json({ error: error.message }, 500);
+  c.executionCtx.waitUntil(c.env.CACHE.put(LIST_KEY, JSON.stringify(data)));
+  return c.json(data, 200, { "x-kv": "miss" });
+});
+
 app.get("/articles/:id", async (c) => {
   const id = c.req.param("id");
   const cached = await c.env.CACHE.get<Article>(rowKey(id), "json");
@@ -98,11 +116,16 @@ app.post("/hooks/articles", async (c) => {
     return c.json({ error: "bad secret" }, 401);
   }
   const payload = await c.req.json<{ type: string; record: Article | null; old_record: Article | null }>();
-  if (payload.type === "DELETE" && payload.old_record) {
-    c.executionCtx.waitUntil(c.env.CACHE.delete(rowKey(payload.old_record.id)));
-  } else if (payload.record) {
-    c.executionCtx.waitUntil(c.env.CACHE.put(rowKey(payload.record.id), JSON.stringify(payload.record)));
-  }
+  c.executionCtx.waitUntil(
+    (async () => {
+      if (payload.type === "DELETE" && payload.old_record) {
+        await c.env.CACHE.delete(rowKey(payload.old_record.id));
+      } else if (payload.record) {
+        await c.env.CACHE.put(rowKey(payload.record.id), JSON.stringify(payload.record));
+      }
+      await refreshList(c);
+    })(),
+  );
   return c.json({ received: true, type: payload.type });
 });
 
