@@ -79,6 +79,15 @@ pub fn register(conn: &Connection, clock: SharedClock, rng: SimRng) -> rusqlite:
         Ok(text(ctx.get_raw(0)).map(|s| crate::types::pg_lower(&s)))
     })?;
     conn.create_scalar_function("regexp", 2, det, regexp)?;
+    // `pg_nonzero(x)`: x, or Postgres's 22012 when x is zero (SQLite divides by zero to NULL).
+    conn.create_scalar_function("pg_nonzero", 1, det, |ctx| {
+        let v = Value::from(ctx.get_raw(0));
+        match v {
+            Value::Integer(0) => Err(pg_err("22012", "division by zero".into())),
+            Value::Real(f) if f == 0.0 => Err(pg_err("22012", "division by zero".into())),
+            other => Ok(other),
+        }
+    })?;
     conn.create_scalar_function("pg_json_text", 1, det, |ctx| {
         Ok(
             text(ctx.get_raw(0)).and_then(|s| {
@@ -229,6 +238,16 @@ fn pg_norm(ctx: &Context<'_>) -> rusqlite::Result<Value> {
     })
 }
 
+/// Postgres's rounding of a number cast to an integer type: `numeric` (and untyped values,
+/// whose REAL most often comes from a numeric) half away from zero, `real`/`double precision`
+/// half to even (`rint`).
+fn round_to_int(f: f64, from: &Kind) -> i64 {
+    match from {
+        Kind::Float("double precision" | "real") => f.round_ties_even() as i64,
+        _ => f.round() as i64,
+    }
+}
+
 /// `pg_cast(value, from_kind, to_type)`: Postgres cast semantics for the casts `select` allows.
 fn pg_cast(ctx: &Context<'_>) -> rusqlite::Result<Value> {
     let v = ctx.get_raw(0);
@@ -261,15 +280,19 @@ fn pg_cast(ctx: &Context<'_>) -> rusqlite::Result<Value> {
     };
     let target = Kind::from_decl(&to);
     match target {
+        Kind::Text("uuid") => {
+            let s = as_text();
+            target.from_text(&s).map_err(|e| pg_err(&e.code, e.message))
+        }
         Kind::Text(_) => Ok(Value::Text(as_text())),
         Kind::Int(name) => {
             let i = match v {
                 ValueRef::Integer(i) => i,
-                ValueRef::Real(f) => f.round_ties_even() as i64,
+                ValueRef::Real(f) => round_to_int(f, &from),
                 _ => {
                     let s = as_text();
                     if matches!(from, Kind::Float(_)) {
-                        parse_float(&s).map(|f| f.round_ties_even() as i64)
+                        parse_float(&s).map(|f| round_to_int(f, &from))
                     } else {
                         s.trim().parse().ok()
                     }

@@ -38,6 +38,7 @@ pub mod gateway;
 pub mod jsonb;
 mod keys;
 pub mod migrate;
+pub mod pgexpr;
 pub mod query;
 pub mod relations;
 pub mod rest;

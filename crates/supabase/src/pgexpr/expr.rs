@@ -1,0 +1,1162 @@
+//! Typed translation of one Postgres expression (a `sqlparser` node) into SQLite SQL.
+
+use super::ty::{Ty, interval_modifiers};
+use super::{PgExprError, R, Tr, Typed, unsupported};
+use crate::sql::literal;
+use sqlparser::ast::{
+    BinaryOperator as B, CastKind, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, InTarget, ObjectName, ObjectNamePart, UnaryOperator, Value,
+};
+
+fn t(sql: impl Into<String>, ty: Ty) -> Typed {
+    Typed {
+        sql: sql.into(),
+        ty,
+        lit: None,
+    }
+}
+
+/// The lower-case dotted name of an object name (`auth.uid`).
+pub(super) fn object_name(n: &ObjectName) -> String {
+    n.0.iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => ident_name(i),
+            ObjectNamePart::Function(f) => ident_name(&f.name),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// An identifier as Postgres folds it (unquoted: lower case).
+pub(super) fn ident_name(i: &sqlparser::ast::Ident) -> String {
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_ascii_lowercase()
+    }
+}
+
+/// A SQLite quoted identifier.
+pub(super) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `pg_cast(x, from, to)`: the mock's runtime cast with Postgres's semantics.
+fn pg_cast(x: &Typed, to: &str) -> String {
+    let from = if x.ty == Ty::Unknown {
+        "text"
+    } else {
+        x.ty.decl()
+    };
+    format!("pg_cast({}, {}, {})", x.sql, literal(from), literal(to))
+}
+
+/// Postgres's cast of `x` to `to` (`x::to`), or `Unsupported`.
+pub fn cast(x: Typed, to: &Ty) -> R<Typed> {
+    if &x.ty == to && !matches!(to, Ty::Interval(_)) {
+        return Ok(x);
+    }
+    let from = x.ty.clone();
+    let sql = match to {
+        Ty::Text => match from {
+            Ty::Text | Ty::Uuid | Ty::Enum(_) | Ty::Unknown => x.sql.clone(),
+            Ty::Array(_) => return Err(unsupported("cast of an array to text")),
+            Ty::Interval(_) => return Err(unsupported("cast of an interval to text")),
+            _ => pg_cast(&x, "text"),
+        },
+        Ty::Int(_) | Ty::Numeric | Ty::Float(_) => match from {
+            Ty::Date | Ty::Timestamp | Ty::Timestamptz | Ty::Uuid | Ty::Array(_) => {
+                return Err(unsupported(format!(
+                    "cast from {} to {}",
+                    from.pg_name(),
+                    to.pg_name()
+                )));
+            }
+            Ty::Json | Ty::Jsonb => {
+                // jsonb number -> numeric: the JSON text of a number is the number.
+                format!(
+                    "pg_cast(pg_json_text({}), 'text', {})",
+                    x.sql,
+                    literal(to.decl())
+                )
+            }
+            _ => pg_cast(&x, to.decl()),
+        },
+        Ty::Bool => match from {
+            Ty::Text | Ty::Unknown | Ty::Any | Ty::Int(_) | Ty::Enum(_) => pg_cast(&x, "boolean"),
+            Ty::Json | Ty::Jsonb => format!("pg_cast(pg_json_text({}), 'text', 'boolean')", x.sql),
+            _ => {
+                return Err(unsupported(format!(
+                    "cast from {} to boolean",
+                    from.pg_name()
+                )));
+            }
+        },
+        Ty::Date => match from {
+            Ty::Timestamp | Ty::Timestamptz => format!("substr({}, 1, 10)", x.sql),
+            Ty::Text | Ty::Unknown | Ty::Any => pg_cast(&x, "date"),
+            _ => return Err(unsupported(format!("cast from {} to date", from.pg_name()))),
+        },
+        Ty::Timestamp | Ty::Timestamptz => match from {
+            Ty::Text | Ty::Unknown | Ty::Any | Ty::Date | Ty::Timestamp | Ty::Timestamptz => {
+                pg_cast(
+                    &Typed {
+                        ty: Ty::Text,
+                        ..x.clone()
+                    },
+                    to.decl(),
+                )
+            }
+            _ => {
+                return Err(unsupported(format!(
+                    "cast from {} to {}",
+                    from.pg_name(),
+                    to.pg_name()
+                )));
+            }
+        },
+        Ty::Uuid => match from {
+            Ty::Text | Ty::Unknown | Ty::Any => pg_cast(&x, "uuid"),
+            _ => return Err(unsupported(format!("cast from {} to uuid", from.pg_name()))),
+        },
+        Ty::Json | Ty::Jsonb => match from {
+            Ty::Json | Ty::Jsonb | Ty::Array(_) => x.sql.clone(),
+            Ty::Text | Ty::Unknown | Ty::Any => format!("json({})", x.sql),
+            _ => {
+                return Err(unsupported(format!(
+                    "cast from {} to {}",
+                    from.pg_name(),
+                    to.pg_name()
+                )));
+            }
+        },
+        Ty::Enum(name) => match from {
+            Ty::Text | Ty::Unknown | Ty::Any | Ty::Enum(_) => format!(
+                "(CASE WHEN pg_enum_check({}, {x}) THEN {x} END)",
+                literal(name),
+                x = x.sql
+            ),
+            _ => {
+                return Err(unsupported(format!(
+                    "cast from {} to {name}",
+                    from.pg_name()
+                )));
+            }
+        },
+        Ty::Array(_) => match (&from, &x.lit) {
+            (Ty::Array(_), _) => x.sql.clone(),
+            (Ty::Unknown, Some(s)) => {
+                let items = crate::query::filter::pg_array(s)
+                    .map_err(|_| unsupported(format!("array literal {s}")))?;
+                let json = serde_json::Value::Array(
+                    items
+                        .into_iter()
+                        .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String))
+                        .collect(),
+                );
+                literal(&json.to_string())
+            }
+            _ => {
+                return Err(unsupported(format!(
+                    "cast from {} to an array",
+                    from.pg_name()
+                )));
+            }
+        },
+        Ty::Interval(_) => match &x.lit {
+            Some(s) => {
+                let mods =
+                    interval_modifiers(s).ok_or_else(|| unsupported(format!("interval '{s}'")))?;
+                return Ok(t("NULL", Ty::Interval(mods)));
+            }
+            None => return Err(unsupported("a computed interval")),
+        },
+        Ty::Unknown | Ty::Any => x.sql.clone(),
+    };
+    Ok(t(sql, to.clone()))
+}
+
+/// An untyped literal (or null) used where `to` is expected: converted as Postgres resolves
+/// `unknown` to the other operand's type.
+pub fn coerce(x: Typed, to: &Ty) -> R<Typed> {
+    if x.ty != Ty::Unknown || !to.known() {
+        return Ok(x);
+    }
+    match to {
+        Ty::Text | Ty::Uuid | Ty::Enum(_) => Ok(Typed {
+            ty: to.clone(),
+            ..x
+        }),
+        Ty::Interval(_) => cast(x, &Ty::Interval(Vec::new())),
+        _ if x.sql == "NULL" => Ok(Typed {
+            ty: to.clone(),
+            ..x
+        }),
+        _ => cast(x, to),
+    }
+}
+
+fn wider_number(a: &Ty, b: &Ty) -> Ty {
+    if matches!(a, Ty::Float(_)) || matches!(b, Ty::Float(_)) {
+        Ty::Float("double precision")
+    } else if *a == Ty::Numeric || *b == Ty::Numeric {
+        Ty::Numeric
+    } else if *a == Ty::Int("bigint") || *b == Ty::Int("bigint") {
+        Ty::Int("bigint")
+    } else if a.is_int() && b.is_int() {
+        Ty::Int("integer")
+    } else {
+        Ty::Any
+    }
+}
+
+/// The text form of `x` for `||` (booleans as `true`, timestamps as Postgres prints them).
+fn as_text(x: Typed) -> R<String> {
+    Ok(match x.ty {
+        Ty::Array(_) | Ty::Json | Ty::Jsonb => {
+            return Err(unsupported("|| on arrays or json"));
+        }
+        Ty::Text | Ty::Uuid | Ty::Enum(_) | Ty::Unknown | Ty::Any | Ty::Int(_) | Ty::Date => x.sql,
+        _ => cast(x, &Ty::Text)?.sql,
+    })
+}
+
+fn days(n: &str) -> String {
+    format!("(({n}) || ' days')")
+}
+
+/// `l op r` for arithmetic, with Postgres's typing (integer vs numeric division, date
+/// arithmetic, intervals).
+pub fn arith(op: &str, l: Typed, r: Typed) -> R<Typed> {
+    let (lt, rt) = (l.ty.clone(), r.ty.clone());
+    // Date and time arithmetic.
+    match (op, &lt, &rt) {
+        ("+", Ty::Date, n) | ("+", n, Ty::Date) if n.is_int() || *n == Ty::Unknown => {
+            let (d, n) = if lt == Ty::Date { (&l, &r) } else { (&r, &l) };
+            return Ok(t(format!("date({}, {})", d.sql, days(&n.sql)), Ty::Date));
+        }
+        ("-", Ty::Date, n) if n.is_int() || *n == Ty::Unknown => {
+            return Ok(t(
+                format!("date({}, {})", l.sql, days(&format!("-({})", r.sql))),
+                Ty::Date,
+            ));
+        }
+        ("-", Ty::Date, Ty::Date) => {
+            return Ok(t(
+                format!(
+                    "CAST(round(julianday({}) - julianday({})) AS INTEGER)",
+                    l.sql, r.sql
+                ),
+                Ty::Int("integer"),
+            ));
+        }
+        ("+" | "-", d, Ty::Interval(mods)) if d.is_datetime() => {
+            let mods: Vec<String> = mods
+                .iter()
+                .map(|m| {
+                    if op == "-" {
+                        let flipped = match m.as_bytes().first() {
+                            Some(b'-') => format!("+{}", &m[1..]),
+                            Some(b'+') => format!("-{}", &m[1..]),
+                            _ => format!("-{m}"),
+                        };
+                        literal(&flipped)
+                    } else {
+                        literal(m)
+                    }
+                })
+                .collect();
+            let (fmt, ty) = match d {
+                Ty::Timestamptz => ("%Y-%m-%dT%H:%M:%f+00:00", Ty::Timestamptz),
+                _ => ("%Y-%m-%dT%H:%M:%f", Ty::Timestamp),
+            };
+            return Ok(t(
+                format!("strftime('{fmt}', {}, {})", l.sql, mods.join(", ")),
+                ty,
+            ));
+        }
+        ("+", Ty::Interval(_), d) if d.is_datetime() => return arith("+", r, l),
+        _ => {}
+    }
+    if lt.is_datetime()
+        || rt.is_datetime()
+        || matches!(lt, Ty::Interval(_))
+        || matches!(rt, Ty::Interval(_))
+    {
+        return Err(unsupported(format!(
+            "{} {op} {}",
+            lt.pg_name(),
+            rt.pg_name()
+        )));
+    }
+    if lt.is_json()
+        || rt.is_json()
+        || matches!(lt, Ty::Array(_))
+        || matches!(rt, Ty::Array(_))
+        || lt == Ty::Bool
+        || rt == Ty::Bool
+    {
+        return Err(unsupported(format!(
+            "operator {op} on {} and {}",
+            lt.pg_name(),
+            rt.pg_name()
+        )));
+    }
+    // An untyped literal takes the other side's type.
+    let l = coerce(l, &rt)?;
+    let r = coerce(r, &lt)?;
+    let ty = wider_number(&l.ty, &r.ty);
+    let sql = match op {
+        "/" if ty.is_inexact() => format!("(CAST({} AS REAL) / pg_nonzero({}))", l.sql, r.sql),
+        "/" | "%" => format!("({} {op} pg_nonzero({}))", l.sql, r.sql),
+        _ => format!("({} {op} {})", l.sql, r.sql),
+    };
+    Ok(t(sql, ty))
+}
+
+/// A comparison `l op r` (`=`, `<>`, `<`, ...), untyped literals converted to the other side's
+/// type.
+pub fn compare(op: &str, l: Typed, r: Typed) -> R<Typed> {
+    if l.ty.is_json() && r.ty.is_json() {
+        return Err(unsupported("comparison of json values"));
+    }
+    let (lt, rt) = (l.ty.clone(), r.ty.clone());
+    let l = coerce(l, &rt)?;
+    let r = coerce(r, &lt)?;
+    let op = if op == "!=" { "<>" } else { op };
+    Ok(t(format!("({} {op} {})", l.sql, r.sql), Ty::Bool))
+}
+
+impl Tr<'_> {
+    /// Translates `e`.
+    pub fn expr(&mut self, e: &Expr) -> R<Typed> {
+        match e {
+            Expr::Identifier(i) => Ok(self.column(None, &ident_name(i))),
+            Expr::CompoundIdentifier(parts) => {
+                let names: Vec<String> = parts.iter().map(ident_name).collect();
+                match names.as_slice() {
+                    [q, c] => Ok(self.column(Some(q), c)),
+                    [s, q, c] => Ok(self.column(Some(&format!("{s}.{q}")), c)),
+                    _ => Err(unsupported(format!("the name {e}"))),
+                }
+            }
+            Expr::Value(v) => self.value(&v.value),
+            Expr::Nested(x) => {
+                let x = self.expr(x)?;
+                Ok(Typed {
+                    sql: format!("({})", x.sql),
+                    ..x
+                })
+            }
+            Expr::Cast {
+                kind,
+                expr,
+                data_type,
+                format: None,
+            } if !matches!(kind, CastKind::TryCast | CastKind::SafeCast) => {
+                let name = data_type.to_string();
+                let to = self.cast_type(&name)?;
+                let x = self.expr(expr)?;
+                cast(x, &to)
+            }
+            Expr::TypedString(ts) => {
+                let to = self.cast_type(&ts.data_type.to_string())?;
+                let x = self.value(&ts.value.value)?;
+                cast(x, &to)
+            }
+            Expr::Interval(iv) => {
+                let x = self.expr(&iv.value)?;
+                let Some(mut s) = x.lit.clone() else {
+                    return Err(unsupported("a computed interval"));
+                };
+                if let Some(f) = &iv.leading_field {
+                    if iv.last_field.is_some() {
+                        return Err(unsupported("interval field ranges"));
+                    }
+                    s = format!("{s} {f}");
+                }
+                cast(Typed { lit: Some(s), ..x }, &Ty::Interval(Vec::new()))
+            }
+            Expr::UnaryOp { op, expr } => {
+                let x = self.expr(expr)?;
+                match op {
+                    UnaryOperator::Not => {
+                        let x = coerce(x, &Ty::Bool)?;
+                        Ok(t(format!("(NOT {})", x.sql), Ty::Bool))
+                    }
+                    UnaryOperator::Minus => Ok(Typed {
+                        sql: format!("(- {})", x.sql),
+                        lit: None,
+                        ..x
+                    }),
+                    UnaryOperator::Plus => Ok(x),
+                    other => Err(unsupported(format!("operator {other}"))),
+                }
+            }
+            Expr::BinaryOp { left, op, right } => self.binary(left, op, right),
+            Expr::IsNull(x) => Ok(t(format!("({} IS NULL)", self.expr(x)?.sql), Ty::Bool)),
+            Expr::IsNotNull(x) => Ok(t(format!("({} IS NOT NULL)", self.expr(x)?.sql), Ty::Bool)),
+            Expr::IsTrue(x) => self.is_bool(x, "IS TRUE"),
+            Expr::IsFalse(x) => self.is_bool(x, "IS FALSE"),
+            Expr::IsNotTrue(x) => self.is_bool(x, "IS NOT TRUE"),
+            Expr::IsNotFalse(x) => self.is_bool(x, "IS NOT FALSE"),
+            Expr::IsUnknown(x) => self.is_bool(x, "IS NULL"),
+            Expr::IsNotUnknown(x) => self.is_bool(x, "IS NOT NULL"),
+            Expr::IsDistinctFrom(l, r) | Expr::IsNotDistinctFrom(l, r) => {
+                let c = compare("IS", self.expr(l)?, self.expr(r)?)?;
+                let op = if matches!(e, Expr::IsDistinctFrom(..)) {
+                    " IS NOT "
+                } else {
+                    " IS "
+                };
+                Ok(t(c.sql.replacen(" IS ", op, 1), Ty::Bool))
+            }
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                negated,
+                ..
+            } => {
+                let x = self.expr(expr)?;
+                let mut items = Vec::new();
+                for i in list {
+                    let i = coerce(self.expr(i)?, &x.ty)?;
+                    items.push(i.sql);
+                }
+                Ok(t(
+                    format!(
+                        "({} {}IN ({}))",
+                        x.sql,
+                        if *negated { "NOT " } else { "" },
+                        items.join(", ")
+                    ),
+                    Ty::Bool,
+                ))
+            }
+            Expr::In {
+                expr,
+                target: InTarget::Subquery(subquery),
+                negated,
+                ..
+            } => {
+                let x = self.expr(expr)?;
+                let (sql, _) = self.subquery(subquery)?;
+                Ok(t(
+                    format!(
+                        "({} {}IN ({sql}))",
+                        x.sql,
+                        if *negated { "NOT " } else { "" }
+                    ),
+                    Ty::Bool,
+                ))
+            }
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let x = self.expr(expr)?;
+                let lo = coerce(self.expr(low)?, &x.ty)?;
+                let hi = coerce(self.expr(high)?, &x.ty)?;
+                let x = coerce(x, &lo.ty)?;
+                Ok(t(
+                    format!(
+                        "({} {}BETWEEN {} AND {})",
+                        x.sql,
+                        if *negated { "NOT " } else { "" },
+                        lo.sql,
+                        hi.sql
+                    ),
+                    Ty::Bool,
+                ))
+            }
+            Expr::Like {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char,
+            }
+            | Expr::ILike {
+                negated,
+                any: false,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                if let Some(esc) = escape_char
+                    && esc.to_string() != "'\\'"
+                {
+                    return Err(unsupported(format!("like ... escape {esc}")));
+                }
+                let x = coerce(self.expr(expr)?, &Ty::Text)?;
+                let p = coerce(self.expr(pattern)?, &Ty::Text)?;
+                // The mock's `like` (case-sensitive) and `match` (case-insensitive, for ilike)
+                // SQLite functions follow Postgres: `\` escapes, `_` and `%`.
+                let op = if matches!(e, Expr::ILike { .. }) {
+                    "MATCH"
+                } else {
+                    "LIKE"
+                };
+                let body = format!("{} {op} {}", as_text(x)?, as_text(p)?);
+                Ok(t(
+                    if *negated {
+                        format!("(NOT ({body}))")
+                    } else {
+                        format!("({body})")
+                    },
+                    Ty::Bool,
+                ))
+            }
+            Expr::Exists { subquery, negated } => {
+                let (sql, _) = self.subquery(subquery)?;
+                Ok(t(
+                    format!("({}EXISTS ({sql}))", if *negated { "NOT " } else { "" }),
+                    Ty::Bool,
+                ))
+            }
+            Expr::Subquery(q) => {
+                let (sql, ty) = self.subquery(q)?;
+                Ok(t(format!("({sql})"), ty))
+            }
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref()),
+            Expr::Function(f) => self.function(f),
+            Expr::Array(a) => {
+                let mut items = Vec::new();
+                let mut ety = Ty::Unknown;
+                for x in &a.elem {
+                    let x = self.expr(x)?;
+                    if x.ty.known() && !ety.known() {
+                        ety = x.ty.clone();
+                    }
+                    items.push(x);
+                }
+                let items = items
+                    .into_iter()
+                    .map(|x| coerce(x, &ety).map(|x| self.json_value(x)))
+                    .collect::<R<Vec<_>>>()?;
+                let ety = if ety == Ty::Unknown { Ty::Text } else { ety };
+                Ok(t(
+                    format!("json_array({})", items.join(", ")),
+                    Ty::Array(Box::new(ety)),
+                ))
+            }
+            Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            }
+            | Expr::AllOp {
+                left,
+                compare_op,
+                right,
+            } => {
+                let all = matches!(e, Expr::AllOp { .. });
+                let x = self.expr(left)?;
+                let op = compare_op.to_string();
+                if !matches!(op.as_str(), "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=") {
+                    return Err(unsupported(format!("{op} any/all")));
+                }
+                let inner = match &**right {
+                    Expr::Subquery(q) => {
+                        let (sql, _) = self.subquery(q)?;
+                        format!("SELECT 1 FROM ({sql}) AS _any(value)")
+                    }
+                    other => {
+                        let arr = self.expr(other)?;
+                        let arr = coerce(arr, &Ty::Array(Box::new(x.ty.clone())))?;
+                        if !matches!(arr.ty, Ty::Array(_) | Ty::Any) {
+                            return Err(unsupported("any/all over a non-array"));
+                        }
+                        format!("SELECT 1 FROM json_each({}) AS _any", arr.sql)
+                    }
+                };
+                let elem = match &x.ty {
+                    Ty::Unknown => "_any.value".to_string(),
+                    _ => "_any.value".to_string(),
+                };
+                let cmp = compare(&op, x, t(elem, Ty::Any))?;
+                let sql = if all {
+                    // all: no element fails (null elements are ignored here; Postgres gives
+                    // null when none fails but one is null).
+                    format!("(NOT EXISTS ({inner} WHERE NOT {}))", cmp.sql)
+                } else {
+                    format!("(EXISTS ({inner} WHERE {}))", cmp.sql)
+                };
+                Ok(t(sql, Ty::Bool))
+            }
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                let base = self.expr(root)?;
+                let Ty::Array(ety) = base.ty.clone() else {
+                    return Err(unsupported("subscript of a non-array"));
+                };
+                let [
+                    sqlparser::ast::AccessExpr::Subscript(sqlparser::ast::Subscript::Index {
+                        index,
+                    }),
+                ] = access_chain.as_slice()
+                else {
+                    return Err(unsupported("array slices"));
+                };
+                let i = coerce(self.expr(index)?, &Ty::Int("integer"))?;
+                let sql = format!(
+                    "pg_json_text({} -> ('$[' || (({}) - 1) || ']'))",
+                    base.sql, i.sql
+                );
+                Ok(t(sql, *ety))
+            }
+            Expr::Extract { field, expr, .. } => {
+                let x = self.expr(expr)?;
+                let x = coerce(x, &Ty::Timestamptz)?;
+                if !x.ty.is_datetime() && x.ty != Ty::Any {
+                    return Err(unsupported(format!("extract from {}", x.ty.pg_name())));
+                }
+                let f = match field {
+                    DateTimeField::Year => "%Y",
+                    DateTimeField::Month => "%m",
+                    DateTimeField::Day => "%d",
+                    DateTimeField::Hour => "%H",
+                    DateTimeField::Minute => "%M",
+                    DateTimeField::Dow => "%w",
+                    DateTimeField::Doy => "%j",
+                    DateTimeField::Epoch => {
+                        return Ok(t(
+                            format!("((julianday({}) - 2440587.5) * 86400.0)", x.sql),
+                            Ty::Numeric,
+                        ));
+                    }
+                    other => return Err(unsupported(format!("extract({other})"))),
+                };
+                Ok(t(
+                    format!("CAST(strftime('{f}', {}) AS INTEGER)", x.sql),
+                    Ty::Numeric,
+                ))
+            }
+            Expr::Trim {
+                expr,
+                trim_where: None,
+                trim_what: None,
+                trim_characters: None,
+            } => {
+                let x = coerce(self.expr(expr)?, &Ty::Text)?;
+                Ok(t(format!("trim({})", x.sql), Ty::Text))
+            }
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                let x = coerce(self.expr(expr)?, &Ty::Text)?;
+                let from = match substring_from {
+                    Some(f) => coerce(self.expr(f)?, &Ty::Int("integer"))?.sql,
+                    None => "1".into(),
+                };
+                let sql = match substring_for {
+                    Some(n) => format!(
+                        "substr({}, {from}, {})",
+                        x.sql,
+                        coerce(self.expr(n)?, &Ty::Int("integer"))?.sql
+                    ),
+                    None => format!("substr({}, {from})", x.sql),
+                };
+                Ok(t(sql, Ty::Text))
+            }
+            Expr::Position { expr, r#in } => {
+                let a = coerce(self.expr(expr)?, &Ty::Text)?;
+                let b = coerce(self.expr(r#in)?, &Ty::Text)?;
+                Ok(t(
+                    format!("instr({}, {})", b.sql, a.sql),
+                    Ty::Int("integer"),
+                ))
+            }
+            other => Err(unsupported(truncated(other))),
+        }
+    }
+
+    fn is_bool(&mut self, x: &Expr, op: &str) -> R<Typed> {
+        let x = self.expr(x)?;
+        let x = coerce(x, &Ty::Bool)?;
+        if x.ty.known() && x.ty != Ty::Bool {
+            return Err(unsupported(format!("{op} on {}", x.ty.pg_name())));
+        }
+        Ok(t(format!("({} {op})", x.sql), Ty::Bool))
+    }
+
+    fn value(&mut self, v: &Value) -> R<Typed> {
+        Ok(match v {
+            Value::Number(n, _) => {
+                let exact = !n.contains(['.', 'e', 'E']);
+                let ty = if !exact {
+                    Ty::Numeric
+                } else if n.parse::<i32>().is_ok() {
+                    Ty::Int("integer")
+                } else if n.parse::<i64>().is_ok() {
+                    Ty::Int("bigint")
+                } else {
+                    Ty::Numeric
+                };
+                t(n.clone(), ty)
+            }
+            Value::SingleQuotedString(s)
+            | Value::EscapedStringLiteral(s)
+            | Value::UnicodeStringLiteral(s) => Typed {
+                sql: literal(s),
+                ty: Ty::Unknown,
+                lit: Some(s.clone()),
+            },
+            Value::DollarQuotedString(d) => Typed {
+                sql: literal(&d.value),
+                ty: Ty::Unknown,
+                lit: Some(d.value.clone()),
+            },
+            Value::Boolean(b) => t(if *b { "1" } else { "0" }, Ty::Bool),
+            Value::Null => t("NULL", Ty::Unknown),
+            Value::Placeholder(p) => t(p.clone(), Ty::Any),
+            other => return Err(unsupported(format!("the literal {other}"))),
+        })
+    }
+
+    fn binary(&mut self, left: &Expr, op: &B, right: &Expr) -> R<Typed> {
+        let l = self.expr(left)?;
+        let r = self.expr(right)?;
+        match op {
+            B::And | B::Or => {
+                let l = coerce(l, &Ty::Bool)?;
+                let r = coerce(r, &Ty::Bool)?;
+                let o = if *op == B::And { "AND" } else { "OR" };
+                Ok(t(format!("({} {o} {})", l.sql, r.sql), Ty::Bool))
+            }
+            B::Eq | B::NotEq | B::Lt | B::Gt | B::LtEq | B::GtEq => compare(&op.to_string(), l, r),
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
+                arith(&op.to_string(), l, r)
+            }
+            B::StringConcat => {
+                if matches!(l.ty, Ty::Array(_) | Ty::Jsonb | Ty::Json)
+                    || matches!(r.ty, Ty::Array(_) | Ty::Jsonb | Ty::Json)
+                {
+                    return Err(unsupported("|| on arrays or jsonb"));
+                }
+                Ok(t(format!("({} || {})", as_text(l)?, as_text(r)?), Ty::Text))
+            }
+            B::Arrow | B::LongArrow => {
+                if l.ty.known() && !l.ty.is_json() {
+                    return Err(unsupported(format!("-> on {}", l.ty.pg_name())));
+                }
+                let path = match (&r.lit, &r.ty) {
+                    (Some(k), _) => literal(&format!("$.\"{}\"", k.replace('"', "\\\""))),
+                    (None, Ty::Int(_)) if r.sql.parse::<i64>().is_ok_and(|i| i >= 0) => {
+                        literal(&format!("$[{}]", r.sql))
+                    }
+                    (None, Ty::Int(_)) => {
+                        return Err(unsupported("-> with a computed or negative index"));
+                    }
+                    _ => format!("('$.\"' || replace({}, '\"', '\\\"') || '\"')", r.sql),
+                };
+                let got = format!("({} -> {path})", l.sql);
+                Ok(if *op == B::LongArrow {
+                    t(format!("pg_json_text({got})"), Ty::Text)
+                } else {
+                    t(
+                        got,
+                        if l.ty == Ty::Json {
+                            Ty::Json
+                        } else {
+                            Ty::Jsonb
+                        },
+                    )
+                })
+            }
+            B::AtArrow | B::ArrowAt => {
+                let (a, b) = if *op == B::AtArrow { (l, r) } else { (r, l) };
+                let (a, b) = match (&a.ty, &b.ty) {
+                    (Ty::Array(_), _) | (_, Ty::Array(_)) => {
+                        let (aty, bty) = (a.ty.clone(), b.ty.clone());
+                        let a = coerce(a, &bty)?;
+                        let b = coerce(b, &aty)?;
+                        return Ok(t(
+                            format!("pg_array_op('cs', {}, {})", a.sql, b.sql),
+                            Ty::Bool,
+                        ));
+                    }
+                    _ => (cast(a, &Ty::Jsonb)?, cast(b, &Ty::Jsonb)?),
+                };
+                Ok(t(
+                    format!("pg_jsonb_contains({}, {})", a.sql, b.sql),
+                    Ty::Bool,
+                ))
+            }
+            B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+                let x = as_text(coerce(l, &Ty::Text)?)?;
+                let p = as_text(coerce(r, &Ty::Text)?)?;
+                let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                let neg = matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch);
+                let p = if ci { format!("('(?i)' || {p})") } else { p };
+                let m = format!("regexp({p}, {x})");
+                Ok(t(
+                    if neg {
+                        format!("(NOT {m})")
+                    } else {
+                        format!("({m})")
+                    },
+                    Ty::Bool,
+                ))
+            }
+            other => Err(unsupported(format!("operator {other}"))),
+        }
+    }
+
+    fn case(
+        &mut self,
+        operand: Option<&Expr>,
+        conditions: &[sqlparser::ast::CaseWhen],
+        els: Option<&Expr>,
+    ) -> R<Typed> {
+        let op = operand.map(|o| self.expr(o)).transpose()?;
+        let mut whens = Vec::new();
+        let mut results = Vec::new();
+        for w in conditions {
+            let c = self.expr(&w.condition)?;
+            let c = match &op {
+                Some(o) => coerce(c, &o.ty)?,
+                None => coerce(c, &Ty::Bool)?,
+            };
+            whens.push(c.sql);
+            results.push(self.expr(&w.result)?);
+        }
+        let els = els.map(|e| self.expr(e)).transpose()?;
+        let ty = results
+            .iter()
+            .chain(els.iter())
+            .map(|r| r.ty.clone())
+            .find(Ty::known)
+            .unwrap_or(Ty::Unknown);
+        let mut sql = String::from("(CASE");
+        if let Some(o) = &op {
+            sql.push_str(&format!(" {}", o.sql));
+        }
+        for (c, r) in whens.into_iter().zip(results) {
+            sql.push_str(&format!(" WHEN {c} THEN {}", coerce(r, &ty)?.sql));
+        }
+        if let Some(e) = els {
+            sql.push_str(&format!(" ELSE {}", coerce(e, &ty)?.sql));
+        }
+        sql.push_str(" END)");
+        Ok(t(sql, ty))
+    }
+
+    /// A value as an element of a JSON array/object built by SQLite (booleans as `true`).
+    fn json_value(&self, x: Typed) -> String {
+        match x.ty {
+            Ty::Bool => format!("json(pg_cast({}, 'boolean', 'jsonb'))", x.sql),
+            Ty::Json | Ty::Jsonb | Ty::Array(_) => format!("json({})", x.sql),
+            _ => x.sql,
+        }
+    }
+
+    fn args(&mut self, f: &sqlparser::ast::Function) -> R<(Vec<Typed>, bool, bool)> {
+        let mut out = Vec::new();
+        let mut star = false;
+        let mut distinct = false;
+        match &f.args {
+            FunctionArguments::None => {}
+            FunctionArguments::Subquery(_) => return Err(unsupported("function(subquery)")),
+            FunctionArguments::List(l) => {
+                if !l.clauses.is_empty() {
+                    return Err(unsupported(format!("{f}")));
+                }
+                distinct = matches!(
+                    l.duplicate_treatment,
+                    Some(sqlparser::ast::DuplicateTreatment::Distinct)
+                );
+                for a in &l.args {
+                    match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => out.push(self.expr(e)?),
+                        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
+                        _ => return Err(unsupported("named or wildcard function arguments")),
+                    }
+                }
+            }
+        }
+        Ok((out, star, distinct))
+    }
+
+    fn function(&mut self, f: &sqlparser::ast::Function) -> R<Typed> {
+        if f.over.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+            return Err(unsupported("window and ordered-set functions"));
+        }
+        let full = object_name(&f.name);
+        let name = full
+            .strip_prefix("public.")
+            .or_else(|| full.strip_prefix("pg_catalog."))
+            .or_else(|| full.strip_prefix("extensions."))
+            .unwrap_or(&full)
+            .to_string();
+        let (args, star, distinct) = self.args(f)?;
+        let filter = match &f.filter {
+            Some(c) => {
+                let c = coerce(self.expr(c)?, &Ty::Bool)?;
+                format!(" FILTER (WHERE {})", c.sql)
+            }
+            None => String::new(),
+        };
+        let d = if distinct { "DISTINCT " } else { "" };
+        let n = args.len();
+        let first_ty = args.first().map(|a| a.ty.clone()).unwrap_or(Ty::Unknown);
+        let join = |args: Vec<Typed>| {
+            args.into_iter()
+                .map(|a| a.sql)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let common_ty = args
+            .iter()
+            .map(|a| a.ty.clone())
+            .find(Ty::known)
+            .unwrap_or(Ty::Unknown);
+        let coerced = |args: Vec<Typed>| -> R<Vec<Typed>> {
+            args.into_iter().map(|a| coerce(a, &common_ty)).collect()
+        };
+        let r = match (name.as_str(), n) {
+            ("auth.uid", 0) => t("auth_uid()", Ty::Uuid),
+            ("auth.role", 0) => t("auth_role()", Ty::Text),
+            ("auth.jwt", 0) => t("auth_jwt()", Ty::Jsonb),
+            ("auth.email", 0) => t("auth_email()", Ty::Text),
+            ("current_setting", 1 | 2) => t(format!("current_setting({})", join(args)), Ty::Text),
+            (
+                "now"
+                | "statement_timestamp"
+                | "transaction_timestamp"
+                | "clock_timestamp"
+                | "current_timestamp",
+                0,
+            ) => t("now()", Ty::Timestamptz),
+            ("current_date", 0) => t("substr(now(), 1, 10)", Ty::Date),
+            ("current_user" | "session_user", 0) => t("current_setting('role')", Ty::Text),
+            ("gen_random_uuid" | "uuid_generate_v4", 0) => t("gen_random_uuid()", Ty::Uuid),
+            ("count", _) => {
+                let a = if star { "*".to_string() } else { join(args) };
+                t(format!("count({d}{a}){filter}"), Ty::Int("bigint"))
+            }
+            ("sum", 1) => {
+                let ty = match first_ty {
+                    Ty::Int(_) => {
+                        if first_ty == Ty::Int("bigint") {
+                            Ty::Numeric
+                        } else {
+                            Ty::Int("bigint")
+                        }
+                    }
+                    Ty::Numeric | Ty::Float(_) | Ty::Any => first_ty.clone(),
+                    other => return Err(unsupported(format!("sum({})", other.pg_name()))),
+                };
+                t(format!("sum({d}{}){filter}", join(args)), ty)
+            }
+            ("avg", 1) => {
+                let ty = if matches!(first_ty, Ty::Float(_)) {
+                    Ty::Float("double precision")
+                } else {
+                    Ty::Numeric
+                };
+                t(format!("avg({d}{}){filter}", join(args)), ty)
+            }
+            ("min" | "max", 1) => t(format!("{name}({d}{}){filter}", join(args)), first_ty),
+            ("bool_and" | "every", 1) => t(format!("min({}){filter}", join(args)), Ty::Bool),
+            ("bool_or", 1) => t(format!("max({}){filter}", join(args)), Ty::Bool),
+            ("string_agg", 2) => t(format!("group_concat({d}{}){filter}", join(args)), Ty::Text),
+            ("array_agg", 1) => {
+                let ety = first_ty.clone();
+                let a = self.json_value(
+                    args.into_iter()
+                        .next()
+                        .unwrap_or_else(|| t("NULL", Ty::Unknown)),
+                );
+                t(
+                    format!("json_group_array({d}{a}){filter}"),
+                    Ty::Array(Box::new(ety)),
+                )
+            }
+            ("json_agg" | "jsonb_agg", 1) => {
+                let a = self.json_value(
+                    args.into_iter()
+                        .next()
+                        .unwrap_or_else(|| t("NULL", Ty::Unknown)),
+                );
+                t(format!("json_group_array({d}{a}){filter}"), Ty::Jsonb)
+            }
+            _ if !filter.is_empty() || distinct => {
+                return Err(unsupported(format!("{name}(distinct ...)/filter")));
+            }
+            ("coalesce", 1..) => {
+                let args = coerced(args)?;
+                let extra = if n == 1 { ", NULL" } else { "" };
+                t(
+                    format!("coalesce({}{extra})", join(args)),
+                    common_ty.clone(),
+                )
+            }
+            ("nullif", 2) => t(
+                format!("nullif({})", join(coerced(args)?)),
+                common_ty.clone(),
+            ),
+            ("greatest" | "least", 1..) => {
+                // Postgres ignores nulls (null only when all are); SQLite's max/min do not.
+                let args = coerced(args)?;
+                let sqls: Vec<String> = args.iter().map(|a| a.sql.clone()).collect();
+                let f = if name == "greatest" { "max" } else { "min" };
+                if n == 1 {
+                    t(sqls[0].clone(), common_ty.clone())
+                } else {
+                    let rot: Vec<String> = (0..n)
+                        .map(|i| {
+                            let mut v = vec![sqls[i].clone()];
+                            v.extend(
+                                sqls.iter()
+                                    .enumerate()
+                                    .filter(|(j, _)| *j != i)
+                                    .map(|(_, s)| s.clone()),
+                            );
+                            format!("coalesce({})", v.join(", "))
+                        })
+                        .collect();
+                    t(format!("{f}({})", rot.join(", ")), common_ty.clone())
+                }
+            }
+            ("lower", 1) => t(format!("pg_lower({})", join(coerced_text(args)?)), Ty::Text),
+            ("upper", 1) => t(format!("upper({})", join(coerced_text(args)?)), Ty::Text),
+            ("length" | "char_length" | "character_length", 1) => t(
+                format!("length({})", join(coerced_text(args)?)),
+                Ty::Int("integer"),
+            ),
+            ("trim" | "btrim" | "ltrim" | "rtrim", 1 | 2) => {
+                let f = if name == "btrim" {
+                    "trim"
+                } else {
+                    name.as_str()
+                };
+                t(format!("{f}({})", join(coerced_text(args)?)), Ty::Text)
+            }
+            ("abs", 1) => t(format!("abs({})", join(args)), first_ty),
+            ("round", 1 | 2) => {
+                if matches!(first_ty, Ty::Float(_)) && n == 2 {
+                    return Err(unsupported("round(double precision, int)"));
+                }
+                let ty = if first_ty.is_int() {
+                    Ty::Numeric
+                } else {
+                    first_ty.clone()
+                };
+                t(format!("round({})", join(args)), ty)
+            }
+            ("concat", _) => {
+                let parts = args
+                    .into_iter()
+                    .map(|a| as_text(a).map(|s| format!("coalesce({s}, '')")))
+                    .collect::<R<Vec<_>>>()?;
+                t(
+                    format!(
+                        "({})",
+                        if parts.is_empty() {
+                            "''".into()
+                        } else {
+                            parts.join(" || ")
+                        }
+                    ),
+                    Ty::Text,
+                )
+            }
+            ("replace", 3) => t(format!("replace({})", join(coerced_text(args)?)), Ty::Text),
+            ("left" | "right", 2) => {
+                let mut it = args.into_iter();
+                let s = coerce(
+                    it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)),
+                    &Ty::Text,
+                )?;
+                let k = it.next().map(|a| a.sql).unwrap_or_default();
+                let sql = if name == "left" {
+                    format!("substr({}, 1, {k})", s.sql)
+                } else {
+                    format!("substr({}, -({k}))", s.sql)
+                };
+                t(sql, Ty::Text)
+            }
+            ("jsonb_build_object" | "json_build_object", _) => {
+                let a: Vec<String> = args.into_iter().map(|a| self.json_value(a)).collect();
+                t(format!("json_object({})", a.join(", ")), Ty::Jsonb)
+            }
+            ("jsonb_build_array" | "json_build_array", _) => {
+                let a: Vec<String> = args.into_iter().map(|a| self.json_value(a)).collect();
+                t(format!("json_array({})", a.join(", ")), Ty::Jsonb)
+            }
+            ("to_jsonb" | "to_json", 1) => {
+                let a = args
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| t("NULL", Ty::Unknown));
+                let sql = match a.ty {
+                    Ty::Text | Ty::Uuid | Ty::Enum(_) | Ty::Unknown | Ty::Date => {
+                        format!("json_quote({})", a.sql)
+                    }
+                    Ty::Json | Ty::Jsonb | Ty::Array(_) => a.sql,
+                    _ => pg_cast(&a, "jsonb"),
+                };
+                t(sql, Ty::Jsonb)
+            }
+            ("jsonb_array_length" | "json_array_length" | "cardinality", 1) => t(
+                format!("json_array_length({})", join(args)),
+                Ty::Int("integer"),
+            ),
+            ("array_length", 2) => {
+                let a = args
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| t("NULL", Ty::Unknown));
+                t(
+                    format!("nullif(json_array_length({}), 0)", a.sql),
+                    Ty::Int("integer"),
+                )
+            }
+            ("timezone", 2) => t("now()", Ty::Timestamptz),
+            _ => {
+                if self.env.has_function(&name) {
+                    t(
+                        format!("{}({})", quote(&name), join(args)),
+                        self.env.function_type(&name),
+                    )
+                } else {
+                    return Err(unsupported(format!("function {full}()")));
+                }
+            }
+        };
+        if !filter.is_empty() && !r.sql.contains(" FILTER ") {
+            return Err(unsupported(format!("{name}(...) filter")));
+        }
+        Ok(r)
+    }
+}
+
+fn coerced_text(args: Vec<Typed>) -> R<Vec<Typed>> {
+    args.into_iter().map(|a| coerce(a, &Ty::Text)).collect()
+}
+
+fn truncated(e: &Expr) -> String {
+    let s = e.to_string();
+    if s.chars().count() > 60 {
+        format!("{}...", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+impl From<PgExprError> for String {
+    fn from(e: PgExprError) -> String {
+        e.to_string()
+    }
+}

@@ -1,0 +1,253 @@
+//! One typed translation of Postgres expressions into SQLite SQL.
+//!
+//! SQL text is parsed with `sqlparser`'s PostgreSQL dialect; each expression's Postgres type is
+//! inferred from column types (the declared SQLite types the migration translator writes),
+//! literals (`7.9` is `numeric`, `'x'` is `unknown` until its context types it), casts and the
+//! result types of the functions the mock knows (`auth.uid()` is `uuid`, `count(*)` is
+//! `bigint`, ...), and the SQLite SQL written for it keeps Postgres's meaning: casts run
+//! through the mock's `pg_cast` (booleans from `'true'`/`'f'`/`'yes'`..., `numeric -> int`
+//! rounding half away from zero, dates and timestamps in Postgres's text form), integer
+//! division truncates while `numeric` divides exactly, `date + int` is a date, `ilike` and the
+//! regular-expression operators work with any pattern. A construct it cannot keep faithful is
+//! [`PgExprError::Unsupported`], never a different answer: callers deny (policies) or refuse
+//! the object (views, functions) with a warning.
+//!
+//! Entry points: [`translate_expr`] (one expression) and [`translate_query`] (a `select`, as in
+//! a view or a function body). [`cast`], [`arith`] and [`compare`] are the typing rules, shared
+//! with the policy emitter (`rls::emit`), whose own tree resolves columns per query level.
+
+mod expr;
+mod query;
+mod ty;
+
+pub use expr::{arith, cast, coerce, compare};
+pub use ty::{Ty, interval_modifiers};
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+/// Why SQL could not be translated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PgExprError {
+    /// `sqlparser` could not parse it.
+    Parse(String),
+    /// It uses a construct the mock cannot translate faithfully.
+    Unsupported {
+        /// The construct (`cast from date to integer`, `function foo()`, ...).
+        construct: String,
+    },
+}
+
+impl std::fmt::Display for PgExprError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgExprError::Parse(m) => write!(f, "cannot parse: {m}"),
+            PgExprError::Unsupported { construct } => {
+                write!(f, "{construct} is not supported by the mock")
+            }
+        }
+    }
+}
+
+pub(crate) type R<T> = Result<T, PgExprError>;
+
+pub(crate) fn unsupported(construct: impl Into<String>) -> PgExprError {
+    PgExprError::Unsupported {
+        construct: construct.into(),
+    }
+}
+
+/// SQLite SQL and the Postgres type of its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typed {
+    /// The SQLite SQL.
+    pub sql: String,
+    /// Its Postgres type.
+    pub ty: Ty,
+    /// The text of a string literal (for `'1 day'::interval`, `'{a,b}'::text[]`).
+    pub lit: Option<String>,
+}
+
+impl Typed {
+    /// SQL of a known type.
+    pub fn new(sql: impl Into<String>, ty: Ty) -> Typed {
+        Typed {
+            sql: sql.into(),
+            ty,
+            lit: None,
+        }
+    }
+}
+
+/// What the translator needs to know about the database.
+pub trait Env {
+    /// The columns (name, type) of the SQLite table `table` (`profiles`, `auth.users`).
+    fn columns(&self, table: &str) -> Option<Vec<(String, Ty)>>;
+    /// Whether `name` is an enum type of the project.
+    fn is_enum(&self, name: &str) -> bool;
+    /// Whether a function of that (SQLite) name exists on the connection.
+    fn has_function(&self, name: &str) -> bool;
+    /// The result type of such a function (`Any` when not known).
+    fn function_type(&self, _name: &str) -> Ty {
+        Ty::Any
+    }
+    /// The type of a variable or parameter called `name` (PL/pgSQL, SQL function bodies);
+    /// `None` when no variable has that name.
+    fn var(&self, _name: &str) -> Option<Ty> {
+        None
+    }
+}
+
+/// The tables visible at one query level: (name it answers to, its columns).
+type Level = Vec<(String, Vec<(String, Ty)>)>;
+
+/// The translator's state.
+pub(crate) struct Tr<'a> {
+    env: &'a dyn Env,
+    scopes: Vec<Level>,
+}
+
+impl<'a> Tr<'a> {
+    fn new(env: &'a dyn Env) -> Self {
+        Tr {
+            env,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// A column reference (innermost query level first, as Postgres resolves it); a variable
+    /// when no table has it; `Any` when neither is known.
+    fn column(&self, qual: Option<&str>, name: &str) -> Typed {
+        let sql = match qual {
+            Some(q) => format!("{}.{}", expr::quote(q), expr::quote(name)),
+            None => expr::quote(name),
+        };
+        for level in self.scopes.iter().rev() {
+            for (tname, cols) in level {
+                if qual.is_some_and(|q| q != tname) {
+                    continue;
+                }
+                if let Some((_, ty)) = cols.iter().find(|(c, _)| c == name) {
+                    return Typed::new(sql, ty.clone());
+                }
+            }
+        }
+        if qual.is_none()
+            && let Some(ty) = self.env.var(name)
+        {
+            return Typed::new(sql, ty);
+        }
+        match (qual, name) {
+            (None, "current_timestamp" | "localtimestamp") => Typed::new("now()", Ty::Timestamptz),
+            (None, "current_date") => Typed::new("substr(now(), 1, 10)", Ty::Date),
+            (None, "current_user" | "session_user") => {
+                Typed::new("current_setting('role')", Ty::Text)
+            }
+            _ => Typed::new(sql, Ty::Any),
+        }
+    }
+
+    fn cast_type(&self, name: &str) -> R<Ty> {
+        let env = self.env;
+        Ty::from_cast_name(name, &|n| env.is_enum(n))
+            .ok_or_else(|| unsupported(format!("cast to {}", name.to_ascii_lowercase())))
+    }
+}
+
+fn parse_one(sql: &str) -> R<sqlparser::ast::Statement> {
+    let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+        .map_err(|e| PgExprError::Parse(e.to_string()))?;
+    if stmts.len() != 1 {
+        return Err(PgExprError::Parse("expected one statement".into()));
+    }
+    Ok(stmts.remove(0))
+}
+
+/// Translates one Postgres expression (a policy's `using`, a `check`, a default, a generated
+/// column, a PL/pgSQL expression), with `tables` (SQLite table names) in scope.
+pub fn translate_expr(text: &str, env: &dyn Env, tables: &[&str]) -> Result<Typed, PgExprError> {
+    let e = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(text)
+        .and_then(|mut p| {
+            let e = p.parse_expr()?;
+            p.expect_token(&sqlparser::tokenizer::Token::EOF)?;
+            Ok(e)
+        })
+        .map_err(|e| PgExprError::Parse(e.to_string()))?;
+    let mut tr = Tr::new(env);
+    let level = tables
+        .iter()
+        .map(|t| {
+            let name = t.rsplit('.').next().unwrap_or(t).to_string();
+            (name, env.columns(t).unwrap_or_default())
+        })
+        .collect();
+    tr.scopes.push(level);
+    tr.expr(&e)
+}
+
+/// Translates a query (`select ...`, `with ... select ...`, `values`): returns the SQLite SQL
+/// and the Postgres type of its first column.
+pub fn translate_query(text: &str, env: &dyn Env) -> Result<(String, Ty), PgExprError> {
+    let st = parse_one(text)?;
+    let sqlparser::ast::Statement::Query(mut q) = st else {
+        return Err(PgExprError::Parse("expected a query".into()));
+    };
+    let mut tr = Tr::new(env);
+    let cols = tr.query(&mut q)?;
+    Ok((
+        q.to_string(),
+        cols.into_iter().next().map(|(_, t)| t).unwrap_or(Ty::Any),
+    ))
+}
+
+/// An [`Env`] over a SQLite connection and the project's catalog.
+pub struct DbEnv<'a> {
+    /// The connection (tables and functions).
+    pub conn: &'a rusqlite::Connection,
+    /// Enum types.
+    pub catalog: Option<&'a crate::catalog::Catalog>,
+    /// Variables and their types.
+    pub vars: Option<&'a dyn Fn(&str) -> Option<Ty>>,
+}
+
+impl Env for DbEnv<'_> {
+    fn columns(&self, table: &str) -> Option<Vec<(String, Ty)>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name, type FROM pragma_table_xinfo(?1)")
+            .ok()?;
+        let rows = st
+            .query_map([table], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .ok()?;
+        let cols: Vec<(String, Ty)> = rows
+            .filter_map(Result::ok)
+            .map(|(n, d)| (n, Ty::from_decl(&d)))
+            .collect();
+        (!cols.is_empty()).then_some(cols)
+    }
+
+    fn is_enum(&self, name: &str) -> bool {
+        self.catalog.is_some_and(|c| c.enums.contains(name))
+    }
+
+    fn has_function(&self, name: &str) -> bool {
+        let mut st = match self
+            .conn
+            .prepare_cached("SELECT 1 FROM pragma_function_list WHERE name = ?1")
+        {
+            Ok(s) => s,
+            Err(_) => return false,
+        };
+        st.exists([name]).unwrap_or(false)
+    }
+
+    fn var(&self, name: &str) -> Option<Ty> {
+        self.vars.and_then(|v| v(name))
+    }
+}
+
+#[cfg(test)]
+mod tests;
