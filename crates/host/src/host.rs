@@ -54,6 +54,8 @@ pub(crate) struct Inner {
     pub live: Option<Arc<tokio::sync::Semaphore>>,
     /// Requests, background calls and instances right now.
     pub census: Arc<Census>,
+    /// The Cache API's entries, per colo (`crate::cache`).
+    pub cache: crate::cache::CacheStore,
 }
 
 /// What one invocation's state is built with.
@@ -166,6 +168,7 @@ impl Host {
                 pool,
                 live,
                 census: Arc::new(Census::default()),
+                cache: crate::cache::CacheStore::new(),
             }),
         })
     }
@@ -184,6 +187,29 @@ impl Host {
                 Host { inner: shared }
             }
         }
+    }
+
+    /// This host keeping its Cache API entries in `cache` (call before cloning the host), so
+    /// a rebuilt Worker in `edgesim dev` finds what the previous one cached, as production's
+    /// cache outlives deployments.
+    pub fn with_cache(self, cache: crate::cache::CacheStore) -> Host {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.cache = cache;
+                Host {
+                    inner: Arc::new(inner),
+                }
+            }
+            Err(shared) => {
+                tracing::warn!("with_cache on a shared Host; the cache is ignored");
+                Host { inner: shared }
+            }
+        }
+    }
+
+    /// The Cache API's entries (every colo).
+    pub fn cache(&self) -> &crate::cache::CacheStore {
+        &self.inner.cache
     }
 
     /// The configuration the host runs with.
@@ -382,6 +408,13 @@ impl Host {
             kv: kv.clone(),
             internal_config: inner.internal_config.clone(),
             rules: inner.config.outbound.clone(),
+            cache: crate::cache::CacheCtx {
+                store: inner.cache.clone(),
+                colo: parts.colo.clone(),
+                ray: parts.ray.clone(),
+                observer: inner.observer.clone(),
+                clock: inner.clock.clone(),
+            },
             rng_seed: parts.guest_seed,
             rng: None,
         };

@@ -20,6 +20,9 @@ use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+mod streaming;
+pub use streaming::{BodyChunks, BodyRest};
+
 /// The header that picks the colo a request runs at.
 pub const COLO_HEADER: &str = "x-edgesim-colo";
 
@@ -435,6 +438,7 @@ impl Host {
             tracing::error!(ray = %meta.ray, "error {}: {}", f.code, f.reason);
             return (f.response(), None, Some(f.code));
         };
+        let req_may_stream = req.extensions().get::<streaming::MayStream>().is_some();
         let (tx, rx) = tokio::sync::oneshot::channel();
         let host = self.clone();
         let stats_guest = stats.clone();
@@ -474,11 +478,18 @@ impl Host {
             reading: Reading::Head(rx),
         };
 
+        let may_stream = req_may_stream;
         let head = guest.head().await;
         let body = match head {
             Some(Ok(resp)) => {
                 let (parts, body) = resp.into_parts();
-                match guest.body(body).await {
+                // Host::handle_streaming: the body so far when the guest first waits.
+                let read = if may_stream {
+                    guest.body_so_far(body).await.map(|(b, _)| b)
+                } else {
+                    guest.body(body).await
+                };
+                match read {
                     Ok(b) => Ok(Response::from_parts(parts, b)),
                     Err(e) => Err(format!("the response body failed: {e}")),
                 }
@@ -520,6 +531,10 @@ impl Host {
                 let failure = Failure::memory();
                 tracing::error!(colo = %meta.colo, ray = %meta.ray, "error 1102: {}", failure.reason);
                 (failure.response(), None, Some(failure.code))
+            }
+            Ok(mut response) if guest.body_unfinished() => {
+                let rest = guest.stream_rest(&mut response);
+                (response, Some(rest), None)
             }
             Ok(response) => (response, guest.into_background(), None),
             Err(why) => {

@@ -37,6 +37,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cache;
 mod capture;
 mod config;
 pub mod control;
@@ -62,6 +63,7 @@ pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};
 pub use engine::is_cached;
 pub use host::Host;
 pub use internal::INTERNAL_AUTHORITY;
+pub use invoke::{BodyChunks, BodyRest};
 pub use invoke::{
     BackgroundTask, CANCELED_WORK_STOPPED, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED,
 };

@@ -351,7 +351,9 @@ pub fn tokenize(s: &str) -> Result<Vec<Tok>, String> {
             }
             out.push(Tok::Num(w));
         } else {
-            let ops = ["->>", "::", "<=", ">=", "<>", "!=", "||", "->"];
+            let ops = [
+                "->>", "!~*", "~~*", "::", "<=", ">=", "<>", "!=", "||", "->", "!~", "~*",
+            ];
             let rest: String = chars[i..chars.len().min(i + 3)].iter().collect();
             let op = ops
                 .iter()

@@ -3,7 +3,7 @@
 //! query level's tables in scope; table names become the mock's SQLite names; unnamed
 //! projection columns get the name Postgres gives them; `order by` gets Postgres's null order.
 
-use super::expr::{ident_name, object_name, quote};
+use super::expr::{ident_name, object_name};
 use super::ty::Ty;
 use super::{R, Tr, unsupported};
 use sqlparser::ast::{

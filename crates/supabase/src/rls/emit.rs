@@ -9,6 +9,7 @@ use super::expr::{Expr, FromItem, Lit, Select};
 use super::{Cmd, Model};
 use crate::errors::ApiError;
 use crate::gateway::auth::Role;
+use crate::pgexpr::{self, Ty, Typed};
 use crate::schema::{Schema, Table};
 use crate::sql::{ident, like_to_glob, literal};
 use crate::sqlerr::pg;
@@ -323,28 +324,87 @@ impl<'a> Emitter<'a> {
     }
 
     fn expr(&mut self, e: &Expr, sc: &[Vec<Entry<'a>>]) -> R<String> {
+        Ok(self.typed(e, sc)?.sql)
+    }
+
+    /// Writes `e` with its Postgres type; the typing rules (casts, comparisons of untyped
+    /// literals, arithmetic, regular expressions) are [`crate::pgexpr`]'s, shared with views and
+    /// function bodies.
+    fn typed(&mut self, e: &Expr, sc: &[Vec<Entry<'a>>]) -> R<Typed> {
+        let b = |sql: String| Typed::new(sql, Ty::Bool);
         Ok(match e {
-            Expr::Col { qual, name } => self.column(qual.as_deref(), name, sc)?,
-            Expr::Lit(Lit::Str(s)) => literal(s),
-            Expr::Lit(Lit::Num(n)) => n.clone(),
-            Expr::Lit(Lit::Bool(b)) => if *b { "1" } else { "0" }.into(),
-            Expr::Lit(Lit::Null) => "NULL".into(),
+            Expr::Col { qual, name } => {
+                let sql = self.column(qual.as_deref(), name, sc)?;
+                let ty = self
+                    .column_kind(qual.as_deref(), name, sc)
+                    .map_or(Ty::Any, |k| kind_ty(&k));
+                Typed::new(sql, ty)
+            }
+            Expr::Lit(Lit::Str(s)) => Typed {
+                sql: literal(s),
+                ty: Ty::Unknown,
+                lit: Some(s.clone()),
+            },
+            Expr::Lit(Lit::Num(n)) => {
+                let ty = if n.contains(['.', 'e', 'E']) {
+                    Ty::Numeric
+                } else if n.parse::<i32>().is_ok() {
+                    Ty::Int("integer")
+                } else {
+                    Ty::Int("bigint")
+                };
+                Typed::new(n.clone(), ty)
+            }
+            Expr::Lit(Lit::Bool(v)) => Typed::new(if *v { "1" } else { "0" }, Ty::Bool),
+            Expr::Lit(Lit::Null) => Typed::new("NULL", Ty::Unknown),
             Expr::Func { name, args } => {
                 let name = name.strip_prefix("public.").unwrap_or(name);
-                let args = args
+                let typed = args
                     .iter()
-                    .map(|a| self.expr(a, sc))
+                    .map(|a| self.typed(a, sc))
                     .collect::<R<Vec<_>>>()?;
+                let common = typed
+                    .iter()
+                    .map(|a| a.ty.clone())
+                    .find(Ty::known)
+                    .unwrap_or(Ty::Unknown);
+                let ty = match name {
+                    "auth.uid" => Ty::Uuid,
+                    "auth.jwt" => Ty::Jsonb,
+                    "auth.role" | "auth.email" | "current_setting" | "current_user" | "lower"
+                    | "upper" | "trim" | "btrim" => Ty::Text,
+                    "now" | "statement_timestamp" | "transaction_timestamp" => Ty::Timestamptz,
+                    "length" | "char_length" => Ty::Int("integer"),
+                    "coalesce" | "nullif" | "abs" => common.clone(),
+                    _ => Ty::Any,
+                };
+                let args = typed
+                    .into_iter()
+                    .map(|a| {
+                        if matches!(name, "coalesce" | "nullif") {
+                            pgexpr::coerce(a, &common).map(|a| a.sql)
+                        } else {
+                            Ok(a.sql)
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unsupported)?;
                 if let Some(s) = builtin(name, &args) {
-                    s
+                    Typed::new(s, ty)
                 } else if (self.has_function)(name) {
-                    format!("{}({})", ident(name), args.join(", "))
+                    Typed::new(format!("{}({})", ident(name), args.join(", ")), Ty::Any)
                 } else {
                     return Err(no(format!("function {name}() is not known to the mock")));
                 }
             }
-            Expr::Not(x) => format!("(NOT {})", self.expr(x, sc)?),
-            Expr::Neg(x) => format!("(- {})", self.expr(x, sc)?),
+            Expr::Not(x) => {
+                let x = pgexpr::coerce(self.typed(x, sc)?, &Ty::Bool).map_err(unsupported)?;
+                b(format!("(NOT {})", x.sql))
+            }
+            Expr::Neg(x) => {
+                let x = self.typed(x, sc)?;
+                Typed::new(format!("(- {})", x.sql), x.ty)
+            }
             Expr::Bin(op, l, r) if op == "->" || op == "->>" => {
                 let base = self.expr(l, sc)?;
                 let path = match &**r {
@@ -356,70 +416,141 @@ impl<'a> Emitter<'a> {
                 };
                 let got = format!("({base} -> {})", literal(&path));
                 if op == "->>" {
-                    format!("pg_json_text({got})")
+                    Typed::new(format!("pg_json_text({got})"), Ty::Text)
                 } else {
-                    got
+                    Typed::new(got, Ty::Jsonb)
                 }
             }
             Expr::Bin(op, l, r) => {
-                let sym = match op.as_str() {
-                    "and" => "AND",
-                    "or" => "OR",
-                    o @ ("=" | "<>" | "<" | ">" | "<=" | ">=" | "||" | "+" | "-" | "*" | "/"
-                    | "%") => o,
+                let lt = self.typed(l, sc)?;
+                let rt = self.typed(r, sc)?;
+                let out = match op.as_str() {
+                    "and" | "or" => {
+                        let lt = pgexpr::coerce(lt, &Ty::Bool).map_err(unsupported)?;
+                        let rt = pgexpr::coerce(rt, &Ty::Bool).map_err(unsupported)?;
+                        Ok(b(format!(
+                            "({} {} {})",
+                            lt.sql,
+                            op.to_ascii_uppercase(),
+                            rt.sql
+                        )))
+                    }
+                    "=" | "<>" | "<" | ">" | "<=" | ">=" => pgexpr::compare(op, lt, rt),
+                    "+" | "-" | "*" | "/" | "%" => pgexpr::arith(op, lt, rt),
+                    "||" => {
+                        let txt = |x: Typed| {
+                            pgexpr::coerce(x, &Ty::Text).and_then(|x| {
+                                if matches!(
+                                    x.ty,
+                                    Ty::Bool
+                                        | Ty::Timestamptz
+                                        | Ty::Timestamp
+                                        | Ty::Numeric
+                                        | Ty::Float(_)
+                                ) {
+                                    pgexpr::cast(x, &Ty::Text)
+                                } else if x.ty.is_json() || matches!(x.ty, Ty::Array(_)) {
+                                    Err(pgexpr::PgExprError::Unsupported {
+                                        construct: "|| on json or arrays".into(),
+                                    })
+                                } else {
+                                    Ok(x)
+                                }
+                            })
+                        };
+                        let (l, r) = (txt(lt), txt(rt));
+                        l.and_then(|l| {
+                            r.map(|r| Typed::new(format!("({} || {})", l.sql, r.sql), Ty::Text))
+                        })
+                    }
+                    "~" | "~*" | "!~" | "!~*" => {
+                        let x = pgexpr::cast(
+                            pgexpr::coerce(lt, &Ty::Text).map_err(unsupported)?,
+                            &Ty::Text,
+                        );
+                        let p = pgexpr::cast(
+                            pgexpr::coerce(rt, &Ty::Text).map_err(unsupported)?,
+                            &Ty::Text,
+                        );
+                        let (x, p) = (x.map_err(unsupported)?, p.map_err(unsupported)?);
+                        let p = if op.contains('*') {
+                            format!("('(?i)' || {})", p.sql)
+                        } else {
+                            p.sql
+                        };
+                        let m = format!("regexp({p}, {})", x.sql);
+                        Ok(b(if op.starts_with('!') {
+                            format!("(NOT {m})")
+                        } else {
+                            format!("({m})")
+                        }))
+                    }
                     other => return Err(no(format!("operator {other} is not supported"))),
                 };
-                format!("({} {sym} {})", self.expr(l, sc)?, self.expr(r, sc)?)
+                out.map_err(unsupported)?
             }
-            Expr::IsNull(x, not) => {
-                format!(
-                    "({} IS {}NULL)",
-                    self.expr(x, sc)?,
-                    if *not { "NOT " } else { "" }
-                )
-            }
-            Expr::IsBool(x, v, not) => format!(
-                "({} IS {}{})",
+            Expr::IsNull(x, not) => b(format!(
+                "({} IS {}NULL)",
                 self.expr(x, sc)?,
-                if *not { "NOT " } else { "" },
-                if *v { "TRUE" } else { "FALSE" }
-            ),
-            Expr::IsDistinct(l, r, not) => format!(
-                "({} IS {}{})",
-                self.expr(l, sc)?,
-                if *not { "" } else { "NOT " },
-                self.expr(r, sc)?
-            ),
+                if *not { "NOT " } else { "" }
+            )),
+            Expr::IsBool(x, v, not) => {
+                let x = pgexpr::coerce(self.typed(x, sc)?, &Ty::Bool).map_err(unsupported)?;
+                if x.ty.known() && x.ty != Ty::Bool {
+                    return Err(no(format!("IS TRUE/FALSE on {}", x.ty.pg_name())));
+                }
+                b(format!(
+                    "({} IS {}{})",
+                    x.sql,
+                    if *not { "NOT " } else { "" },
+                    if *v { "TRUE" } else { "FALSE" }
+                ))
+            }
+            Expr::IsDistinct(l, r, not) => {
+                let c = pgexpr::compare("IS", self.typed(l, sc)?, self.typed(r, sc)?)
+                    .map_err(unsupported)?;
+                let op = if *not { " IS " } else { " IS NOT " };
+                b(c.sql.replacen(" IS ", op, 1))
+            }
             Expr::InList(x, items, not) => {
+                let x = self.typed(x, sc)?;
                 let items = items
                     .iter()
-                    .map(|i| self.expr(i, sc))
+                    .map(|i| {
+                        let i = self.typed(i, sc)?;
+                        pgexpr::coerce(i, &x.ty).map(|i| i.sql).map_err(unsupported)
+                    })
                     .collect::<R<Vec<_>>>()?;
-                format!(
+                b(format!(
                     "({} {}IN ({}))",
-                    self.expr(x, sc)?,
+                    x.sql,
                     if *not { "NOT " } else { "" },
                     items.join(", ")
-                )
+                ))
             }
             Expr::InSelect(x, s, not) => {
                 if s.items.as_ref().is_none_or(|i| i.len() != 1) {
                     return Err(no("subquery has too many columns"));
                 }
                 let lhs = self.expr(x, sc)?;
-                format!(
+                b(format!(
                     "({lhs} {}IN ({}))",
                     if *not { "NOT " } else { "" },
                     self.select(s, sc)?
-                )
+                ))
             }
-            Expr::Between(x, lo, hi, not) => format!(
-                "({} {}BETWEEN {} AND {})",
-                self.expr(x, sc)?,
-                if *not { "NOT " } else { "" },
-                self.expr(lo, sc)?,
-                self.expr(hi, sc)?
-            ),
+            Expr::Between(x, lo, hi, not) => {
+                let x = self.typed(x, sc)?;
+                let lo = pgexpr::coerce(self.typed(lo, sc)?, &x.ty).map_err(unsupported)?;
+                let hi = pgexpr::coerce(self.typed(hi, sc)?, &x.ty).map_err(unsupported)?;
+                b(format!(
+                    "({} {}BETWEEN {} AND {})",
+                    x.sql,
+                    if *not { "NOT " } else { "" },
+                    lo.sql,
+                    hi.sql
+                ))
+            }
             Expr::Like(x, pat, ci, not) => {
                 let lhs = self.expr(x, sc)?;
                 let body = match &**pat {
@@ -436,60 +567,96 @@ impl<'a> Emitter<'a> {
                             format!("{lhs} GLOB {}", literal(&glob))
                         }
                     }
-                    other if *ci => format!("{lhs} LIKE {}", self.expr(other, sc)?),
-                    _ => return Err(no("`like` needs a literal pattern")),
+                    // Any other pattern: the mock's `like` / `match` SQLite functions, with
+                    // Postgres's rules (`\` escapes; `match` is case-insensitive).
+                    other => {
+                        let p = self.expr(other, sc)?;
+                        format!("{lhs} {} {p}", if *ci { "MATCH" } else { "LIKE" })
+                    }
                 };
-                if *not {
+                b(if *not {
                     format!("(NOT ({body}))")
                 } else {
                     format!("({body})")
-                }
+                })
             }
-            Expr::Exists(s) => format!("(EXISTS ({}))", self.select(s, sc)?),
-            Expr::Scalar(s) => format!("({})", self.select(s, sc)?),
+            Expr::Exists(s) => b(format!("(EXISTS ({}))", self.select(s, sc)?)),
+            Expr::Scalar(s) => Typed::new(format!("({})", self.select(s, sc)?), Ty::Any),
             Expr::Case(op, whens, els) => {
                 let mut out = String::from("(CASE");
                 if let Some(o) = op {
                     out.push_str(&format!(" {}", self.expr(o, sc)?));
                 }
+                let mut ty = Ty::Unknown;
                 for (c, v) in whens {
-                    out.push_str(&format!(
-                        " WHEN {} THEN {}",
-                        self.expr(c, sc)?,
-                        self.expr(v, sc)?
-                    ));
+                    let v = self.typed(v, sc)?;
+                    if !ty.known() {
+                        ty = v.ty.clone();
+                    }
+                    out.push_str(&format!(" WHEN {} THEN {}", self.expr(c, sc)?, v.sql));
                 }
                 if let Some(e) = els {
                     out.push_str(&format!(" ELSE {}", self.expr(e, sc)?));
                 }
                 out.push_str(" END)");
-                out
+                Typed::new(out, ty)
             }
             Expr::Cast(x, ty) => {
-                let inner = self.expr(x, sc)?;
-                match ty.as_str() {
-                    "int" | "integer" | "int4" | "int8" | "bigint" | "smallint" | "int2" => {
-                        format!("CAST({inner} AS INTEGER)")
-                    }
-                    "numeric" | "decimal" | "real" | "float4" | "float8" | "float"
-                    | "double precision" => format!("CAST({inner} AS REAL)"),
-                    "text"
-                    | "varchar"
-                    | "character varying"
-                    | "uuid"
-                    | "json"
-                    | "jsonb"
-                    | "timestamptz"
-                    | "timestamp"
-                    | "timestamp with time zone"
-                    | "timestamp without time zone"
-                    | "date"
-                    | "boolean"
-                    | "bool"
-                    | "name" => inner,
-                    other => return Err(no(format!("cast to {other} is not supported"))),
-                }
+                let inner = self.typed(x, sc)?;
+                let has_enum = |n: &str| self.model_enum(n);
+                let to = Ty::from_cast_name(ty, &has_enum)
+                    .ok_or_else(|| no(format!("cast to {ty} is not supported")))?;
+                pgexpr::cast(inner, &to).map_err(unsupported)?
             }
         })
     }
+
+    /// The type of a column reference (as [`Self::column`] resolves it).
+    fn column_kind(
+        &self,
+        qual: Option<&str>,
+        name: &str,
+        scopes: &[Vec<Entry<'a>>],
+    ) -> Option<crate::types::Kind> {
+        for level in scopes.iter().rev() {
+            for en in level {
+                if qual.is_some_and(|q| q != en.name) {
+                    continue;
+                }
+                if let Some(c) = en.table.column(name) {
+                    return Some(c.kind.clone());
+                }
+            }
+        }
+        None
+    }
+
+    /// Enum types are stored as text; a cast to one is checked by `pg_enum_check`, which the
+    /// policy emitter cannot see here: casts to enums deny.
+    fn model_enum(&self, _name: &str) -> bool {
+        false
+    }
+}
+
+/// The typed translator's view of a schema column kind.
+fn kind_ty(k: &crate::types::Kind) -> Ty {
+    use crate::types::Kind;
+    match k {
+        Kind::Int(n) => Ty::Int(n),
+        Kind::Float("numeric") => Ty::Numeric,
+        Kind::Float(n) => Ty::Float(n),
+        Kind::Bool => Ty::Bool,
+        Kind::Text("uuid") => Ty::Uuid,
+        Kind::Text(_) => Ty::Text,
+        Kind::Json("json") => Ty::Json,
+        Kind::Json("array") => Ty::Array(Box::new(Ty::Any)),
+        Kind::Json(_) => Ty::Jsonb,
+        Kind::Timestamptz => Ty::Timestamptz,
+        Kind::Timestamp => Ty::Timestamp,
+        Kind::Date => Ty::Date,
+    }
+}
+
+fn unsupported(e: pgexpr::PgExprError) -> EmitErr {
+    EmitErr::Untranslatable(e.to_string())
 }

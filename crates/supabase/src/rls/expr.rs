@@ -218,9 +218,15 @@ impl<'a> P<'a> {
     }
     fn cmp(&mut self) -> R<Expr> {
         let l = self.pred()?;
-        for op in ["=", "<>", "!=", "<=", ">=", "<", ">"] {
+        for op in [
+            "=", "<>", "!=", "<=", ">=", "<", ">", "~", "~*", "!~", "!~*",
+        ] {
             if self.p(op) {
                 self.i += 1;
+                if op.contains('~') {
+                    let r = self.pred()?;
+                    return Ok(Expr::Bin(op.into(), Box::new(l), Box::new(r)));
+                }
                 if self.kw("any") || self.kw("some") || self.kw("all") {
                     return self.quantified(l, op);
                 }
