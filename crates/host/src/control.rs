@@ -18,6 +18,9 @@
 //! - `PUT /__edgesim/kv/<BINDING>` with a JSON array of `{key, value, expiration?,
 //!   expiration_ttl?, metadata?, base64?}` (wrangler's bulk format): a bulk write.
 //! - `DELETE /__edgesim/kv/<BINDING>` with a JSON array of keys: a bulk delete.
+//! - `POST /__edgesim/cache/purge[?colo=C][&cache=NAME][&url=URL]`: purges the Cache API
+//!   (`{"purged": n}`); `GET /__edgesim/cache[?colo=C]` lists its fresh entries
+//!   ([`crate::cache`]).
 //!
 //! Keys are percent-decoded (`/articles` is `/__edgesim/kv/ARTICLES/%2Farticles`, or
 //! `/__edgesim/kv/ARTICLES//articles`). Writes land at central as production's dashboard and
@@ -67,6 +70,9 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
                 format!("edgesim: the status could not be written: {e}\n"),
             ),
         };
+    }
+    if path == "/__edgesim/cache" || path.starts_with("/__edgesim/cache/") {
+        return crate::cache::control(host.cache(), host.clock().now_ms(), req);
     }
     if let Some(rest) = path.strip_prefix("/__edgesim/kv/") {
         let (binding, key) = match rest.split_once('/') {

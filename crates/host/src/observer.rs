@@ -94,6 +94,21 @@ pub enum HostEvent {
         /// `hit`/`miss` for reads, `ok` for writes, or the error message.
         result: String,
     },
+    /// A Cache API call by the guest (`caches.default` or `caches.open(name)`).
+    CacheCall {
+        /// The request's `cf-ray`.
+        ray: String,
+        /// The colo whose cache it used.
+        colo: String,
+        /// `default`, or the name given to `caches.open`.
+        cache: String,
+        /// `put`, `match` or `delete`.
+        op: String,
+        /// The cache key (the request's URL).
+        url: String,
+        /// `stored for N s`, `not stored: <why>`, `hit`, `hit (304)`, `miss`, `deleted`, ...
+        result: String,
+    },
     /// A line the guest wrote to stdout or stderr (a JavaScript Worker's `console.*` call),
     /// reported when its request (or its waitUntil work) ends.
     GuestLog {

@@ -280,6 +280,8 @@ pub(crate) struct OutboundHooks {
     pub internal_config: Bytes,
     /// The host's outbound rules (checked before the allowlist; shared `times` counters).
     pub rules: OutboundRules,
+    /// The Cache API at this colo, for the internal host's `/cache/` routes.
+    pub cache: crate::cache::CacheCtx,
     /// Seeds [`OutboundHooks::rng`] (the invocation's seed).
     pub rng_seed: u64,
     /// The fault draws of this invocation's rules, made on its first matched fetch from
@@ -305,9 +307,12 @@ impl OutboundHooks {
         let (parts, body) = request.into_parts();
         let body = body.collect().await?.to_bytes();
         let path = parts.uri.path();
-        let resp =
+        let resp = if let Some(op) = path.strip_prefix("/cache/") {
+            crate::cache::serve(&self.cache, op, body)
+        } else {
             crate::internal::serve(&self.kv, &self.internal_config, &parts.method, path, body)
-                .await;
+                .await
+        };
         let resp = resp.map(|b| Full::new(b).map_err(|never| match never {}).boxed_unsync());
         Ok((resp, Box::new(async { Ok(()) }) as IoFuture))
     }

@@ -127,15 +127,29 @@ pub async fn serve_with_shutdown(
         let control = control.clone();
         async move {
             match host {
-                Ok(host) => respond(&host, control.as_ref(), req).await,
+                Ok(host) => streamed(respond(&host, control.as_ref(), req).await),
                 Err(why) => text(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("edgesim: no Worker to serve: {why}\n"),
-                ),
+                )
+                .map(Into::into),
             }
         }
     };
     edgesim_http::serve(listener, edgesim_http::Limits::default(), shutdown, handler).await
+}
+
+/// `resp` for the server: a body the Worker is still writing ([`crate::BodyRest`] in the
+/// extensions, see [`Host::handle_streaming`]) streams to the client as written.
+fn streamed(resp: Response<Bytes>) -> Response<edgesim_http::Body> {
+    let rest = resp
+        .extensions()
+        .get::<crate::BodyRest>()
+        .and_then(crate::BodyRest::take);
+    resp.map(|first| match rest {
+        Some(rest) => edgesim_http::Body::stream(first, rest),
+        None => first.into(),
+    })
 }
 
 async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) -> Response<Bytes> {
@@ -159,7 +173,7 @@ async fn respond(host: &Host, control: Option<&Control>, req: Request<Bytes>) ->
     if control.is_some() && req.uri().path() == "/__scheduled" {
         return crate::scheduled::test_scheduled(host, &req).await;
     }
-    let inv = host.handle(req).await;
+    let inv = host.handle_streaming(req).await;
     // Let the other connections whose requests are ready run their Workers before this response
     // is written, so responses leave in batches: a client that is still busy reading earlier
     // ones needs no new wake-up per response. On the 2-core benchmark machine this cut the

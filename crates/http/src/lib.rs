@@ -16,9 +16,13 @@
 //!   close, requests in flight finish (up to [`Limits::drain_timeout`], then they are dropped),
 //!   and [`serve`] returns.
 
+mod body;
+
+pub use body::{Body, Chunks};
+
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
@@ -92,8 +96,9 @@ pub async fn shutdown_signal() {
 
 /// Serves connections on `listener` with `handler` until `shutdown` completes, then drains
 /// (see the crate docs) and returns. Accept errors (out of file descriptors and the like) are
-/// logged and retried.
-pub async fn serve<H, Fut>(
+/// logged and retried. The handler answers with a whole body ([`Bytes`]) or a [`Body`], which
+/// may stream.
+pub async fn serve<H, Fut, B>(
     listener: TcpListener,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
@@ -101,7 +106,8 @@ pub async fn serve<H, Fut>(
 ) -> std::io::Result<()>
 where
     H: Fn(Request<Bytes>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Response<Bytes>> + Send + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: Into<Body> + 'static,
 {
     let limits = Arc::new(limits);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -148,20 +154,21 @@ where
     Ok(())
 }
 
-async fn connection<H, Fut>(
+async fn connection<H, Fut, B>(
     stream: tokio::net::TcpStream,
     limits: Arc<Limits>,
     handler: H,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) where
     H: Fn(Request<Bytes>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Response<Bytes>> + Send + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: Into<Body> + 'static,
 {
     let l = limits.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let handler = handler.clone();
         let limits = l.clone();
-        async move { Ok::<_, Infallible>(respond(req, &limits, handler).await.map(Full::new)) }
+        async move { Ok::<_, Infallible>(respond(req, &limits, handler).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -190,8 +197,8 @@ async fn connection<H, Fut>(
 }
 
 /// A plain-text response that closes the connection (the rest of the request is not read).
-fn refuse(status: StatusCode, message: &str) -> Response<Bytes> {
-    let mut resp = Response::new(Bytes::from(format!("{message}\n")));
+fn refuse(status: StatusCode, message: &str) -> Response<Body> {
+    let mut resp = Response::new(Body::from(Bytes::from(format!("{message}\n"))));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -203,10 +210,11 @@ fn refuse(status: StatusCode, message: &str) -> Response<Bytes> {
 }
 
 /// Checks the URL and body against `limits`, reads the body, then runs `handler`.
-async fn respond<H, Fut>(req: Request<Incoming>, limits: &Limits, handler: H) -> Response<Bytes>
+async fn respond<H, Fut, B>(req: Request<Incoming>, limits: &Limits, handler: H) -> Response<Body>
 where
     H: Fn(Request<Bytes>) -> Fut,
-    Fut: Future<Output = Response<Bytes>>,
+    Fut: Future<Output = Response<B>>,
+    B: Into<Body>,
 {
     let url_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if url_len > limits.max_url_bytes {
@@ -256,5 +264,7 @@ where
             );
         }
     };
-    handler(Request::from_parts(parts, body)).await
+    handler(Request::from_parts(parts, body))
+        .await
+        .map(Into::into)
 }
