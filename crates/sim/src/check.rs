@@ -326,20 +326,36 @@ impl CheckReport {
 pub struct Versions {
     rows: BTreeMap<String, Vec<(u64, u64)>>,
     list: Vec<(u64, u64)>,
+    /// The commits of each other table the routes read ([`Resource::Table`]).
+    tables: BTreeMap<String, Vec<(u64, u64)>>,
 }
 
 impl Versions {
-    /// Reads the commits of `events`.
+    /// Reads the commits of `events` (one tracked table).
     pub fn from_events(events: &[Event]) -> Self {
+        Self::from_events_for(events, &[])
+    }
+
+    /// Reads the commits of `events`; those of `others` (the other tables the routes read) are
+    /// kept apart from the tracked table's.
+    pub fn from_events_for(events: &[Event], others: &[String]) -> Self {
         let mut v = Versions {
             rows: BTreeMap::new(),
             list: vec![(0, 0)],
+            tables: others.iter().map(|t| (t.clone(), vec![(0, 0)])).collect(),
         };
         for e in events {
             if let EventKind::DbCommit {
-                version, row_id, ..
+                version,
+                row_id,
+                table,
+                ..
             } = &e.kind
             {
+                if let Some(t) = v.tables.get_mut(table) {
+                    t.push((*version, e.t_ms));
+                    continue;
+                }
                 v.rows
                     .entry(row_id.clone())
                     .or_insert_with(|| vec![(0, 0)])
@@ -355,6 +371,7 @@ impl Versions {
         match res {
             Resource::List => &self.list,
             Resource::Row(id) => self.rows.get(id).map_or(INITIAL, Vec::as_slice),
+            Resource::Table(t) => self.tables.get(t).map_or(INITIAL, Vec::as_slice),
         }
     }
 
@@ -405,7 +422,7 @@ pub fn check_all(
     exp: &Expectations,
     healed_ms: u64,
 ) -> CheckReport {
-    let versions = Versions::from_events(events);
+    let versions = Versions::from_events_for(events, &tracker.other_tables());
     let windows = match &exp.bounds {
         Some(b) => fault_windows(events, b.webhook_latency_ms),
         None => Vec::new(),
@@ -460,7 +477,7 @@ pub fn check_all(
         }
         let row = match &res {
             Resource::Row(id) => Some(id.as_str()),
-            Resource::List => None,
+            Resource::List | Resource::Table(_) => None,
         };
         let current = versions.current_at(&res, r.t_end);
         let mut flag = |p: Property,
@@ -853,7 +870,7 @@ fn causes(
     };
     let kv_key = tracker.kv_key(path);
     let row_matches = |id: &str| match res {
-        Resource::List => true,
+        Resource::List | Resource::Table(_) => true,
         Resource::Row(r) => r == id,
     };
     let mut out: Vec<Event> = events

@@ -107,7 +107,11 @@ impl Core {
             me: OnceLock::new(),
         });
         let _ = core.me.set(Arc::downgrade(&core));
-        *lock(&core.history) = DbHistory::new("id", core.table_rows(), 0);
+        let mut history = DbHistory::new("id", core.table_rows(), 0);
+        for t in core.tracker.other_tables() {
+            history.add_table(&t, core.rows_of(&t));
+        }
+        *lock(&core.history) = history;
         lock(&core.queue.0).clear();
         let weak = Arc::downgrade(&core);
         core.supabase
@@ -191,13 +195,15 @@ impl Core {
 
     /// The tracked table's rows, as PostgREST returns them to the service role.
     pub fn table_rows(&self) -> Vec<Value> {
-        let req = http::Request::get(format!(
-            "http://supabase.sim/rest/v1/{}?select=*",
-            self.table
-        ))
-        .header("apikey", SERVICE_ROLE_KEY)
-        .body(Bytes::new())
-        .expect("static request");
+        self.rows_of(&self.table)
+    }
+
+    /// The rows of `table`, as PostgREST returns them to the service role.
+    pub fn rows_of(&self, table: &str) -> Vec<Value> {
+        let req = http::Request::get(format!("http://supabase.sim/rest/v1/{table}?select=*"))
+            .header("apikey", SERVICE_ROLE_KEY)
+            .body(Bytes::new())
+            .expect("static request");
         let resp = self.supabase.handle(req);
         match serde_json::from_slice(resp.body()) {
             Ok(Value::Array(rows)) => rows,
@@ -214,37 +220,49 @@ impl Core {
         r
     }
 
-    /// The mock's change hook: records each commit of the tracked table in the DB history
-    /// (and the log) as it commits.
+    /// The mock's change hook: records each commit of a tracked table (the routes' tables)
+    /// in the DB history (and the log) as it commits.
     pub fn on_changes(&self, changes: &[edgesim_supabase::Change]) {
-        let rows = changes
-            .iter()
-            .filter(|c| c.table == self.table)
-            .map(|c| {
-                (
-                    c.old.clone().map(Value::Object),
-                    c.new.clone().map(Value::Object),
-                )
-            })
-            .collect::<Vec<_>>();
-        if rows.is_empty() {
-            return;
+        let mut tables: Vec<&str> = Vec::new();
+        for c in changes {
+            if !tables.contains(&c.table.as_str()) {
+                tables.push(&c.table);
+            }
         }
-        let now = self.log.now();
-        let changes = lock(&self.history).apply(rows, now);
-        for (version, ch) in changes {
-            let row_hash = ch
-                .row
-                .as_ref()
-                .map(|r| short_hash(crate::history::canonical(r).as_bytes()))
-                .unwrap_or_default();
-            self.log.push(EventKind::DbCommit {
-                version,
-                table: self.table.clone(),
-                op: ch.op.to_string(),
-                row_id: ch.id,
-                row_hash,
-            });
+        for table in tables {
+            let rows = changes
+                .iter()
+                .filter(|c| c.table == table)
+                .map(|c| {
+                    (
+                        c.old.clone().map(Value::Object),
+                        c.new.clone().map(Value::Object),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let now = self.log.now();
+            let changes = {
+                let mut h = lock(&self.history);
+                if table == self.table {
+                    h.apply(rows, now)
+                } else {
+                    h.apply_table(table, rows, now)
+                }
+            };
+            for (version, ch) in changes {
+                let row_hash = ch
+                    .row
+                    .as_ref()
+                    .map(|r| short_hash(crate::history::canonical(r).as_bytes()))
+                    .unwrap_or_default();
+                self.log.push(EventKind::DbCommit {
+                    version,
+                    table: table.to_string(),
+                    op: ch.op.to_string(),
+                    row_id: ch.id,
+                    row_hash,
+                });
+            }
         }
     }
 
@@ -260,7 +278,13 @@ impl Core {
     fn schedule(&self, d: WebhookDelivery, ov: Override) {
         let now = self.log.now();
         let row_id = delivery_row_id(&d);
-        let db_version = lock(&self.history).current_row_version(&row_id);
+        let db_version = {
+            let h = lock(&self.history);
+            match h.table(&d.table) {
+                Some(other) if d.table != self.table => other.current_row_version(&row_id),
+                _ => h.current_row_version(&row_id),
+            }
+        };
         let decision = {
             let plan = lock(&self.webhooks);
             decide(

@@ -2,11 +2,13 @@
 //! Poisson request streams, each at durations since the start, all from the seed. The scenario
 //! runner builds a run from these; a Rust test can build the same runs.
 
-use crate::events::{Event, Origin};
+use crate::core::Core;
+use crate::events::{Event, EventKind, Origin};
 use crate::faults::Override;
 use crate::sim::Sim;
 use bytes::Bytes;
 use edgesim_core::SimRng;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 fn ms(d: Duration) -> u64 {
@@ -26,8 +28,12 @@ pub struct RandomMutations {
     pub delete: f64,
     /// The columns an update changes, each to a generated value of the type its current value
     /// has (empty: the course's `title` and `content`). Inserts copy a random row's other
-    /// columns (all but `id`) with these changed.
+    /// columns (all but `id`) with these changed, and the table's unique columns made fresh.
     pub columns: Vec<String>,
+    /// The table mutated (`None`: the tracked table).
+    pub table: Option<String>,
+    /// Which mutation stream this is (its own draws: `mutations`, then `mutations/1`, ...).
+    pub stream: usize,
 }
 
 /// A SQL literal for `v` (`None` for objects and arrays, which are left out).
@@ -61,11 +67,37 @@ fn generated(old: Option<&serde_json::Value>, n: u64, draw: u32) -> String {
     }
 }
 
+/// A value for column `c` that no row holds when `c` is unique: numbers go past the largest
+/// (`fresh` holds it), text gets the mutation's tag; otherwise [`generated`].
+fn value_for(
+    c: &str,
+    old: Option<&serde_json::Value>,
+    fresh: &BTreeMap<String, i64>,
+    n: u64,
+    draw: u32,
+) -> String {
+    match (fresh.get(c), old) {
+        (Some(max), Some(serde_json::Value::Number(x))) if x.is_i64() || x.is_u64() => {
+            (max + 1 + i64::from(draw % 97)).to_string()
+        }
+        (Some(_), Some(serde_json::Value::Number(x))) => {
+            format!(
+                "{:.2}",
+                x.as_f64().unwrap_or(0.0) + 1000.0 + n as f64 + 0.01 * f64::from(draw % 97)
+            )
+        }
+        _ => generated(old, n, draw),
+    }
+}
+
 /// The SQL of one random mutation of `table` (an update of `pick`'s `columns`, or an insert
-/// copied from `pick`), or `None` when the table has no row to start from.
+/// copied from `pick` with `columns` and the unique columns changed; `fresh` maps each unique
+/// column to the largest number it holds, see [`value_for`]), or `None` when the table has no
+/// row to start from.
 fn column_mutation(
     table: &str,
     columns: &[String],
+    fresh: &BTreeMap<String, i64>,
     pick: Option<(&str, &serde_json::Value)>,
     insert: bool,
     n: u64,
@@ -80,8 +112,8 @@ fn column_mutation(
             if k == "id" {
                 continue;
             }
-            let val = if columns.contains(k) {
-                generated(Some(v), n, draw)
+            let val = if columns.contains(k) || fresh.contains_key(k) {
+                value_for(k, Some(v), fresh, n, draw)
             } else {
                 let Some(l) = literal(v) else { continue };
                 l
@@ -97,7 +129,7 @@ fn column_mutation(
     }
     let sets: Vec<String> = columns
         .iter()
-        .map(|c| format!("{c} = {}", generated(row.get(c), n, draw)))
+        .map(|c| format!("{c} = {}", value_for(c, row.get(c), fresh, n, draw)))
         .collect();
     let id = if id.parse::<i64>().is_ok() {
         id.to_string()
@@ -108,6 +140,72 @@ fn column_mutation(
         "update {table} set {} where id = {id}",
         sets.join(", ")
     ))
+}
+
+/// The table's unique columns other than `id`, found by trying (and rolling back) inserts that
+/// copy `row`: a copy the database refuses with a unique violation (23505) names the columns
+/// to make fresh. The mock's schema is not part of its public API, so the database is asked.
+fn unique_columns(core: &Core, table: &str, row: &serde_json::Value) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    let candidates: Vec<String> = row
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, v)| *k != "id" && literal(v).is_some() && !v.is_null())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let refused = |changed: &[String]| {
+        let fresh: BTreeMap<String, i64> = changed
+            .iter()
+            .map(|c| (c.clone(), i64::from(u32::MAX)))
+            .collect();
+        let Some(sql) = column_mutation(table, &[], &fresh, Some(("0", row)), true, 0, 0) else {
+            return false;
+        };
+        // The second statement always fails, so the transaction never commits.
+        matches!(
+            core.supabase().execute(&format!("{sql}; select * from edgesim_probe_rollback")),
+            Err(e) if e.code == "23505"
+        )
+    };
+    while refused(&unique) {
+        let Some(c) = candidates
+            .iter()
+            .filter(|c| !unique.contains(c))
+            .find(|c| {
+                let mut with = unique.clone();
+                with.push((*c).clone());
+                !refused(&with)
+            })
+            .or_else(|| candidates.iter().find(|c| !unique.contains(c)))
+        else {
+            break;
+        };
+        unique.push(c.clone());
+    }
+    unique
+}
+
+/// The largest integer each of `columns` holds over `rows` (0 when none).
+fn largest(columns: &[String], rows: &[serde_json::Value]) -> BTreeMap<String, i64> {
+    columns
+        .iter()
+        .map(|c| {
+            let max = rows
+                .iter()
+                .filter_map(|r| r.get(c).and_then(serde_json::Value::as_f64))
+                .fold(0.0f64, f64::max);
+            (c.clone(), max.ceil() as i64)
+        })
+        .collect()
+}
+
+/// Whether the database refused a write for what it is (a constraint or a row-level security
+/// policy) rather than because the SQL is wrong: such a write changes nothing.
+fn refused(e: &edgesim_supabase::DbError) -> bool {
+    e.code.starts_with("23") || e.code == "42501"
 }
 
 /// The 32-bit draw a mutation's tag was printed from.
@@ -146,35 +244,59 @@ impl Sim {
         let core = self.core.clone();
         let every = ms(r.every).max(1);
         let until = ms(r.until);
-        let table = core.table().to_string();
-        let mut rng = SimRng::from_seed(self.seed()).fork("mutations");
+        let table = r.table.clone().unwrap_or_else(|| core.table().to_string());
+        let tracked = table == core.table();
+        let fork = match r.stream {
+            0 => "mutations".to_string(),
+            i => format!("mutations/{i}"),
+        };
+        let mut rng = SimRng::from_seed(self.seed()).fork(&fork);
         let _g = self.rt.enter();
         tokio::spawn(async move {
             let mut t = every;
             let mut n = 0u64;
+            let mut unique: Option<Vec<String>> = None;
             while t <= until {
                 tokio::time::sleep_until(core.clock().instant_at(core.epoch_ms(t))).await;
                 n += 1;
-                let ids: Vec<String> = {
+                // The table's current rows, by id, as the DB history holds them.
+                let current: Vec<(String, serde_json::Value)> = {
                     let h = core.history();
-                    h.row_ids()
-                        .into_iter()
-                        .filter(|id| h.current_row(id).is_some())
-                        .collect()
+                    let h = if tracked { Some(&*h) } else { h.table(&table) };
+                    h.map(|h| {
+                        h.row_ids()
+                            .into_iter()
+                            .filter_map(|id| Some((id.clone(), h.current_row(&id)?.clone())))
+                            .collect()
+                    })
+                    .unwrap_or_default()
                 };
+                let ids: Vec<&String> = current.iter().map(|(id, _)| id).collect();
                 let u = rng.unit();
                 let tag = format!("{:08x}", rng.next_u64() as u32);
                 let pick = ids
                     .get(rng.range_u64(0, ids.len().max(1) as u64 - 1) as usize)
-                    .cloned();
+                    .map(|id| id.to_string());
                 let row = pick
                     .as_ref()
-                    .and_then(|id| core.history().current_row(id).cloned());
+                    .and_then(|id| current.iter().find(|(i, _)| i == id))
+                    .map(|(_, r)| r.clone());
                 let custom = (!r.columns.is_empty()).then(|| {
                     let insert = u >= r.delete && u < r.delete + r.insert;
+                    let unique = match (&unique, &row) {
+                        (Some(u), _) => u.clone(),
+                        (None, Some(row)) => {
+                            unique.insert(unique_columns(&core, &table, row)).clone()
+                        }
+                        (None, None) => Vec::new(),
+                    };
+                    let rows: Vec<serde_json::Value> =
+                        current.iter().map(|(_, r)| r.clone()).collect();
+                    let fresh = largest(&unique, &rows);
                     column_mutation(
                         &table,
                         &r.columns,
+                        &fresh,
                         pick.as_deref().zip(row.as_ref()),
                         insert,
                         n,
@@ -182,10 +304,7 @@ impl Sim {
                     )
                 });
                 let sql = match (custom, pick) {
-                    (Some(Some(sql)), Some(id)) if !(u < r.delete && ids.len() > 1) => {
-                        let _ = id;
-                        sql
-                    }
+                    (Some(Some(sql)), Some(_)) if !(u < r.delete && ids.len() > 1) => sql,
                     (Some(None), _) => {
                         t += every;
                         continue;
@@ -200,8 +319,13 @@ impl Sim {
                         "insert into {table} (title, content) values ('new {n} {tag}', 'content {tag}')"
                     ),
                 };
-                if let Err(e) = core.execute(&sql, Override::default()) {
-                    core.sql_failed(format!("{sql}: {e}"));
+                match core.execute(&sql, Override::default()) {
+                    // A write the database refuses changes nothing: logged, not a failure.
+                    Err(e) if refused(&e) => core.log().push(EventKind::Note {
+                        text: format!("random mutation refused ({}): {sql}: {}", e.code, e.message),
+                    }),
+                    Err(e) => core.sql_failed(format!("{sql}: {e}")),
+                    Ok(_) => {}
                 }
                 t += every;
             }
@@ -269,21 +393,47 @@ mod tests {
     fn column_mutations_follow_the_columns_types() {
         let row = json!({"id": 7, "name": "o'clock", "price": 250, "ratio": 0.5, "on": true});
         let cols = vec!["price".to_string(), "on".to_string(), "ratio".to_string()];
-        let up = column_mutation("products", &cols, Some(("7", &row)), false, 3, 5).unwrap();
+        let none = BTreeMap::new();
+        let up = column_mutation("products", &cols, &none, Some(("7", &row)), false, 3, 5).unwrap();
         assert_eq!(
             up,
             "update products set price = 256, on = false, ratio = 0.56 where id = 7"
         );
-        let ins = column_mutation("products", &cols, Some(("7", &row)), true, 3, 5).unwrap();
+        let ins = column_mutation("products", &cols, &none, Some(("7", &row)), true, 3, 5).unwrap();
         assert_eq!(
             ins,
             "insert into products (name, price, ratio, on) values ('o''clock', 256, 0.56, false)"
         );
-        let text = column_mutation("t", &["name".into()], Some(("a", &row)), false, 3, 255);
+        let text = column_mutation(
+            "t",
+            &["name".into()],
+            &none,
+            Some(("a", &row)),
+            false,
+            3,
+            255,
+        );
         assert_eq!(
             text.unwrap(),
             "update t set name = 'edit 3 000000ff' where id = 'a'"
         );
-        assert_eq!(column_mutation("t", &cols, None, false, 1, 1), None);
+        assert_eq!(column_mutation("t", &cols, &none, None, false, 1, 1), None);
+        // Unique columns are made fresh in inserts: numbers past the largest, text tagged.
+        let fresh = BTreeMap::from([("sku".to_string(), 0), ("code".to_string(), 900)]);
+        let row = json!({"id": 1, "sku": "k-1", "code": 900, "price": 5});
+        let ins = column_mutation(
+            "p",
+            &["price".into()],
+            &fresh,
+            Some(("1", &row)),
+            true,
+            4,
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            ins,
+            "insert into p (sku, code, price) values ('edit 4 00000002', 903, 8)"
+        );
     }
 }

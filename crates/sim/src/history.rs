@@ -40,6 +40,9 @@ pub struct DbHistory {
     version: u64,
     rows: BTreeMap<String, Vec<State<Option<Value>>>>,
     list: Vec<State<Vec<Value>>>,
+    /// The histories of the other tables the routes read, sharing this one's version counter
+    /// (so DB versions are one sequence over every tracked table).
+    others: BTreeMap<String, DbHistory>,
 }
 
 /// A row id as text: numbers and strings alike (`1` and `"1"` both give `1`).
@@ -96,6 +99,7 @@ impl DbHistory {
                 key: list_key(&rows),
                 value: rows.clone(),
             }],
+            others: BTreeMap::new(),
         };
         for r in rows {
             let id = h.id_of(&r);
@@ -110,6 +114,40 @@ impl DbHistory {
             );
         }
         h
+    }
+
+    /// Tracks another table beside this one, from `rows` at this history's start.
+    pub fn add_table(&mut self, table: &str, rows: Vec<Value>) {
+        let h = DbHistory::new(&self.key_column, rows, self.start_ms);
+        self.others.insert(table.to_string(), h);
+    }
+
+    /// The history of another tracked table (see [`DbHistory::add_table`]).
+    pub fn table(&self, table: &str) -> Option<&DbHistory> {
+        self.others.get(table)
+    }
+
+    /// The other tracked tables.
+    pub fn tables(&self) -> Vec<String> {
+        self.others.keys().cloned().collect()
+    }
+
+    /// [`DbHistory::apply`] for another tracked table: its commits take the next versions of
+    /// the shared sequence. Changes of a table not tracked are ignored.
+    pub fn apply_table(
+        &mut self,
+        table: &str,
+        changes: impl IntoIterator<Item = (Option<Value>, Option<Value>)>,
+        t_ms: u64,
+    ) -> Vec<(u64, RowChange)> {
+        let version = self.version;
+        let Some(h) = self.others.get_mut(table) else {
+            return Vec::new();
+        };
+        h.version = version;
+        let out = h.apply(changes, t_ms);
+        self.version = h.version;
+        out
     }
 
     fn id_of(&self, row: &Value) -> String {

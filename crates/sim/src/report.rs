@@ -115,6 +115,7 @@ pub fn html(r: &RunResult, scenario_path: &str, tracker: &Tracker) -> String {
     let end = r.virtual_ms.max(1);
     let scale = Scale { end };
     let mut resources = vec![Resource::List];
+    resources.extend(history.tables().into_iter().map(Resource::Table));
     for id in history.row_ids() {
         let res = Resource::Row(id);
         let requested = r.events.iter().any(|e| {
@@ -250,6 +251,15 @@ fn timeline(
             .iter()
             .map(|s| (s.version, s.t_ms))
             .collect(),
+        Resource::Table(t) => history
+            .table(t)
+            .map(|h| {
+                h.list_history()
+                    .iter()
+                    .map(|s| (s.version, s.t_ms))
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let _ = write!(s, r#"<text x="4" y="{}">database</text>"#, 30.0 + ROW * 0.6);
     for (i, (v, t)) in db.iter().enumerate() {

@@ -202,7 +202,7 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         for r in &routes {
             let reached = events.iter().any(|e| {
                 matches!(&e.kind, EventKind::RequestEnd { path, .. }
-                    if r.pattern.matches(path.split('?').next().unwrap_or(path), Some('/')).is_some())
+                    if r.matches(path).is_some())
             });
             if !reached {
                 warnings.push(format!(
@@ -276,32 +276,49 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     })
 }
 
-/// The table the checkers track: the routes' (they read one), else `[supabase] table`, else
-/// `articles`; `[random_mutations] table` must be the same.
+/// The table the checkers track first: the first route's (other tables the routes read are
+/// tracked beside it), else `[supabase] table`, else `articles`. `[supabase] table` must be one
+/// the routes read, and each `[random_mutations] table` one that is tracked.
 fn tracked_table(s: &Scenario, routes: &[Route]) -> Result<String, RunError> {
     let named = s.supabase.table.clone();
     let table = match (routes.first(), &named) {
-        (Some(r), Some(t)) if &r.truth.table != t => {
+        (Some(r), Some(t)) if !routes.iter().any(|r| r.table() == t) => {
             return Err(RunError::File(format!(
                 "{}: key `sql`: the routes read table {:?} but [supabase] table = {t:?}",
-                r.at, r.truth.table
+                r.at,
+                r.table()
             )));
         }
-        (Some(r), _) => r.truth.table.clone(),
+        (Some(r), _) => r.table().to_string(),
         (None, Some(t)) => t.clone(),
         (None, None) => "articles".to_string(),
     };
-    if let Some(m) = &s.random_mutations
-        && let Some(t) = &m.table
-        && t.get_ref() != &table
-    {
-        return Err(RunError::File(format!(
-            "[random_mutations] key `table`: {:?} is not the tracked table {table:?} \
-             (the routes' table, or [supabase] table)",
-            t.get_ref()
-        )));
+    for m in &s.random_mutations {
+        if let Some(t) = &m.table
+            && t.get_ref() != &table
+            && !routes.iter().any(|r| r.table() == t.get_ref())
+        {
+            return Err(RunError::File(format!(
+                "{}: key `table`: [random_mutations] table {:?} is not a tracked table \
+                 (one the routes read, or [supabase] table): {}",
+                m.at,
+                t.get_ref(),
+                tracked_tables(&table, routes).join(", ")
+            )));
+        }
     }
     Ok(table)
+}
+
+/// `table` and the other tables the routes read.
+fn tracked_tables(table: &str, routes: &[Route]) -> Vec<String> {
+    let mut out = vec![table.to_string()];
+    for r in routes {
+        if !out.iter().any(|t| t == r.table()) {
+            out.push(r.table().to_string());
+        }
+    }
+    out
 }
 
 /// Every table and column the routes and random mutations name must exist in the database.
@@ -312,30 +329,39 @@ fn check_routes_against_db(
     table: &str,
 ) -> Result<(), RunError> {
     let tables = sim.db_tables();
-    if (!routes.is_empty() || s.random_mutations.is_some()) && !tables.iter().any(|t| t == table) {
-        let at = routes
-            .first()
-            .map_or("[random_mutations]".to_string(), |r| r.at.clone());
-        return Err(RunError::File(format!(
-            "{at}: key `sql`: unknown table {table:?}; the database has {tables:?}"
-        )));
+    let unknown = |at: &str, key: &str, t: &str| {
+        RunError::File(format!(
+            "{at}: key `{key}`: unknown table {t:?}; the database has {tables:?}"
+        ))
+    };
+    if routes.is_empty() && !s.random_mutations.is_empty() && !tables.iter().any(|t| t == table) {
+        return Err(unknown(&s.random_mutations[0].at, "table", table));
     }
     for r in routes {
+        let t = r.table();
+        if !tables.iter().any(|x| x == t) {
+            return Err(unknown(&r.at, "sql", t));
+        }
         for (key, col) in r.columns() {
-            if !sim.db_has_column(table, col) {
+            if !sim.db_has_column(t, col) {
                 return Err(RunError::File(format!(
-                    "{}: key `{key}`: table {table:?} has no column {col:?} (route {})",
+                    "{}: key `{key}`: table {t:?} has no column {col:?} (route {})",
                     r.at,
                     r.pattern.text()
                 )));
             }
         }
     }
-    if let Some(m) = &s.random_mutations {
+    for m in &s.random_mutations {
+        let t = m.table.as_ref().map_or(table, |t| t.get_ref().as_str());
+        if !tables.iter().any(|x| x == t) {
+            return Err(unknown(&m.at, "table", t));
+        }
         for col in &m.columns {
-            if !sim.db_has_column(table, col) {
+            if !sim.db_has_column(t, col) {
                 return Err(RunError::File(format!(
-                    "[random_mutations] key `columns`: table {table:?} has no column {col:?}"
+                    "{}: key `columns`: [random_mutations] table {t:?} has no column {col:?}",
+                    m.at
                 )));
             }
         }
@@ -344,7 +370,8 @@ fn check_routes_against_db(
 }
 
 /// The paths workload `w` requests: its `paths`, plus its routes with their parameters drawn
-/// from the table's rows (every current id, and one id no row has).
+/// from the tables' rows at the start ([`Tracker::route_paths`]: every value a parameter's
+/// column holds and one it does not; pages up to the first empty one).
 fn workload_paths(sim: &Sim, w: &WorkloadSpec, routes: &[Route]) -> Result<Vec<String>, RunError> {
     let mut paths = w.paths.clone();
     let chosen: Vec<&Route> = match &w.routes {
@@ -374,25 +401,8 @@ fn workload_paths(sim: &Sim, w: &WorkloadSpec, routes: &[Route]) -> Result<Vec<S
         ));
     }
     let history = sim.history();
-    let mut ids: Vec<String> = history
-        .row_ids()
-        .into_iter()
-        .filter(|id| history.current_row(id).is_some())
-        .collect();
-    let absent = ids
-        .iter()
-        .filter_map(|id| id.parse::<i64>().ok())
-        .max()
-        .map_or("absent".to_string(), |m| (m + 1000).to_string());
-    ids.push(absent);
     for r in chosen {
-        match &r.truth.filter {
-            None => paths.push(r.pattern.text().to_string()),
-            Some((_, p)) => paths.extend(ids.iter().map(|id| {
-                r.pattern
-                    .fill(&std::collections::BTreeMap::from([(p.clone(), id.clone())]))
-            })),
-        }
+        paths.extend(sim.tracker().route_paths(r, &history, false));
     }
     Ok(paths)
 }
@@ -551,7 +561,7 @@ fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
         };
         sim.sql_at(Duration::from_millis(secs_to_ms(m.at_s)), &m.sql, ov);
     }
-    if let Some(r) = &s.random_mutations {
+    for (i, r) in s.random_mutations.iter().enumerate() {
         let until = r
             .until_s
             .map_or(s.duration_ms(), secs_to_ms)
@@ -562,6 +572,8 @@ fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
             insert: r.insert,
             delete: r.delete,
             columns: r.columns.clone(),
+            table: r.table.as_ref().map(|t| t.get_ref().clone()),
+            stream: i,
         });
     }
 }

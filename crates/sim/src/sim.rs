@@ -584,8 +584,7 @@ impl Sim {
     /// GETs the list and every row that ever existed at every colo (probe requests), one every
     /// [`PROBE_GAP`].
     pub fn probe(&mut self) {
-        let ids = self.core.history().row_ids();
-        let paths = self.core.tracker().probe_paths(&ids);
+        let paths = self.core.tracker().probe_paths(&self.core.history());
         let core = self.core.clone();
         let colos = self.colos();
         self.block_on(async move {

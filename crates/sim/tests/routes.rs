@@ -3,6 +3,7 @@
 //! (the webhook forgets `product:{id}`, cached forever) fails with a witness naming
 //! `/api/products/<id>`. Plus the bad-input errors. The JS part needs Node.
 
+use edgesim_sim::events::{EventKind, Served};
 use edgesim_sim::runner::run_worker;
 use edgesim_sim::scenario::Scenario;
 use edgesim_sim::{Property, WorkerSpec};
@@ -23,7 +24,7 @@ fn the_correct_worker_passes_and_the_flawed_one_fails_on_its_own_routes() {
     let s = scenario();
     assert_eq!(
         s.effective_routes().len(),
-        2,
+        6,
         "the project's edgesim.routes.toml"
     );
     let dir = root().join("worker/js/products");
@@ -41,6 +42,47 @@ fn the_correct_worker_passes_and_the_flawed_one_fails_on_its_own_routes() {
     );
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert!(r.requests > 100);
+    // Every kind of route was requested and judged: pages, a category's products, the other
+    // table's list and its rows by slug, each per parameter value.
+    let served = |prefix: &str| {
+        r.events.iter().any(|e| {
+            matches!(&e.kind, EventKind::RequestEnd { path, served: Served::Version(_), .. }
+                if path.starts_with(prefix))
+        })
+    };
+    for p in [
+        "/api/products?page=1",
+        "/api/products?page=3",
+        "/api/categories/kitchen/products",
+        "/api/categories/absent/products",
+        "/api/categories",
+        "/api/categories/home",
+        "/api/categories/absent",
+    ] {
+        assert!(served(p), "{p} served a committed state");
+    }
+    // Both tables changed, each commit in one version sequence; every insert copied a product
+    // with a fresh unique sku (none refused).
+    let commits = |table: &str| {
+        r.events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::DbCommit { table: t, .. } if t == table))
+            .count()
+    };
+    assert!(commits("products") >= 4, "{}", commits("products"));
+    assert!(commits("categories") >= 2, "{}", commits("categories"));
+    assert!(
+        r.events.iter().any(
+            |e| matches!(&e.kind, EventKind::DbCommit { table, op, .. } if table == "products" && op == "INSERT")
+        ),
+        "seed 1 inserts a product"
+    );
+    assert!(
+        !r.events
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::Note { text } if text.contains("refused"))),
+        "an insert violated the unique sku"
+    );
     let bounds = r.bounds_observed.clone().unwrap_or_default();
     assert!(bounds.contains("product:1"), "bounds per KV key: {bounds}");
 
@@ -65,6 +107,13 @@ fn the_correct_worker_passes_and_the_flawed_one_fails_on_its_own_routes() {
         .unwrap_or_else(|| panic!("a liveness violation: {:?}", r.violations));
     assert!(v.path.starts_with("/api/products/"), "{v}");
     assert!(v.to_string().contains("/api/products/"), "{v}");
+    // Only the item key is wrong: the lists, pages, categories and the other table hold.
+    for v in &r.violations {
+        assert!(
+            v.path.starts_with("/api/products/") && !v.path.contains('?'),
+            "only /api/products/<id> fails: {v}"
+        );
+    }
     // The HTML report draws each route beside its KV key.
     let tracker = edgesim_sim::Tracker::with_routes("products", s.effective_routes());
     let html = edgesim_sim::report::html(&r, "products-routes.toml", &tracker);

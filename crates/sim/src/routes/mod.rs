@@ -1,15 +1,22 @@
-//! Declared routes: which of the user's URLs show which rows of a table, and how a served body
-//! maps onto them (`[[routes]]` in a scenario, or the project's `edgesim.routes.toml`).
+//! Declared routes: which of the user's URLs show which rows of which table, and how a served
+//! body maps onto them (`[[routes]]` in a scenario, or the project's `edgesim.routes.toml`).
 //!
-//! A route is a path pattern (`/api/products/{id}`), the SQL that gives its truth
-//! (`select * from products where id = {id}`; the supported form is
-//! `select <* | columns> from <table> [where id = {param}] [order by <column> [asc|desc]]`),
-//! and the mapping of the body: a JSON pointer to the rows (`/product`), `shape` (`row` or
-//! `list`), `ordered`, `fields` to compare (default: the SQL's columns, or all) and `ignore`.
-//! `kv = "product:{id}"` names the KV key the route reads, for the bounds and witnesses.
+//! A route is a path pattern (`/api/products/{id}`, `/api/products?page={page}`:
+//! [`pattern`]), the SQL that gives its truth (`select * from products where id = {id}`,
+//! `select * from products where category = {slug} order by id limit 10 offset ({page}-1)*10`:
+//! [`truth`]), and the mapping of the body: a JSON pointer to the rows (`/product`), `shape`
+//! (`row` or `list`), `ordered`, `fields` to compare (default: the SQL's columns, or all) and
+//! `ignore`. `kv = "product:{id}"` names the KV key the route reads, for the bounds and
+//! witnesses. Routes may read several tables.
 //!
 //! The course's `[supabase] table = "articles"` is the same as the two routes
 //! `/articles` (`select * from articles`, a list) and `/articles/{id}` (one row).
+
+pub mod pattern;
+pub mod truth;
+
+pub use pattern::{PathPattern, Template};
+pub use truth::{Truth, cmp_json};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -67,211 +74,11 @@ pub struct RoutesFile {
 /// The name of the project's routes file, beside its wrangler file.
 pub const ROUTES_FILE: &str = "edgesim.routes.toml";
 
-/// One piece of a pattern or key template.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Piece {
-    Lit(String),
-    Param(String),
-}
-
-/// A pattern such as `/api/products/{id}` or `product:{id}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Template {
-    text: String,
-    pieces: Vec<Piece>,
-}
-
-impl Template {
-    /// Parses `text`; `{name}` is a parameter.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut pieces = Vec::new();
-        let mut rest = text;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                pieces.push(Piece::Lit(rest[..open].to_string()));
-            }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| format!("{text:?}: `{{` without `}}`"))?;
-            let name = &rest[open + 1..open + close];
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("{text:?}: bad parameter name {name:?}"));
-            }
-            if matches!(pieces.last(), Some(Piece::Param(_))) {
-                return Err(format!("{text:?}: two parameters need text between them"));
-            }
-            pieces.push(Piece::Param(name.to_string()));
-            rest = &rest[open + close + 1..];
-        }
-        if rest.contains('}') {
-            return Err(format!("{text:?}: `}}` without `{{`"));
-        }
-        if !rest.is_empty() {
-            pieces.push(Piece::Lit(rest.to_string()));
-        }
-        Ok(Self {
-            text: text.to_string(),
-            pieces,
-        })
-    }
-
-    /// The pattern as written.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// The parameter names, in order.
-    pub fn params(&self) -> Vec<&str> {
-        self.pieces
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Param(n) => Some(n.as_str()),
-                Piece::Lit(_) => None,
-            })
-            .collect()
-    }
-
-    /// The parameters of `s` when it matches (a parameter is non-empty and, when `stop` is
-    /// given, never contains it: `/` for paths).
-    pub fn matches(&self, s: &str, stop: Option<char>) -> Option<BTreeMap<String, String>> {
-        let mut out = BTreeMap::new();
-        let mut rest = s;
-        for (i, p) in self.pieces.iter().enumerate() {
-            match p {
-                Piece::Lit(l) => rest = rest.strip_prefix(l.as_str())?,
-                Piece::Param(name) => {
-                    let end = match self.pieces.get(i + 1) {
-                        Some(Piece::Lit(next)) => rest.find(next.as_str())?,
-                        _ => rest.len(),
-                    };
-                    let v = &rest[..end];
-                    if v.is_empty() || stop.is_some_and(|c| v.contains(c)) {
-                        return None;
-                    }
-                    out.insert(name.clone(), v.to_string());
-                    rest = &rest[end..];
-                }
-            }
-        }
-        rest.is_empty().then_some(out)
-    }
-
-    /// The text with each parameter replaced (missing ones stay as `{name}`).
-    pub fn fill(&self, params: &BTreeMap<String, String>) -> String {
-        self.pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Lit(l) => l.clone(),
-                Piece::Param(n) => params.get(n).cloned().unwrap_or_else(|| format!("{{{n}}}")),
-            })
-            .collect()
-    }
-}
-
-/// The supported truth SQL, parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Truth {
-    /// The table.
-    pub table: String,
-    /// The selected columns (empty: `*`).
-    pub columns: Vec<String>,
-    /// `where <column> = {param}`: (column, param).
-    pub filter: Option<(String, String)>,
-    /// `order by <column> [desc]`: (column, descending).
-    pub order_by: Option<(String, bool)>,
-}
-
-fn ident(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-}
-
-impl Truth {
-    /// Parses `select <* | a, b> from <table> [where <col> = {param}] [order by <col> [asc|desc]]`.
-    pub fn parse(sql: &str) -> Result<Self, String> {
-        const FORM: &str = "the supported form is `select <* | columns> from <table> \
-                            [where id = {param}] [order by <column> [asc|desc]]`";
-        let sql = sql.trim().trim_end_matches(';').trim();
-        let lower = sql.to_ascii_lowercase();
-        let bad = |why: &str| format!("{why}: {FORM}");
-        let after_select = lower
-            .strip_prefix("select ")
-            .ok_or_else(|| bad("must start with `select`"))?;
-        let from = after_select
-            .find(" from ")
-            .ok_or_else(|| bad("no `from <table>`"))?;
-        let cols_text = sql[7..7 + from].trim();
-        let columns: Vec<String> = if cols_text == "*" {
-            Vec::new()
-        } else {
-            cols_text.split(',').map(|c| c.trim().to_string()).collect()
-        };
-        if let Some(c) = columns.iter().find(|c| !ident(c)) {
-            return Err(bad(&format!("column {c:?} is not a plain column name")));
-        }
-        let rest = &sql[7 + from + 6..];
-        let rest_lower = rest.to_ascii_lowercase();
-        let (main, order) = match rest_lower.find(" order by ") {
-            Some(i) => (&rest[..i], Some(rest[i + 10..].trim())),
-            None => (rest, None),
-        };
-        let main_lower = main.to_ascii_lowercase();
-        let (table, filter) = match main_lower.find(" where ") {
-            Some(i) => (main[..i].trim(), Some(main[i + 7..].trim())),
-            None => (main.trim(), None),
-        };
-        let table = table.strip_prefix("public.").unwrap_or(table);
-        if !ident(table) {
-            return Err(bad(&format!("table {table:?} is not a plain table name")));
-        }
-        let filter = match filter {
-            None => None,
-            Some(f) => {
-                let (col, val) = f
-                    .split_once('=')
-                    .ok_or_else(|| bad(&format!("`where {f}`")))?;
-                let (col, val) = (col.trim(), val.trim());
-                let param = val
-                    .strip_prefix('{')
-                    .and_then(|v| v.strip_suffix('}'))
-                    .filter(|p| ident(p))
-                    .ok_or_else(|| bad(&format!("`where {f}` must compare with a {{param}}")))?;
-                if col != "id" {
-                    return Err(bad(&format!(
-                        "`where {f}`: only the key column `id` can be filtered on"
-                    )));
-                }
-                Some((col.to_string(), param.to_string()))
-            }
-        };
-        let order_by = match order {
-            None => None,
-            Some(o) => {
-                let mut words = o.split_whitespace();
-                let col = words.next().filter(|c| ident(c));
-                let dir = words.next().map(str::to_ascii_lowercase);
-                match (col, dir.as_deref(), words.next()) {
-                    (Some(c), None | Some("asc"), None) => Some((c.to_string(), false)),
-                    (Some(c), Some("desc"), None) => Some((c.to_string(), true)),
-                    _ => return Err(bad(&format!("`order by {o}`"))),
-                }
-            }
-        };
-        Ok(Self {
-            table: table.to_string(),
-            columns,
-            filter,
-            order_by,
-        })
-    }
-}
-
 /// A route, checked and compiled.
 #[derive(Clone, Debug)]
 pub struct Route {
-    /// The path pattern.
-    pub pattern: Template,
+    /// The path pattern (with its query part, if any).
+    pub pattern: PathPattern,
     /// The truth.
     pub truth: Truth,
     /// The JSON pointer to the rows (`""`: the whole body).
@@ -315,7 +122,7 @@ impl Route {
     /// The course shorthand: `/<table>` (the list) and `/<table>/{id}` (one row).
     pub fn shorthand(table: &str) -> Vec<Route> {
         let mk = |path: String, sql: String, shape| Route {
-            pattern: Template::parse(&path).expect("a plain table name"),
+            pattern: PathPattern::parse(&path).expect("a plain table name"),
             truth: Truth::parse(&sql).expect("a plain table name"),
             pointer: String::new(),
             shape,
@@ -349,25 +156,13 @@ impl Route {
         for (i, s) in specs.iter().enumerate() {
             let key = |k: &str| format!("routes[{i}].{k}");
             let path = s.path.get_ref();
-            let pattern = Template::parse(path)
+            let pattern = PathPattern::parse(path)
                 .map_err(|m| err(file, text, s.path.span(), &key("path"), m))?;
-            if !path.starts_with('/') || path.contains('?') {
-                return Err(err(
-                    file,
-                    text,
-                    s.path.span(),
-                    &key("path"),
-                    format!(
-                        "{path:?}: a route path starts with / and has no query string \
-                         (query parameters are not matched yet)"
-                    ),
-                ));
-            }
             let truth = Truth::parse(s.sql.get_ref())
                 .map_err(|m| err(file, text, s.sql.span(), &key("sql"), m))?;
             let params = pattern.params();
-            let sql_param = truth.filter.as_ref().map(|f| f.1.as_str());
-            if let Some(p) = params.iter().find(|p| Some(**p) != sql_param) {
+            let sql_params = truth.params();
+            if let Some(p) = params.iter().find(|p| !sql_params.contains(p)) {
                 return Err(err(
                     file,
                     text,
@@ -376,7 +171,7 @@ impl Route {
                     format!("the path's parameter {{{p}}} is not in the SQL"),
                 ));
             }
-            if let Some(p) = sql_param.filter(|p| !params.contains(p)) {
+            if let Some(p) = sql_params.iter().find(|p| !params.contains(p)) {
                 return Err(err(
                     file,
                     text,
@@ -385,27 +180,20 @@ impl Route {
                     format!("the SQL's parameter {{{p}}} is not in the path {path:?}"),
                 ));
             }
-            let shape = s.shape.unwrap_or(if truth.filter.is_some() {
-                Shape::Row
-            } else {
-                Shape::List
-            });
-            if (shape == Shape::Row) != truth.filter.is_some() {
+            let by_id = truth.filters.iter().any(|(c, _)| c == "id");
+            let shape = s
+                .shape
+                .unwrap_or(if by_id { Shape::Row } else { Shape::List });
+            if shape == Shape::Row && truth.filters.is_empty() {
                 return Err(err(
                     file,
                     text,
                     s.sql.span(),
                     &key("shape"),
-                    match shape {
-                        Shape::Row => "shape = \"row\" needs `where id = {param}` in the SQL".into(),
-                        Shape::List => {
-                            "shape = \"list\" takes the whole table: a filtered list is not supported yet"
-                                .into()
-                        }
-                    },
+                    "shape = \"row\" needs a `where` in the SQL (e.g. `where id = {id}`)".into(),
                 ));
             }
-            if s.ordered && truth.order_by.is_none() {
+            if s.ordered && truth.order_by.is_empty() {
                 return Err(err(
                     file,
                     text,
@@ -444,21 +232,6 @@ impl Route {
                     Some(t)
                 }
             };
-            if let Some(first) = out.first()
-                && first.truth.table != truth.table
-            {
-                return Err(err(
-                    file,
-                    text,
-                    s.sql.span(),
-                    &key("sql"),
-                    format!(
-                        "every route must read the same table (the first reads {:?}): \
-                         one table is tracked per run",
-                        first.truth.table
-                    ),
-                ));
-            }
             let fields = if s.fields.is_empty() {
                 truth.columns.clone()
             } else {
@@ -511,11 +284,56 @@ impl Route {
     /// adds), for checking against the table.
     pub fn columns(&self) -> Vec<(&'static str, &str)> {
         let mut out: Vec<(&'static str, &str)> = Vec::new();
-        out.extend(self.truth.columns.iter().map(|c| ("sql", c.as_str())));
-        out.extend(self.truth.filter.iter().map(|f| ("sql", f.0.as_str())));
-        out.extend(self.truth.order_by.iter().map(|o| ("sql", o.0.as_str())));
+        out.extend(self.truth.named_columns().into_iter().map(|c| ("sql", c)));
         out.extend(self.fields.iter().map(|c| ("fields", c.as_str())));
         out
+    }
+
+    /// The route's table.
+    pub fn table(&self) -> &str {
+        &self.truth.table
+    }
+
+    /// The parameters of `path` (with its query string) when the route matches it.
+    pub fn matches(&self, path: &str) -> Option<BTreeMap<String, String>> {
+        self.pattern.matches(path)
+    }
+
+    /// The path the route serves for `params`.
+    pub fn fill(&self, params: &BTreeMap<String, String>) -> String {
+        self.pattern.fill(params)
+    }
+
+    /// The KV key the route reads for `params` (`None`: no `kv` declared).
+    pub fn kv_key(&self, params: &BTreeMap<String, String>) -> Option<String> {
+        self.kv.as_ref().map(|k| k.fill(params))
+    }
+
+    /// What the route's body is for `params` over `rows` (a committed state of its table):
+    /// the canonical text the served body is compared with (a row's `""` = absent), or `None`
+    /// when the SQL is undefined for these values (see [`Truth::eval`]).
+    pub fn truth_key(&self, rows: &[Value], params: &BTreeMap<String, String>) -> Option<String> {
+        let selected = self.truth.eval(rows, params)?;
+        Some(match self.shape {
+            Shape::Row => {
+                crate::history::row_key(selected.first().map(|r| self.project(r)).as_ref())
+            }
+            Shape::List => self.list_key(&selected),
+        })
+    }
+
+    /// The canonical text of a list of rows as this route compares it: rows projected; sorted
+    /// unless `ordered`.
+    pub fn list_key(&self, rows: &[Value]) -> String {
+        if self.ordered {
+            rows.iter()
+                .map(|v| crate::history::canonical(&self.project(v)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        } else {
+            let projected: Vec<Value> = rows.iter().map(|v| self.project(v)).collect();
+            crate::history::list_key(&projected)
+        }
     }
 
     /// A row as this route compares it: only `fields` (when given), never `ignore`.
@@ -548,40 +366,6 @@ impl Route {
             )
         })
     }
-
-    /// The rows of a list state in the route's order (its `order by`, else as stored).
-    pub fn order(&self, rows: &[Value]) -> Vec<Value> {
-        let mut rows = rows.to_vec();
-        if let Some((col, desc)) = &self.truth.order_by {
-            rows.sort_by(|a, b| {
-                let o = cmp_json(a.get(col), b.get(col));
-                if *desc { o.reverse() } else { o }
-            });
-        }
-        rows
-    }
-}
-
-/// Orders JSON values: null first, then numbers numerically, then text, then the rest as text.
-fn cmp_json(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
-    fn rank(v: Option<&Value>) -> u8 {
-        match v {
-            None | Some(Value::Null) => 0,
-            Some(Value::Number(_)) => 1,
-            Some(Value::String(_)) => 2,
-            _ => 3,
-        }
-    }
-    match (a, b) {
-        (Some(Value::Number(x)), Some(Value::Number(y))) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .total_cmp(&y.as_f64().unwrap_or(0.0)),
-        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
-        _ => rank(a)
-            .cmp(&rank(b))
-            .then_with(|| a.map(Value::to_string).cmp(&b.map(Value::to_string))),
-    }
 }
 
 #[cfg(test)]
@@ -598,37 +382,6 @@ mod tests {
             message: e.to_string(),
         })?;
         Route::compile_all("r.toml", toml_text, &f.routes)
-    }
-
-    #[test]
-    fn patterns_match_and_fill() {
-        let t = Template::parse("/api/products/{id}").unwrap();
-        assert_eq!(t.params(), vec!["id"]);
-        let m = t.matches("/api/products/7", Some('/')).unwrap();
-        assert_eq!(m["id"], "7");
-        assert!(t.matches("/api/products/7/x", Some('/')).is_none());
-        assert!(t.matches("/api/products/", Some('/')).is_none());
-        assert!(t.matches("/api/product/7", Some('/')).is_none());
-        assert_eq!(t.fill(&m), "/api/products/7");
-        let k = Template::parse("product:{id}:v2").unwrap();
-        assert_eq!(k.matches("product:12:v2", None).unwrap()["id"], "12");
-        assert!(k.matches("product:12", None).is_none());
-        assert!(Template::parse("/a/{id").is_err());
-        assert!(Template::parse("/a/{x}{y}").is_err());
-        assert!(Template::parse("/a/{x-y}").is_err());
-    }
-
-    #[test]
-    fn sql_forms() {
-        let t = Truth::parse("SELECT * FROM public.products WHERE id = {id};").unwrap();
-        assert_eq!(t.table, "products");
-        assert_eq!(t.filter, Some(("id".into(), "id".into())));
-        let t = Truth::parse("select id, name from products order by name desc").unwrap();
-        assert_eq!(t.columns, vec!["id", "name"]);
-        assert_eq!(t.order_by, Some(("name".into(), true)));
-        assert!(Truth::parse("delete from products").is_err());
-        assert!(Truth::parse("select * from products where sku = {sku}").is_err());
-        assert!(Truth::parse("select * from products where id = 7").is_err());
     }
 
     #[test]
@@ -653,8 +406,9 @@ mod tests {
         .unwrap()[0];
         assert_eq!(list.shape, Shape::List);
         assert_eq!(list.fields, vec!["id", "price"]);
-        let ordered = list.order(&[json!({"id": 10}), json!({"id": 9})]);
-        assert_eq!(ordered, vec![json!({"id": 9}), json!({"id": 10})]);
+        let mut rows = [json!({"id": 10}), json!({"id": 9})];
+        list.truth.sort(&mut rows);
+        assert_eq!(rows, [json!({"id": 9}), json!({"id": 10})]);
     }
 
     #[test]
@@ -675,5 +429,74 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.key.as_deref(), Some("routes[0].ordered"));
         assert!(e.to_string().starts_with("r.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn query_patterns_filtered_lists_and_several_tables_compile() {
+        let routes = compile(
+            "[[routes]]\npath = \"/api/products?page={page}\"\nsql = \"select * from products order by id limit 2 offset ({page} - 1) * 2\"\npointer = \"/data\"\nordered = true\nkv = \"products:page:{page}\"\n\
+             [[routes]]\npath = \"/api/categories/{slug}/products\"\nsql = \"select id, price from products where category = :slug order by id\"\n\
+             [[routes]]\npath = \"/api/categories/{slug}\"\nsql = \"select * from categories where slug = {slug}\"\nshape = \"row\"\n",
+        )
+        .unwrap();
+        assert_eq!(routes[0].shape, Shape::List);
+        let p = routes[0].matches("/api/products?page=2").unwrap();
+        assert_eq!(routes[0].kv_key(&p).as_deref(), Some("products:page:2"));
+        assert_eq!(
+            routes[1].shape,
+            Shape::List,
+            "a filter on a column other than id"
+        );
+        assert_eq!(routes[2].table(), "categories");
+        let rows = [
+            json!({"id": 1, "category": "tools", "price": 3}),
+            json!({"id": 2, "category": "home", "price": 4}),
+            json!({"id": 3, "category": "tools", "price": 5}),
+        ];
+        let slug = |s: &str| BTreeMap::from([("slug".to_string(), s.to_string())]);
+        assert_eq!(
+            routes[1].truth_key(&rows, &slug("tools")).unwrap(),
+            "{\"id\":1,\"price\":3}\n{\"id\":3,\"price\":5}"
+        );
+        assert_eq!(routes[1].truth_key(&rows, &slug("none")).unwrap(), "");
+        let page = |n: &str| BTreeMap::from([("page".to_string(), n.to_string())]);
+        assert!(
+            routes[0]
+                .truth_key(&rows, &page("2"))
+                .unwrap()
+                .contains("\"id\":3")
+        );
+        assert_eq!(routes[0].truth_key(&rows, &page("-1")), None);
+        let cats = [json!({"id": 9, "slug": "tools"})];
+        assert_eq!(
+            routes[2].truth_key(&cats, &slug("tools")).unwrap(),
+            "{\"id\":9,\"slug\":\"tools\"}"
+        );
+        assert_eq!(routes[2].truth_key(&cats, &slug("x")).unwrap(), "");
+    }
+
+    #[test]
+    fn bad_query_patterns_and_sql_name_the_key() {
+        let e = compile("[[routes]]\npath = \"/p?page\"\nsql = \"select * from p\"\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_deref()), (2, Some("routes[0].path")));
+        assert!(e.message.contains("name={param}"), "{e}");
+        let e = compile(
+            "[[routes]]\npath = \"/p?page={page}\"\nsql = \"select * from p order by id limit 2\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("routes[0].sql"));
+        assert!(e.message.contains("{page} is not in the SQL"), "{e}");
+        let e = compile("[[routes]]\npath = \"/p\"\nsql = \"select * from p where c = :cat\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("{cat} is not in the path"), "{e}");
+        let e = compile("[[routes]]\npath = \"/p\"\nsql = \"select * from p\"\nshape = \"row\"\n")
+            .unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("routes[0].shape"));
+        let e = compile("[[routes]]\npath = \"/p\"\nsql = \"select * from p where a > 1\"\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("r.toml:3:") && e.message.contains("supported form"),
+            "{e}"
+        );
     }
 }

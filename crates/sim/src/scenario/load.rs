@@ -190,6 +190,19 @@ impl Scenario {
         })?;
         s.check().map_err(|p| problem_at(file, text, p))?;
         let mut s = s;
+        let many = s.random_mutations.len() > 1
+            || text
+                .lines()
+                .any(|l| l.trim_start().starts_with("[[random_mutations]]"));
+        for (i, m) in s.random_mutations.iter_mut().enumerate() {
+            let path = if many {
+                vec![Seg::Key("random_mutations"), Seg::Index(i)]
+            } else {
+                vec![Seg::Key("random_mutations")]
+            };
+            let line = span_of(text, &path).map_or(0, |(sp, _)| locate(text, sp.start).0);
+            m.at = format!("{file}:{line}");
+        }
         s.compiled_routes = crate::routes::Route::compile_all(file, text, &s.routes)?;
         if let Some(e) = s.check_route_names(file, text) {
             return Err(e);

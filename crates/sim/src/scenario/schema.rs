@@ -41,9 +41,10 @@ pub struct Scenario {
     /// Scripted database mutations.
     #[serde(default)]
     pub mutations: Vec<MutationSpec>,
-    /// Random database mutations.
-    #[serde(default)]
-    pub random_mutations: Option<RandomMutations>,
+    /// Random database mutations: one `[random_mutations]` table, or several
+    /// `[[random_mutations]]` (say one per table).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub random_mutations: Vec<RandomMutations>,
     /// Injected faults.
     #[serde(default)]
     pub faults: FaultsSpec,
@@ -314,6 +315,9 @@ pub struct RandomMutations {
     /// course's `title` and `content`).
     #[serde(default)]
     pub columns: Vec<String>,
+    /// Where it is written, `file:line` (set when the file is read, for messages).
+    #[serde(skip)]
+    pub at: String,
 }
 
 /// All faults.
@@ -535,6 +539,24 @@ pub enum Outcome {
     Pass,
     /// At least one is violated.
     Fail,
+}
+
+/// A table or an array of tables (`[x]` or `[[x]]`), each read with its own errors.
+fn one_or_many<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a table or an array of tables")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<Vec<T>, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(m)).map(|t| vec![t])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, s: A) -> Result<Vec<T>, A::Error> {
+            Vec::<T>::deserialize(serde::de::value::SeqAccessDeserializer::new(s))
+        }
+    }
+    d.deserialize_any(V(std::marker::PhantomData))
 }
 
 fn probability<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
