@@ -57,6 +57,7 @@ pub mod rules;
 mod scheduled;
 mod serve;
 mod state;
+mod subtle;
 
 pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits};
 pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};

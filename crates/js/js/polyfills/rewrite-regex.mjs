@@ -1,0 +1,96 @@
+// Build-time pass (run by driver.mjs on esbuild's output, in Node): rewrites regular
+// expressions the engine cannot parse into ones it can.
+//
+// StarlingMonkey's SpiderMonkey is built without ICU, so a Unicode property escape (`\p{L}`,
+// `\P{Script=Greek}`) is a SyntaxError when the bundle is parsed (at wizer's snapshot), and so
+// is the `v` flag (ES2024 set notation). regexpu-core expands each property escape into the
+// explicit code point ranges of the Unicode version it ships, and set notation into plain `u`
+// classes. Literals (`/\p{L}+/u`) and `RegExp("...", "...")` / `new RegExp(...)` calls whose
+// arguments are string literals (esbuild writes unsupported literals that way) are rewritten;
+// patterns built at run time go through the `RegExp` wrapper in `regexp.js`.
+
+import { readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+/** Whether a pattern or its flags need the rewrite. */
+function needsRewrite(pattern, flags) {
+  return /\\[pP]\{/.test(pattern) || flags.includes("v");
+}
+
+/** The pattern and flags the engine can parse (property escapes and `v` expanded). */
+export function rewritePattern(pattern, flags) {
+  const rewrite = require("regexpu-core");
+  const out = rewrite(pattern, flags, {
+    unicodePropertyEscapes: "transform",
+    unicodeSetsFlag: "transform",
+  });
+  return { pattern: out, flags: flags.replace("v", "u") };
+}
+
+/** Every node of an acorn AST, depth first. */
+function* nodes(node) {
+  if (!node || typeof node.type !== "string") return;
+  yield node;
+  for (const key of Object.keys(node)) {
+    const v = node[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c && typeof c.type === "string") yield* nodes(c);
+    } else if (v && typeof v.type === "string") {
+      yield* nodes(v);
+    }
+  }
+}
+
+function isString(node) {
+  return node && node.type === "Literal" && typeof node.value === "string";
+}
+
+/** `source` with every rewritable regular expression rewritten (unchanged when none). */
+export function rewriteSource(source) {
+  if (!/\\[pP]\{/.test(source) && !/\/[dgimsuy]*v[dgimsuy]*\b|["']v["']/.test(source)) {
+    return source;
+  }
+  const acorn = require("acorn");
+  const ast = acorn.parse(source, {
+    ecmaVersion: "latest",
+    sourceType: "module",
+    allowHashBang: true,
+  });
+  const edits = [];
+  for (const node of nodes(ast)) {
+    if (node.type === "Literal" && node.regex) {
+      const { pattern, flags } = node.regex;
+      if (!needsRewrite(pattern, flags)) continue;
+      const r = rewritePattern(pattern, flags);
+      edits.push([node.start, node.end, `/${r.pattern.replace(/\//g, "\\/")}/${r.flags}`]);
+    } else if (
+      (node.type === "NewExpression" || node.type === "CallExpression") &&
+      node.callee.type === "Identifier" &&
+      node.callee.name === "RegExp" &&
+      isString(node.arguments[0]) &&
+      (node.arguments.length === 1 || (node.arguments.length === 2 && isString(node.arguments[1])))
+    ) {
+      const pattern = node.arguments[0].value;
+      const flags = node.arguments[1] ? node.arguments[1].value : "";
+      if (!needsRewrite(pattern, flags)) continue;
+      const r = rewritePattern(pattern, flags);
+      const args = `${JSON.stringify(r.pattern)}, ${JSON.stringify(r.flags)}`;
+      edits.push([node.arguments[0].start, node.arguments[node.arguments.length - 1].end, args]);
+    }
+  }
+  if (!edits.length) return source;
+  edits.sort((a, b) => b[0] - a[0]);
+  let out = source;
+  for (const [start, end, text] of edits) out = out.slice(0, start) + text + out.slice(end);
+  return out;
+}
+
+/** Rewrites the file at `path` in place; returns how many bytes it grew by. */
+export async function rewriteFile(path) {
+  const source = await readFile(path, "utf8");
+  const out = rewriteSource(source);
+  if (out !== source) await writeFile(path, out);
+  return out.length - source.length;
+}
