@@ -40,7 +40,12 @@ pub struct Db {
     /// DDL ran inside the open transaction: a rollback must re-read the schema, or the cache
     /// would keep tables and columns SQLite just rolled back.
     ddl_in_tx: bool,
+    /// Typed translations of function-body queries ([`Db::typed_query`]), cleared with the
+    /// schema cache.
+    typed: std::cell::RefCell<std::collections::HashMap<String, TypedResult>>,
 }
+
+type TypedResult = Result<String, crate::pgexpr::PgExprError>;
 
 /// Rows of a query: rendered texts, and JSON maps when asked for.
 pub struct Rows {
@@ -89,6 +94,7 @@ impl Db {
             max_rows: crate::migrate::cliconfig::DEFAULT_MAX_ROWS,
             pending,
             ddl_in_tx: false,
+            typed: Default::default(),
         })
     }
 
@@ -104,8 +110,42 @@ impl Db {
         out
     }
 
+    /// The typed translator's view of this database, with `vars` (PL/pgSQL variables) in
+    /// scope.
+    pub fn typed_env<'a>(
+        &'a self,
+        vars: Option<&'a dyn Fn(&str) -> Option<crate::pgexpr::Ty>>,
+    ) -> crate::pgexpr::DbEnv<'a> {
+        crate::pgexpr::DbEnv {
+            conn: &self.conn,
+            catalog: Some(&self.catalog),
+            vars,
+        }
+    }
+
+    /// [`crate::pgexpr::translate_query`] of `text`, cached under `key` (the text and whatever
+    /// else changes the translation, such as the variables' types).
+    pub fn typed_query(
+        &self,
+        key: &str,
+        text: &str,
+        vars: &dyn Fn(&str) -> Option<crate::pgexpr::Ty>,
+    ) -> TypedResult {
+        if let Some(r) = self.typed.borrow().get(key) {
+            return r.clone();
+        }
+        let r = crate::pgexpr::translate_query(text, &self.typed_env(Some(vars))).map(|(s, _)| s);
+        let mut cache = self.typed.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), r.clone());
+        r
+    }
+
     /// Re-reads the schema after DDL.
     pub fn refresh_schema(&mut self) -> rusqlite::Result<()> {
+        self.typed.borrow_mut().clear();
         self.schema = Schema::load(&self.conn)?;
         capture::create_triggers(&self.conn, &self.schema)?;
         self.reload_rls()

@@ -8,6 +8,7 @@ use super::sqlbind::{Scope, bind};
 use crate::db::Db;
 use crate::errors::ApiError;
 use crate::migrate::lex::Tok;
+use crate::pgexpr::{Env as _, Ty};
 use crate::sqlerr::{self, ErrCtx, pg};
 use rusqlite::types::Value;
 use std::collections::BTreeMap;
@@ -81,6 +82,7 @@ impl<'a> Ctx<'a> {
     fn bind(&self, toks: &[Tok], env: &Env, params: &mut Vec<Value>) -> Result<String, ApiError> {
         // `auth.users` and other platform-schema tables are SQLite tables named `"auth.users"`.
         let mut toks = crate::migrate::dispatch::qualify_schemas(toks, &self.db.catalog.schemas);
+        toks = self.typed(toks, env)?;
         if self.invoker {
             toks = super::invoker::scope_reads(self.db, toks)?;
         }
@@ -117,11 +119,38 @@ impl<'a> Ctx<'a> {
         Ok((cols, out))
     }
 
+    /// A query (`select`, `with`, `values`) through the typed translator
+    /// ([`crate::pgexpr`]): casts, division and dates keep Postgres's meaning; a construct it
+    /// cannot keep faithful is a `0A000` error, never a different answer. Other statements, and
+    /// queries `sqlparser` cannot parse, keep the token rewrite.
+    fn typed(&self, toks: Vec<Tok>, env: &Env) -> Result<Vec<Tok>, ApiError> {
+        let is_query = toks
+            .first()
+            .is_some_and(|t| t.is("select") || t.is("with") || t.is("values"));
+        if !is_query {
+            return Ok(toks);
+        }
+        let text = crate::migrate::lex::render(&toks);
+        let vars = |n: &str| match env.lookup(n) {
+            Some(Var::Scalar(_)) => Some(env.types.get(n).cloned().unwrap_or(Ty::Any)),
+            Some(Var::Row(_)) => Some(Ty::Any),
+            None => None,
+        };
+        let key = format!("{text}\u{0}{:?}", env.types);
+        match self.db.typed_query(&key, &text, &vars) {
+            Ok(sql) => crate::migrate::lex::tokenize(&sql).map_err(plerr),
+            Err(crate::pgexpr::PgExprError::Parse(_)) => Ok(toks),
+            Err(e) => Err(err("0A000", e.to_string())),
+        }
+    }
+
     /// Evaluates an expression to one value.
     fn eval(&self, toks: &[Tok], env: &Env) -> Result<Value, ApiError> {
         let mut params = Vec::new();
-        let sql = self.bind(toks, env, &mut params)?;
-        let (_, rows) = self.query(&format!("SELECT {sql}"), &params)?;
+        let mut q = vec![Tok::Word("SELECT".into())];
+        q.extend(toks.iter().cloned());
+        let sql = self.bind(&q, env, &mut params)?;
+        let (_, rows) = self.query(&sql, &params)?;
         Ok(rows
             .into_iter()
             .next()
@@ -249,17 +278,71 @@ impl<'a> Ctx<'a> {
                     format!("\"{var}.{f}\" is not a known variable"),
                 )),
             },
-            None => match env.lookup_mut(var) {
-                Some(Var::Scalar(slot)) => {
-                    *slot = v;
-                    Ok(())
+            None => {
+                if env.constants.contains(var) {
+                    return Err(err(
+                        "22005",
+                        format!("variable \"{var}\" is declared CONSTANT"),
+                    ));
                 }
-                Some(Var::Row(_)) => Err(plerr(format!(
-                    "assigning a value to row variable \"{var}\" is not supported by the mock's PL/pgSQL"
-                ))),
-                None => Err(err("42601", format!("\"{var}\" is not a known variable"))),
-            },
+                let v = match env.types.get(var) {
+                    Some(t) => self.assign_cast(v, t)?,
+                    None => v,
+                };
+                match env.lookup_mut(var) {
+                    Some(Var::Scalar(slot)) => {
+                        *slot = v;
+                        Ok(())
+                    }
+                    Some(Var::Row(_)) => Err(plerr(format!(
+                        "assigning a value to row variable \"{var}\" is not supported by the mock's PL/pgSQL"
+                    ))),
+                    None => Err(err("42601", format!("\"{var}\" is not a known variable"))),
+                }
+            }
         }
+    }
+
+    /// The type a `declare` names (`int`, `numeric(10,2)`, `t.col%type`); `Any` when the mock
+    /// does not know it (the value is kept as computed).
+    pub(super) fn decl_type(&self, t: &str) -> Ty {
+        let t = t.trim().to_ascii_lowercase();
+        if let Some(col) = t.strip_suffix("%type") {
+            let (table, c) = col.rsplit_once('.').unwrap_or(("", col));
+            let table = table.strip_prefix("public.").unwrap_or(table);
+            return self
+                .db
+                .typed_env(None)
+                .columns(table)
+                .and_then(|cols| cols.into_iter().find(|(n, _)| n == c).map(|(_, t)| t))
+                .unwrap_or(Ty::Any);
+        }
+        let cat = &self.db.catalog;
+        Ty::from_cast_name(&t, &|n| cat.enums.contains(n)).unwrap_or(Ty::Any)
+    }
+
+    /// Postgres's assignment cast of `v` to a variable of type `t` (`n int := 7.9` is 8).
+    pub(super) fn assign_cast(&self, v: Value, t: &Ty) -> Result<Value, ApiError> {
+        if matches!(v, Value::Null) || !t.known() || matches!(t, Ty::Array(_) | Ty::Interval(_)) {
+            return Ok(v);
+        }
+        let from = match &v {
+            Value::Integer(_) => "bigint",
+            Value::Real(_) => "numeric",
+            _ => "text",
+        };
+        let to = match t {
+            Ty::Enum(_) => "text",
+            other => other.decl(),
+        };
+        self.db
+            .conn
+            .query_row(
+                "SELECT pg_cast(?1, ?2, ?3)",
+                rusqlite::params![v, from, to],
+                |r| r.get::<_, Value>(0),
+            )
+            .map_err(|e| self.sql_err(&e))
     }
 
     fn ret_of(&self, toks: &[Tok], env: &Env) -> Result<Ret, ApiError> {
@@ -300,6 +383,20 @@ impl<'a> Ctx<'a> {
                 Some(e) => self.eval(e, env)?,
                 None => Value::Null,
             };
+            let ty = d.ty.as_deref().map(|t| self.decl_type(t));
+            let v = match &ty {
+                Some(t) => self.assign_cast(v, t)?,
+                None => v,
+            };
+            match ty {
+                Some(t) => env.types.insert(d.name.clone(), t),
+                None => env.types.remove(&d.name),
+            };
+            if d.constant {
+                env.constants.insert(d.name.clone());
+            } else {
+                env.constants.remove(&d.name);
+            }
             env.declare(&d.name, Var::Scalar(v));
         }
         if b.handlers.is_empty() {

@@ -183,12 +183,15 @@ impl Parser {
                 record: false,
                 init: None,
                 alias_of: Some(of),
+                ty: None,
+                constant: false,
             });
         }
         if self.peek("cursor") || self.peek("refcursor") {
             return Err("cursors are not supported by the mock's PL/pgSQL".into());
         }
-        if self.peek("constant") {
+        let constant = self.peek("constant");
+        if constant {
             self.i += 1;
         }
         let ty = self.until(&["default"]);
@@ -209,11 +212,23 @@ impl Parser {
         let ty = &ty[..ty_end];
         let record = ty.first().is_some_and(|t| t.is("record"))
             || ty.windows(2).any(|w| w[0].is_p("%") && w[1].is("rowtype"));
+        let ty = (!record && !ty.is_empty()).then(|| {
+            ty.iter()
+                .map(Tok::sql)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" %", "%")
+                .replace("% ", "%")
+                .replace(" . ", ".")
+                .replace(" (", "(")
+        });
         Ok(Decl {
             name,
             record,
             init,
             alias_of: None,
+            ty,
+            constant,
         })
     }
 

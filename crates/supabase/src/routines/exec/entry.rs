@@ -42,6 +42,10 @@ pub fn call(
             Var::Scalar(v.clone()),
         );
         if !p.name.starts_with('$') {
+            let ty = ctx.decl_type(&p.ty);
+            if ty.known() {
+                env.types.insert(p.name.clone(), ty);
+            }
             env.declare(&p.name, Var::Scalar(v));
         }
     }

@@ -60,6 +60,10 @@ pub(super) enum Var {
 #[derive(Default)]
 pub(super) struct Env {
     pub(super) scopes: Vec<BTreeMap<String, Var>>,
+    /// Declared types of scalar variables and parameters (assignment casts, typed translation).
+    pub(super) types: BTreeMap<String, crate::pgexpr::Ty>,
+    /// Variables declared `constant`.
+    pub(super) constants: std::collections::BTreeSet<String>,
 }
 
 impl Env {

@@ -25,6 +25,11 @@ pub struct Decl {
     pub init: Option<Vec<Tok>>,
     /// `alias for $n`.
     pub alias_of: Option<String>,
+    /// The declared type as written (`int`, `numeric(10,2)`, `posts.title%type`); values
+    /// assigned to the variable are cast to it, as Postgres's assignment casts do.
+    pub ty: Option<String>,
+    /// `constant`: assignments are refused.
+    pub constant: bool,
 }
 
 /// `raise` levels.
