@@ -3,7 +3,7 @@
 //! are listed in the crate README's "Postgres -> SQLite translation" section.
 
 use super::columns::{column_def, consume_type, table_pk_column};
-use super::lex::{Tok, render, split_top_nonempty};
+use super::lex::{Tok, render, split_top};
 use crate::catalog::Catalog;
 
 /// `auth.uid(` / `auth.role(` / `auth.jwt(` / `auth.email(` at `i` (three tokens): the SQLite
@@ -123,7 +123,12 @@ pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String
     }
     let head = rewrite(&toks[..open])?;
     let head: Vec<Tok> = head.into_iter().filter(|t| !t.is("unlogged")).collect();
-    let items = split_top_nonempty(&toks[open + 1..close]);
+    let items = split_top(&toks[open + 1..close]);
+    // Postgres allows an empty column list (`create table t ()`), never an empty item.
+    if items.iter().any(Vec::is_empty) && !(items.len() == 1 && open + 1 == close) {
+        return Err("syntax error at or near \",\" (an empty item in the column list)".into());
+    }
+    let items: Vec<Vec<Tok>> = items.into_iter().filter(|v| !v.is_empty()).collect();
     let table_pk = table_pk_column(&items);
     let mut defs = Vec::new();
     let mut identity_pk_moved = false;

@@ -42,7 +42,22 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     {
         body = &body[..w];
     }
-    let select = render(&rewrite(body)?);
+    // The typed translator keeps casts, division and dates as Postgres computes them; a view
+    // using a construct it cannot keep faithful is refused (never a different answer). A query
+    // `sqlparser` cannot parse keeps the token rewrite.
+    let body = super::dispatch::qualify_schemas(body, &cx.db.catalog.schemas);
+    let select = match crate::pgexpr::translate_query(&render(&body), &cx.db.typed_env(None)) {
+        Ok((sql, _)) => sql,
+        Err(crate::pgexpr::PgExprError::Parse(_)) => render(&rewrite(&body)?),
+        Err(e) => {
+            cx.skipped(
+                st,
+                object,
+                format!("`/rest/v1/{name}` answers PGRST205 (its query does not translate: {e})"),
+            );
+            return Ok(());
+        }
+    };
     let q = Tok::QIdent(shown.clone()).sql();
     let mut sql = String::new();
     if replace || materialized {

@@ -1,0 +1,186 @@
+//! Postgres typing in the mock: the four statements of issue 21's table, each asserted against
+//! PostgreSQL's answer (written here as a literal, as PostgreSQL 15 gives it), and the
+//! fail-closed outcomes of constructs the typed translator cannot keep faithful.
+
+mod common;
+
+use bytes::Bytes;
+use edgesim_core::{ManualClock, SharedClock};
+use edgesim_supabase::gateway::auth::sign_jwt;
+use edgesim_supabase::{ANON_KEY, JWT_SECRET, NoopDispatcher, Supabase};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const MIGRATION: &str = r#"
+create table public.notes (id int primary key, body text);
+insert into notes values (1, 'a'), (2, 'b'), (3, 'c');
+alter table notes enable row level security;
+-- Supabase's documented pattern for keeping anonymous users out.
+create policy "no anonymous" on notes for select to authenticated
+  using ((select (auth.jwt()->>'is_anonymous')::boolean) is false);
+
+create table public.things (id int primary key);
+insert into things values (1), (2), (3);
+create function half_count() returns numeric language sql as $$
+  select count(*)::numeric / 2 from things
+$$;
+
+create function eight() returns int language plpgsql as $$
+declare
+  n int := 7.9;
+begin
+  return n;
+end $$;
+
+create function fixed() returns int language plpgsql as $$
+declare
+  k constant int := 1;
+begin
+  k := 2;
+  return k;
+end $$;
+
+create table public.scores (id int primary key, made date, score int);
+insert into scores values (1, '2024-01-31', 3);
+create view score_view as select id, (made + 1)::text as next_day, score::numeric / 4 as quarter from scores;
+"#;
+
+fn open(files: &[(&str, &str)]) -> Supabase {
+    let dir = common::project(files);
+    let clock: SharedClock = Arc::new(ManualClock::new());
+    Supabase::open(&dir, None, clock, Arc::new(NoopDispatcher)).unwrap()
+}
+
+fn typing_project() -> Supabase {
+    open(&[("supabase/migrations/20240101000000_typing.sql", MIGRATION)])
+}
+
+fn token(claims: Value) -> String {
+    sign_jwt(&claims, JWT_SECRET.as_bytes())
+}
+
+fn call(sb: &Supabase, method: &str, path: &str, bearer: &str) -> (u16, Value) {
+    let req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("apikey", ANON_KEY)
+        .header("Authorization", format!("Bearer {bearer}"))
+        .header("Content-Type", "application/json")
+        .body(Bytes::from_static(if method == "POST" {
+            b"{}"
+        } else {
+            b""
+        }))
+        .unwrap();
+    let resp = sb.handle(req);
+    let status = resp.status().as_u16();
+    let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn anonymous_user() -> String {
+    token(json!({"aud": "authenticated", "role": "authenticated",
+        "sub": "aaaaaaaa-0000-4000-8000-000000000001", "is_anonymous": true,
+        "exp": 4_000_000_000u64}))
+}
+
+fn signed_in_user() -> String {
+    token(json!({"aud": "authenticated", "role": "authenticated",
+        "sub": "bbbbbbbb-0000-4000-8000-000000000002", "is_anonymous": false,
+        "user_metadata": {"name": "Bob"}, "exp": 4_000_000_000u64}))
+}
+
+#[test]
+fn row_1_anonymous_users_are_refused_by_the_is_anonymous_policy() {
+    let sb = typing_project();
+    // PostgreSQL: no rows for the anonymous user (edgesim before: every row).
+    let (status, body) = call(&sb, "GET", "/rest/v1/notes?select=id", &anonymous_user());
+    assert_eq!(status, 200);
+    assert_eq!(body, json!([]));
+    // And all three for a signed-in user.
+    let (_, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/notes?select=id&order=id",
+        &signed_in_user(),
+    );
+    assert_eq!(body, json!([{"id": 1}, {"id": 2}, {"id": 3}]));
+}
+
+#[test]
+fn row_2_numeric_division_in_a_sql_function() {
+    let sb = typing_project();
+    // PostgreSQL: 1.5 (edgesim before: 1).
+    let (status, body) = call(&sb, "POST", "/rest/v1/rpc/half_count", ANON_KEY);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_f64(), Some(1.5), "{body}");
+}
+
+#[test]
+fn row_3_plpgsql_declare_keeps_its_type() {
+    let sb = typing_project();
+    // PostgreSQL: 8 (edgesim before: 7.9).
+    let (status, body) = call(&sb, "POST", "/rest/v1/rpc/eight", ANON_KEY);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!(8));
+    // A constant cannot be assigned.
+    let (status, body) = call(&sb, "POST", "/rest/v1/rpc/fixed", ANON_KEY);
+    assert!(status >= 400, "{status} {body}");
+    assert!(body.to_string().contains("CONSTANT"), "{body}");
+}
+
+#[test]
+fn row_4_view_columns_keep_date_and_numeric_meaning() {
+    let sb = typing_project();
+    // PostgreSQL: '2024-02-01' and 0.75 (edgesim before: 2025 and 0).
+    let (status, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/score_view?select=next_day,quarter",
+        ANON_KEY,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0]["next_day"], json!("2024-02-01"));
+    assert_eq!(body[0]["quarter"].as_f64(), Some(0.75), "{body}");
+}
+
+#[test]
+fn untranslatable_constructs_fail_closed() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_closed.sql",
+        r#"
+create table public.items (id int primary key, at timestamptz, made date);
+insert into items values (1, '2024-01-01T00:00:00+00:00', '2024-01-01');
+alter table items enable row level security;
+-- A cast the mock cannot translate (date -> integer does not exist in Postgres either):
+-- the policy denies, never allows.
+create policy "odd" on items for select using (made::integer > 0);
+create view odd_view as select id, at - at as span from items;
+"#,
+    )]);
+    let (status, body) = call(&sb, "GET", "/rest/v1/items?select=id", ANON_KEY);
+    assert_eq!(status, 200);
+    assert_eq!(body, json!([]));
+    let report: Vec<String> = sb.load_report().warnings().map(|w| w.to_string()).collect();
+    let joined = report.join("\n");
+    assert!(joined.contains("20240101000000_closed.sql:7"), "{joined}");
+    assert!(joined.contains("odd_view"), "{joined}");
+    let (status, _) = call(&sb, "GET", "/rest/v1/odd_view", ANON_KEY);
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_doubled_comma_in_create_table_is_an_error() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_comma.sql",
+        "create table public.t (id int,, x text);\n",
+    )]);
+    let joined = sb
+        .load_report()
+        .warnings()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("20240101000000_comma.sql:1"), "{joined}");
+    assert!(joined.contains("syntax error"), "{joined}");
+}
