@@ -218,7 +218,6 @@ fn a_service_worker_reading_binding_globals_at_top_level_runs_unchanged() {
 }
 
 #[test]
-#[ignore = "TEMP: the Cache API lands next"]
 fn a_worker_using_caches_default_caches_per_colo_in_dev_and_run() {
     require_node!();
     let project = copy_project(&repo().join("worker/js/cache-colo"), "cache-colo-dev");
@@ -286,7 +285,6 @@ fn a_worker_using_caches_default_caches_per_colo_in_dev_and_run() {
 }
 
 #[test]
-#[ignore = "TEMP: regex property escapes land next"]
 fn a_hono3_worker_with_unicode_property_escapes_runs_unchanged() {
     require_node!();
     let project = copy_project(&repo().join("worker/js/hono3"), "hono3-dev");
