@@ -309,7 +309,7 @@ pub(crate) fn control(
 mod tests {
     use super::*;
     use crate::observer::RecordingObserver;
-    use edgesim_core::ManualClock;
+    use edgesim_core::{Clock, ManualClock};
     use std::sync::Arc;
 
     fn ctx(colo: &str, store: &CacheStore, clock: &Arc<ManualClock>) -> CacheCtx {
@@ -334,6 +334,61 @@ mod tests {
             serde_json::from_slice(&body[..nl]).unwrap(),
             body.slice(nl + 1..),
         )
+    }
+
+    #[test]
+    fn the_control_endpoint_lists_and_purges() {
+        let clock = Arc::new(ManualClock::new());
+        let store = CacheStore::new();
+        for colo in ["FRA", "NRT"] {
+            let (r, _) = call(
+                &ctx(colo, &store, &clock),
+                "put",
+                json!({"url": "https://w.test/x", "status": 200}),
+                b"x",
+            );
+            assert_eq!(r["stored"], true);
+        }
+        let now = clock.now_ms();
+        let req = |method: &str, uri: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Bytes::new())
+                .unwrap()
+        };
+        let body = |r: http::Response<Bytes>| -> Value {
+            assert_eq!(r.status(), 200);
+            serde_json::from_slice(r.body()).unwrap()
+        };
+        let list = body(control(
+            &store,
+            now,
+            &req("GET", "/__edgesim/cache?colo=nrt"),
+        ));
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(list[0]["cache"], "default");
+        let purged = body(control(
+            &store,
+            now,
+            &req(
+                "POST",
+                "/__edgesim/cache/purge?colo=FRA&url=https%3A%2F%2Fw.test%2Fx",
+            ),
+        ));
+        assert_eq!(purged, json!({"purged": 1}));
+        let purged = body(control(
+            &store,
+            now,
+            &req("POST", "/__edgesim/cache/purge?cache=other"),
+        ));
+        assert_eq!(purged, json!({"purged": 0}));
+        let purged = body(control(&store, now, &req("POST", "/__edgesim/cache/purge")));
+        assert_eq!(purged, json!({"purged": 1}));
+        assert_eq!(
+            control(&store, now, &req("DELETE", "/__edgesim/cache")).status(),
+            404
+        );
     }
 
     #[test]
