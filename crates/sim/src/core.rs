@@ -62,6 +62,8 @@ pub(crate) struct Core {
     next_request: AtomicU64,
     /// Scheduled SQL that failed: (ms since start, message).
     failed_sql: Mutex<Vec<(u64, String)>>,
+    /// Access tokens of the users random mutations write as: email → (JWT, minted at ms).
+    tokens: Mutex<std::collections::BTreeMap<String, (String, u64)>>,
     me: OnceLock<Weak<Core>>,
 }
 
@@ -104,6 +106,7 @@ impl Core {
             upstream_faults: Arc::new(p.upstream_faults),
             next_request: AtomicU64::new(1),
             failed_sql: Mutex::new(Vec::new()),
+            tokens: Mutex::default(),
             me: OnceLock::new(),
         });
         let _ = core.me.set(Arc::downgrade(&core));
@@ -218,6 +221,119 @@ impl Core {
         let r = self.supabase.execute(sql);
         self.after_commit();
         r
+    }
+
+    /// Writes through PostgREST as `role` (`anon`, `authenticated` with `user`'s JWT, or
+    /// `service_role`), so grants and row-level security decide what lands; its webhooks fire
+    /// as usual. `Ok(None)`: it landed; `Ok(Some(why))`: the database refused it (an RLS or
+    /// constraint error, or an update or delete that saw no row), which changes nothing;
+    /// `Err`: the request itself is wrong.
+    pub fn write_as(
+        &self,
+        role: &str,
+        user: Option<&str>,
+        method: http::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Option<String>, String> {
+        use edgesim_supabase::ANON_KEY;
+        self.clock.sync();
+        *lock(&self.next_override) = Override::default();
+        let (apikey, bearer) = match role {
+            "service_role" => (SERVICE_ROLE_KEY, SERVICE_ROLE_KEY.to_string()),
+            "authenticated" => (ANON_KEY, self.user_token(user.unwrap_or_default())?),
+            _ => (ANON_KEY, ANON_KEY.to_string()),
+        };
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("http://supabase.sim{path}"))
+            .header("apikey", apikey)
+            .header("authorization", format!("Bearer {bearer}"))
+            .header("content-type", "application/json")
+            .header("prefer", "return=representation")
+            .body(body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string())))
+            .map_err(|e| e.to_string())?;
+        let resp = self.supabase.handle(req);
+        self.after_commit();
+        let status = resp.status().as_u16();
+        let json: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+        if resp.status().is_success() {
+            return Ok(match json {
+                Value::Array(rows) if rows.is_empty() => {
+                    Some(format!("no row visible to {role}: RLS"))
+                }
+                _ => None,
+            });
+        }
+        let code = json.get("code").and_then(Value::as_str).unwrap_or_default();
+        let message = json
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if code == "42501" || code.starts_with("23") || status == 401 || status == 403 {
+            Ok(Some(format!("{code}: {message}")))
+        } else {
+            Err(format!("{status} {code}: {message}"))
+        }
+    }
+
+    /// An access token of the user with `email`, through the Auth API: the user is created
+    /// (confirmed, with edgesim's own password) if there is none; a token is minted again once
+    /// half its lifetime has passed on the virtual clock.
+    fn user_token(&self, email: &str) -> Result<String, String> {
+        const PASSWORD: &str = "edgesim-sim-password";
+        let now = self.now();
+        let half_life = self.supabase.jwt_expiry_s() * 500;
+        if let Some((t, at)) = lock(&self.tokens).get(email)
+            && now < at + half_life
+        {
+            return Ok(t.clone());
+        }
+        let call = |path: &str, key: &str, body: Value| {
+            let req = http::Request::post(format!("http://supabase.sim{path}"))
+                .header("apikey", key)
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", "application/json")
+                .body(Bytes::from(body.to_string()))
+                .expect("a static request");
+            let resp = self.supabase.handle(req);
+            let ok = resp.status().is_success();
+            (
+                ok,
+                serde_json::from_slice::<Value>(resp.body()).unwrap_or(Value::Null),
+            )
+        };
+        let user = serde_json::json!({"email": email, "password": PASSWORD});
+        let (ok, first) = call(
+            "/auth/v1/token?grant_type=password",
+            edgesim_supabase::ANON_KEY,
+            user.clone(),
+        );
+        let token = if ok {
+            first
+        } else {
+            let mut create = user.clone();
+            create["email_confirm"] = Value::Bool(true);
+            let (created, why) = call("/auth/v1/admin/users", SERVICE_ROLE_KEY, create);
+            if !created {
+                return Err(format!(
+                    "user {email:?}: cannot sign in ({first}) nor create the user ({why})"
+                ));
+            }
+            call(
+                "/auth/v1/token?grant_type=password",
+                edgesim_supabase::ANON_KEY,
+                user,
+            )
+            .1
+        };
+        let t = token
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("user {email:?}: no access token: {token}"))?
+            .to_string();
+        lock(&self.tokens).insert(email.to_string(), (t.clone(), now));
+        Ok(t)
     }
 
     /// The mock's change hook: records each commit of a tracked table (the routes' tables)

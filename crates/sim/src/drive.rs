@@ -34,6 +34,11 @@ pub struct RandomMutations {
     pub table: Option<String>,
     /// Which mutation stream this is (its own draws: `mutations`, then `mutations/1`, ...).
     pub stream: usize,
+    /// Write through PostgREST as this role (`anon`, `authenticated`, `service_role`), under
+    /// the table's RLS (`None`: SQL as the database owner).
+    pub role: Option<String>,
+    /// With `role = "authenticated"`: the user's email.
+    pub user: Option<String>,
 }
 
 /// A SQL literal for `v` (`None` for objects and arrays, which are left out).
@@ -90,24 +95,109 @@ fn value_for(
     }
 }
 
-/// The SQL of one random mutation of `table` (an update of `pick`'s `columns`, or an insert
-/// copied from `pick` with `columns` and the unique columns changed; `fresh` maps each unique
-/// column to the largest number it holds, see [`value_for`]), or `None` when the table has no
-/// row to start from.
+/// One random write, its values as SQL literals: rendered as SQL (run as the database owner)
+/// or as a PostgREST request (run as a role, under RLS).
+#[derive(Clone, Debug, PartialEq)]
+enum Mutation {
+    Update {
+        id: String,
+        sets: Vec<(String, String)>,
+    },
+    Insert {
+        values: Vec<(String, String)>,
+    },
+    Delete {
+        id: String,
+    },
+}
+
+/// `id` as a SQL literal: numbers as they are, text quoted.
+fn sql_id(id: &str) -> String {
+    if id.parse::<i64>().is_ok() {
+        id.to_string()
+    } else {
+        format!("'{}'", id.replace('\'', "''"))
+    }
+}
+
+/// The JSON value of a SQL literal [`literal`] or [`generated`] printed.
+fn json_of(lit: &str) -> serde_json::Value {
+    use serde_json::Value;
+    match lit {
+        "null" => Value::Null,
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        l if l.starts_with('\'') && l.ends_with('\'') && l.len() >= 2 => {
+            Value::String(l[1..l.len() - 1].replace("''", "'"))
+        }
+        l => serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.to_string())),
+    }
+}
+
+impl Mutation {
+    /// The SQL statement.
+    fn sql(&self, table: &str) -> String {
+        match self {
+            Mutation::Update { id, sets } => {
+                let sets: Vec<String> = sets.iter().map(|(c, v)| format!("{c} = {v}")).collect();
+                format!(
+                    "update {table} set {} where id = {}",
+                    sets.join(", "),
+                    sql_id(id)
+                )
+            }
+            Mutation::Insert { values } => {
+                let cols: Vec<&str> = values.iter().map(|(c, _)| c.as_str()).collect();
+                let vals: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+                format!(
+                    "insert into {table} ({}) values ({})",
+                    cols.join(", "),
+                    vals.join(", ")
+                )
+            }
+            Mutation::Delete { id } => format!("delete from {table} where id = {}", sql_id(id)),
+        }
+    }
+
+    /// The PostgREST request: method, path with query, JSON body.
+    fn rest(&self, table: &str) -> (http::Method, String, Option<serde_json::Value>) {
+        let obj = |pairs: &[(String, String)]| {
+            serde_json::Value::Object(pairs.iter().map(|(c, v)| (c.clone(), json_of(v))).collect())
+        };
+        let by_id = |id: &str| {
+            format!(
+                "/rest/v1/{table}?id=eq.{}",
+                crate::routes::pattern::encode(id)
+            )
+        };
+        match self {
+            Mutation::Update { id, sets } => (http::Method::PATCH, by_id(id), Some(obj(sets))),
+            Mutation::Insert { values } => (
+                http::Method::POST,
+                format!("/rest/v1/{table}"),
+                Some(obj(values)),
+            ),
+            Mutation::Delete { id } => (http::Method::DELETE, by_id(id), None),
+        }
+    }
+}
+
+/// One random mutation of a table (an update of `pick`'s `columns`, or an insert copied from
+/// `pick` with `columns` and the unique columns changed; `fresh` maps each unique column to
+/// the largest number it holds, see [`value_for`]), or `None` when the table has no row to
+/// start from.
 fn column_mutation(
-    table: &str,
     columns: &[String],
     fresh: &BTreeMap<String, i64>,
     pick: Option<(&str, &serde_json::Value)>,
     insert: bool,
     n: u64,
     draw: u32,
-) -> Option<String> {
+) -> Option<Mutation> {
     let (id, row) = pick?;
     if insert {
         let obj = row.as_object()?;
-        let mut cols = Vec::new();
-        let mut vals = Vec::new();
+        let mut values = Vec::new();
         for (k, v) in obj {
             if k == "id" {
                 continue;
@@ -118,72 +208,78 @@ fn column_mutation(
                 let Some(l) = literal(v) else { continue };
                 l
             };
-            cols.push(k.clone());
-            vals.push(val);
+            values.push((k.clone(), val));
         }
-        return Some(format!(
-            "insert into {table} ({}) values ({})",
-            cols.join(", "),
-            vals.join(", ")
-        ));
+        return Some(Mutation::Insert { values });
     }
-    let sets: Vec<String> = columns
+    let sets = columns
         .iter()
-        .map(|c| format!("{c} = {}", value_for(c, row.get(c), fresh, n, draw)))
+        .map(|c| (c.clone(), value_for(c, row.get(c), fresh, n, draw)))
         .collect();
-    let id = if id.parse::<i64>().is_ok() {
-        id.to_string()
-    } else {
-        format!("'{}'", id.replace('\'', "''"))
-    };
-    Some(format!(
-        "update {table} set {} where id = {id}",
-        sets.join(", ")
-    ))
+    Some(Mutation::Update {
+        id: id.to_string(),
+        sets,
+    })
 }
 
 /// The table's unique columns other than `id`, found by trying (and rolling back) inserts that
 /// copy `row`: a copy the database refuses with a unique violation (23505) names the columns
 /// to make fresh. The mock's schema is not part of its public API, so the database is asked.
 fn unique_columns(core: &Core, table: &str, row: &serde_json::Value) -> Vec<String> {
-    let mut unique: Vec<String> = Vec::new();
+    /// What a rolled-back copy ran into.
+    #[derive(PartialEq)]
+    enum Probe {
+        /// Nothing: the copy would land.
+        Lands,
+        /// A unique violation, with its message (which names the constraint).
+        Unique(String),
+        /// Another error (a check constraint the changed value breaks, say).
+        Other,
+    }
     let candidates: Vec<String> = row
         .as_object()
         .map(|o| {
             o.iter()
-                .filter(|(k, v)| *k != "id" && literal(v).is_some() && !v.is_null())
+                .filter(|(k, v)| *k != "id" && (v.is_number() || v.is_string()))
                 .map(|(k, _)| k.clone())
                 .collect()
         })
         .unwrap_or_default();
-    let refused = |changed: &[String]| {
+    let probe = |changed: &[String]| {
         let fresh: BTreeMap<String, i64> = changed
             .iter()
             .map(|c| (c.clone(), i64::from(u32::MAX)))
             .collect();
-        let Some(sql) = column_mutation(table, &[], &fresh, Some(("0", row)), true, 0, 0) else {
-            return false;
+        let Some(m) = column_mutation(&[], &fresh, Some(("0", row)), true, 0, 0) else {
+            return Probe::Other;
         };
         // The second statement always fails, so the transaction never commits.
-        matches!(
-            core.supabase().execute(&format!("{sql}; select * from edgesim_probe_rollback")),
-            Err(e) if e.code == "23505"
-        )
+        let sql = format!("{}; select * from edgesim_probe_rollback", m.sql(table));
+        match core.supabase().execute(&sql) {
+            Err(e) if e.code == "23505" => Probe::Unique(e.message),
+            Err(e) if e.message.contains("edgesim_probe_rollback") => Probe::Lands,
+            Err(_) => Probe::Other,
+            Ok(_) => Probe::Lands,
+        }
     };
-    while refused(&unique) {
-        let Some(c) = candidates
+    let mut unique: Vec<String> = Vec::new();
+    let mut now = probe(&unique);
+    while let Probe::Unique(message) = &now {
+        // A column whose fresh value lets the copy land, or at least moves the violation to
+        // another constraint.
+        let next = candidates
             .iter()
             .filter(|c| !unique.contains(c))
-            .find(|c| {
+            .map(|c| {
                 let mut with = unique.clone();
-                with.push((*c).clone());
-                !refused(&with)
+                with.push(c.clone());
+                let p = probe(&with);
+                (c, p)
             })
-            .or_else(|| candidates.iter().find(|c| !unique.contains(c)))
-        else {
-            break;
-        };
+            .find(|(_, p)| *p == Probe::Lands || matches!(p, Probe::Unique(m) if m != message));
+        let Some((c, p)) = next else { break };
         unique.push(c.clone());
+        now = p;
     }
     unique
 }
@@ -294,7 +390,6 @@ impl Sim {
                         current.iter().map(|(_, r)| r.clone()).collect();
                     let fresh = largest(&unique, &rows);
                     column_mutation(
-                        &table,
                         &r.columns,
                         &fresh,
                         pick.as_deref().zip(row.as_ref()),
@@ -303,29 +398,53 @@ impl Sim {
                         tag_draw(&tag),
                     )
                 });
-                let sql = match (custom, pick) {
-                    (Some(Some(sql)), Some(_)) if !(u < r.delete && ids.len() > 1) => sql,
+                let m = match (custom, pick) {
+                    (Some(Some(m)), Some(_)) if !(u < r.delete && ids.len() > 1) => m,
                     (Some(None), _) => {
                         t += every;
                         continue;
                     }
-                    (_, Some(id)) if u < r.delete && ids.len() > 1 => {
-                        format!("delete from {table} where id = {id}")
-                    }
-                    (_, Some(id)) if u >= r.delete + r.insert => format!(
-                        "update {table} set title = 'edit {n} {tag}', content = 'content {tag}' where id = {id}"
-                    ),
-                    _ => format!(
-                        "insert into {table} (title, content) values ('new {n} {tag}', 'content {tag}')"
-                    ),
+                    (_, Some(id)) if u < r.delete && ids.len() > 1 => Mutation::Delete { id },
+                    (_, Some(id)) if u >= r.delete + r.insert => Mutation::Update {
+                        id,
+                        sets: vec![
+                            ("title".into(), format!("'edit {n} {tag}'")),
+                            ("content".into(), format!("'content {tag}'")),
+                        ],
+                    },
+                    _ => Mutation::Insert {
+                        values: vec![
+                            ("title".into(), format!("'new {n} {tag}'")),
+                            ("content".into(), format!("'content {tag}'")),
+                        ],
+                    },
                 };
-                match core.execute(&sql, Override::default()) {
-                    // A write the database refuses changes nothing: logged, not a failure.
-                    Err(e) if refused(&e) => core.log().push(EventKind::Note {
-                        text: format!("random mutation refused ({}): {sql}: {}", e.code, e.message),
-                    }),
-                    Err(e) => core.sql_failed(format!("{sql}: {e}")),
-                    Ok(_) => {}
+                match &r.role {
+                    None => {
+                        let sql = m.sql(&table);
+                        match core.execute(&sql, Override::default()) {
+                            // A write the database refuses changes nothing: logged, not a failure.
+                            Err(e) if refused(&e) => core.log().push(EventKind::Note {
+                                text: format!(
+                                    "random mutation refused ({}): {sql}: {}",
+                                    e.code, e.message
+                                ),
+                            }),
+                            Err(e) => core.sql_failed(format!("{sql}: {e}")),
+                            Ok(_) => {}
+                        }
+                    }
+                    Some(role) => {
+                        let (method, path, body) = m.rest(&table);
+                        let what = format!("{method} {path} as {role}");
+                        match core.write_as(role, r.user.as_deref(), method, &path, body) {
+                            Ok(None) => {}
+                            Ok(Some(why)) => core.log().push(EventKind::Note {
+                                text: format!("random mutation refused ({why}): {what}"),
+                            }),
+                            Err(e) => core.sql_failed(format!("{what}: {e}")),
+                        }
+                    }
                 }
                 t += every;
             }
@@ -394,43 +513,53 @@ mod tests {
         let row = json!({"id": 7, "name": "o'clock", "price": 250, "ratio": 0.5, "on": true});
         let cols = vec!["price".to_string(), "on".to_string(), "ratio".to_string()];
         let none = BTreeMap::new();
-        let up = column_mutation("products", &cols, &none, Some(("7", &row)), false, 3, 5).unwrap();
+        let up = column_mutation(&cols, &none, Some(("7", &row)), false, 3, 5)
+            .unwrap()
+            .sql("products");
         assert_eq!(
             up,
             "update products set price = 256, on = false, ratio = 0.56 where id = 7"
         );
-        let ins = column_mutation("products", &cols, &none, Some(("7", &row)), true, 3, 5).unwrap();
+        let ins = column_mutation(&cols, &none, Some(("7", &row)), true, 3, 5).unwrap();
+        let (method, path, body) = ins.rest("products");
+        assert_eq!(
+            (method, path.as_str()),
+            (http::Method::POST, "/rest/v1/products")
+        );
+        assert_eq!(
+            body.unwrap(),
+            json!({"name": "o'clock", "price": 256, "ratio": 0.56, "on": false})
+        );
+        let ins = ins.sql("products");
         assert_eq!(
             ins,
             "insert into products (name, price, ratio, on) values ('o''clock', 256, 0.56, false)"
         );
-        let text = column_mutation(
-            "t",
-            &["name".into()],
-            &none,
-            Some(("a", &row)),
-            false,
-            3,
-            255,
-        );
+        let text = column_mutation(&["name".into()], &none, Some(("a", &row)), false, 3, 255);
+        let text = text.unwrap();
         assert_eq!(
-            text.unwrap(),
+            text.sql("t"),
             "update t set name = 'edit 3 000000ff' where id = 'a'"
         );
-        assert_eq!(column_mutation("t", &cols, &none, None, false, 1, 1), None);
+        assert_eq!(
+            text.rest("t"),
+            (
+                http::Method::PATCH,
+                "/rest/v1/t?id=eq.a".to_string(),
+                Some(json!({"name": "edit 3 000000ff"}))
+            )
+        );
+        assert_eq!(column_mutation(&cols, &none, None, false, 1, 1), None);
+        assert_eq!(
+            Mutation::Delete { id: "7".into() }.rest("t").1,
+            "/rest/v1/t?id=eq.7"
+        );
         // Unique columns are made fresh in inserts: numbers past the largest, text tagged.
         let fresh = BTreeMap::from([("sku".to_string(), 0), ("code".to_string(), 900)]);
         let row = json!({"id": 1, "sku": "k-1", "code": 900, "price": 5});
-        let ins = column_mutation(
-            "p",
-            &["price".into()],
-            &fresh,
-            Some(("1", &row)),
-            true,
-            4,
-            2,
-        )
-        .unwrap();
+        let ins = column_mutation(&["price".into()], &fresh, Some(("1", &row)), true, 4, 2)
+            .unwrap()
+            .sql("p");
         assert_eq!(
             ins,
             "insert into p (sku, code, price) values ('edit 4 00000002', 903, 8)"

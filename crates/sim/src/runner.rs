@@ -574,6 +574,8 @@ fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
             columns: r.columns.clone(),
             table: r.table.as_ref().map(|t| t.get_ref().clone()),
             stream: i,
+            role: r.role.as_ref().map(|x| x.get_ref().clone()),
+            user: r.user.as_ref().map(|x| x.get_ref().clone()),
         });
     }
 }

@@ -374,6 +374,36 @@ impl Scenario {
                 ));
             }
         }
+        for m in &self.random_mutations {
+            match (m.role.as_ref(), m.user.as_ref()) {
+                (Some(r), _)
+                    if !["anon", "authenticated", "service_role"]
+                        .contains(&r.get_ref().as_str()) =>
+                {
+                    return Err((
+                        At::Span(r.span()),
+                        format!(
+                            "role must be anon, authenticated or service_role, got {:?}",
+                            r.get_ref()
+                        ),
+                    ));
+                }
+                (Some(r), None) if r.get_ref() == "authenticated" => {
+                    return Err((
+                        At::Span(r.span()),
+                        "role = \"authenticated\" needs `user` (the email whose JWT the writes carry)"
+                            .into(),
+                    ));
+                }
+                (r, Some(u)) if r.is_none_or(|r| r.get_ref() != "authenticated") => {
+                    return Err((
+                        At::Span(u.span()),
+                        "user is for role = \"authenticated\"".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
         for (i, m) in self.mutations.iter().enumerate() {
             if m.at_s > self.duration_s {
                 return Err((

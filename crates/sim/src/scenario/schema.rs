@@ -315,6 +315,15 @@ pub struct RandomMutations {
     /// course's `title` and `content`).
     #[serde(default)]
     pub columns: Vec<String>,
+    /// Write through PostgREST as this role (`anon`, `authenticated` or `service_role`), so
+    /// the table's grants and row-level security decide which writes land (default: SQL as
+    /// the database owner).
+    #[serde(default)]
+    pub role: Option<Spanned<String>>,
+    /// With `role = "authenticated"`: the email of the user whose JWT the writes carry
+    /// (created, confirmed, through the Auth API when the run starts, if there is no such user).
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
     /// Where it is written, `file:line` (set when the file is read, for messages).
     #[serde(skip)]
     pub at: String,
