@@ -148,6 +148,7 @@ pub fn rpc_cases(seed: u64, n: usize) -> Vec<Case> {
             sql,
             ordered: true,
             wrap,
+            claims: None,
         };
         let k = rng.next_u64() % 5;
         let c = match (i % 5, k) {
