@@ -219,3 +219,73 @@ fn a_route_no_request_reaches_is_a_warning_and_bodies_that_do_not_map_are_report
         r.warnings
     );
 }
+
+/// Builds the Rust twin of the products Worker (`worker/products`, a member of the guest
+/// workspace) as `build.rs` of edgesim-guests builds the others, and returns its component.
+fn rust_twin(bin: &str) -> edgesim_sim::Worker {
+    let worker = root().join("worker");
+    let target_dir = root().join("target/wasm-guests");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(&worker)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+        ])
+        .args(["-p", "products", "--bin", bin])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .output()
+        .expect("running cargo");
+    assert!(
+        out.status.success(),
+        "building worker/products: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wasm = target_dir.join(format!("wasm32-wasip2/release/{bin}.wasm"));
+    let mut w = WorkerSpec::from_path(&wasm)
+        .resolve()
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.kv_bindings = vec!["PRODUCTS".into()];
+    w
+}
+
+#[test]
+fn the_rust_twin_passes_the_same_scenario_and_its_flawed_variant_fails() {
+    let s = scenario();
+    let r = run_worker(&s, 1, &rust_twin("products")).expect("run");
+    assert!(
+        r.passed(),
+        "the correct Rust Worker must pass: {:#?}",
+        r.violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert!(r.requests > 100);
+    let r = run_worker(&s, 1, &rust_twin("products-flawed")).expect("run");
+    assert!(!r.passed(), "the flawed Rust Worker must fail");
+    assert!(
+        r.violations
+            .iter()
+            .any(|v| v.property == Property::Liveness && v.path.starts_with("/api/products/")),
+        "{:?}",
+        r.violations
+    );
+    for v in &r.violations {
+        assert!(
+            v.path.starts_with("/api/products/") && !v.path.contains('?'),
+            "only /api/products/<id> fails: {v}"
+        );
+    }
+}
