@@ -241,6 +241,7 @@ async fn run(args: DevArgs) -> Result<()> {
         clock: clock.clone(),
         rng: rng.fork("host"),
         cache: dir.join("cache"),
+        http_cache: edgesim_host::cache::CacheStore::new(),
         supabase_url: supabase_url.clone(),
     };
     for note in &plan.notes {
@@ -414,6 +415,8 @@ struct HostBuilder {
     clock: SharedClock,
     rng: SimRng,
     cache: PathBuf,
+    /// The Cache API's entries, kept across rebuilds (production's cache outlives deployments).
+    http_cache: edgesim_host::cache::CacheStore,
     supabase_url: String,
 }
 
@@ -436,12 +439,13 @@ impl HostBuilder {
             );
             config.kv_bindings = self.plan.host.kv_bindings.clone();
         }
-        let (kv, upstream, clock, rng, cache) = (
+        let (kv, upstream, clock, rng, cache, http_cache) = (
             self.kv.clone(),
             self.upstream.clone(),
             self.clock.clone(),
             self.rng.clone(),
             self.cache.clone(),
+            self.http_cache.clone(),
         );
         tokio::task::spawn_blocking(move || {
             Host::new(
@@ -453,6 +457,7 @@ impl HostBuilder {
                 rng,
                 Some(&cache),
             )
+            .map(|host| host.with_cache(http_cache))
         })
         .await
         .context("building the host")?

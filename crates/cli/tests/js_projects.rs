@@ -217,49 +217,55 @@ fn a_service_worker_reading_binding_globals_at_top_level_runs_unchanged() {
     run_passes(&project, &scenario, "sw-global");
 }
 
+/// `GET /quote` at `colo`: the quote is the API's, the colo the request's; returns `x-cache`.
+fn quote(dev: &DevServer, colo: &str) -> String {
+    let r = dev.get_ok(colo, "/quote");
+    assert_eq!(
+        r.json()["quote"],
+        "Caches are per data center.",
+        "{}",
+        r.body
+    );
+    assert_eq!(r.json()["colo"], colo, "{}", r.body);
+    r.header("x-cache").unwrap_or_default().to_string()
+}
+
+/// Polls `/quote` at `colo` until it is a hit (the put runs after the response, in waitUntil).
+fn until_hit(dev: &DevServer, colo: &str) {
+    for _ in 0..50 {
+        if quote(dev, colo) == "hit" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("/quote never became a hit at {colo}:\n{}", dev.output());
+}
+
 #[test]
 fn a_worker_using_caches_default_caches_per_colo_in_dev_and_run() {
     require_node!();
     let project = copy_project(&repo().join("worker/js/cache-colo"), "cache-colo-dev");
     let state = temp_dir("cache-colo-dev-state");
-    let dev = DevServer::start_in(Path::new(BIN), Some(&project), &state, &["--seed", "4"]);
-    let quote = |colo: &str| {
-        let r = dev.get_ok(colo, "/quote");
-        assert_eq!(
-            r.json()["quote"],
-            "Caches are per data center.",
-            "{}",
-            r.body
-        );
-        assert_eq!(r.json()["colo"], colo, "{}", r.body);
-        r.header("x-cache").unwrap_or_default().to_string()
-    };
-    assert_eq!(quote("FRA"), "miss");
-    // The put runs after the response (waitUntil): poll until FRA has it.
-    let mut fra = quote("FRA");
-    for _ in 0..50 {
-        if fra == "hit" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        fra = quote("FRA");
-    }
-    assert_eq!(fra, "hit", "{}", dev.output());
+    let mut dev = DevServer::start_in(Path::new(BIN), Some(&project), &state, &["--seed", "4"]);
+    assert_eq!(quote(&dev, "FRA"), "miss");
+    until_hit(&dev, "FRA");
     // Another data center has its own cache.
-    assert_eq!(quote("NRT"), "miss");
+    assert_eq!(quote(&dev, "NRT"), "miss");
     // max-age=30 on the emulator clock.
     dev.advance(31);
-    assert_eq!(quote("FRA"), "miss");
+    assert_eq!(quote(&dev, "FRA"), "miss");
+    until_hit(&dev, "FRA");
+    // A rebuild keeps the cache (production's cache outlives a deployment).
+    let src = project.join("src/index.js");
+    let text = std::fs::read_to_string(&src).expect("read the Worker");
+    std::fs::write(&src, format!("{text}\n// edited\n")).expect("edit the Worker");
+    assert!(
+        dev.wait_for_output("serving the new build", Duration::from_secs(120)),
+        "no rebuild:\n{}",
+        dev.output()
+    );
+    assert_eq!(quote(&dev, "FRA"), "hit", "a rebuild emptied the cache");
     // cache.delete at one colo.
-    let mut fra = quote("FRA");
-    for _ in 0..50 {
-        if fra == "hit" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-        fra = quote("FRA");
-    }
-    assert_eq!(fra, "hit");
     let purge = request(
         dev.port,
         "POST",
@@ -269,7 +275,7 @@ fn a_worker_using_caches_default_caches_per_colo_in_dev_and_run() {
     )
     .expect("purge");
     assert_eq!(purge.json()["deleted"], true, "{}", purge.body);
-    assert_eq!(quote("FRA"), "miss");
+    assert_eq!(quote(&dev, "FRA"), "miss");
     course_routes_answer(&dev);
     assert!(
         !dev.output().contains("threw exception"),
