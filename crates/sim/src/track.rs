@@ -94,17 +94,7 @@ impl Tracker {
     /// The route `path` (with its query string) matches, with its parameters: the one that
     /// requires the most query parameters, the first declared among equals.
     pub fn route_of(&self, path: &str) -> Option<(usize, &Route, BTreeMap<String, String>)> {
-        let mut best: Option<(usize, &Route, BTreeMap<String, String>)> = None;
-        for (i, r) in self.routes.as_ref()?.iter().enumerate() {
-            if let Some(m) = r.matches(path)
-                && best
-                    .as_ref()
-                    .is_none_or(|b| r.pattern.query_len() > b.1.pattern.query_len())
-            {
-                best = Some((i, r, m));
-            }
-        }
-        best
+        crate::routes::route_for_path(self.routes.as_ref()?, path)
     }
 
     /// The tracked table (the first route's, or the shorthand's).

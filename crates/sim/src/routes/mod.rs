@@ -97,6 +97,27 @@ pub struct Route {
     pub at: String,
 }
 
+/// The route `path` (with its query string) matches among `routes`, with its index and
+/// parameters: the one requiring the most query parameters, the first declared among equals.
+/// With [`Route::kv_key`] this maps a URL to the KV key it reads (for `edgesim kv` or a dev
+/// control endpoint: `/api/products/7` → `product:7`).
+pub fn route_for_path<'a>(
+    routes: &'a [Route],
+    path: &str,
+) -> Option<(usize, &'a Route, BTreeMap<String, String>)> {
+    let mut best: Option<(usize, &Route, BTreeMap<String, String>)> = None;
+    for (i, r) in routes.iter().enumerate() {
+        if let Some(m) = r.matches(path)
+            && best
+                .as_ref()
+                .is_none_or(|b| r.pattern.query_len() > b.1.pattern.query_len())
+        {
+            best = Some((i, r, m));
+        }
+    }
+    best
+}
+
 /// A route that cannot be used: file, line and key, like a scenario error.
 pub type RouteError = crate::scenario::ScenarioError;
 
