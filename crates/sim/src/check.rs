@@ -1063,4 +1063,44 @@ mod tests {
         assert_eq!(r.properties.len(), Property::ALL.len());
         assert!(r.properties.iter().all(|p| p.violations == 0));
     }
+
+    #[test]
+    fn versions_keep_each_tracked_table_apart() {
+        let commit = |t, version, table: &str, row: &str| {
+            ev(
+                t,
+                EventKind::DbCommit {
+                    version,
+                    table: table.into(),
+                    op: "UPDATE".into(),
+                    row_id: row.into(),
+                    row_hash: String::new(),
+                },
+            )
+        };
+        let events = vec![
+            commit(10, 1, "products", "1"),
+            commit(20, 2, "categories", "1"),
+            commit(30, 3, "products", "2"),
+        ];
+        let v = Versions::from_events_for(&events, &["categories".to_string()]);
+        let cats = Resource::Table("categories".into());
+        assert_eq!(
+            v.current_at(&Resource::List, 25),
+            1,
+            "a category commit is not the list's"
+        );
+        assert_eq!(v.superseded_at(&Resource::List, 1), Some(30));
+        assert_eq!(
+            v.current_at(&Resource::Row("1".into()), 40),
+            1,
+            "nor row 1's"
+        );
+        assert_eq!(v.current_at(&cats, 15), 0);
+        assert_eq!(v.current_at(&cats, 40), 2);
+        assert_eq!(v.superseded_at(&cats, 0), Some(20));
+        // One table (an older log, or `edgesim check` without routes): every commit counts.
+        let one = Versions::from_events(&events);
+        assert_eq!(one.current_at(&Resource::List, 25), 2);
+    }
 }
