@@ -114,7 +114,7 @@ impl Db {
     /// scope.
     pub fn typed_env<'a>(
         &'a self,
-        vars: Option<&'a dyn Fn(&str) -> Option<crate::pgexpr::Ty>>,
+        vars: Option<crate::pgexpr::VarTypes<'a>>,
     ) -> crate::pgexpr::DbEnv<'a> {
         crate::pgexpr::DbEnv {
             conn: &self.conn,

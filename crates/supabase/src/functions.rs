@@ -84,7 +84,7 @@ pub fn register(conn: &Connection, clock: SharedClock, rng: SimRng) -> rusqlite:
         let v = Value::from(ctx.get_raw(0));
         match v {
             Value::Integer(0) => Err(pg_err("22012", "division by zero".into())),
-            Value::Real(f) if f == 0.0 => Err(pg_err("22012", "division by zero".into())),
+            Value::Real(0.0) => Err(pg_err("22012", "division by zero".into())),
             other => Ok(other),
         }
     })?;

@@ -156,6 +156,8 @@ alter table items enable row level security;
 -- the policy denies, never allows.
 create policy "odd" on items for select using (made::integer > 0);
 create view odd_view as select id, at - at as span from items;
+create table checked (id int primary key, made date check (made::integer > 0));
+create function odd_fn() returns int language sql as $$ select count(*)::point from items $$;
 "#,
     )]);
     let (status, body) = call(&sb, "GET", "/rest/v1/items?select=id", ANON_KEY);
@@ -167,6 +169,16 @@ create view odd_view as select id, at - at as span from items;
     assert!(joined.contains("odd_view"), "{joined}");
     let (status, _) = call(&sb, "GET", "/rest/v1/odd_view", ANON_KEY);
     assert_eq!(status, 404);
+    // A check the mock cannot translate refuses the table (it would accept rows Postgres
+    // rejects otherwise).
+    assert!(joined.contains("20240101000000_closed.sql:9"), "{joined}");
+    let (status, _) = call(&sb, "GET", "/rest/v1/checked", ANON_KEY);
+    assert_eq!(status, 404);
+    // A function whose query the mock cannot translate answers 0A000 naming the construct.
+    let (status, body) = call(&sb, "POST", "/rest/v1/rpc/odd_fn", ANON_KEY);
+    assert!(status >= 400, "{status} {body}");
+    assert_eq!(body["code"], json!("0A000"), "{body}");
+    assert!(body.to_string().contains("point"), "{body}");
 }
 
 #[test]

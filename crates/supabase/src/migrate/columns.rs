@@ -98,12 +98,89 @@ const COL_KEYWORDS: &[&str] = &[
     "collate",
 ];
 
+/// The columns of a table being created, for the typed translation of its `check` and
+/// generated-column expressions ([`crate::pgexpr`]).
+pub(super) struct TableEnv<'a> {
+    /// The table's SQLite name.
+    pub table: String,
+    /// Its columns and their types.
+    pub cols: Vec<(String, crate::pgexpr::Ty)>,
+    /// Enum types.
+    pub cat: &'a Catalog,
+}
+
+impl crate::pgexpr::Env for TableEnv<'_> {
+    fn columns(&self, table: &str) -> Option<Vec<(String, crate::pgexpr::Ty)>> {
+        (table == self.table).then(|| self.cols.clone())
+    }
+    fn is_enum(&self, name: &str) -> bool {
+        self.cat.enums.contains(name)
+    }
+    // Functions are resolved by SQLite when the table is written: an unknown one fails there.
+    fn has_function(&self, _name: &str) -> bool {
+        true
+    }
+}
+
+/// The expression tokens `expr` (a `check` or a generated column) through the typed
+/// translator; a construct it cannot keep faithful refuses the table (never a different
+/// answer); one `sqlparser` cannot parse keeps the token rewrite.
+pub(super) fn typed_expr(expr: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
+    let Some(env) = env else {
+        return rewrite(expr);
+    };
+    let table = env.table.clone();
+    match crate::pgexpr::translate_expr(&render(expr), env, &[table.as_str()]) {
+        Ok(t) => super::lex::tokenize(&t.sql),
+        Err(crate::pgexpr::PgExprError::Parse(_)) => rewrite(expr),
+        Err(e) => Err(format!(
+            "`{}` cannot be translated faithfully: {e}",
+            render(expr)
+        )),
+    }
+}
+
+/// Rewrites each `check (...)` and `generated always as (...)` expression of `toks` with
+/// [`typed_expr`].
+pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        let paren = toks.get(i + 1).is_some_and(|x| x.is_p("("));
+        let generated =
+            t.is("as") && i >= 1 && (toks[i - 1].is("always") || toks[i - 1].is("generated"));
+        let open = (paren && (t.is("check") || generated)).then_some(i + 1);
+        if let Some(open) = open {
+            let close = matching(toks, open).ok_or("unbalanced parentheses")?;
+            out.extend(toks[i..=open].iter().cloned());
+            out.extend(typed_expr(&toks[open + 1..close], env)?);
+            out.push(toks[close].clone());
+            i = close + 1;
+            continue;
+        }
+        out.push(t.clone());
+        i += 1;
+    }
+    Ok(out)
+}
+
 /// A translated column definition; `pk_pending` when it is an identity column whose primary
 /// key is declared at table level.
 pub(super) fn column_def(
     item: &[Tok],
     table_pk: Option<&str>,
     cat: &Catalog,
+) -> Result<(String, bool), String> {
+    column_def_typed(item, table_pk, cat, None)
+}
+
+/// [`column_def`] with the table's columns in scope for its `check` and generated expressions.
+pub(super) fn column_def_typed(
+    item: &[Tok],
+    table_pk: Option<&str>,
+    cat: &Catalog,
+    env: Option<&TableEnv<'_>>,
 ) -> Result<(String, bool), String> {
     let name = item
         .first()
@@ -235,7 +312,7 @@ pub(super) fn column_def(
         rest.push(t.clone());
         i += 1;
     }
-    let rest = render(&rewrite(&rest)?);
+    let rest = render(&rewrite(&typed_checks(&rest, env)?)?);
     let qname = qcol.sql();
     if identity {
         if pk || table_pk == Some(name.as_str()) {

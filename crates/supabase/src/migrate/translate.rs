@@ -2,7 +2,7 @@
 //! `create table`, `create index`, `alter table` and data statements share). The accepted forms
 //! are listed in the crate README's "Postgres -> SQLite translation" section.
 
-use super::columns::{column_def, consume_type, table_pk_column};
+use super::columns::{TableEnv, column_def_typed, consume_type, table_pk_column, typed_checks};
 use super::lex::{Tok, render, split_top};
 use crate::catalog::Catalog;
 
@@ -130,6 +130,22 @@ pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String
     }
     let items: Vec<Vec<Tok>> = items.into_iter().filter(|v| !v.is_empty()).collect();
     let table_pk = table_pk_column(&items);
+    // The columns' types, for the typed translation of checks and generated columns.
+    let table = head.last().and_then(Tok::name).unwrap_or_default();
+    let cols = items
+        .iter()
+        .filter_map(|item| {
+            let name = item.first()?.name()?;
+            let (ty, _) = consume_type(item, 1).ok()?;
+            let ty = if cat.enums.contains(&ty) {
+                crate::pgexpr::Ty::Enum(ty)
+            } else {
+                crate::pgexpr::Ty::from_decl(&ty)
+            };
+            Some((name, ty))
+        })
+        .collect();
+    let env = TableEnv { table, cols, cat };
     let mut defs = Vec::new();
     let mut identity_pk_moved = false;
     for (n, item) in items.iter().enumerate() {
@@ -147,10 +163,15 @@ pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String
             if item[0].is("exclude") {
                 return Err("exclusion constraints are not supported by the mock".into());
             }
-            defs.push((n, render(&rewrite(item)?)));
+            defs.push((n, render(&rewrite(&typed_checks(item, Some(&env))?)?)));
             continue;
         }
-        let (sql, _) = column_def(item, table_pk.as_ref().map(|(_, c)| c.as_str()), cat)?;
+        let (sql, _) = column_def_typed(
+            item,
+            table_pk.as_ref().map(|(_, c)| c.as_str()),
+            cat,
+            Some(&env),
+        )?;
         if sql.contains("AUTOINCREMENT")
             && table_pk
                 .as_ref()

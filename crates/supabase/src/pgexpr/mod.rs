@@ -201,6 +201,9 @@ pub fn translate_query(text: &str, env: &dyn Env) -> Result<(String, Ty), PgExpr
     ))
 }
 
+/// The types of the variables in scope (`None`: no variable of that name).
+pub type VarTypes<'a> = &'a dyn Fn(&str) -> Option<Ty>;
+
 /// An [`Env`] over a SQLite connection and the project's catalog.
 pub struct DbEnv<'a> {
     /// The connection (tables and functions).
@@ -208,7 +211,7 @@ pub struct DbEnv<'a> {
     /// Enum types.
     pub catalog: Option<&'a crate::catalog::Catalog>,
     /// Variables and their types.
-    pub vars: Option<&'a dyn Fn(&str) -> Option<Ty>>,
+    pub vars: Option<VarTypes<'a>>,
 }
 
 impl Env for DbEnv<'_> {

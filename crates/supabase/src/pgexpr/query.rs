@@ -240,7 +240,7 @@ impl Tr<'_> {
                 table_with_joins, ..
             } => {
                 let mut inner = Vec::new();
-                self.from_item(table_with_joins, &mut inner)?;
+                self.add_from(table_with_joins, &mut inner)?;
                 level.extend(inner);
                 Ok(())
             }
@@ -248,7 +248,7 @@ impl Tr<'_> {
         }
     }
 
-    fn from_item(&mut self, twj: &mut TableWithJoins, level: &mut super::Level) -> R<()> {
+    fn add_from(&mut self, twj: &mut TableWithJoins, level: &mut super::Level) -> R<()> {
         self.factor(&mut twj.relation, level)?;
         for j in &mut twj.joins {
             self.factor(&mut j.relation, level)?;
@@ -265,7 +265,7 @@ impl Tr<'_> {
         }
         let mut level = Vec::new();
         for twj in &mut s.from {
-            self.from_item(twj, &mut level)?;
+            self.add_from(twj, &mut level)?;
         }
         self.scopes.push(level);
         let r = self.select_body(s, order);

@@ -185,7 +185,7 @@ impl Ty {
 /// into SQLite date modifiers; `None` for forms the mock does not convert (`'1:30'`, ISO 8601).
 pub fn interval_modifiers(s: &str) -> Option<Vec<String>> {
     let words: Vec<&str> = s.split_whitespace().collect();
-    if words.is_empty() || words.len() % 2 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Vec::new();

@@ -18,10 +18,12 @@ create table facts (
   score int not null check (score >= 0),
   price numeric(10,2),
   ok boolean default true,
-  label text check (length(label) > 0),
+  label text check (length(label) > 0 and label ~ '^[A-Za-z _]+$'),
   feel mood default 'ok',
   meta jsonb default '{}'::jsonb,
-  owner uuid
+  owner uuid,
+  half_price numeric generated always as (price / 2) stored,
+  made_text text generated always as (lower(label) || '#' || score::text) stored
 );
 insert into facts values
   (1, '2024-01-31', 3, 2.50, true, 'Alpha', 'happy', '{"a": "true", "n": 2}', '8d0fd2b3-9ca7-4d9e-a95f-9e13a4f8c3a1'),
