@@ -10,7 +10,8 @@
 //! counted against the subrequest limit nor reported as fetches.
 //!
 //! Routes (the wire format is private to the adapter and this module):
-//! - `GET /config`: `{"vars": {NAME: value}, "kv": [BINDING]}` from the [`HostConfig`]; the
+//! - `GET /config`: `{"vars": {NAME: value}, "kv": [BINDING], "cf": {COLO: request.cf}}` from
+//!   the [`HostConfig`] (`cf`: [`crate::cf`]); the
 //!   adapter asks once per instance, at its first request (never at build time, so nothing is
 //!   frozen into the component by wizer's snapshot).
 //! - `POST /subtle/<op>`: a `crypto.subtle` operation the engine lacks ([`crate::subtle`]).
@@ -48,6 +49,7 @@ pub(crate) fn config_json(config: &HostConfig) -> Bytes {
         json!({
             "vars": vars,
             "kv": config.kv_bindings,
+            "cf": crate::cf::table(&config.colos),
         })
         .to_string(),
     )

@@ -39,6 +39,7 @@
 
 pub mod cache;
 mod capture;
+pub mod cf;
 mod config;
 pub mod control;
 mod cron;

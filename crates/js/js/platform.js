@@ -53,6 +53,127 @@ if (typeof globalThis.navigator === "undefined") {
   });
 }
 
+// workerd's global scope is a ServiceWorkerGlobalScope.
+if (!Object.getOwnPropertyDescriptor(globalThis, Symbol.toStringTag)) {
+  Object.defineProperty(globalThis, Symbol.toStringTag, {
+    value: "ServiceWorkerGlobalScope",
+    configurable: true,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small Web API gaps of the engine that workerd fills (each only where missing).
+
+/** `for await (const chunk of stream)` and `stream.values()`, as workerd has them. */
+if (typeof ReadableStream === "function" && !ReadableStream.prototype[Symbol.asyncIterator]) {
+  const values = async function* values(options) {
+    const reader = this.getReader();
+    const preventCancel = Boolean(options && options.preventCancel);
+    let finished = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) {
+          finished = true;
+          return;
+        }
+        yield value;
+      }
+    } finally {
+      if (!finished && !preventCancel) await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+  };
+  for (const key of ["values", Symbol.asyncIterator]) {
+    Object.defineProperty(ReadableStream.prototype, key, {
+      value: values,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
+/** `ReadableStream.from(iterable)`: a stream of an iterable's or async iterable's values. */
+if (typeof ReadableStream === "function" && typeof ReadableStream.from !== "function") {
+  Object.defineProperty(ReadableStream, "from", {
+    value: function from(iterable) {
+      const it =
+        iterable != null && typeof iterable[Symbol.asyncIterator] === "function"
+          ? iterable[Symbol.asyncIterator]()
+          : iterable != null && typeof iterable[Symbol.iterator] === "function"
+            ? iterable[Symbol.iterator]()
+            : null;
+      if (it === null) throw new TypeError("ReadableStream.from: the argument is not iterable");
+      return new ReadableStream({
+        async pull(controller) {
+          const { value, done } = await it.next();
+          if (done) controller.close();
+          else controller.enqueue(await value);
+        },
+        async cancel(reason) {
+          if (typeof it.return === "function") await it.return(reason);
+        },
+      });
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** `URL.canParse(url, base)` and `URL.parse(url, base)` (null instead of a throw). */
+if (typeof URL === "function") {
+  const parse = (url, base) => {
+    try {
+      return base === undefined ? new URL(url) : new URL(url, base);
+    } catch {
+      return null;
+    }
+  };
+  if (typeof URL.canParse !== "function") {
+    Object.defineProperty(URL, "canParse", {
+      value: function canParse(url, base) {
+        return parse(url, base) !== null;
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+  if (typeof URL.parse !== "function") {
+    Object.defineProperty(URL, "parse", {
+      value: function parse_(url, base) {
+        return parse(url, base);
+      },
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(URL.parse, "name", { value: "parse" });
+  }
+}
+
+/** `atob`/`btoa` throw workerd's `InvalidCharacterError` DOMException, not a RangeError. */
+for (const [name, message] of [
+  [
+    "atob",
+    "atob() called with invalid base64-encoded data. (Only whitespace, '+', '/', alphanumeric " +
+      "ASCII, and up to two terminal '=' signs when the input data length is divisible by 4 are allowed.)",
+  ],
+  ["btoa", "btoa() can only operate on characters in the Latin1 (ISO/IEC 8859-1) range."],
+]) {
+  const native = globalThis[name];
+  if (typeof native !== "function" || typeof DOMException !== "function") continue;
+  const wrapped = {
+    [name](data) {
+      try {
+        return native(data);
+      } catch (error) {
+        if (error instanceof RangeError) throw new DOMException(message, "InvalidCharacterError");
+        throw error;
+      }
+    },
+  }[name];
+  Object.defineProperty(globalThis, name, { value: wrapped, writable: true, configurable: true, enumerable: true });
+}
+
 // ---------------------------------------------------------------------------------------------
 // request.cf
 
@@ -77,6 +198,74 @@ export function requestCf(colo, country, headers) {
   const encoding = headers && typeof headers.get === "function" ? headers.get("accept-encoding") : null;
   if (encoding !== null && encoding !== undefined) cf.clientAcceptEncoding = encoding;
   return cf;
+}
+
+/**
+ * `request.cf` lives where workerd has it: an accessor on `Request.prototype` (not an own
+ * property), a frozen object, kept by `request.clone()` and `new Request(request, init)`, and
+ * set by `new Request(url, { cf })`. Requests the Worker builds itself otherwise have none.
+ */
+const cfOf = new WeakMap(); // request -> cf object, or a function computing it on first read
+
+/** Gives `request` its `cf`: an object, or a function that computes it on first read. */
+export function attachCf(request, cf) {
+  cfOf.set(request, cf);
+}
+
+function cfFor(request) {
+  let cf = cfOf.get(request);
+  if (typeof cf === "function") {
+    cf = Object.freeze(cf());
+    cfOf.set(request, cf);
+  }
+  return cf;
+}
+
+const NativeRequest = globalThis.Request;
+if (typeof NativeRequest === "function" && !Object.getOwnPropertyDescriptor(NativeRequest.prototype, "cf")) {
+  Object.defineProperty(NativeRequest.prototype, "cf", {
+    get() {
+      return cfFor(this);
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  const nativeClone = NativeRequest.prototype.clone;
+  Object.defineProperty(NativeRequest.prototype, "clone", {
+    value: function clone() {
+      const copy = nativeClone.call(this);
+      const cf = cfOf.get(this);
+      if (cf !== undefined) cfOf.set(copy, cf);
+      return copy;
+    },
+    writable: true,
+    configurable: true,
+  });
+  /** `Request`, which also carries `cf` over from a request or from `init.cf`. */
+  const Request = function Request(input, init) {
+    if (new.target === undefined) {
+      throw new TypeError("Failed to construct 'Request': Please use the 'new' operator.");
+    }
+    const request = Reflect.construct(NativeRequest, [input, init], new.target);
+    let cf;
+    if (init !== null && typeof init === "object" && init.cf !== undefined) cf = init.cf;
+    else if (input instanceof NativeRequest) cf = cfOf.get(input);
+    if (cf !== undefined) cfOf.set(request, cf);
+    return request;
+  };
+  Request.prototype = NativeRequest.prototype;
+  Object.defineProperty(NativeRequest.prototype, "constructor", {
+    value: Request,
+    writable: true,
+    configurable: true,
+  });
+  Object.setPrototypeOf(Request, Object.getPrototypeOf(NativeRequest));
+  Object.defineProperty(globalThis, "Request", {
+    value: Request,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }
 
 /** A fresh copy (a Worker may change its `request.cf` without touching the next request's). */

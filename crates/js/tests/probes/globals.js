@@ -85,7 +85,7 @@ Object.assign(probes, {
   "globalThis tag": () => Object.prototype.toString.call(globalThis),
   "Symbol.toStringTag of crypto": () => Object.prototype.toString.call(crypto),
   "performance.now type": () => typeof performance.now(),
-  "performance.timeOrigin": () => performance.timeOrigin,
+  "performance.timeOrigin is 0": () => performance.timeOrigin === 0,
 });
 
 export default worker(probes);

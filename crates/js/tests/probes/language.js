@@ -93,11 +93,7 @@ const probes = {
   "error: undefined call": () => undefined(),
   "error: not a function": () => ({}).foo(),
   "error: undefined variable": () => notDefinedAnywhere, // eslint-disable-line no-undef
-  "error: const assignment": () => {
-    const c = 1;
-    c = 2; // eslint-disable-line no-const-assign
-    return c;
-  },
+  "error: const assignment": () => new Function("const c = 1; c = 2; return c;")(),
   "error: new on arrow": () => new (() => {})(),
   "error: bigint mix": () => 1n + 1,
   "error: invalid array length": () => new Array(-1),

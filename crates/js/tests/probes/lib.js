@@ -97,11 +97,24 @@ export async function run(probes, ...args) {
   return out;
 }
 
-/** A probe Worker: answers every request with its probes' results as JSON. */
+/**
+ * A probe Worker. `GET /probe` answers every probe's result as JSON; `GET /probe?list` the
+ * probes' names; `GET /probe?only=<name>` that probe's result alone (the harnesses fall back to
+ * one request per probe when a whole run fails, so one crashing probe hides no other).
+ */
 export function worker(probes) {
   return {
     async fetch(request, env, ctx) {
-      const results = await run(probes, request, env, ctx);
+      const params = new URL(request.url).searchParams;
+      let results;
+      if (params.has("list")) {
+        results = Object.keys(probes);
+      } else if (params.has("only")) {
+        const name = params.get("only");
+        results = await run({ [name]: probes[name] }, request, env, ctx);
+      } else {
+        results = await run(probes, request, env, ctx);
+      }
       return new Response(JSON.stringify(results), {
         headers: { "content-type": "application/json" },
       });

@@ -41,8 +41,8 @@ async function runProbe(file, env) {
     outboundService: upstream,
     log: new Log(LogLevel.WARN),
   });
-  try {
-    const response = await mf.dispatchFetch("https://worker.test/probe", {
+  const get = async (query) => {
+    const response = await mf.dispatchFetch(`https://worker.test/probe${query}`, {
       headers: { "accept-encoding": "gzip" },
     });
     const text = await response.text();
@@ -51,6 +51,19 @@ async function runProbe(file, env) {
     } catch {
       return { "<response>": `${response.status} ${text.slice(0, 500)}` };
     }
+  };
+  try {
+    const all = await get("");
+    if (!("<response>" in all)) return all;
+    // The whole run failed: one request per probe.
+    const names = await get("?list");
+    if (!Array.isArray(names)) return all;
+    const out = {};
+    for (const name of names) {
+      const one = await get(`?only=${encodeURIComponent(name)}`);
+      out[name] = "<response>" in one ? one : one[name];
+    }
+    return out;
   } finally {
     await mf.dispose();
   }
