@@ -18,6 +18,7 @@ import {
   OutgoingResponse,
   ResponseOutparam,
 } from "wasi:http/types@0.2.10";
+import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";
 
 const INTERNAL = "http://edgesim.internal";
 const encoder = new TextEncoder();
@@ -68,6 +69,7 @@ async function loadInstance() {
   if (instance) return instance;
   const resp = await nativeFetch(`${INTERNAL}/config`);
   const config = await resp.json();
+  platformConfig(config);
   const env = {};
   for (const [name, value] of Object.entries(config.vars || {})) env[name] = value;
   for (const binding of config.kv || []) env[binding] = new KVNamespace(binding);
@@ -272,8 +274,8 @@ function toRequest(incoming, entries) {
   if (hasBody) init.body = body;
   const request = new Request(url, init);
   const colo = ray.includes("-") ? ray.slice(ray.lastIndexOf("-") + 1) : "";
-  const cf = { colo, country };
-  Object.defineProperty(request, "cf", { value: cf, enumerable: true });
+  const cf = () => requestCf(colo, country, headers);
+  attachCf(request, cf); // built on first read
   return { request, url, init, cf };
 }
 
@@ -346,6 +348,7 @@ async function handle(worker, incoming, entries, out) {
   let original;
   try {
     const { env } = await loadInstance();
+    await startServiceWorker(worker, env);
     const { request, url, init, cf } = toRequest(incoming, entries);
     original = { url, init };
     const ctx = {
@@ -497,6 +500,7 @@ async function handleScheduled(worker, incoming, entries, out) {
   let failed = false;
   try {
     const { env } = await loadInstance();
+    await startServiceWorker(worker, env);
     let length;
     for (const [name, value] of entries) {
       if (name === "content-length") length = Number(decoder.decode(value));

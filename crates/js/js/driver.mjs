@@ -8,7 +8,7 @@
 //       componentize-js turns the bundle into a wasi:http component (world `worker`).
 //       Prints {"ok":true} or {"ok":false,"message":...}.
 
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { resolve, isAbsolute } from "node:path";
 
 const [command, ...args] = process.argv.slice(2);
@@ -17,12 +17,53 @@ function print(value) {
   process.stdout.write(JSON.stringify(value) + "\n");
 }
 
+// Service-worker syntax (an entry that exports nothing): production evaluates the script with
+// its bindings as globals, but wizer would run a top level imported here at build time, before
+// any binding exists. So its bundle becomes the body of one function, which the adapter runs
+// at the instance's first event after installing the globals (platform.js,
+// startServiceWorker). Returns null for module syntax, or when the entry does not build (the
+// main build then reports the errors).
+const SW_MAIN = "__edgesimServiceWorkerMain";
+
+async function serviceWorker(esbuild, entry, workDir, outFile) {
+  let probe;
+  try {
+    probe = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      mainFields: ["browser", "module", "main"],
+      conditions: ["workerd", "worker", "browser"],
+      external: ["wasi:*"],
+      outdir: workDir,
+      metafile: true,
+      write: false,
+      logLevel: "silent",
+      absWorkingDir: workDir,
+      define: { "process.env.NODE_ENV": '"production"' },
+    });
+  } catch {
+    return null;
+  }
+  const outputs = Object.values(probe.metafile.outputs);
+  if (outputs.length !== 1 || outputs[0].exports.length !== 0) return null;
+  const path = `${outFile}.service-worker.mjs`;
+  const body = probe.outputFiles[0].text;
+  await writeFile(path, `export async function ${SW_MAIN}() {\n${body}\n}\n`);
+  return { path, inputs: probe.metafile.inputs };
+}
+
 async function bundle(entry, adapter, outFile) {
   const esbuild = await import("esbuild");
   const workDir = process.cwd();
+  const sw = await serviceWorker(esbuild, entry, workDir, outFile);
   const contents =
     `import { serve } from ${JSON.stringify(adapter)};\n` +
-    `import * as worker from ${JSON.stringify(entry)};\n` +
+    (sw
+      ? `import { ${SW_MAIN} } from ${JSON.stringify(sw.path)};\nconst worker = { ${SW_MAIN} };\n`
+      : `import * as worker from ${JSON.stringify(entry)};\n`) +
     `export const incomingHandler = serve(worker);\n`;
   let result;
   try {
@@ -43,6 +84,7 @@ async function bundle(entry, adapter, outFile) {
       define: { "process.env.NODE_ENV": '"production"' },
     });
   } catch (e) {
+    if (sw) await rm(sw.path, { force: true });
     const errors = (e.errors || []).map((m) => ({
       file: m.location ? m.location.file : "",
       line: m.location ? m.location.line : 0,
@@ -55,7 +97,9 @@ async function bundle(entry, adapter, outFile) {
     return;
   }
   const adapterPath = resolve(adapter);
-  const inputs = Object.keys(result.metafile.inputs)
+  if (sw) await rm(sw.path, { force: true });
+  const inputs = Object.keys({ ...result.metafile.inputs, ...(sw ? sw.inputs : {}) })
+    .filter((p) => !sw || resolve(workDir, p) !== sw.path)
     .filter((p) => p !== "<stdin>" && p !== "edgesim-entry.js" && !p.startsWith("wasi:"))
     .map((p) => (isAbsolute(p) ? p : resolve(workDir, p)))
     .filter((p) => p !== adapterPath);

@@ -37,3 +37,11 @@ pub use toolchain::{MIN_NODE_MAJOR, Toolchain, cache_root, compiled_cache_dir, n
 
 /// edgesim's runtime adapter (JavaScript), bundled in front of every JS Worker.
 pub const ADAPTER_JS: &str = include_str!("../js/adapter.js");
+
+/// Every file of the runtime, written beside `adapter.js` (which imports the others by relative
+/// path): `(file name, contents)`. Part of each component's cache key.
+pub const RUNTIME_JS: &[(&str, &str)] = &[
+    ("adapter.js", ADAPTER_JS),
+    // `navigator` and `request.cf` as workerd has them.
+    ("platform.js", include_str!("../js/platform.js")),
+];

@@ -170,17 +170,25 @@ impl Toolchain {
             node_version()?;
             install(&js, &dir)?;
         }
-        let runtime_key = sha256(&[
-            lock_key.as_bytes(),
-            crate::ADAPTER_JS.as_bytes(),
-            DRIVER.as_bytes(),
-        ]);
+        let mut key_parts: Vec<&[u8]> = vec![lock_key.as_bytes(), DRIVER.as_bytes()];
+        for (name, text) in crate::RUNTIME_JS {
+            key_parts.push(name.as_bytes());
+            key_parts.push(text.as_bytes());
+        }
+        let runtime_key = sha256(&key_parts);
         let runtime = dir.join(format!("runtime-{}", &runtime_key[..16]));
         if !runtime.join("driver.mjs").is_file() {
             let tmp = dir.join(format!("runtime.tmp-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&tmp);
             std::fs::create_dir_all(&tmp).map_err(|e| JsBuildError::io(tmp.display(), e))?;
-            write(&tmp.join("adapter.js"), crate::ADAPTER_JS)?;
+            for (name, text) in crate::RUNTIME_JS {
+                let path = tmp.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| JsBuildError::io(parent.display(), e))?;
+                }
+                write(&path, text)?;
+            }
             write(&tmp.join("driver.mjs"), DRIVER)?;
             if std::fs::rename(&tmp, &runtime).is_err() {
                 // Another process put it there first.
