@@ -4,11 +4,11 @@ use super::ty::{Ty, interval_modifiers};
 use super::{PgExprError, R, Tr, Typed, unsupported};
 use crate::sql::literal;
 use sqlparser::ast::{
-    BinaryOperator as B, CastKind, DateTimeField, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, InTarget, ObjectName, ObjectNamePart, UnaryOperator, Value,
+    BinaryOperator as B, CastKind, DateTimeField, Expr, InTarget, ObjectName, ObjectNamePart,
+    UnaryOperator, Value,
 };
 
-fn t(sql: impl Into<String>, ty: Ty) -> Typed {
+pub(super) fn t(sql: impl Into<String>, ty: Ty) -> Typed {
     Typed {
         sql: sql.into(),
         ty,
@@ -42,7 +42,7 @@ pub(super) fn quote(name: &str) -> String {
 }
 
 /// `pg_cast(x, from, to)`: the mock's runtime cast with Postgres's semantics.
-fn pg_cast(x: &Typed, to: &str) -> String {
+pub(super) fn pg_cast(x: &Typed, to: &str) -> String {
     let from = if x.ty == Ty::Unknown {
         "text"
     } else {
@@ -211,7 +211,7 @@ fn wider_number(a: &Ty, b: &Ty) -> Ty {
 }
 
 /// The text form of `x` for `||` (booleans as `true`, timestamps as Postgres prints them).
-fn as_text(x: Typed) -> R<String> {
+pub(super) fn as_text(x: Typed) -> R<String> {
     Ok(match x.ty {
         Ty::Array(_) | Ty::Json | Ty::Jsonb => {
             return Err(unsupported("|| on arrays or json"));
@@ -851,299 +851,6 @@ impl Tr<'_> {
         sql.push_str(" END)");
         Ok(t(sql, ty))
     }
-
-    /// A value as an element of a JSON array/object built by SQLite (booleans as `true`).
-    fn json_value(&self, x: Typed) -> String {
-        match x.ty {
-            Ty::Bool => format!("json(pg_cast({}, 'boolean', 'jsonb'))", x.sql),
-            Ty::Json | Ty::Jsonb | Ty::Array(_) => format!("json({})", x.sql),
-            _ => x.sql,
-        }
-    }
-
-    fn args(&mut self, f: &sqlparser::ast::Function) -> R<(Vec<Typed>, bool, bool)> {
-        let mut out = Vec::new();
-        let mut star = false;
-        let mut distinct = false;
-        match &f.args {
-            FunctionArguments::None => {}
-            FunctionArguments::Subquery(_) => return Err(unsupported("function(subquery)")),
-            FunctionArguments::List(l) => {
-                if !l.clauses.is_empty() {
-                    return Err(unsupported(format!("{f}")));
-                }
-                distinct = matches!(
-                    l.duplicate_treatment,
-                    Some(sqlparser::ast::DuplicateTreatment::Distinct)
-                );
-                for a in &l.args {
-                    match a {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => out.push(self.expr(e)?),
-                        FunctionArg::Unnamed(FunctionArgExpr::Wildcard) => star = true,
-                        _ => return Err(unsupported("named or wildcard function arguments")),
-                    }
-                }
-            }
-        }
-        Ok((out, star, distinct))
-    }
-
-    fn function(&mut self, f: &sqlparser::ast::Function) -> R<Typed> {
-        if f.over.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
-            return Err(unsupported("window and ordered-set functions"));
-        }
-        let full = object_name(&f.name);
-        let name = full
-            .strip_prefix("public.")
-            .or_else(|| full.strip_prefix("pg_catalog."))
-            .or_else(|| full.strip_prefix("extensions."))
-            .unwrap_or(&full)
-            .to_string();
-        let (args, star, distinct) = self.args(f)?;
-        let filter = match &f.filter {
-            Some(c) => {
-                let c = coerce(self.expr(c)?, &Ty::Bool)?;
-                format!(" FILTER (WHERE {})", c.sql)
-            }
-            None => String::new(),
-        };
-        let d = if distinct { "DISTINCT " } else { "" };
-        let n = args.len();
-        let first_ty = args.first().map(|a| a.ty.clone()).unwrap_or(Ty::Unknown);
-        let join = |args: Vec<Typed>| {
-            args.into_iter()
-                .map(|a| a.sql)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let common_ty = args
-            .iter()
-            .map(|a| a.ty.clone())
-            .find(Ty::known)
-            .unwrap_or(Ty::Unknown);
-        let coerced = |args: Vec<Typed>| -> R<Vec<Typed>> {
-            args.into_iter().map(|a| coerce(a, &common_ty)).collect()
-        };
-        let r = match (name.as_str(), n) {
-            ("auth.uid", 0) => t("auth_uid()", Ty::Uuid),
-            ("auth.role", 0) => t("auth_role()", Ty::Text),
-            ("auth.jwt", 0) => t("auth_jwt()", Ty::Jsonb),
-            ("auth.email", 0) => t("auth_email()", Ty::Text),
-            ("current_setting", 1 | 2) => t(format!("current_setting({})", join(args)), Ty::Text),
-            (
-                "now"
-                | "statement_timestamp"
-                | "transaction_timestamp"
-                | "clock_timestamp"
-                | "current_timestamp",
-                0,
-            ) => t("now()", Ty::Timestamptz),
-            ("current_date", 0) => t("substr(now(), 1, 10)", Ty::Date),
-            ("current_user" | "session_user", 0) => t("current_setting('role')", Ty::Text),
-            ("gen_random_uuid" | "uuid_generate_v4", 0) => t("gen_random_uuid()", Ty::Uuid),
-            ("count", _) => {
-                let a = if star { "*".to_string() } else { join(args) };
-                t(format!("count({d}{a}){filter}"), Ty::Int("bigint"))
-            }
-            ("sum", 1) => {
-                let ty = match first_ty {
-                    Ty::Int(_) => {
-                        if first_ty == Ty::Int("bigint") {
-                            Ty::Numeric
-                        } else {
-                            Ty::Int("bigint")
-                        }
-                    }
-                    Ty::Numeric | Ty::Float(_) | Ty::Any => first_ty.clone(),
-                    other => return Err(unsupported(format!("sum({})", other.pg_name()))),
-                };
-                t(format!("sum({d}{}){filter}", join(args)), ty)
-            }
-            ("avg", 1) => {
-                let ty = if matches!(first_ty, Ty::Float(_)) {
-                    Ty::Float("double precision")
-                } else {
-                    Ty::Numeric
-                };
-                t(format!("avg({d}{}){filter}", join(args)), ty)
-            }
-            ("min" | "max", 1) => t(format!("{name}({d}{}){filter}", join(args)), first_ty),
-            ("bool_and" | "every", 1) => t(format!("min({}){filter}", join(args)), Ty::Bool),
-            ("bool_or", 1) => t(format!("max({}){filter}", join(args)), Ty::Bool),
-            ("string_agg", 2) => t(format!("group_concat({d}{}){filter}", join(args)), Ty::Text),
-            ("array_agg", 1) => {
-                let ety = first_ty.clone();
-                let a = self.json_value(
-                    args.into_iter()
-                        .next()
-                        .unwrap_or_else(|| t("NULL", Ty::Unknown)),
-                );
-                t(
-                    format!("json_group_array({d}{a}){filter}"),
-                    Ty::Array(Box::new(ety)),
-                )
-            }
-            ("json_agg" | "jsonb_agg", 1) => {
-                let a = self.json_value(
-                    args.into_iter()
-                        .next()
-                        .unwrap_or_else(|| t("NULL", Ty::Unknown)),
-                );
-                t(format!("json_group_array({d}{a}){filter}"), Ty::Jsonb)
-            }
-            _ if !filter.is_empty() || distinct => {
-                return Err(unsupported(format!("{name}(distinct ...)/filter")));
-            }
-            ("coalesce", 1..) => {
-                let args = coerced(args)?;
-                let extra = if n == 1 { ", NULL" } else { "" };
-                t(
-                    format!("coalesce({}{extra})", join(args)),
-                    common_ty.clone(),
-                )
-            }
-            ("nullif", 2) => t(
-                format!("nullif({})", join(coerced(args)?)),
-                common_ty.clone(),
-            ),
-            ("greatest" | "least", 1..) => {
-                // Postgres ignores nulls (null only when all are); SQLite's max/min do not.
-                let args = coerced(args)?;
-                let sqls: Vec<String> = args.iter().map(|a| a.sql.clone()).collect();
-                let f = if name == "greatest" { "max" } else { "min" };
-                if n == 1 {
-                    t(sqls[0].clone(), common_ty.clone())
-                } else {
-                    let rot: Vec<String> = (0..n)
-                        .map(|i| {
-                            let mut v = vec![sqls[i].clone()];
-                            v.extend(
-                                sqls.iter()
-                                    .enumerate()
-                                    .filter(|(j, _)| *j != i)
-                                    .map(|(_, s)| s.clone()),
-                            );
-                            format!("coalesce({})", v.join(", "))
-                        })
-                        .collect();
-                    t(format!("{f}({})", rot.join(", ")), common_ty.clone())
-                }
-            }
-            ("lower", 1) => t(format!("pg_lower({})", join(coerced_text(args)?)), Ty::Text),
-            ("upper", 1) => t(format!("upper({})", join(coerced_text(args)?)), Ty::Text),
-            ("length" | "char_length" | "character_length", 1) => t(
-                format!("length({})", join(coerced_text(args)?)),
-                Ty::Int("integer"),
-            ),
-            ("trim" | "btrim" | "ltrim" | "rtrim", 1 | 2) => {
-                let f = if name == "btrim" {
-                    "trim"
-                } else {
-                    name.as_str()
-                };
-                t(format!("{f}({})", join(coerced_text(args)?)), Ty::Text)
-            }
-            ("abs", 1) => t(format!("abs({})", join(args)), first_ty),
-            ("round", 1 | 2) => {
-                if matches!(first_ty, Ty::Float(_)) && n == 2 {
-                    return Err(unsupported("round(double precision, int)"));
-                }
-                let ty = if first_ty.is_int() {
-                    Ty::Numeric
-                } else {
-                    first_ty.clone()
-                };
-                t(format!("round({})", join(args)), ty)
-            }
-            ("concat", _) => {
-                let parts = args
-                    .into_iter()
-                    .map(|a| as_text(a).map(|s| format!("coalesce({s}, '')")))
-                    .collect::<R<Vec<_>>>()?;
-                t(
-                    format!(
-                        "({})",
-                        if parts.is_empty() {
-                            "''".into()
-                        } else {
-                            parts.join(" || ")
-                        }
-                    ),
-                    Ty::Text,
-                )
-            }
-            ("replace", 3) => t(format!("replace({})", join(coerced_text(args)?)), Ty::Text),
-            ("left" | "right", 2) => {
-                let mut it = args.into_iter();
-                let s = coerce(
-                    it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)),
-                    &Ty::Text,
-                )?;
-                let k = it.next().map(|a| a.sql).unwrap_or_default();
-                let sql = if name == "left" {
-                    format!("substr({}, 1, {k})", s.sql)
-                } else {
-                    format!("substr({}, -({k}))", s.sql)
-                };
-                t(sql, Ty::Text)
-            }
-            ("jsonb_build_object" | "json_build_object", _) => {
-                let a: Vec<String> = args.into_iter().map(|a| self.json_value(a)).collect();
-                t(format!("json_object({})", a.join(", ")), Ty::Jsonb)
-            }
-            ("jsonb_build_array" | "json_build_array", _) => {
-                let a: Vec<String> = args.into_iter().map(|a| self.json_value(a)).collect();
-                t(format!("json_array({})", a.join(", ")), Ty::Jsonb)
-            }
-            ("to_jsonb" | "to_json", 1) => {
-                let a = args
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| t("NULL", Ty::Unknown));
-                let sql = match a.ty {
-                    Ty::Text | Ty::Uuid | Ty::Enum(_) | Ty::Unknown | Ty::Date => {
-                        format!("json_quote({})", a.sql)
-                    }
-                    Ty::Json | Ty::Jsonb | Ty::Array(_) => a.sql,
-                    _ => pg_cast(&a, "jsonb"),
-                };
-                t(sql, Ty::Jsonb)
-            }
-            ("jsonb_array_length" | "json_array_length" | "cardinality", 1) => t(
-                format!("json_array_length({})", join(args)),
-                Ty::Int("integer"),
-            ),
-            ("array_length", 2) => {
-                let a = args
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| t("NULL", Ty::Unknown));
-                t(
-                    format!("nullif(json_array_length({}), 0)", a.sql),
-                    Ty::Int("integer"),
-                )
-            }
-            ("timezone", 2) => t("now()", Ty::Timestamptz),
-            _ => {
-                if self.env.has_function(&name) {
-                    t(
-                        format!("{}({})", quote(&name), join(args)),
-                        self.env.function_type(&name),
-                    )
-                } else {
-                    return Err(unsupported(format!("function {full}()")));
-                }
-            }
-        };
-        if !filter.is_empty() && !r.sql.contains(" FILTER ") {
-            return Err(unsupported(format!("{name}(...) filter")));
-        }
-        Ok(r)
-    }
-}
-
-fn coerced_text(args: Vec<Typed>) -> R<Vec<Typed>> {
-    args.into_iter().map(|a| coerce(a, &Ty::Text)).collect()
 }
 
 fn truncated(e: &Expr) -> String {

@@ -17,6 +17,7 @@
 //! with the policy emitter (`rls::emit`), whose own tree resolves columns per query level.
 
 mod expr;
+mod funcs;
 mod query;
 mod ty;
 
