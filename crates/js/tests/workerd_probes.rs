@@ -236,7 +236,14 @@ async fn edgesim_matches_workerd_or_lists_why_not() {
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     vars.insert("SUPABASE_ANON_KEY".into(), Value::String("anon-key".into()));
-    let env = serde_json::json!({ "vars": vars, "kv": config.kv_bindings });
+    // request.cf at the default colo, as the adapter completes it for `accept-encoding: gzip`.
+    let colo = config
+        .colo(&config.default_colo)
+        .expect("the default colo")
+        .clone();
+    let mut cf = edgesim_host::cf::request_cf(&colo);
+    cf["clientAcceptEncoding"] = Value::String("gzip".into());
+    let env = serde_json::json!({ "vars": vars, "kv": config.kv_bindings, "cf": cf });
     let workerd_files = files.clone();
     let workerd = std::thread::spawn(move || run_workerd(&workerd_files, &env));
 

@@ -44,6 +44,7 @@ async function runProbe(file, env) {
   const get = async (query) => {
     const response = await mf.dispatchFetch(`https://worker.test/probe${query}`, {
       headers: { "accept-encoding": "gzip" },
+      cf: env.cf,
     });
     const text = await response.text();
     try {
@@ -69,7 +70,8 @@ async function runProbe(file, env) {
   }
 }
 
-// `--env '{"vars": {...}, "kv": [...]}'`: the bindings edgesim's test host gives the probes.
+// `--env '{"vars": {...}, "kv": [...], "cf": {...}}'`: the bindings edgesim's test host gives
+// the probes, and the `request.cf` of its default colo (merged into Miniflare's placeholder).
 let args = process.argv.slice(2);
 let env = { vars: {}, kv: [] };
 if (args[0] === "--env") {
