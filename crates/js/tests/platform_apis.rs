@@ -240,3 +240,60 @@ async fn a_hono3_worker_with_zod_builds_and_serves() {
     let v = json(&t.get("/price").await);
     assert_eq!(v["price"], "12,50\u{a0}€");
 }
+
+/// Measurement, not a check (`cargo test -p edgesim-js --test platform_apis -- --ignored
+/// --nocapture measure`): two components of the same Worker, `EDGESIM_MEASURE_A` and
+/// `EDGESIM_MEASURE_B` (paths to `.wasm` files), each serving `EDGESIM_MEASURE_PATH` (default
+/// `/hello`) `EDGESIM_MEASURE_N` (default 1000) times on one instance, in interleaved rounds; prints the first request's wall
+/// time (instance creation included) and the median per-request wall time of each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+#[ignore = "a measurement; needs EDGESIM_MEASURE_A and EDGESIM_MEASURE_B"]
+async fn measure_per_request_cost() {
+    let (Ok(a), Ok(b)) = (
+        std::env::var("EDGESIM_MEASURE_A"),
+        std::env::var("EDGESIM_MEASURE_B"),
+    ) else {
+        eprintln!("set EDGESIM_MEASURE_A and EDGESIM_MEASURE_B to two component files");
+        return;
+    };
+    let path = std::env::var("EDGESIM_MEASURE_PATH").unwrap_or_else(|_| "/hello".into());
+    let wasm = [std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap()];
+    let mut per_request: [Vec<f64>; 2] = Default::default();
+    let mut first: [Vec<f64>; 2] = Default::default();
+    for round in 0..3 {
+        for (i, w) in wasm.iter().enumerate() {
+            let t = TestHost::new(w, |_| {});
+            let start = std::time::Instant::now();
+            let inv = t.get(&path).await;
+            assert_eq!(inv.response.status(), 200, "{}", body(&inv));
+            first[i].push(start.elapsed().as_secs_f64() * 1e3);
+            let n: u32 = std::env::var("EDGESIM_MEASURE_N")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
+            let start = std::time::Instant::now();
+            for _ in 0..n {
+                t.get(&path).await;
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
+            per_request[i].push(us);
+            eprintln!(
+                "round {round} {}: first request {:.1} ms, then {us:.0} us per request",
+                if i == 0 { "A" } else { "B" },
+                first[i].last().unwrap()
+            );
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|x, y| x.total_cmp(y));
+        v[v.len() / 2]
+    };
+    for i in 0..2 {
+        eprintln!(
+            "{}: median first request {:.1} ms, median {:.0} us per request",
+            if i == 0 { "A" } else { "B" },
+            median(&mut first[i]),
+            median(&mut per_request[i])
+        );
+    }
+}

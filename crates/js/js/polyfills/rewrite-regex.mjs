@@ -1,4 +1,4 @@
-// Build-time pass (run by driver.mjs on esbuild's output, in Node): rewrites regular
+// Build-time pass (an esbuild plugin run by driver.mjs, in Node): rewrites regular
 // expressions the engine cannot parse into ones it can.
 //
 // StarlingMonkey's SpiderMonkey is built without ICU, so a Unicode property escape (`\p{L}`,
@@ -6,10 +6,15 @@
 // is the `v` flag (ES2024 set notation). regexpu-core expands each property escape into the
 // explicit code point ranges of the Unicode version it ships, and set notation into plain `u`
 // classes. Literals (`/\p{L}+/u`) and `RegExp("...", "...")` / `new RegExp(...)` calls whose
-// arguments are string literals (esbuild writes unsupported literals that way) are rewritten;
-// patterns built at run time go through the `RegExp` wrapper in `regexp.js`.
+// arguments are string literals are rewritten; patterns built at run time go through the
+// `RegExp` wrapper in `regexp.js`.
+//
+// Each source file is checked as esbuild loads it: only a file whose text contains `\p{`,
+// `\P{` or something like a `v` flag is parsed (acorn), so a build pays for the few files that
+// need it. TypeScript and JSX files that need it are transformed to JS by esbuild first.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -47,17 +52,29 @@ function isString(node) {
   return node && node.type === "Literal" && typeof node.value === "string";
 }
 
+/** Whether `source` may contain a regular expression the engine cannot parse. */
+export function mayNeedRewrite(source) {
+  return /\\[pP]\{/.test(source) || /\/[dgimsuy]*v[dgimsuy]*\b|["']v["']/.test(source);
+}
+
+function parse(source) {
+  const acorn = require("acorn");
+  const options = { ecmaVersion: "latest", allowHashBang: true, allowReturnOutsideFunction: true };
+  try {
+    return acorn.parse(source, { ...options, sourceType: "module" });
+  } catch (moduleError) {
+    try {
+      return acorn.parse(source, { ...options, sourceType: "script" });
+    } catch {
+      throw moduleError;
+    }
+  }
+}
+
 /** `source` with every rewritable regular expression rewritten (unchanged when none). */
 export function rewriteSource(source) {
-  if (!/\\[pP]\{/.test(source) && !/\/[dgimsuy]*v[dgimsuy]*\b|["']v["']/.test(source)) {
-    return source;
-  }
-  const acorn = require("acorn");
-  const ast = acorn.parse(source, {
-    ecmaVersion: "latest",
-    sourceType: "module",
-    allowHashBang: true,
-  });
+  if (!mayNeedRewrite(source)) return source;
+  const ast = parse(source);
   const edits = [];
   for (const node of nodes(ast)) {
     if (node.type === "Literal" && node.regex) {
@@ -87,10 +104,36 @@ export function rewriteSource(source) {
   return out;
 }
 
-/** Rewrites the file at `path` in place; returns how many bytes it grew by. */
-export async function rewriteFile(path) {
-  const source = await readFile(path, "utf8");
-  const out = rewriteSource(source);
-  if (out !== source) await writeFile(path, out);
-  return out.length - source.length;
+const JS = /\.(m?js|cjs)$/;
+
+/**
+ * The esbuild plugin: JS, TS and JSX files whose text may need it are rewritten as they load
+ * (`esbuild`: the module, to transform TypeScript and JSX first). A file that cannot be
+ * rewritten is an error naming the file.
+ */
+export function regexPlugin(esbuild) {
+  return {
+    name: "edgesim-regex-rewrite",
+    setup(build) {
+      build.onLoad({ filter: /\.(m?js|cjs|jsx|tsx?|mts|cts)$/ }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        if (!mayNeedRewrite(source)) return undefined;
+        let js = source;
+        if (!JS.test(args.path)) {
+          const loader = /x$/.test(args.path) ? (/tsx$/.test(args.path) ? "tsx" : "jsx") : "ts";
+          js = (await esbuild.transform(source, { loader, sourcefile: args.path })).code;
+        }
+        let out;
+        try {
+          out = rewriteSource(js);
+        } catch (e) {
+          // Not parseable here (esbuild will report real syntax errors itself): leave it.
+          if (e instanceof SyntaxError && !/regexpu|property/i.test(e.message)) return undefined;
+          throw new Error(`${args.path}: rewriting its regular expressions: ${e.message}`);
+        }
+        if (out === js) return undefined;
+        return { contents: out, loader: "js", resolveDir: dirname(args.path) };
+      });
+    },
+  };
 }
