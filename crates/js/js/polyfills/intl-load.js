@@ -1,6 +1,6 @@
 // `Intl` from the @formatjs polyfills (versions pinned in crates/js/toolchain/package.json),
 // with the locale data of en (en-US), en-GB, de, fr, es and ja and every IANA time zone.
-// Loaded on first use by intl.js (not at the snapshot unless the Worker's top level uses it). `Date.prototype.toLocale*String`
+// Imported by intl.js (after intl-global.js) when the build finds the Worker may use `Intl`. `Date.prototype.toLocale*String`
 // and `Number.prototype.toLocaleString` are replaced by the polyfills to honour the locale and
 // `timeZone`, as workerd does. The default locale is `en-US` and the default time zone `UTC`,
 // as in production. `Intl.Collator` and `Intl.Segmenter` are small fallbacks (see below).
