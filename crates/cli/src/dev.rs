@@ -259,9 +259,14 @@ async fn run(args: DevArgs) -> Result<()> {
         }
     };
 
+    let routes = route_lookup(&project)?;
     print!(
         "{}",
         banner::render(&banner::Status {
+            routes: routes
+                .as_ref()
+                .map(|(_, p)| p.as_slice())
+                .unwrap_or_default(),
             name: project.settings.name.as_deref().unwrap_or(&worker_name),
             worker: &worker_name,
             worker_url: &worker_url,
@@ -297,6 +302,7 @@ async fn run(args: DevArgs) -> Result<()> {
     ));
     let stepping = (crons.clone(), wall.clone());
     let control = Control {
+        routes: routes.map(|(lookup, _)| lookup),
         advance: Arc::new(move |d| wall.advance(d)),
         stepped: Some(Arc::new(move |d| {
             let (crons, wall) = stepping.clone();
@@ -587,6 +593,40 @@ fn load_project(args: &DevArgs) -> Result<Project> {
         settings,
         world,
     })
+}
+
+/// The project's declared routes (`edgesim.routes.toml` beside the Worker) for
+/// `GET /__edgesim/route`, with their patterns; `None` when it declares none. A malformed file
+/// is an error naming file, line and key, as `edgesim run` gives it.
+fn route_lookup(project: &Project) -> Result<Option<(edgesim_host::RouteLookup, Vec<String>)>> {
+    use edgesim_host::RouteMatch;
+    use edgesim_sim::routes::{Route, route_for_path};
+    let Some(dir) = project.spec.project_dir() else {
+        return Ok(None);
+    };
+    let Some(routes) = Route::load_project(&dir).map_err(|e| anyhow::anyhow!("{e}"))? else {
+        return Ok(None);
+    };
+    let patterns: Vec<String> = routes
+        .iter()
+        .map(|r| r.pattern.text().to_string())
+        .collect();
+    let lookup: edgesim_host::RouteLookup =
+        Arc::new(move |path: &str| match route_for_path(&routes, path) {
+            Some((_, r, params)) => RouteMatch::Matched {
+                route: r.pattern.text().to_string(),
+                at: r.at.clone(),
+                key: r.kv_key(&params),
+                params,
+            },
+            None => RouteMatch::NoMatch {
+                declared: routes
+                    .iter()
+                    .map(|r| r.pattern.text().to_string())
+                    .collect(),
+            },
+        });
+    Ok(Some((lookup, patterns)))
 }
 
 fn variant_spec(v: &str) -> Result<WorkerSpec> {

@@ -18,6 +18,10 @@
 //! - `PUT /__edgesim/kv/<BINDING>` with a JSON array of `{key, value, expiration?,
 //!   expiration_ttl?, metadata?, base64?}` (wrangler's bulk format): a bulk write.
 //! - `DELETE /__edgesim/kv/<BINDING>` with a JSON array of keys: a bulk delete.
+//! - `GET /__edgesim/route?path=P[&binding=B]`: which declared route (`edgesim.routes.toml`)
+//!   the path `P` is, its parameters, the KV key it reads and that key's view, as JSON
+//!   (`{path, route, at, params, key, binding, view}`); 404 when nothing is declared or no
+//!   route matches (naming the declared ones).
 //! - `POST /__edgesim/cache/purge[?colo=C][&cache=NAME][&url=URL]`: purges the Cache API
 //!   (`{"purged": n}`); `GET /__edgesim/cache[?colo=C]` lists its fresh entries
 //!   ([`crate::cache`]).
@@ -71,6 +75,9 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
             ),
         };
     }
+    if path == ROUTE_PATH {
+        return route_view(host, control, req);
+    }
     if path == "/__edgesim/cache" || path.starts_with("/__edgesim/cache/") {
         return crate::cache::control(host.cache(), host.clock().now_ms(), req);
     }
@@ -100,8 +107,87 @@ fn route(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes
     text(
         StatusCode::NOT_FOUND,
         format!(
-            "no control endpoint at {path}; see GET /__edgesim/status, POST /__edgesim/time/advance?seconds=N and /__edgesim/kv/<BINDING>/<key>\n"
+            "no control endpoint at {path}; see GET /__edgesim/status, POST /__edgesim/time/advance?seconds=N, /__edgesim/kv/<BINDING>/<key> and GET /__edgesim/route?path=P\n"
         ),
+    )
+}
+
+/// The path of the route lookup (`GET ?path=P[&binding=B]`).
+pub const ROUTE_PATH: &str = "/__edgesim/route";
+
+/// `GET /__edgesim/route?path=P[&binding=B]`: the declared route `P` is and its KV key's view.
+fn route_view(host: &Host, control: &Control, req: &Request<Bytes>) -> Response<Bytes> {
+    use crate::serve::RouteMatch;
+    if req.method() != Method::GET {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "use GET\n".into());
+    }
+    let Some(lookup) = &control.routes else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no routes declared: put them in edgesim.routes.toml beside the Worker (see fixtures/scenarios/README.md)\n".into(),
+        );
+    };
+    let Some(path) = query_param(req, "path") else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "expected ?path=/a/request/path\n".into(),
+        );
+    };
+    let (route, at, params, key) = match lookup(&path) {
+        RouteMatch::NoMatch { declared } => {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no declared route matches {path}; declared: {}\n",
+                    declared.join(", ")
+                ),
+            );
+        }
+        RouteMatch::Matched {
+            route,
+            at,
+            params,
+            key,
+        } => (route, at, params, key),
+    };
+    let bound = host.kv().namespaces();
+    let binding = match query_param(req, "binding") {
+        Some(b) => Some(b),
+        None if bound.len() == 1 => bound.first().cloned(),
+        None => None,
+    };
+    let view = match (&key, &binding) {
+        (Some(key), Some(binding)) => match host.kv().namespace(binding) {
+            Ok(ns) => serde_json::to_value(ns.view(key)).unwrap_or_default(),
+            Err(e) => {
+                return text(
+                    StatusCode::NOT_FOUND,
+                    format!("{e} Bound: {}.\n", bound.join(", ")),
+                );
+            }
+        },
+        (Some(_), None) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "the Worker binds several KV namespaces ({}); pick one with &binding=\n",
+                    bound.join(", ")
+                ),
+            );
+        }
+        (None, _) => serde_json::Value::Null,
+    };
+    json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "path": path,
+            "route": route,
+            "at": at,
+            "params": params,
+            "key": key,
+            "binding": binding,
+            "view": view,
+        }),
     )
 }
 

@@ -65,11 +65,11 @@ pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};
 pub use engine::is_cached;
 pub use host::Host;
 pub use internal::INTERNAL_AUTHORITY;
-pub use invoke::{BodyChunks, BodyRest};
 pub use invoke::{
     BackgroundTask, CANCELED_WORK_STOPPED, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED,
 };
 pub use observer::{
+pub use invoke::{BodyChunks, BodyRest};
     HostEvent, HostObserver, NoopObserver, RecordingObserver, SharedObserver, WaitUntilOutcome,
 };
 pub use outbound::{
@@ -86,6 +86,7 @@ pub use scheduled::{
     test_scheduled,
 };
 pub use serve::{
-    Control, HostSlot, SteppedAdvance, control_endpoint, serve, serve_slot, serve_with_shutdown,
+    Control, HostSlot, RouteLookup, RouteMatch, SteppedAdvance, control_endpoint, serve,
+    serve_slot, serve_with_shutdown,
 };
 pub use state::InvocationStats;

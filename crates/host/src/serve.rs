@@ -17,6 +17,33 @@ pub struct Control {
     /// `edgesim dev` steps through each due Cron Trigger minute on the way
     /// ([`DevCron::advance`](crate::DevCron::advance)).
     pub stepped: Option<SteppedAdvance>,
+    /// The project's declared routes, for `GET /__edgesim/route?path=P` (which route a path
+    /// is and the KV key it reads); `None` when the project declares none.
+    pub routes: Option<RouteLookup>,
+}
+
+/// Looks a request path up among the project's declared routes (see [`Control::routes`]).
+pub type RouteLookup = Arc<dyn Fn(&str) -> RouteMatch + Send + Sync>;
+
+/// A request path looked up among the declared routes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteMatch {
+    /// No declared route matches; the declared patterns.
+    NoMatch {
+        /// Every declared pattern.
+        declared: Vec<String>,
+    },
+    /// The route the path is.
+    Matched {
+        /// Its pattern as declared.
+        route: String,
+        /// Where it was declared (`file:line`).
+        at: String,
+        /// The path's parameter values.
+        params: std::collections::BTreeMap<String, String>,
+        /// The KV key the route reads for them (`None`: the route names none).
+        key: Option<String>,
+    },
 }
 
 /// An asynchronous clock advance (see [`Control::stepped`]).
@@ -29,6 +56,7 @@ impl Control {
         Self {
             advance: Arc::new(advance),
             stepped: None,
+            routes: None,
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct Status<'a> {
     pub supabase: &'a Supabase,
     pub dir: &'a str,
     pub seed: u64,
+    /// The project's declared routes (`edgesim.routes.toml`), by pattern.
+    pub routes: &'a [String],
 }
 
 /// The banner's text.
@@ -93,6 +95,14 @@ pub fn render(s: &Status<'_>) -> String {
         "       Advance time: curl -X POST '{}/__edgesim/time/advance?seconds=60'",
         s.worker_url
     );
+    if let Some(first) = s.routes.first() {
+        let _ = writeln!(
+            out,
+            "             Routes: {} declared (edgesim.routes.toml); a route's KV key: curl '{}/__edgesim/route?path={first}'",
+            s.routes.len(),
+            s.worker_url
+        );
+    }
     match s.plan.host.kv_bindings.first() {
         Some(b) => {
             let _ = writeln!(
