@@ -21,6 +21,9 @@
 #               JS=1 (0: skip) serve the harness's worker.mjs itself as a JS Worker through a
 #               wrangler.toml (edgesim-js; needs Node), JS_CONCS="16 64" its load points
 #               FLOOR=1 (0: skip the HTTP-floor and in-process Host::handle measurements)
+#               JS_SIM=1 (0: skip) the simulation's JS/Rust ratio (bench/js-sim.sh: the standard
+#               scenario with worker/js/course vs the Rust course Worker, JS_SIM_ROUNDS=3 interleaved
+#               rounds; needs Node)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -38,6 +41,8 @@ VARIANT=${VARIANT:-anchor}
 COURSE_CONCS=${COURSE_CONCS-16}
 JS=${JS:-1}
 FLOOR=${FLOOR:-1}
+JS_SIM=${JS_SIM:-1}
+JS_SIM_ROUNDS=${JS_SIM_ROUNDS:-3}
 JS_CONCS=${JS_CONCS:-"16 64"}
 side() { [[ " $SIDES " == *" $1 "* ]]; }
 MINIFLARE_SRC=${MINIFLARE_SRC:-$ROOT/../shared/anchors/miniflare}
@@ -330,9 +335,16 @@ if side edgesim; then
     || { log "bench/campaign.sh failed (see $OUT/campaign.err)"; echo "campaign benchmark failed: $(tail -1 "$OUT/campaign.err")" > "$OUT/campaign.md"; }
 fi
 
+if side edgesim && [ "$JS" = 1 ] && [ "$JS_SIM" = 1 ]; then
+  log "simulation JS/Rust ratio: standard scenario, worker/js/course vs course, $JS_SIM_ROUNDS interleaved rounds (bench/js-sim.sh)"
+  EDGESIM="$EDGESIM" ROUNDS="$JS_SIM_ROUNDS" ./bench/js-sim.sh "$OUT" > "$OUT/js-sim.md" 2> "$OUT/js-sim.err" \
+    || { log "bench/js-sim.sh failed (see $OUT/js-sim.err)"; echo "JS simulation benchmark failed: $(tail -1 "$OUT/js-sim.err")" > "$OUT/js-sim.md"; }
+fi
+
 # ------------------------------------------------------------------ 6. report
 mkdir -p "$(dirname "$RESULT_MD")"
 node bench/report.mjs "$OUT" "$MF_DIR" > "$RESULT_MD"
 [ -f "$OUT/campaign.md" ] && cat "$OUT/campaign.md" >> "$RESULT_MD"
+[ -f "$OUT/js-sim.md" ] && { echo; cat "$OUT/js-sim.md"; } >> "$RESULT_MD"
 cat "$RESULT_MD"
 log "report: ${RESULT_MD#"$ROOT"/}; raw data: ${OUT#"$ROOT"/}${MF_DIR:+ and ${MF_DIR#"$ROOT"/}}"

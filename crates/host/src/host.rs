@@ -132,6 +132,7 @@ impl Host {
         };
         crate::kv::add_to_linker::<StoreState, HasKv>(&mut linker, kv_view)?;
         crate::keyvalue::add_to_linker(&mut linker, kv_view)?;
+        crate::js_link::add_to_linker(&mut linker)?;
         let pre = linker
             .instantiate_pre(&component)
             .context("linking the Worker (does it import something edgesim does not offer?)")?;

@@ -107,6 +107,21 @@ pub(crate) async fn serve(
             Bytes::from(format!("edgesim.internal has no route {path}")),
         );
     };
+    let (resp, latency) = kv_now(kv, binding, op, body);
+    sleep(latency).await;
+    resp
+}
+
+/// One KV call (`binding` percent-encoded, as in the route) answered at once, with the latency
+/// the model charges for it: [`serve`] waits it out before answering, and JavaScript Workers'
+/// synchronous host link ([`crate::js_link`]) hands it to the guest, which waits on its own
+/// (virtual) clock, so its other promises run meanwhile.
+pub(crate) fn kv_now(
+    kv: &KvCtx,
+    binding: &str,
+    op: &str,
+    body: Bytes,
+) -> (http::Response<Bytes>, Duration) {
     let binding = percent_encoding::percent_decode_str(binding).decode_utf8_lossy();
     let (head, value) = match body.iter().position(|&b| b == b'\n') {
         Some(i) => (body.slice(..i), body.slice(i + 1..)),
@@ -114,11 +129,14 @@ pub(crate) async fn serve(
     };
     let params: Params = match serde_json::from_slice(&head) {
         Ok(p) => p,
-        Err(e) => return respond(400, Bytes::from(format!("bad KV call parameters: {e}"))),
+        Err(e) => {
+            let why = format!("bad KV call parameters: {e}");
+            return (respond(400, Bytes::from(why)), Duration::ZERO);
+        }
     };
-    match kv_call(kv, &binding, op, params, value).await {
-        Ok((meta, value)) => framed(meta, &value),
-        Err(e) => framed(error_json(&e), &[]),
+    match kv_call(kv, &binding, op, params, value) {
+        Ok((meta, value, latency)) => (framed(meta, &value), latency),
+        Err(e) => (framed(error_json(&e), &[]), Duration::ZERO),
     }
 }
 
@@ -144,13 +162,14 @@ async fn sleep(latency: Duration) {
     }
 }
 
-async fn kv_call(
+/// The answer of one KV operation and the latency the model charges for it.
+fn kv_call(
     kv: &KvCtx,
     binding: &str,
     op: &str,
     p: Params,
     value: Bytes,
-) -> Result<(Value, Bytes), KvError> {
+) -> Result<(Value, Bytes, Duration), KvError> {
     let key = p.key.clone().unwrap_or_default();
     let get = GetOptions {
         cache_ttl: integer(p.cache_ttl),
@@ -159,20 +178,23 @@ async fn kv_call(
         "get" => {
             limits::validate_get_type(p.ty.as_deref().unwrap_or("text"))?;
             let r = kv.get(binding, &key, &get)?;
-            sleep(r.latency).await;
             let meta = json!({"found": r.value.is_some(), "cacheStatus": status(r.cache_status)});
-            Ok((meta, r.value.map(Bytes::from).unwrap_or_default()))
+            Ok((
+                meta,
+                r.value.map(Bytes::from).unwrap_or_default(),
+                r.latency,
+            ))
         }
         "getWithMetadata" => {
             limits::validate_get_type(p.ty.as_deref().unwrap_or("text"))?;
             let r = kv.get_with_metadata(binding, &key, &get)?;
-            sleep(r.latency).await;
             let meta = json!({
                 "found": r.value.value.is_some(),
                 "metadata": r.value.metadata,
                 "cacheStatus": status(r.cache_status),
             });
-            Ok((meta, r.value.value.map(Bytes::from).unwrap_or_default()))
+            let value = r.value.value.map(Bytes::from).unwrap_or_default();
+            Ok((meta, value, r.latency))
         }
         "getBulk" => {
             let keys = p.keys.unwrap_or_default();
@@ -184,7 +206,6 @@ async fn kv_call(
                 }
                 Ok(())
             })?;
-            sleep(r.latency).await;
             let entries: Vec<Value> = r
                 .value
                 .into_iter()
@@ -196,7 +217,7 @@ async fn kv_call(
                     })
                 })
                 .collect();
-            Ok((json!({"entries": entries}), Bytes::new()))
+            Ok((json!({"entries": entries}), Bytes::new(), r.latency))
         }
         "put" => {
             let opts = PutOptions {
@@ -205,13 +226,11 @@ async fn kv_call(
                 metadata: p.metadata,
             };
             let w = kv.put(binding, &key, value.to_vec(), &opts)?;
-            sleep(w.latency).await;
-            Ok((json!({}), Bytes::new()))
+            Ok((json!({}), Bytes::new(), w.latency))
         }
         "delete" => {
             let w = kv.delete(binding, &key)?;
-            sleep(w.latency).await;
-            Ok((json!({}), Bytes::new()))
+            Ok((json!({}), Bytes::new(), w.latency))
         }
         "list" => {
             let opts = ListOptions {
@@ -220,7 +239,6 @@ async fn kv_call(
                 cursor: p.cursor,
             };
             let r = kv.list(binding, &opts)?;
-            sleep(r.latency).await;
             let page = r.value;
             let keys: Vec<Value> = page
                 .keys
@@ -246,7 +264,7 @@ async fn kv_call(
             {
                 meta["cursor"] = json!(c);
             }
-            Ok((meta, Bytes::new()))
+            Ok((meta, Bytes::new(), r.latency))
         }
         other => Err(KvError::Invalid(format!(
             "edgesim.internal: unknown KV operation {other}"

@@ -48,6 +48,7 @@ mod function_cache;
 mod host;
 mod internal;
 mod invoke;
+mod js_link;
 mod keyvalue;
 mod kv;
 mod observer;

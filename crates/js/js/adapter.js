@@ -18,12 +18,15 @@ import {
   OutgoingResponse,
   ResponseOutparam,
 } from "wasi:http/types@0.2.10";
+// The synchronous host link (crates/host/src/js_link.rs): `/config` and KV calls in one call each.
+import { call as hostCall } from "edgesim:js-worker/link";
 import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";
 
 const INTERNAL = "http://edgesim.internal";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const nativeFetch = globalThis.fetch;
+const nativeSetTimeout = globalThis.setTimeout;
 
 // ---------------------------------------------------------------------------------------------
 // Globals the Worker's module may use at its top level (installed before it is evaluated).
@@ -65,10 +68,11 @@ if (typeof globalThis.WebSocket === "undefined") globalThis.WebSocket = WebSocke
 
 let instance = null; // { env, globalsInstalled }
 
-async function loadInstance() {
+function loadInstance() {
   if (instance) return instance;
-  const resp = await nativeFetch(`${INTERNAL}/config`);
-  const config = await resp.json();
+  const [status, body] = hostCall("/config", new Uint8Array(0));
+  if (status !== 200) throw new Error(`edgesim: the host's configuration failed: ${decoder.decode(body)}`);
+  const config = JSON.parse(decoder.decode(body));
   platformConfig(config);
   const env = {};
   for (const [name, value] of Object.entries(config.vars || {})) env[name] = value;
@@ -80,7 +84,12 @@ async function loadInstance() {
 // ---------------------------------------------------------------------------------------------
 // Workers KV, answered by the host's KV model.
 
-/** One KV call: JSON parameters (and a value) out, JSON (and a value) back, or a throw. */
+/**
+ * One KV call: JSON parameters (and a value) out, JSON (and a value) back, or a throw. The host
+ * runs the operation at once (synchronous link) and says how long the model takes to answer;
+ * the call resolves after that long on the guest's clock (virtual under simulation), so other
+ * promises, including other KV calls, run meanwhile.
+ */
 async function kvCall(binding, op, params, value) {
   const head = encoder.encode(JSON.stringify(params) + "\n");
   let body = head;
@@ -89,15 +98,12 @@ async function kvCall(binding, op, params, value) {
     body.set(head, 0);
     body.set(value, head.length);
   }
-  const resp = await nativeFetch(`${INTERNAL}/kv/${encodeURIComponent(binding)}/${op}`, {
-    method: "POST",
-    body,
-  });
-  const bytes = new Uint8Array(await resp.arrayBuffer());
+  const [status, bytes, latencyMs] = hostCall(`/kv/${encodeURIComponent(binding)}/${op}`, body);
+  if (latencyMs > 0) await new Promise((resolve) => nativeSetTimeout(resolve, latencyMs));
   let nl = bytes.indexOf(10);
   if (nl < 0) nl = bytes.length;
   const text = decoder.decode(bytes.subarray(0, nl));
-  if (resp.status !== 200) throw new Error(`edgesim: the KV call failed: ${text}`);
+  if (status !== 200) throw new Error(`edgesim: the KV call failed: ${text}`);
   const meta = JSON.parse(text);
   if (meta.error !== undefined) {
     throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
@@ -213,6 +219,22 @@ class KVNamespace {
 // ---------------------------------------------------------------------------------------------
 // Requests and responses.
 
+/**
+ * Response bodies made from a string, kept aside (invisibly: a WeakMap) when the `Response` is
+ * constructed, so `writeResponse` sends them as they are instead of reading the body back
+ * through its stream (`arrayBuffer()` costs about 50 µs per response in the engine). `Response`
+ * stays the engine's own class (same prototype, statics and `instanceof`), behind a Proxy that
+ * only observes construction.
+ */
+const textBodies = new WeakMap();
+globalThis.Response = new Proxy(globalThis.Response, {
+  construct(target, args, newTarget) {
+    const response = Reflect.construct(target, args, newTarget);
+    if (typeof args[0] === "string") textBodies.set(response, args[0]);
+    return response;
+  },
+});
+
 function methodName(method) {
   return method.tag === "other" ? method.val : method.tag.toUpperCase();
 }
@@ -247,18 +269,24 @@ function readAll(incomingBody, length) {
   return out;
 }
 
-/** The web `Request` for a wasi:http incoming request, and the facts the adapter needs. */
+/**
+ * The web `Request` for a wasi:http incoming request, and the facts the adapter needs.
+ *
+ * Built for speed (each step measured in the guest): the headers go to `Request` as one list
+ * (`Headers.append` per header costs several times more), and `request.cf` is built on first
+ * read (most Workers never read it).
+ */
 function toRequest(incoming, entries) {
   const method = methodName(incoming.method());
   const path = incoming.pathWithQuery() || "/";
-  const headers = new Headers();
+  const headers = [];
   let authority = incoming.authority() || "";
   let ray = "";
   let country = "";
   let length;
   for (const [name, value] of entries) {
     const v = decoder.decode(value);
-    headers.append(name, v);
+    headers.push([name, v]);
     if (name === "host" && !authority) authority = v;
     else if (name === "cf-ray") ray = v;
     else if (name === "cf-ipcountry") country = v;
@@ -274,9 +302,8 @@ function toRequest(incoming, entries) {
   if (hasBody) init.body = body;
   const request = new Request(url, init);
   const colo = ray.includes("-") ? ray.slice(ray.lastIndexOf("-") + 1) : "";
-  const cf = () => requestCf(colo, country, headers);
-  attachCf(request, cf); // built on first read
-  return { request, url, init, cf };
+  attachCf(request, () => requestCf(colo, country, request.headers)); // built on first read
+  return { request, url, init };
 }
 
 /**
@@ -291,8 +318,15 @@ async function writeResponse(response, out, sent = () => {}) {
   }
   const list = [];
   for (const [name, value] of response.headers) list.push([name, encoder.encode(value)]);
+  // A body made from a string and not read since (reading disturbs the stream: `bodyUsed`) is
+  // sent as that string; any other body is read to its end.
+  const text = textBodies.get(response);
   const bytes =
-    response.body === null ? null : new Uint8Array(await response.arrayBuffer());
+    text !== undefined && !response.bodyUsed
+      ? encoder.encode(text)
+      : response.body === null
+        ? null
+        : new Uint8Array(await response.arrayBuffer());
   const resp = new OutgoingResponse(Fields.fromList(list));
   resp.setStatusCode(response.status);
   const body = resp.body();
@@ -349,7 +383,7 @@ async function handle(worker, incoming, entries, out) {
   try {
     const { env } = await loadInstance();
     await startServiceWorker(worker, env);
-    const { request, url, init, cf } = toRequest(incoming, entries);
+    const { request, url, init } = toRequest(incoming, entries);
     original = { url, init };
     const ctx = {
       waitUntil(promise) {

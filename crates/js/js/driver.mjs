@@ -36,7 +36,7 @@ async function serviceWorker(esbuild, entry, workDir, outFile) {
       target: "es2022",
       mainFields: ["browser", "module", "main"],
       conditions: ["workerd", "worker", "browser"],
-      external: ["wasi:*"],
+      external: ["wasi:*", "edgesim:*"],
       outdir: workDir,
       metafile: true,
       write: false,
@@ -75,7 +75,7 @@ async function bundle(entry, adapter, outFile) {
       target: "es2022",
       mainFields: ["browser", "module", "main"],
       conditions: ["workerd", "worker", "browser"],
-      external: ["wasi:*"],
+      external: ["wasi:*", "edgesim:*"],
       outfile: outFile,
       metafile: true,
       write: true,
@@ -100,7 +100,7 @@ async function bundle(entry, adapter, outFile) {
   if (sw) await rm(sw.path, { force: true });
   const inputs = Object.keys({ ...result.metafile.inputs, ...(sw ? sw.inputs : {}) })
     .filter((p) => !sw || resolve(workDir, p) !== sw.path)
-    .filter((p) => p !== "<stdin>" && p !== "edgesim-entry.js" && !p.startsWith("wasi:"))
+    .filter((p) => p !== "<stdin>" && p !== "edgesim-entry.js" && !p.startsWith("wasi:") && !p.startsWith("edgesim:"))
     .map((p) => (isAbsolute(p) ? p : resolve(workDir, p)))
     .filter((p) => p !== adapterPath);
   print({ ok: true, inputs });
