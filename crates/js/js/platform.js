@@ -295,10 +295,76 @@ let topLevel = null; // the top level's promise, once started
  */
 export function startServiceWorker(worker, env) {
   const main = worker && worker[SERVICE_WORKER_MAIN];
-  if (typeof main !== "function") return undefined;
+  if (typeof main !== "function") {
+    blockCodeGeneration();
+    return undefined;
+  }
   if (topLevel === null) {
     for (const [name, value] of Object.entries(env || {})) globalThis[name] = value;
-    topLevel = main.call(globalThis);
+    topLevel = (async () => {
+      try {
+        await main.call(globalThis);
+      } finally {
+        blockCodeGeneration();
+      }
+    })();
   }
   return topLevel;
+}
+
+// ---------------------------------------------------------------------------------------------
+// No code generation from strings while serving events.
+
+let codeGenerationBlocked = false;
+
+/**
+ * Workers may not generate code from strings: `eval`, `new Function` (and the async and
+ * generator function constructors) throw workerd's EvalError once the script has started
+ * (workerd allows them only while the script's top level is evaluated, with compatibility dates
+ * from 2025-06-01). Called at the instance's first event, after a service-worker script's top
+ * level ran; a module's top level ran at build time. Without this a Worker relying on `eval`
+ * would work in edgesim and fail in production.
+ */
+function blockCodeGeneration() {
+  if (codeGenerationBlocked) return;
+  codeGenerationBlocked = true;
+  const message = "Code generation from strings disallowed for this context";
+  const refuse = (name) => {
+    // A plain function, so `new Function(...)` reaches the EvalError too.
+    const f = function () {
+      throw new EvalError(message);
+    };
+    Object.defineProperty(f, "name", { value: name });
+    return f;
+  };
+  Object.defineProperty(globalThis, "eval", {
+    value: refuse("eval"),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  const prototypes = [
+    Function.prototype,
+    Object.getPrototypeOf(async function () {}),
+    Object.getPrototypeOf(function* () {}),
+    Object.getPrototypeOf(async function* () {}),
+  ];
+  for (const proto of prototypes) {
+    const native = proto.constructor;
+    const refused = refuse(native.name);
+    Object.defineProperty(refused, "prototype", { value: proto });
+    Object.defineProperty(proto, "constructor", {
+      value: refused,
+      writable: true,
+      configurable: true,
+    });
+    if (native === globalThis.Function) {
+      Object.defineProperty(globalThis, "Function", {
+        value: refused,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
+  }
 }
