@@ -165,6 +165,27 @@ pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<V
     Ok(out)
 }
 
+/// A literal default of a number or boolean column, converted as Postgres's assignment cast
+/// does when it stores it (`int default 7.9` stores 8, `boolean default 'yes'` stores true);
+/// `None` for other defaults, which keep the token rewrite.
+fn literal_default(expr: &[Tok], col_ty: &str) -> Option<Vec<Tok>> {
+    use crate::pgexpr::Ty;
+    let ty = Ty::from_decl(col_ty);
+    if !(ty.is_number() || ty == Ty::Bool) {
+        return None;
+    }
+    let [lit] = expr else { return None };
+    let (sql, from) = match lit {
+        Tok::Num(n) if n.contains(['.', 'e', 'E']) => (n.clone(), "numeric"),
+        Tok::Str(s) => (s.clone(), "text"),
+        _ => return None,
+    };
+    Some(vec![Tok::Word(format!(
+        "pg_cast({sql}, '{from}', '{}')",
+        ty.decl()
+    ))])
+}
+
 /// A translated column definition; `pk_pending` when it is an identity column whose primary
 /// key is declared at table level.
 pub(super) fn column_def(
@@ -298,7 +319,10 @@ pub(super) fn column_def_typed(
             if j == i + 1 && item.get(j).is_some_and(|x| x.is("null")) {
                 j += 1;
             }
-            let mut expr = rewrite(&item[i + 1..j])?;
+            let mut expr = match literal_default(&item[i + 1..j], &ty) {
+                Some(toks) => toks,
+                None => rewrite(&item[i + 1..j])?,
+            };
             if ty.ends_with("[]") {
                 expr = expr.into_iter().map(array_literal_to_json).collect();
             }

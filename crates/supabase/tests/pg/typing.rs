@@ -15,23 +15,25 @@ create type mood as enum ('sad', 'ok', 'happy');
 create table facts (
   id int primary key,
   made date not null,
-  score int not null check (score >= 0),
+  score int not null default 2.5 check (score >= 0),
   price numeric(10,2),
   ok boolean default true,
   label text check (length(label) > 0 and label ~ '^[A-Za-z _]+$'),
   feel mood default 'ok',
   meta jsonb default '{}'::jsonb,
   owner uuid,
+  rating smallint default 7.9,
+  fine boolean default 'yes',
   half_price numeric generated always as (price / 2) stored,
   made_text text generated always as (lower(label) || '#' || score::text) stored
 );
-insert into facts values
+insert into facts (id, made, score, price, ok, label, feel, meta, owner) values
   (1, '2024-01-31', 3, 2.50, true, 'Alpha', 'happy', '{"a": "true", "n": 2}', '8d0fd2b3-9ca7-4d9e-a95f-9e13a4f8c3a1'),
   (2, '2024-02-28', 10, 7.25, false, 'beta', 'sad', '{"a": "false", "n": 5}', null),
   (3, '2023-12-31', 0, null, null, 'Gamma ray', 'ok', '{"a": "t", "n": 0}', null),
   (4, '2024-03-01', 7, 1.10, true, 'delta_x', 'happy', '{"a": "off"}', '8d0fd2b3-9ca7-4d9e-a95f-9e13a4f8c3a1'),
   (6, '2024-12-31', 1, 3.30, false, 'Zeta', 'sad', '{"n": 9}', null);
-insert into facts (id, made, score, label) values (5, '2024-01-15', 2, 'echo');
+insert into facts (id, made, label) values (5, '2024-01-15', 'echo');
 alter table facts enable row level security;
 -- Supabase's pattern: anonymous sign-ins are authenticated users with is_anonymous = true.
 create policy "members by level" on facts for select to authenticated
