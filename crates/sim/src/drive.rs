@@ -325,6 +325,96 @@ impl Sim {
         });
     }
 
+    /// At `at`, the write of the tracked table that a shipped scenario's course write
+    /// `original` stands for ([`crate::port`]): an update of one column of the same row id (a
+    /// text or number column that is not `id`, not unique and not a `*_at` timestamp, given a
+    /// new value of its type), a delete of it, or an insert copied from the first row with its
+    /// unique columns fresh. Logged as a note naming both statements; a row that is not there
+    /// is a note too (nothing is written).
+    pub fn ported_write_at(
+        &mut self,
+        at: Duration,
+        write: crate::port::CourseWrite,
+        original: &str,
+        webhooks: Override,
+    ) {
+        use crate::port::CourseWrite;
+        let core = self.core.clone();
+        let when = core.clock().instant_at(core.epoch_ms(ms(at)));
+        let original = original.to_string();
+        let n = ms(at);
+        let _g = self.rt.enter();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(when).await;
+            let table = core.table().to_string();
+            let rows: Vec<(String, serde_json::Value)> = {
+                let h = core.history();
+                h.row_ids()
+                    .into_iter()
+                    .filter_map(|id| Some((id.clone(), h.current_row(&id)?.clone())))
+                    .collect()
+            };
+            let note = |text: String| core.log().push(EventKind::Note { text });
+            let m = match &write {
+                CourseWrite::Delete { id } => Mutation::Delete { id: id.clone() },
+                CourseWrite::Update { id } => {
+                    let Some((_, row)) = rows.iter().find(|(i, _)| i == id) else {
+                        note(format!(
+                            "ported `{original}`: {table} has no row with id {id}; nothing written"
+                        ));
+                        return;
+                    };
+                    let unique = unique_columns(&core, &table, row);
+                    let column = row.as_object().and_then(|o| {
+                        let usable = |(k, _): &(&String, &serde_json::Value)| {
+                            *k != "id" && !k.ends_with("_at") && !unique.contains(k)
+                        };
+                        o.iter()
+                            .filter(|(_, v)| v.is_string())
+                            .find(|kv| usable(kv))
+                            .or_else(|| {
+                                o.iter()
+                                    .filter(|(_, v)| v.is_number())
+                                    .find(|kv| usable(kv))
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                    });
+                    let Some((c, old)) = column else {
+                        note(format!(
+                            "ported `{original}`: {table} has no text or number column to change; nothing written"
+                        ));
+                        return;
+                    };
+                    Mutation::Update {
+                        id: id.clone(),
+                        sets: vec![(c, generated(Some(&old), n, (n % 9973) as u32))],
+                    }
+                }
+                CourseWrite::Insert => {
+                    let Some((first_id, first)) = rows.first() else {
+                        note(format!(
+                            "ported `{original}`: {table} has no row to copy; nothing written"
+                        ));
+                        return;
+                    };
+                    let unique = unique_columns(&core, &table, first);
+                    let all: Vec<serde_json::Value> = rows.iter().map(|(_, r)| r.clone()).collect();
+                    let fresh = largest(&unique, &all);
+                    let Some(m) = column_mutation(&[], &fresh, Some((first_id, first)), true, n, 0)
+                    else {
+                        return;
+                    };
+                    m
+                }
+            };
+            let sql = m.sql(&table);
+            note(format!("ported `{original}` to the project's table: {sql}"));
+            if let Err(e) = core.execute(&sql, webhooks) {
+                core.sql_failed(format!("{sql} (ported from `{original}`): {e}"));
+            }
+        });
+    }
+
     /// Scheduled SQL that failed: (when, the database's error).
     pub fn failed_sql(&self) -> Vec<(Duration, String)> {
         self.core

@@ -39,6 +39,7 @@ pub mod history;
 mod inject;
 pub mod parse;
 pub mod phases;
+pub mod port;
 pub mod report;
 pub mod routes;
 pub mod runner;

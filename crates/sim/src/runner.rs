@@ -163,9 +163,15 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
     let duration = s.duration_ms();
     let heal = secs_to_ms(s.expect.converge_within_s);
     sim.reserve_events(expected_events(s, duration + heal));
-    schedule_mutations(&mut sim, s);
+    let ported = crate::port::is_ported(s.compiled_routes.len(), &routes);
+    schedule_mutations(&mut sim, s, ported);
+    let mut port_notes = Vec::new();
     for (i, w) in s.workload.iter().enumerate() {
-        let paths = workload_paths(&sim, w, &routes)?;
+        let paths = if ported && w.routes.is_none() {
+            ported_paths(&sim, w, &routes, &mut port_notes)?
+        } else {
+            workload_paths(&sim, w, &routes)?
+        };
         for colo in s.workload_colos(w) {
             sim.poisson_workload(
                 &i.to_string(),
@@ -197,7 +203,7 @@ pub fn run_worker(s: &Scenario, seed: u64, worker: &Worker) -> Result<RunResult,
         .any(|p| sim.tracker().resource(p).is_some())
         || s.workload.iter().any(|w| w.routes.is_some());
     // A declared route no workload request reached is worth saying.
-    let mut warnings = Vec::new();
+    let mut warnings = port_notes;
     sim.with_events(|events| {
         for r in &routes {
             let reached = events.iter().any(|e| {
@@ -407,6 +413,44 @@ fn workload_paths(sim: &Sim, w: &WorkloadSpec, routes: &[Route]) -> Result<Vec<S
     Ok(paths)
 }
 
+/// A ported workload's paths ([`crate::port`]): the course paths no declared route matches
+/// give way to every declared route's paths; a note says which.
+fn ported_paths(
+    sim: &Sim,
+    w: &WorkloadSpec,
+    routes: &[Route],
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>, RunError> {
+    let Some(kept) = crate::port::kept_paths(&w.paths, routes) else {
+        return workload_paths(sim, w, routes);
+    };
+    let history = sim.history();
+    let mut paths = kept;
+    for r in routes {
+        paths.extend(sim.tracker().route_paths(r, &history, false));
+    }
+    let note = format!(
+        "the scenario's course paths {} match no route of the project; its workload requests \
+         the project's routes ({}) instead, and its writes to `{}` go to the project's table",
+        w.paths
+            .iter()
+            .filter(|p| crate::routes::route_for_path(routes, p).is_none())
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        routes
+            .iter()
+            .map(|r| r.pattern.text())
+            .collect::<Vec<_>>()
+            .join(", "),
+        crate::port::COURSE_TABLE
+    );
+    if !notes.contains(&note) {
+        notes.push(note);
+    }
+    Ok(paths)
+}
+
 /// Writes the scenario's `[[kv.seed]]` keys to central storage before the run starts.
 fn seed_kv(sim: &Sim, s: &Scenario) -> Result<(), RunError> {
     for k in &s.kv.seed {
@@ -551,7 +595,10 @@ fn install_faults(sim: &mut Sim, s: &Scenario) {
 }
 
 /// Schedules the scripted and random mutations through the public [`Sim`] API.
-fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
+/// Schedules the scripted and random mutations; when the scenario is `ported`
+/// ([`crate::port`]), scripted writes to the course's table become the same writes to the
+/// project's tracked table.
+fn schedule_mutations(sim: &mut Sim, s: &Scenario, ported: bool) {
     let mut scripted: Vec<_> = s.mutations.iter().collect();
     scripted.sort_by_key(|m| secs_to_ms(m.at_s));
     for m in scripted {
@@ -559,7 +606,11 @@ fn schedule_mutations(sim: &mut Sim, s: &Scenario) {
             fate: m.webhook,
             delay_ms: m.webhook_delay_ms,
         };
-        sim.sql_at(Duration::from_millis(secs_to_ms(m.at_s)), &m.sql, ov);
+        let at = Duration::from_millis(secs_to_ms(m.at_s));
+        match crate::port::course_write(&m.sql).filter(|_| ported) {
+            Some(w) => sim.ported_write_at(at, w, &m.sql, ov),
+            None => sim.sql_at(at, &m.sql, ov),
+        }
     }
     for (i, r) in s.random_mutations.iter().enumerate() {
         let until = r
