@@ -4,7 +4,8 @@
 //! The adapter (crate `edgesim-js`) reaches the platform through outgoing wasi:http requests to
 //! `edgesim.internal` ([`crate::internal`]), which the engine awaits natively. For plain reads
 //! and KV operations that machinery (a web `Request`, body streams, a `Response`, a dozen
-//! resource calls) cost about 0.5 ms of guest CPU per call. This import answers the same routes
+//! resource calls, a spawned host task) cost 0.5–1 ms per call (measured in `edgesim dev`;
+//! bench/results/js-speed-2026-12-07.md). This import answers the same routes
 //! at once, in one call: the KV operation runs now, exactly as the internal host runs it (same
 //! [`KvCtx`](crate::kv::KvCtx), budget, events), and its modelled latency is handed back for the
 //! adapter to wait on the guest's own clock (a timer, which is virtual under simulation), so the
