@@ -72,7 +72,10 @@ async fn intl_formats_with_locale_and_time_zone() {
     assert_eq!(v["toLocaleString"], format!("1/15/2024, 5:05:09{nnbsp}AM"));
     assert_eq!(v["toLocaleDateString"], "15.1.2024");
     assert_eq!(v["toLocaleTimeString"], format!("1:05:09{nnbsp}PM"));
-    assert_eq!(v["toLocaleStringDefault"], format!("1/15/2024, 1:05:09{nnbsp}PM"));
+    assert_eq!(
+        v["toLocaleStringDefault"],
+        format!("1/15/2024, 1:05:09{nnbsp}PM")
+    );
     assert_eq!(v["nfEnUS"], "1,234,567.891");
     assert_eq!(v["nfDe"], format!("1.234,50{nbsp}€"));
     assert_eq!(v["nfJa"], "￥1,234");
@@ -181,7 +184,10 @@ async fn subtle_crypto_matches_rfc_vectors_and_node_webcrypto() {
         v["hkdf"],
         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
     );
-    assert_eq!(v["aesKw"], "1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5");
+    assert_eq!(
+        v["aesKw"],
+        "1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5"
+    );
     assert_eq!(v["aesKwBack"], "00112233445566778899aabbccddeeff");
     assert_eq!(v["gcmWrapBack"], "00112233445566778899aabbccddeeff");
     assert_eq!(v["derivedAlg"], json!({"name": "AES-GCM", "length": 256}));
@@ -214,7 +220,10 @@ async fn a_hono3_worker_with_zod_builds_and_serves() {
     assert_eq!(inv.response.status(), 200, "{}", body(&inv));
     assert_eq!(body(&inv), "hello from hono 3");
     assert_eq!(inv.response.headers()["x-powered-by"], "hono3");
-    let v = json(&t.get("/slug/Cr%C3%A8me%20Br%C3%BBl%C3%A9e%20%C3%A0%20Z%C3%BCrich").await);
+    let v = json(
+        &t.get("/slug/Cr%C3%A8me%20Br%C3%BBl%C3%A9e%20%C3%A0%20Z%C3%BCrich")
+            .await,
+    );
     assert_eq!(v["slug"], "creme-brulee-a-zurich");
     let inv = t
         .host

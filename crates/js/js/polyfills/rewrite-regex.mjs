@@ -13,11 +13,14 @@
 // `\P{` or something like a `v` flag is parsed (acorn), so a build pays for the few files that
 // need it. TypeScript and JSX files that need it are transformed to JS by esbuild first.
 
-import { readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
+const MEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), ".regex-memo");
 
 /** Whether a pattern or its flags need the rewrite. */
 function needsRewrite(pattern, flags) {
@@ -123,6 +126,15 @@ export function regexPlugin(esbuild) {
           const loader = /x$/.test(args.path) ? (/tsx$/.test(args.path) ? "tsx" : "jsx") : "ts";
           js = (await esbuild.transform(source, { loader, sourcefile: args.path })).code;
         }
+        // Rewrites are memoized on disk by content (the runtime's own files, urlpattern-polyfill
+        // and the property table in regexp.js, would otherwise cost about half a second a build).
+        const memo = join(MEMO_DIR, `${createHash("sha256").update(js).digest("hex")}.js`);
+        try {
+          const contents = await readFile(memo, "utf8");
+          return { contents, loader: "js", resolveDir: dirname(args.path) };
+        } catch {
+          // not memoized yet
+        }
         let out;
         try {
           out = rewriteSource(js);
@@ -132,6 +144,14 @@ export function regexPlugin(esbuild) {
           throw new Error(`${args.path}: rewriting its regular expressions: ${e.message}`);
         }
         if (out === js) return undefined;
+        try {
+          await mkdir(MEMO_DIR, { recursive: true });
+          const tmp = `${memo}.tmp-${process.pid}`;
+          await writeFile(tmp, out);
+          await rename(tmp, memo);
+        } catch {
+          // a read-only cache only costs the rewrite next time
+        }
         return { contents: out, loader: "js", resolveDir: dirname(args.path) };
       });
     },
@@ -168,7 +188,7 @@ export async function usesIntl(esbuild, entry, workDir) {
 
 /** Resolves `@edgesim/intl` (polyfills/index.js) to intl.js or intl-none.js. */
 export function intlPlugin(withIntl) {
-  const HERE = dirname(new URL(import.meta.url).pathname);
+  const HERE = dirname(fileURLToPath(import.meta.url));
   return {
     name: "edgesim-intl",
     setup(build) {
