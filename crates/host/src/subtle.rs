@@ -340,7 +340,7 @@ fn aes_ctr(key: &[u8], p: &Params, data: &[u8]) -> Result<Vec<u8>> {
 fn aes_kw(wrap: bool, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     aes_key_len(key)?;
     if wrap {
-        if data.len() % 8 != 0 {
+        if !data.len().is_multiple_of(8) {
             return Err(op_err(format!(
                 "Unwrapped key bit length must be a multiple of 64 bits but unwrapped key has a \
                  length of {} bits.",
@@ -356,7 +356,7 @@ fn aes_kw(wrap: bool, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
             )));
         }
     } else {
-        if data.len() % 8 != 0 {
+        if !data.len().is_multiple_of(8) {
             return Err(op_err(format!(
                 "Provided a wrapped key to unwrap that is {} bits which isn't a multiple of 64 \
                  bits.",
@@ -665,7 +665,7 @@ mod ec {
                 )));
             }
             secret.truncate(bits.div_ceil(8));
-            if bits % 8 != 0
+            if !bits.is_multiple_of(8)
                 && let Some(last) = secret.last_mut()
             {
                 *last &= 0xffu8 << (8 - bits % 8);
