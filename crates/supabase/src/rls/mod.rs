@@ -376,9 +376,14 @@ pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
         }
         v
     };
+    // Postgres checks a row against the WITH CHECK options after the BEFORE ROW triggers and
+    // before NOT NULL, CHECK and unique constraints, so a row that breaks both is refused by
+    // RLS (42501). SQLite's BEFORE triggers run at that same point (NEW holds the defaults and
+    // the values the mock's BEFORE triggers set), except that an INSERT's rowid-alias key is
+    // still -1 there: a check reading a key column runs AFTER INSERT instead (see below).
     match w {
         Write::Insert { returning } | Write::InsertIgnore { returning } => {
-            specs.push(("AFTER INSERT", "NEW", ins(returning)));
+            specs.push(("BEFORE INSERT", "NEW", ins(returning)));
         }
         Write::Upsert => {
             specs.push(("AFTER INSERT", "NEW", ins(true)));
@@ -394,7 +399,7 @@ pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
             ));
         }
         Write::Update => specs.push((
-            "AFTER UPDATE",
+            "BEFORE UPDATE",
             "NEW",
             vec![(Cmd::Update, false, false), (Cmd::Select, true, false)],
         )),
@@ -421,6 +426,16 @@ pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
         if body.is_empty() {
             continue;
         }
+        let reads_key = t.pk().iter().any(|c| {
+            body.iter().any(|b| {
+                b.contains(&format!("\"{}\"", c.name)) || b.contains(&format!(".{}", c.name))
+            })
+        });
+        let when = if when == "BEFORE INSERT" && reads_key {
+            "AFTER INSERT"
+        } else {
+            when
+        };
         let name = format!("_edgesim_rls_check_{n}");
         out.creates.push(format!(
             "CREATE TEMP TRIGGER {} {when} ON {} BEGIN {} END",
