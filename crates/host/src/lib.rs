@@ -69,8 +69,8 @@ pub use internal::INTERNAL_AUTHORITY;
 pub use invoke::{
     BackgroundTask, CANCELED_WORK_STOPPED, COLO_HEADER, Invocation, WAIT_UNTIL_CANCELLED,
 };
-pub use observer::{
 pub use invoke::{BodyChunks, BodyRest};
+pub use observer::{
     HostEvent, HostObserver, NoopObserver, RecordingObserver, SharedObserver, WaitUntilOutcome,
 };
 pub use outbound::{
