@@ -310,8 +310,7 @@ impl OutboundHooks {
         let resp = if let Some(op) = path.strip_prefix("/cache/") {
             crate::cache::serve(&self.cache, op, body)
         } else {
-            crate::internal::serve(&self.kv, &self.internal_config, &parts.method, path, body)
-                .await
+            crate::internal::serve(&self.kv, &self.internal_config, &parts.method, path, body).await
         };
         let resp = resp.map(|b| Full::new(b).map_err(|never| match never {}).boxed_unsync());
         Ok((resp, Box::new(async { Ok(()) }) as IoFuture))
