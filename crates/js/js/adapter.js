@@ -18,6 +18,7 @@ import {
   OutgoingResponse,
   ResponseOutparam,
 } from "wasi:http/types@0.2.10";
+import "./polyfills/index.js"; // what the engine lacks (Intl, crypto.subtle, ...)
 // The synchronous host link (crates/host/src/js_link.rs): `/config` and KV calls in one call each.
 import { call as hostCall } from "edgesim:js-worker/link";
 import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";

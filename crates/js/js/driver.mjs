@@ -10,6 +10,7 @@
 
 import { rm, writeFile } from "node:fs/promises";
 import { resolve, isAbsolute } from "node:path";
+import { intlPlugin, regexPlugin, usesIntl } from "./polyfills/rewrite-regex.mjs";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -58,6 +59,8 @@ async function serviceWorker(esbuild, entry, workDir, outFile) {
 async function bundle(entry, adapter, outFile) {
   const esbuild = await import("esbuild");
   const workDir = process.cwd();
+  // `Intl` (about 55 MB of snapshot) only for a Worker whose code or packages may use it.
+  const withIntl = await usesIntl(esbuild, entry, workDir);
   const sw = await serviceWorker(esbuild, entry, workDir, outFile);
   const contents =
     `import { serve } from ${JSON.stringify(adapter)};\n` +
@@ -82,6 +85,8 @@ async function bundle(entry, adapter, outFile) {
       logLevel: "silent",
       absWorkingDir: workDir,
       define: { "process.env.NODE_ENV": '"production"' },
+      // Regular expressions the engine cannot parse (Unicode property escapes, the `v` flag).
+      plugins: [regexPlugin(esbuild), intlPlugin(withIntl)],
     });
   } catch (e) {
     if (sw) await rm(sw.path, { force: true });
@@ -97,12 +102,14 @@ async function bundle(entry, adapter, outFile) {
     return;
   }
   const adapterPath = resolve(adapter);
+  // The runtime's own files and packages (polyfills) are not the Worker's sources.
+  const toolchainDir = resolve(adapterPath, "..", "..") + "/";
   if (sw) await rm(sw.path, { force: true });
   const inputs = Object.keys({ ...result.metafile.inputs, ...(sw ? sw.inputs : {}) })
     .filter((p) => !sw || resolve(workDir, p) !== sw.path)
     .filter((p) => p !== "<stdin>" && p !== "edgesim-entry.js" && !p.startsWith("wasi:") && !p.startsWith("edgesim:"))
     .map((p) => (isAbsolute(p) ? p : resolve(workDir, p)))
-    .filter((p) => p !== adapterPath);
+    .filter((p) => p !== adapterPath && !p.startsWith(toolchainDir));
   print({ ok: true, inputs });
 }
 
