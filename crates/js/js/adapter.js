@@ -18,10 +18,11 @@ import {
   OutgoingResponse,
   ResponseOutparam,
 } from "wasi:http/types@0.2.10";
-import "./polyfills/index.js"; // what the engine lacks (Intl, crypto.subtle, ...)
 // The synchronous host link (crates/host/src/js_link.rs): `/config` and KV calls in one call each.
 import { call as hostCall } from "edgesim:js-worker/link";
 import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";
+import "./polyfills/index.js"; // what the engine lacks (Intl, crypto.subtle, ...)
+import "./cache.js"; // `caches` (the Cache API, answered by the host per colo)
 
 const INTERNAL = "http://edgesim.internal";
 const encoder = new TextEncoder();
@@ -322,12 +323,10 @@ async function writeResponse(response, out, sent = () => {}) {
   // A body made from a string and not read since (reading disturbs the stream: `bodyUsed`) is
   // sent as that string; any other body is read to its end.
   const text = textBodies.get(response);
-  const bytes =
-    text !== undefined && !response.bodyUsed
-      ? encoder.encode(text)
-      : response.body === null
-        ? null
-        : new Uint8Array(await response.arrayBuffer());
+  const bytes = text !== undefined && !response.bodyUsed ? encoder.encode(text) : null;
+  // Any other body is written as it is produced, after the head (writeChunks), so a streamed
+  // body (server-sent events) reaches the client as written.
+  const reader = bytes === null && response.body !== null ? response.body.getReader() : null;
   const resp = new OutgoingResponse(Fields.fromList(list));
   resp.setStatusCode(response.status);
   const body = resp.body();
@@ -340,7 +339,33 @@ async function writeResponse(response, out, sent = () => {}) {
     }
     stream[Symbol.dispose]?.();
   }
+  if (reader) await writeChunks(reader, body);
   OutgoingBody.finish(body, undefined);
+}
+
+/** Writes each chunk `reader` yields to `body` as soon as it is read. */
+async function writeChunks(reader, body) {
+  const stream = body.write();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const bytes =
+        value instanceof Uint8Array
+          ? value
+          : ArrayBuffer.isView(value)
+            ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+            : value instanceof ArrayBuffer
+              ? new Uint8Array(value)
+              : null;
+      if (bytes === null) throw new TypeError("This ReadableStream did not return bytes.");
+      for (let at = 0; at < bytes.length; at += 4096) {
+        stream.blockingWriteAndFlush(bytes.subarray(at, at + 4096));
+      }
+    }
+  } finally {
+    stream[Symbol.dispose]?.();
+  }
 }
 
 /** One readable line for an uncaught error: its message and its stack frames. */

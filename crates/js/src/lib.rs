@@ -46,17 +46,52 @@ pub const RUNTIME_JS: &[(&str, &str)] = &[
     ("platform.js", include_str!("../js/platform.js")),
     // What the engine lacks (Intl, normalize, URLPattern, crypto.subtle, ...), snapshotted at
     // build (`js/polyfills/`).
-    ("polyfills/index.js", include_str!("../js/polyfills/index.js")),
-    ("polyfills/normalize.js", include_str!("../js/polyfills/normalize.js")),
-    ("polyfills/intl-global.js", include_str!("../js/polyfills/intl-global.js")),
+    (
+        "polyfills/index.js",
+        include_str!("../js/polyfills/index.js"),
+    ),
+    (
+        "polyfills/normalize.js",
+        include_str!("../js/polyfills/normalize.js"),
+    ),
+    (
+        "polyfills/intl-global.js",
+        include_str!("../js/polyfills/intl-global.js"),
+    ),
     ("polyfills/intl.js", include_str!("../js/polyfills/intl.js")),
-    ("polyfills/intl-none.js", include_str!("../js/polyfills/intl-none.js")),
-    ("polyfills/intl-load.js", include_str!("../js/polyfills/intl-load.js")),
-    ("polyfills/intl-extra.js", include_str!("../js/polyfills/intl-extra.js")),
-    ("polyfills/regexp.js", include_str!("../js/polyfills/regexp.js")),
-    ("polyfills/urlpattern.js", include_str!("../js/polyfills/urlpattern.js")),
-    ("polyfills/streams.js", include_str!("../js/polyfills/streams.js")),
-    ("polyfills/subtle.js", include_str!("../js/polyfills/subtle.js")),
+    (
+        "polyfills/intl-none.js",
+        include_str!("../js/polyfills/intl-none.js"),
+    ),
+    (
+        "polyfills/intl-load.js",
+        include_str!("../js/polyfills/intl-load.js"),
+    ),
+    (
+        "polyfills/intl-extra.js",
+        include_str!("../js/polyfills/intl-extra.js"),
+    ),
+    (
+        "polyfills/regexp.js",
+        include_str!("../js/polyfills/regexp.js"),
+    ),
+    (
+        "polyfills/urlpattern.js",
+        include_str!("../js/polyfills/urlpattern.js"),
+    ),
+    (
+        "polyfills/streams.js",
+        include_str!("../js/polyfills/streams.js"),
+    ),
+    (
+        "polyfills/subtle.js",
+        include_str!("../js/polyfills/subtle.js"),
+    ),
+    // `caches`: the Cache API, answered by the host per colo (crates/host/src/cache/).
+    ("cache.js", include_str!("../js/cache.js")),
     // Build time (Node): regular expressions the engine cannot parse, rewritten.
-    ("polyfills/rewrite-regex.mjs", include_str!("../js/polyfills/rewrite-regex.mjs")),
+    (
+        "polyfills/rewrite-regex.mjs",
+        include_str!("../js/polyfills/rewrite-regex.mjs"),
+    ),
 ];
