@@ -237,6 +237,49 @@ globalThis.Response = new Proxy(globalThis.Response, {
   },
 });
 
+/**
+ * `Response.prototype.clone()`, which the engine lacks (the usual
+ * `ctx.waitUntil(cache.put(request, response.clone()))` needs it). A body kept as a string is
+ * shared; any other body is teed: the clone reads one branch, and the original's `body` (and
+ * so `text()`, `json()`, `arrayBuffer()`, ... and `writeResponse`) reads the other.
+ */
+if (typeof Response.prototype.clone !== "function") {
+  const proto = Response.prototype;
+  const teed = new WeakMap();
+  const nativeBody = Object.getOwnPropertyDescriptor(proto, "body")?.get;
+  if (nativeBody) {
+    Object.defineProperty(proto, "body", {
+      configurable: true,
+      enumerable: true,
+      get() {
+        return teed.get(this) ?? nativeBody.call(this);
+      },
+    });
+    for (const name of ["text", "json", "arrayBuffer", "blob", "formData", "bytes"]) {
+      const native = proto[name];
+      if (typeof native !== "function") continue;
+      proto[name] = function (...args) {
+        const branch = teed.get(this);
+        if (branch === undefined) return native.apply(this, args);
+        return new Response(branch, { headers: this.headers })[name](...args);
+      };
+    }
+    proto.clone = function clone() {
+      if (this.bodyUsed || this.body?.locked) {
+        throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+      }
+      const init = { status: this.status, statusText: this.statusText, headers: new Headers(this.headers) };
+      const text = textBodies.get(this);
+      if (text !== undefined) return new Response(text, init);
+      const body = this.body;
+      if (body === null) return new Response(null, init);
+      const [mine, theirs] = body.tee();
+      teed.set(this, mine);
+      return new Response(theirs, init);
+    };
+  }
+}
+
 function methodName(method) {
   return method.tag === "other" ? method.val : method.tag.toUpperCase();
 }

@@ -33,9 +33,12 @@ async function quote(request, ctx, env) {
   }
   const upstream = await fetch(env.QUOTE_URL);
   if (!upstream.ok) return json({ error: `quotes API answered ${upstream.status}` }, { status: 502 });
-  const body = await upstream.json();
-  const cached = json(body, { headers: { "cache-control": "public, max-age=30" } });
-  ctx.waitUntil(cache.put(key, cached));
+  // Cache the API's answer for 30 s here, after the response, with the usual clone().
+  const fresh = new Response(upstream.body, {
+    headers: { "content-type": "application/json", "cache-control": "public, max-age=30" },
+  });
+  ctx.waitUntil(cache.put(key, fresh.clone()));
+  const body = await fresh.json();
   return json({ ...body, colo, cache: "miss" }, { headers: { "x-cache": "miss" } });
 }
 
