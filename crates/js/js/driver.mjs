@@ -26,42 +26,57 @@ function print(value) {
 // main build then reports the errors).
 const SW_MAIN = "__edgesimServiceWorkerMain";
 
-async function serviceWorker(esbuild, entry, workDir, outFile) {
-  let probe;
+async function serviceWorker(alone, outFile) {
+  if (alone === null) return null;
+  const outputs = Object.values(alone.metafile.outputs);
+  if (outputs.length !== 1 || outputs[0].exports.length !== 0) return null;
+  const path = `${outFile}.service-worker.mjs`;
+  const body = alone.outputFiles[0].text;
+  await writeFile(path, `export async function ${SW_MAIN}() {\n${body}\n}\n`);
+  return { path, inputs: alone.metafile.inputs };
+}
+
+/** esbuild's options for a Worker's code: wrangler's (the `workerd` conditions), as ESM. */
+const WORKER_BUILD = {
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  mainFields: ["browser", "module", "main"],
+  conditions: ["workerd", "worker", "browser"],
+  external: ["wasi:*", "edgesim:*"],
+  logLevel: "silent",
+  define: { "process.env.NODE_ENV": '"production"' },
+};
+
+/**
+ * The entry bundled alone (without the runtime, not written), which tells service-worker
+ * syntax apart and whether the Worker may use `Intl`; `null` when it does not build (the main
+ * build then reports the errors).
+ */
+async function entryAlone(esbuild, entry, workDir) {
   try {
-    probe = await esbuild.build({
+    return await esbuild.build({
+      ...WORKER_BUILD,
       entryPoints: [entry],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      mainFields: ["browser", "module", "main"],
-      conditions: ["workerd", "worker", "browser"],
-      external: ["wasi:*", "edgesim:*"],
       outdir: workDir,
       metafile: true,
       write: false,
-      logLevel: "silent",
       absWorkingDir: workDir,
-      define: { "process.env.NODE_ENV": '"production"' },
     });
   } catch {
     return null;
   }
-  const outputs = Object.values(probe.metafile.outputs);
-  if (outputs.length !== 1 || outputs[0].exports.length !== 0) return null;
-  const path = `${outFile}.service-worker.mjs`;
-  const body = probe.outputFiles[0].text;
-  await writeFile(path, `export async function ${SW_MAIN}() {\n${body}\n}\n`);
-  return { path, inputs: probe.metafile.inputs };
 }
 
 async function bundle(entry, adapter, outFile) {
   const esbuild = await import("esbuild");
   const workDir = process.cwd();
-  // `Intl` (about 55 MB of snapshot) only for a Worker whose code or packages may use it.
-  const withIntl = await usesIntl(esbuild, entry, workDir);
-  const sw = await serviceWorker(esbuild, entry, workDir, outFile);
+  const alone = await entryAlone(esbuild, entry, workDir);
+  // `Intl` (about 55 MB of snapshot) only for a Worker whose code or packages may use it (a
+  // Worker that does not build counts as one that may).
+  const withIntl = alone === null || alone.outputFiles.some((f) => usesIntl(f.text));
+  const sw = await serviceWorker(alone, outFile);
   const contents =
     `import { serve } from ${JSON.stringify(adapter)};\n` +
     (sw
@@ -71,20 +86,12 @@ async function bundle(entry, adapter, outFile) {
   let result;
   try {
     result = await esbuild.build({
+      ...WORKER_BUILD,
       stdin: { contents, resolveDir: workDir, sourcefile: "edgesim-entry.js", loader: "js" },
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      mainFields: ["browser", "module", "main"],
-      conditions: ["workerd", "worker", "browser"],
-      external: ["wasi:*", "edgesim:*"],
       outfile: outFile,
       metafile: true,
       write: true,
-      logLevel: "silent",
       absWorkingDir: workDir,
-      define: { "process.env.NODE_ENV": '"production"' },
       // Regular expressions the engine cannot parse (Unicode property escapes, the `v` flag).
       plugins: [regexPlugin(esbuild), intlPlugin(withIntl)],
     });

@@ -160,30 +160,9 @@ export function regexPlugin(esbuild) {
 
 const INTL_USE = /\bIntl\b|\btoLocale(?:Date|Time)?String\b|\blocaleCompare\b/;
 
-/**
- * Whether the Worker at `entry` (its code and the packages it imports) may use `Intl`: one
- * quick bundle without the runtime, whose text is searched. A bundle that fails counts as yes
- * (the main build then reports its errors).
- */
-export async function usesIntl(esbuild, entry, workDir) {
-  try {
-    const r = await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      mainFields: ["browser", "module", "main"],
-      conditions: ["workerd", "worker", "browser"],
-      external: ["wasi:*", "edgesim:*"],
-      write: false,
-      logLevel: "silent",
-      absWorkingDir: workDir,
-    });
-    return r.outputFiles.some((f) => INTL_USE.test(f.text));
-  } catch {
-    return true;
-  }
+/** Whether bundled Worker code `text` may use `Intl` (or the methods that format with it). */
+export function usesIntl(text) {
+  return INTL_USE.test(text);
 }
 
 /** Resolves `@edgesim/intl` (polyfills/index.js) to intl.js or intl-none.js. */
