@@ -99,7 +99,8 @@ impl GuestCall {
     /// Moves the rest of the body and the guest's later work to a task of its own: the body's
     /// chunks go, as written, to a [`BodyRest`] put in `response`'s extensions; then the
     /// guest's remaining work is watched as waitUntil work. A client that goes away stops
-    /// receiving; the guest's writes keep succeeding (they are discarded).
+    /// receiving (the request is then reported canceled, after its line at the head); the
+    /// guest's writes keep succeeding (they are discarded).
     pub(super) fn stream_rest(mut self, response: &mut Response<Bytes>) -> BackgroundTask {
         let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
         response
@@ -142,7 +143,11 @@ impl GuestCall {
             if let Some(sender) = &tx
                 && sender.send(item).await.is_err()
             {
-                tx = None; // the client went away: read on, discard
+                // The client went away mid-body: production's Trace outcome is `canceled`, so
+                // a line says so after the one logged with the head. Read on and discard.
+                tx = None;
+                self.meta.canceled = true;
+                self.host.report_canceled(&self.meta, &self.stats, true);
             }
             if failed {
                 break;
