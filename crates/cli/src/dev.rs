@@ -611,6 +611,7 @@ fn route_lookup(project: &Project) -> Result<Option<(edgesim_host::RouteLookup, 
         .iter()
         .map(|r| r.pattern.text().to_string())
         .collect();
+    let declared = patterns.clone();
     let lookup: edgesim_host::RouteLookup =
         Arc::new(move |path: &str| match route_for_path(&routes, path) {
             Some((_, r, params)) => RouteMatch::Matched {
@@ -620,10 +621,7 @@ fn route_lookup(project: &Project) -> Result<Option<(edgesim_host::RouteLookup, 
                 params,
             },
             None => RouteMatch::NoMatch {
-                declared: routes
-                    .iter()
-                    .map(|r| r.pattern.text().to_string())
-                    .collect(),
+                declared: declared.clone(),
             },
         });
     Ok(Some((lookup, patterns)))
