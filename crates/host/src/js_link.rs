@@ -12,7 +12,7 @@
 //! instance is never blocked and `Promise.all` over KV calls still overlaps them.
 //!
 //! Routes: `/config` (the internal host's `/config` answer) and `/kv/<BINDING>/<op>` (the
-//! internal host's KV wire format). Any other path answers 404 with no latency; the adapter
+//! internal host's KV wire format), and `/html/<op>` (HTMLRewriter, [`crate::html_rewriter`]). Any other path answers 404 with no latency; the adapter
 //! uses the wasi:http route for those.
 
 use crate::state::StoreState;
@@ -41,6 +41,10 @@ pub(crate) fn add_to_linker(linker: &mut Linker<StoreState>) -> wasmtime::Result
 fn answer(state: &StoreState, path: &str, body: Vec<u8>) -> (u16, Vec<u8>, u32) {
     if path == "/config" {
         return (200, state.hooks.internal_config.to_vec(), 0);
+    }
+    if let Some(op) = path.strip_prefix("/html/") {
+        let (status, out) = crate::html_rewriter::answer(op, &body);
+        return (status, out, 0);
     }
     let mut parts = path.trim_start_matches('/').splitn(3, '/');
     let (Some("kv"), Some(binding), Some(op)) = (parts.next(), parts.next(), parts.next()) else {

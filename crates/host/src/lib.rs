@@ -46,6 +46,7 @@ mod cron;
 mod engine;
 mod function_cache;
 mod host;
+mod html_rewriter;
 mod internal;
 mod invoke;
 mod js_link;

@@ -23,6 +23,7 @@ import { call as hostCall } from "edgesim:js-worker/link";
 import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";
 import "./polyfills/index.js"; // what the engine lacks (Intl, crypto.subtle, ...)
 import "./cache.js"; // `caches` (the Cache API, answered by the host per colo)
+import "./htmlrewriter.js"; // `HTMLRewriter` (lol_html in the host, over the host link)
 
 const INTERNAL = "http://edgesim.internal";
 const encoder = new TextEncoder();

@@ -89,6 +89,8 @@ pub const RUNTIME_JS: &[(&str, &str)] = &[
     ),
     // `caches`: the Cache API, answered by the host per colo (crates/host/src/cache/).
     ("cache.js", include_str!("../js/cache.js")),
+    // `HTMLRewriter`: lol_html in the host (crates/host/src/html_rewriter.rs).
+    ("htmlrewriter.js", include_str!("../js/htmlrewriter.js")),
     // Build time (Node): regular expressions the engine cannot parse, rewritten.
     (
         "polyfills/rewrite-regex.mjs",

@@ -97,6 +97,7 @@ impl Enums {
     /// `invalid input value for enum mood: "x"` (NULL passes).
     pub fn register(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         use rusqlite::functions::FunctionFlags;
+        self.register_ord(conn)?;
         let me = self.clone();
         conn.create_scalar_function(
             "pg_enum_check",
@@ -114,6 +115,37 @@ impl Enums {
                         .into(),
                     )),
                     _ => Ok(true),
+                }
+            },
+        )
+    }
+
+    /// Registers `pg_enum_ord(type, value)` on `conn`: the label's position in the enum (how
+    /// Postgres orders enum values), or 22P02 for a label the enum lacks (NULL stays NULL).
+    pub fn register_ord(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        use rusqlite::functions::FunctionFlags;
+        let me = self.clone();
+        conn.create_scalar_function(
+            "pg_enum_ord",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                let ty: String = ctx.get(0)?;
+                let v: Option<String> = ctx.get(1)?;
+                let Some(v) = v else { return Ok(None) };
+                let pos = me
+                    .map()
+                    .get(&ty)
+                    .and_then(|vs| vs.iter().position(|x| *x == v));
+                match pos {
+                    Some(p) => Ok(Some(p as i64)),
+                    None => Err(rusqlite::Error::UserFunctionError(
+                        format!(
+                            "{}22P02|invalid input value for enum {ty}: \"{v}\"",
+                            crate::functions::PGERR
+                        )
+                        .into(),
+                    )),
                 }
             },
         )

@@ -78,6 +78,11 @@ pub fn register(conn: &Connection, clock: SharedClock, rng: SimRng) -> rusqlite:
     conn.create_scalar_function("pg_lower", 1, det, |ctx| {
         Ok(text(ctx.get_raw(0)).map(|s| crate::types::pg_lower(&s)))
     })?;
+    // Postgres `upper()` in a UTF-8 database: each character's own upper case (`é` -> `É`);
+    // one without a single-character upper case (`ß`) stays as it is, as glibc's towupper.
+    conn.create_scalar_function("pg_upper", 1, det, |ctx| {
+        Ok(text(ctx.get_raw(0)).map(|s| crate::pgexpr::pg_upper(&s)))
+    })?;
     conn.create_scalar_function("regexp", 2, det, regexp)?;
     // `pg_nonzero(x)`: x, or Postgres's 22012 when x is zero (SQLite divides by zero to NULL).
     conn.create_scalar_function("pg_nonzero", 1, det, |ctx| {
@@ -215,8 +220,15 @@ fn regexp(ctx: &Context<'_>) -> rusqlite::Result<Option<bool>> {
     let re: Arc<Regex> = ctx.get_or_create_aux(
         0,
         |v| -> Result<Regex, Box<dyn std::error::Error + Send + Sync>> {
+            // Callers write `~*` as `(?i)` before the pattern; the pattern is Postgres's ARE.
             let p = text(v).unwrap_or_default();
-            Regex::new(&p)
+            let (ci, p) = match p.strip_prefix("(?i)") {
+                Some(rest) => (true, rest.to_string()),
+                None => (false, p),
+            };
+            let rust = crate::pgexpr::are_to_rust(&p, ci)
+                .map_err(|e| format!("{PGERR}0A000|{e} is not supported by the mock"))?;
+            Regex::new(&rust)
                 .map_err(|e| format!("{PGERR}2201B|invalid regular expression: {e}").into())
         },
     )?;

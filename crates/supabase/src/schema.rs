@@ -117,10 +117,23 @@ impl Schema {
             .prepare("SELECT name FROM sqlite_master WHERE type = 'view'")?
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        // Computed boolean view columns (no declared type in SQLite), recorded by the view's
+        // migration (`pgexpr::view_types_sql`).
+        let typed_views = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE name = ?1")?
+            .exists([crate::pgexpr::VIEW_TYPES])?;
         for name in names {
             let mut columns = Vec::new();
-            let mut st =
-                conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")?;
+            let mut st = if typed_views && views.contains(&name) {
+                conn.prepare(&format!(
+                    "SELECT p.name, coalesce((SELECT decl FROM {} v WHERE v.view = ?1 \
+                     AND v.col = p.name AND p.type = ''), p.type), p.\"notnull\", p.pk \
+                     FROM pragma_table_info(?1) p",
+                    crate::pgexpr::VIEW_TYPES
+                ))?
+            } else {
+                conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")?
+            };
             let rows = st.query_map([&name], |r| {
                 let decl: String = r.get(1)?;
                 let pk: i64 = r.get(3)?;

@@ -442,7 +442,9 @@ fn cmp_sql(
             } else {
                 v.to_string()
             };
-            regex::Regex::new(&pat)
+            let rust = crate::pgexpr::are_to_rust(v, op == CmpOp::Imatch)
+                .map_err(|e| pg("0A000", format!("{e} is not supported by the mock")))?;
+            regex::Regex::new(&rust)
                 .map_err(|e| pg("2201B", format!("invalid regular expression: {e}")))?;
             params.push(Value::Text(pat));
             Ok(format!("{lhs} REGEXP ?"))

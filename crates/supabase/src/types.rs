@@ -321,7 +321,10 @@ fn is_uuid(s: &str) -> bool {
     dashed || (s.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// Postgres `lower()`: each character lowered on its own (no context rules such as final sigma).
+/// Postgres `lower()`: each character lowered on its own (no context rules such as final sigma),
+/// to one character as glibc's towlower (`İ` is `i`, not `i` and a combining dot).
 pub fn pg_lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    s.chars()
+        .map(|c| c.to_lowercase().next().unwrap_or(c))
+        .collect()
 }

@@ -196,3 +196,112 @@ fn a_doubled_comma_in_create_table_is_an_error() {
     assert!(joined.contains("20240101000000_comma.sql:1"), "{joined}");
     assert!(joined.contains("syntax error"), "{joined}");
 }
+
+/// Regular expressions Rust's engine cannot run as Postgres does (back-references, lookahead,
+/// the newline-sensitive option) fail closed in every position: a policy denies, a view is
+/// refused with the file and line, a function answers 0A000 naming the construct, and a
+/// PostgREST `match` filter answers 0A000; never a different answer.
+#[test]
+fn untranslatable_regular_expressions_fail_closed() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_regex.sql",
+        r#"
+create table public.words (id int primary key, w text);
+insert into words values (1, 'aa'), (2, 'ab');
+alter table words enable row level security;
+create policy "doubled" on words for select using (w ~ '(a)\1');
+create table public.open_words (id int primary key, w text);
+insert into open_words values (1, 'aa'), (2, 'ab');
+create view ahead as select id, w ~ 'a(?=b)' as m from open_words;
+create function re_fn(p text) returns int language sql stable as $$
+  select count(*)::int from open_words where w ~ p
+$$;
+create function re_lit() returns int language sql as $$
+  select count(*)::int from open_words where w ~ '(?n)^a'
+$$;
+"#,
+    )]);
+    let joined = sb
+        .load_report()
+        .warnings()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    // The policy denies (PostgreSQL: row 1), with a warning naming file and line.
+    let (status, body) = call(&sb, "GET", "/rest/v1/words?select=id", ANON_KEY);
+    assert_eq!((status, body), (200, json!([])));
+    assert!(joined.contains("20240101000000_regex.sql:5"), "{joined}");
+    assert!(joined.contains("back-reference"), "{joined}");
+    // The view is refused.
+    assert!(joined.contains("20240101000000_regex.sql:8"), "{joined}");
+    let (status, _) = call(&sb, "GET", "/rest/v1/ahead", ANON_KEY);
+    assert_eq!(status, 404);
+    // A pattern given at run time: 0A000 naming it.
+    let (status, body) = call(&sb, "GET", "/rest/v1/rpc/re_fn?p=%28a%29%5C1", ANON_KEY);
+    assert_eq!(status / 100, 4, "{status} {body}");
+    assert_eq!(body["code"], json!("0A000"), "{body}");
+    assert!(body.to_string().contains("back-reference"), "{body}");
+    // A pattern Postgres runs like Rust's engine works in the same function.
+    let (status, body) = call(&sb, "GET", "/rest/v1/rpc/re_fn?p=%5Ea%5Cy", ANON_KEY);
+    assert_eq!((status, body), (200, json!(0)));
+    let (status, body) = call(&sb, "POST", "/rest/v1/rpc/re_lit", ANON_KEY);
+    assert!(status >= 400, "{status} {body}");
+    assert_eq!(body["code"], json!("0A000"), "{body}");
+    // PostgREST's `match` filter.
+    let (status, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/open_words?select=id&w=match.%28a%29%5C1",
+        ANON_KEY,
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], json!("0A000"), "{body}");
+}
+
+/// Enum casts in policies: a label the enum lacks is PostgreSQL's 22P02, for the caller whose
+/// claims carry it; the others are admitted by enum order.
+#[test]
+fn enum_casts_in_policies_check_labels() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_enum.sql",
+        r#"
+create type app_role as enum ('viewer', 'member', 'admin');
+create table public.docs (id int primary key, min_role app_role not null);
+insert into docs values (1, 'viewer'), (2, 'member'), (3, 'admin');
+alter table docs enable row level security;
+create policy "by role" on docs for select to authenticated
+  using (min_role <= (auth.jwt()->'app_metadata'->>'role')::app_role);
+"#,
+    )]);
+    let user = |role: &str| {
+        token(json!({"aud": "authenticated", "role": "authenticated",
+            "sub": "bbbbbbbb-0000-4000-8000-000000000002",
+            "app_metadata": {"role": role}, "exp": 4_000_000_000u64}))
+    };
+    let (status, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/docs?select=id&order=id",
+        &user("member"),
+    );
+    assert_eq!((status, body), (200, json!([{"id": 1}, {"id": 2}])));
+    let (status, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/docs?select=id&order=id",
+        &user("admin"),
+    );
+    assert_eq!(
+        (status, body),
+        (200, json!([{"id": 1}, {"id": 2}, {"id": 3}]))
+    );
+    let (status, body) = call(&sb, "GET", "/rest/v1/docs?select=id", &user("boss"));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], json!("22P02"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("invalid input value for enum app_role")),
+        "{body}"
+    );
+}

@@ -186,6 +186,30 @@ fn literal_default(expr: &[Tok], col_ty: &str) -> Option<Vec<Tok>> {
     ))])
 }
 
+/// A default that is an expression (`(date '2024-01-01' + 30)`, `now() + interval '1 day'`)
+/// through the typed translator, converted to the column's type as Postgres's assignment cast
+/// does; `None` (the token rewrite) for a literal, a cast literal or what the translator
+/// refuses.
+fn typed_default(expr: &[Tok], col_ty: &str, env: Option<&TableEnv<'_>>) -> Option<Vec<Tok>> {
+    use crate::pgexpr::Ty;
+    let env = env?;
+    // A lone literal, or a cast literal (`'{}'::jsonb`), keeps the token rewrite.
+    if expr.len() < 2 || (expr.len() <= 4 && matches!(expr[0], Tok::Str(_))) {
+        return None;
+    }
+    let t = crate::pgexpr::translate_expr(&render(expr), env, &[]).ok()?;
+    let to = match env.cat.enums.contains(col_ty) {
+        true => Ty::Enum(col_ty.to_string()),
+        false => Ty::from_decl(col_ty),
+    };
+    let t = if t.ty.known() && to.known() && t.ty != to && !matches!(to, Ty::Array(_)) {
+        crate::pgexpr::cast(t, &to).ok()?
+    } else {
+        crate::pgexpr::coerce(t, &to).ok()?
+    };
+    super::lex::tokenize(&t.sql).ok()
+}
+
 /// A translated column definition; `pk_pending` when it is an identity column whose primary
 /// key is declared at table level.
 pub(super) fn column_def(
@@ -321,10 +345,16 @@ pub(super) fn column_def_typed(
             }
             let mut expr = match literal_default(&item[i + 1..j], &ty) {
                 Some(toks) => toks,
-                None => rewrite(&item[i + 1..j])?,
+                None => match typed_default(&item[i + 1..j], &ty, env) {
+                    Some(toks) => toks,
+                    None => rewrite(&item[i + 1..j])?,
+                },
             };
             if ty.ends_with("[]") {
-                expr = expr.into_iter().map(array_literal_to_json).collect();
+                expr = expr
+                    .into_iter()
+                    .map(|t| array_literal_to_json_typed(t, &ty))
+                    .collect();
             }
             rest.push(Tok::Word("DEFAULT".into()));
             rest.push(Tok::Punct("(".into()));
@@ -383,20 +413,27 @@ pub(super) fn table_pk_column(items: &[Vec<Tok>]) -> Option<(usize, String)> {
 
 /// A Postgres array literal string (`'{a,b}'`) as a JSON array string (`'["a","b"]'`);
 /// other tokens unchanged.
-pub(super) fn array_literal_to_json(t: Tok) -> Tok {
+///
+/// For an array column declared `decl` (`int[]`), number and boolean elements become JSON
+/// numbers and booleans, as PostgREST renders them.
+pub(super) fn array_literal_to_json_typed(t: Tok, decl: &str) -> Tok {
     let Tok::Str(s) = &t else { return t };
     let raw = s[1..s.len() - 1].replace("''", "'");
     if !raw.trim_start().starts_with('{') {
         return t;
     }
+    let ety = match crate::pgexpr::Ty::from_decl(decl) {
+        crate::pgexpr::Ty::Array(e) => *e,
+        _ => crate::pgexpr::Ty::Text,
+    };
     match crate::query::filter::pg_array(&raw) {
         Ok(items) => {
-            let json = serde_json::Value::Array(
-                items
-                    .into_iter()
-                    .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String))
-                    .collect(),
-            );
+            let items: Option<Vec<serde_json::Value>> = items
+                .into_iter()
+                .map(|v| crate::pgexpr::array_element_json(v, &ety))
+                .collect();
+            let Some(items) = items else { return t };
+            let json = serde_json::Value::Array(items);
             Tok::Str(format!("'{}'", json.to_string().replace('\'', "''")))
         }
         Err(_) => t,

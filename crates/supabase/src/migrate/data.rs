@@ -2,7 +2,7 @@
 //! changes data, so a failure is an [`super::report::Outcome::Error`] naming what is missing
 //! and, when it depends on a skipped object, where that was skipped.
 
-use super::columns::array_literal_to_json;
+use super::columns::array_literal_to_json_typed;
 use super::dispatch::{Ctx, Stmt, display_name, qualified_name};
 use super::lex::split_top_nonempty;
 use super::lex::{Tok, render};
@@ -75,9 +75,52 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     if st.word(0) == "insert"
         && let Some(t) = &table
     {
+        out = positional_columns(cx, t, out);
         out = array_values(cx, t, out);
     }
     finish(cx, st, object, &render(&out), table.as_deref())
+}
+
+/// `insert into t values (...)` without a column list and with fewer values than `t` has
+/// columns: Postgres fills the first columns in order and the rest take their defaults, so the
+/// statement gets the list of those first columns (SQLite would refuse it).
+fn positional_columns(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
+    let Some(vpos) = toks.iter().position(|t| t.is("values")) else {
+        return toks;
+    };
+    if vpos == 0 || toks[vpos - 1].is_p(")") || toks[vpos - 1].is("default") {
+        return toks;
+    }
+    let Some(open) = toks.get(vpos + 1).filter(|t| t.is_p("(")).map(|_| vpos + 1) else {
+        return toks;
+    };
+    let Some(close) = matching(&toks, open) else {
+        return toks;
+    };
+    let n = split_top_nonempty(&toks[open + 1..close]).len();
+    let names: Vec<String> = cx
+        .db
+        .conn
+        .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+        .and_then(|mut q| {
+            q.query_map([table], |r| r.get(0))?
+                .collect::<Result<_, _>>()
+        })
+        .unwrap_or_default();
+    if n == 0 || n >= names.len() {
+        return toks;
+    }
+    let mut out = toks[..vpos].to_vec();
+    out.push(Tok::Punct("(".into()));
+    for (k, name) in names.iter().take(n).enumerate() {
+        if k > 0 {
+            out.push(Tok::Punct(",".into()));
+        }
+        out.push(Tok::QIdent(name.clone()));
+    }
+    out.push(Tok::Punct(")".into()));
+    out.extend(toks[vpos..].iter().cloned());
+    out
 }
 
 /// In `insert into t [(cols)] values (...), ...`, Postgres array literals (`'{a,b}'`) bound for
@@ -106,9 +149,14 @@ fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
             .collect(),
         _ => decls.iter().map(|(n, _)| n.clone()).collect(),
     };
-    let is_array: Vec<bool> = cols
+    let array_decl: Vec<Option<&str>> = cols
         .iter()
-        .map(|c| decls.iter().any(|(n, d)| n == c && d.ends_with("[]")))
+        .map(|c| {
+            decls
+                .iter()
+                .find(|(n, d)| n == c && d.ends_with("[]"))
+                .map(|(_, d)| d.as_str())
+        })
         .collect();
     let mut out = toks[..=vpos].to_vec();
     let mut i = vpos + 1;
@@ -124,8 +172,13 @@ fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
                 if k > 0 {
                     out.push(Tok::Punct(",".into()));
                 }
-                if is_array.get(k).copied().unwrap_or(false) && item.len() == 1 {
-                    out.extend(item.into_iter().map(array_literal_to_json));
+                if let Some(Some(decl)) = array_decl.get(k)
+                    && item.len() == 1
+                {
+                    out.extend(
+                        item.into_iter()
+                            .map(|t| array_literal_to_json_typed(t, decl)),
+                    );
                 } else {
                     out.extend(item);
                 }

@@ -46,8 +46,12 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     // using a construct it cannot keep faithful is refused (never a different answer). A query
     // `sqlparser` cannot parse keeps the token rewrite.
     let body = super::dispatch::qualify_schemas(body, &cx.db.catalog.schemas);
-    let select = match crate::pgexpr::translate_query(&render(&body), &cx.db.typed_env(None)) {
-        Ok((sql, _)) => sql,
+    let mut types = Vec::new();
+    let select = match crate::pgexpr::translate_view(&render(&body), &cx.db.typed_env(None)) {
+        Ok((sql, tys)) => {
+            types = tys;
+            sql
+        }
         Err(crate::pgexpr::PgExprError::Parse(_)) => render(&rewrite(&body)?),
         Err(e) => {
             cx.skipped(
@@ -63,7 +67,8 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     if replace || materialized {
         sql.push_str(&format!("DROP VIEW IF EXISTS {q}; "));
     }
-    sql.push_str(&format!("CREATE VIEW {q}{cols} AS {select}"));
+    sql.push_str(&format!("CREATE VIEW {q}{cols} AS {select}; "));
+    sql.push_str(&crate::pgexpr::view_types_sql(&shown, &types));
     if let Err(e) = cx.run(&sql, true) {
         cx.skipped(
             st,

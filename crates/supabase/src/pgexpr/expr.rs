@@ -143,7 +143,7 @@ pub fn cast(x: Typed, to: &Ty) -> R<Typed> {
                 )));
             }
         },
-        Ty::Array(_) => match (&from, &x.lit) {
+        Ty::Array(ety) => match (&from, &x.lit) {
             (Ty::Array(_), _) => x.sql.clone(),
             (Ty::Unknown, Some(s)) => {
                 let items = crate::query::filter::pg_array(s)
@@ -151,8 +151,9 @@ pub fn cast(x: Typed, to: &Ty) -> R<Typed> {
                 let json = serde_json::Value::Array(
                     items
                         .into_iter()
-                        .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String))
-                        .collect(),
+                        .map(|v| super::array_element_json(v, ety))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| unsupported(format!("array literal {s}")))?,
                 );
                 literal(&json.to_string())
             }
@@ -183,6 +184,8 @@ pub fn coerce(x: Typed, to: &Ty) -> R<Typed> {
         return Ok(x);
     }
     match to {
+        // An untyped literal compared with an enum is read as a label of it (22P02 if not).
+        Ty::Enum(_) if x.sql != "NULL" => cast(x, to),
         Ty::Text | Ty::Uuid | Ty::Enum(_) => Ok(Typed {
             ty: to.clone(),
             ..x
@@ -324,7 +327,71 @@ pub fn compare(op: &str, l: Typed, r: Typed) -> R<Typed> {
     let l = coerce(l, &rt)?;
     let r = coerce(r, &lt)?;
     let op = if op == "!=" { "<>" } else { op };
+    // Enum values order by their position in the type, not as text.
+    let enum_name = match (&l.ty, &r.ty) {
+        (Ty::Enum(n), _) | (_, Ty::Enum(n)) => Some(n.clone()),
+        _ => None,
+    };
+    if let Some(n) = enum_name
+        && matches!(op, "<" | ">" | "<=" | ">=")
+    {
+        let ord = |x: &Typed| format!("pg_enum_ord({}, {})", literal(&n), x.sql);
+        return Ok(t(format!("({} {op} {})", ord(&l), ord(&r)), Ty::Bool));
+    }
     Ok(t(format!("({} {op} {})", l.sql, r.sql), Ty::Bool))
+}
+
+/// `x op any(arr)` / `x op all(arr)` over an array (stored as a JSON array), with Postgres's
+/// three-valued answer: a null array, or no decisive element and a null comparison, is null
+/// (so `not (x = any(arr))` never admits a row Postgres would not).
+pub fn quantified(op: &str, all: bool, x: Typed, arr: Typed) -> R<Typed> {
+    let ety = match &arr.ty {
+        Ty::Array(e) => (**e).clone(),
+        Ty::Any => Ty::Any,
+        other => {
+            return Err(unsupported(format!("any/all over {}", other.pg_name())));
+        }
+    };
+    if !matches!(op, "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=") {
+        return Err(unsupported(format!("{op} any/all")));
+    }
+    let x = coerce(x, &ety)?;
+    let cmp = compare(op, x, t("_any.value", ety))?.sql;
+    let each = format!("SELECT 1 FROM json_each({}) AS _any", arr.sql);
+    let (decisive, hit, miss) = if all {
+        (format!("NOT {cmp}"), "0", "1")
+    } else {
+        (cmp.clone(), "1", "0")
+    };
+    Ok(t(
+        format!(
+            "(CASE WHEN {a} IS NULL THEN NULL WHEN EXISTS ({each} WHERE {decisive}) THEN {hit} \
+             WHEN EXISTS ({each} WHERE {cmp} IS NULL) THEN NULL ELSE {miss} END)",
+            a = arr.sql
+        ),
+        Ty::Bool,
+    ))
+}
+
+/// `arr[i]`: the element (1-based; null out of range), as its SQL value.
+pub fn subscript(arr: Typed, i: Typed) -> R<Typed> {
+    let ety = match &arr.ty {
+        Ty::Array(e) => (**e).clone(),
+        Ty::Any => Ty::Any,
+        other => return Err(unsupported(format!("subscript of {}", other.pg_name()))),
+    };
+    let i = coerce(i, &Ty::Int("integer"))?;
+    if !(i.ty.is_int() || i.ty == Ty::Any) {
+        return Err(unsupported(format!("a {} subscript", i.ty.pg_name())));
+    }
+    Ok(t(
+        format!(
+            "(CASE WHEN ({i}) >= 1 THEN json_extract({a}, '$[' || (({i}) - 1) || ']') END)",
+            i = i.sql,
+            a = arr.sql
+        ),
+        ety,
+    ))
 }
 
 impl Tr<'_> {
@@ -564,39 +631,27 @@ impl Tr<'_> {
                 if !matches!(op.as_str(), "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=") {
                     return Err(unsupported(format!("{op} any/all")));
                 }
-                let inner = match &**right {
+                match &**right {
                     Expr::Subquery(q) => {
                         let (sql, _) = self.subquery(q)?;
-                        format!("SELECT 1 FROM ({sql}) AS _any(value)")
+                        let inner = format!("SELECT 1 FROM ({sql}) AS _any(value)");
+                        let cmp = compare(&op, x, t("_any.value", Ty::Any))?;
+                        let sql = if all {
+                            format!("(NOT EXISTS ({inner} WHERE NOT {}))", cmp.sql)
+                        } else {
+                            format!("(EXISTS ({inner} WHERE {}))", cmp.sql)
+                        };
+                        Ok(t(sql, Ty::Bool))
                     }
                     other => {
                         let arr = self.expr(other)?;
                         let arr = coerce(arr, &Ty::Array(Box::new(x.ty.clone())))?;
-                        if !matches!(arr.ty, Ty::Array(_) | Ty::Any) {
-                            return Err(unsupported("any/all over a non-array"));
-                        }
-                        format!("SELECT 1 FROM json_each({}) AS _any", arr.sql)
+                        quantified(&op, all, x, arr)
                     }
-                };
-                let elem = match &x.ty {
-                    Ty::Unknown => "_any.value".to_string(),
-                    _ => "_any.value".to_string(),
-                };
-                let cmp = compare(&op, x, t(elem, Ty::Any))?;
-                let sql = if all {
-                    // all: no element fails (null elements are ignored here; Postgres gives
-                    // null when none fails but one is null).
-                    format!("(NOT EXISTS ({inner} WHERE NOT {}))", cmp.sql)
-                } else {
-                    format!("(EXISTS ({inner} WHERE {}))", cmp.sql)
-                };
-                Ok(t(sql, Ty::Bool))
+                }
             }
             Expr::CompoundFieldAccess { root, access_chain } => {
                 let base = self.expr(root)?;
-                let Ty::Array(ety) = base.ty.clone() else {
-                    return Err(unsupported("subscript of a non-array"));
-                };
                 let [
                     sqlparser::ast::AccessExpr::Subscript(sqlparser::ast::Subscript::Index {
                         index,
@@ -605,12 +660,8 @@ impl Tr<'_> {
                 else {
                     return Err(unsupported("array slices"));
                 };
-                let i = coerce(self.expr(index)?, &Ty::Int("integer"))?;
-                let sql = format!(
-                    "pg_json_text({} -> ('$[' || (({}) - 1) || ']'))",
-                    base.sql, i.sql
-                );
-                Ok(t(sql, *ety))
+                let i = self.expr(index)?;
+                subscript(base, i)
             }
             Expr::Extract { field, expr, .. } => {
                 let x = self.expr(expr)?;
@@ -794,6 +845,11 @@ impl Tr<'_> {
                 ))
             }
             B::PGRegexMatch | B::PGRegexIMatch | B::PGRegexNotMatch | B::PGRegexNotIMatch => {
+                // A literal pattern Rust's engine cannot run faithfully is refused here (a
+                // computed one raises 0A000 when it runs).
+                if let Some(p) = &r.lit {
+                    super::regex::are_to_rust(p, false).map_err(unsupported)?;
+                }
                 let x = as_text(coerce(l, &Ty::Text)?)?;
                 let p = as_text(coerce(r, &Ty::Text)?)?;
                 let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);

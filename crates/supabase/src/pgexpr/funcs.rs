@@ -185,7 +185,7 @@ impl Tr<'_> {
                 }
             }
             ("lower", 1) => t(format!("pg_lower({})", join(coerced_text(args)?)), Ty::Text),
-            ("upper", 1) => t(format!("upper({})", join(coerced_text(args)?)), Ty::Text),
+            ("upper", 1) => t(format!("pg_upper({})", join(coerced_text(args)?)), Ty::Text),
             ("length" | "char_length" | "character_length", 1) => t(
                 format!("length({})", join(coerced_text(args)?)),
                 Ty::Int("integer"),

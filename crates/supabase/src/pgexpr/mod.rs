@@ -19,9 +19,11 @@
 mod expr;
 mod funcs;
 mod query;
+mod regex;
 mod ty;
 
-pub use expr::{arith, cast, coerce, compare};
+pub use expr::{arith, cast, coerce, compare, quantified, subscript};
+pub use regex::are_to_rust;
 pub use ty::{Ty, interval_modifiers};
 
 use sqlparser::dialect::PostgreSqlDialect;
@@ -202,6 +204,77 @@ pub fn translate_query(text: &str, env: &dyn Env) -> Result<(String, Ty), PgExpr
     ))
 }
 
+/// Postgres `upper()` in a UTF-8 database (glibc's `towupper` per character): a character
+/// whose upper case is one character takes it; one whose upper case is longer (`ß`) stays.
+pub fn pg_upper(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut u = c.to_uppercase();
+            match (u.next(), u.next()) {
+                (Some(one), None) => one,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// Translates a view's query: the SQLite SQL and the Postgres type of each output column.
+pub fn translate_view(text: &str, env: &dyn Env) -> Result<(String, Vec<Ty>), PgExprError> {
+    let st = parse_one(text)?;
+    let sqlparser::ast::Statement::Query(mut q) = st else {
+        return Err(PgExprError::Parse("expected a query".into()));
+    };
+    let mut tr = Tr::new(env);
+    let cols = tr.query(&mut q)?;
+    Ok((q.to_string(), cols.into_iter().map(|(_, t)| t).collect()))
+}
+
+/// SQL recording which columns of view `view` are computed booleans, so the schema reads them
+/// as `boolean` (SQLite gives a computed view column no declared type, and PostgREST must
+/// render `true`/`false`, not 1/0). Run right after `CREATE VIEW`.
+pub fn view_types_sql(view: &str, types: &[Ty]) -> String {
+    let v = crate::sql::literal(view);
+    let mut sql = format!(
+        "CREATE TABLE IF NOT EXISTS {VIEW_TYPES} (view TEXT NOT NULL, col TEXT NOT NULL, \
+         decl TEXT NOT NULL, PRIMARY KEY (view, col)); DELETE FROM {VIEW_TYPES} WHERE view = {v};"
+    );
+    let bools: Vec<String> = types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| **t == Ty::Bool)
+        .map(|(i, _)| i.to_string())
+        .collect();
+    if !bools.is_empty() {
+        sql.push_str(&format!(
+            " INSERT INTO {VIEW_TYPES} SELECT {v}, name, 'boolean' FROM pragma_table_info({v}) \
+             WHERE cid IN ({}) AND type = '';",
+            bools.join(", ")
+        ));
+    }
+    sql
+}
+
+/// The table [`view_types_sql`] writes: (view, column, declared type).
+pub const VIEW_TYPES: &str = "_edgesim_view_types";
+
+/// One element of a Postgres array literal (`'{3,4}'`) as the JSON value the mock stores for
+/// an element of type `ety`: numbers and booleans typed, others as strings; `None` when an
+/// element is not valid for the type.
+pub fn array_element_json(v: Option<String>, ety: &Ty) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    let Some(v) = v else { return Some(J::Null) };
+    Some(match ety {
+        Ty::Int(_) => J::from(v.trim().parse::<i64>().ok()?),
+        Ty::Numeric | Ty::Float(_) => J::from(v.trim().parse::<f64>().ok()?),
+        Ty::Bool => match v.trim().to_ascii_lowercase().as_str() {
+            "t" | "true" | "yes" | "on" | "1" | "y" => J::Bool(true),
+            "f" | "false" | "no" | "off" | "0" | "n" => J::Bool(false),
+            _ => return None,
+        },
+        _ => J::String(v),
+    })
+}
+
 /// The types of the variables in scope (`None`: no variable of that name).
 pub type VarTypes<'a> = &'a dyn Fn(&str) -> Option<Ty>;
 
@@ -213,6 +286,29 @@ pub struct DbEnv<'a> {
     pub catalog: Option<&'a crate::catalog::Catalog>,
     /// Variables and their types.
     pub vars: Option<VarTypes<'a>>,
+}
+
+impl DbEnv<'_> {
+    /// (column, enum type) of `table`'s enum columns, read from their `pg_enum_check` checks.
+    fn enum_columns(&self, table: &str) -> Vec<(String, String)> {
+        let Some(cat) = self.catalog else {
+            return Vec::new();
+        };
+        let sql: Option<String> = self
+            .conn
+            .prepare_cached("SELECT sql FROM sqlite_master WHERE name = ?1 AND type = 'table'")
+            .and_then(|mut st| st.query_row([table], |r| r.get(0)))
+            .ok();
+        let Some(sql) = sql else { return Vec::new() };
+        let re = ::regex::Regex::new(
+            r#"pg_enum_check"?\s*\(\s*'((?:[^']|'')+)'\s*,\s*"((?:[^"]|"")+)"\s*\)"#,
+        );
+        let Ok(re) = re else { return Vec::new() };
+        re.captures_iter(&sql)
+            .map(|c| (c[2].replace("\"\"", "\""), c[1].replace("''", "'")))
+            .filter(|(_, e)| cat.enums.contains(e))
+            .collect()
+    }
 }
 
 impl Env for DbEnv<'_> {
@@ -228,8 +324,23 @@ impl Env for DbEnv<'_> {
             .ok()?;
         let cols: Vec<(String, Ty)> = rows
             .filter_map(Result::ok)
-            .map(|(n, d)| (n, Ty::from_decl(&d)))
+            .map(|(n, d)| {
+                let ty = match self.catalog {
+                    Some(c) if c.enums.contains(&d) => Ty::Enum(d),
+                    _ => Ty::from_decl(&d),
+                };
+                (n, ty)
+            })
             .collect();
+        // A column of an enum type is stored as text with `CHECK (pg_enum_check('mood', col))`.
+        let enum_cols = self.enum_columns(table);
+        let cols = cols
+            .into_iter()
+            .map(|(n, ty)| match enum_cols.iter().find(|(c, _)| *c == n) {
+                Some((_, e)) if ty == Ty::Text => (n, Ty::Enum(e.clone())),
+                _ => (n, ty),
+            })
+            .collect::<Vec<_>>();
         (!cols.is_empty()).then_some(cols)
     }
 

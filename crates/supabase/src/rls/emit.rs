@@ -61,6 +61,8 @@ pub struct Emitter<'a> {
     pub stack: Vec<String>,
     /// Alias counter.
     pub n: usize,
+    /// The project's enum types (casts to them are checked by `pg_enum_check`).
+    pub enums: Option<crate::catalog::Enums>,
 }
 
 /// A SQLite function for a Postgres built-in the policies commonly call.
@@ -77,7 +79,7 @@ fn builtin(name: &str, args: &[String]) -> Option<String> {
         ("coalesce", n) if n > 0 => format!("coalesce({}, NULL)", args.join(", ")),
         ("nullif", 2) => format!("nullif({}, {})", a(0), a(1)),
         ("lower", 1) => format!("pg_lower({})", a(0)),
-        ("upper", 1) => format!("upper({})", a(0)),
+        ("upper", 1) => format!("pg_upper({})", a(0)),
         ("length" | "char_length", 1) => format!("length({})", a(0)),
         ("trim" | "btrim", 1) => format!("trim({})", a(0)),
         ("abs", 1) => format!("abs({})", a(0)),
@@ -100,7 +102,14 @@ impl<'a> Emitter<'a> {
             has_function,
             stack: Vec::new(),
             n: 0,
+            enums: None,
         }
+    }
+
+    /// The writer, knowing the project's enum types (without them, casts to enums deny).
+    pub fn with_enums(mut self, enums: &crate::catalog::Enums) -> Self {
+        self.enums = Some(enums.clone());
+        self
     }
 
     /// Writes `e`, a policy expression of `table`, whose row SQL calls `qual`.
@@ -464,6 +473,9 @@ impl<'a> Emitter<'a> {
                         })
                     }
                     "~" | "~*" | "!~" | "!~*" => {
+                        if let Some(p) = &rt.lit {
+                            pgexpr::are_to_rust(p, false).map_err(no)?;
+                        }
                         let x = pgexpr::cast(
                             pgexpr::coerce(lt, &Ty::Text).map_err(unsupported)?,
                             &Ty::Text,
@@ -601,6 +613,39 @@ impl<'a> Emitter<'a> {
                 out.push_str(" END)");
                 Typed::new(out, ty)
             }
+            Expr::Array(items) => {
+                let items = items
+                    .iter()
+                    .map(|i| self.typed(i, sc))
+                    .collect::<R<Vec<_>>>()?;
+                let ety = items
+                    .iter()
+                    .map(|i| i.ty.clone())
+                    .find(Ty::known)
+                    .unwrap_or(Ty::Text);
+                if matches!(ety, Ty::Bool | Ty::Json | Ty::Jsonb | Ty::Array(_)) {
+                    return Err(no(format!("arrays of {} are not supported", ety.pg_name())));
+                }
+                let items = items
+                    .into_iter()
+                    .map(|i| pgexpr::coerce(i, &ety).map(|i| i.sql))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unsupported)?;
+                Typed::new(
+                    format!("json_array({})", items.join(", ")),
+                    Ty::Array(Box::new(ety)),
+                )
+            }
+            Expr::Subscript(a, i) => {
+                let (a, i) = (self.typed(a, sc)?, self.typed(i, sc)?);
+                pgexpr::subscript(a, i).map_err(unsupported)?
+            }
+            Expr::Quantified(x, op, a, all) => {
+                let (x, a) = (self.typed(x, sc)?, self.typed(a, sc)?);
+                let a =
+                    pgexpr::coerce(a, &Ty::Array(Box::new(x.ty.clone()))).map_err(unsupported)?;
+                pgexpr::quantified(op, *all, x, a).map_err(unsupported)?
+            }
             Expr::Cast(x, ty) => {
                 let inner = self.typed(x, sc)?;
                 let has_enum = |n: &str| self.model_enum(n);
@@ -631,10 +676,10 @@ impl<'a> Emitter<'a> {
         None
     }
 
-    /// Enum types are stored as text; a cast to one is checked by `pg_enum_check`, which the
-    /// policy emitter cannot see here: casts to enums deny.
-    fn model_enum(&self, _name: &str) -> bool {
-        false
+    /// Whether `name` is an enum type of the project (stored as text; a cast to it is checked
+    /// by `pg_enum_check`, and `<`/`>` compare by position with `pg_enum_ord`).
+    fn model_enum(&self, name: &str) -> bool {
+        self.enums.as_ref().is_some_and(|e| e.contains(name))
     }
 }
 

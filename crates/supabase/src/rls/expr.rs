@@ -66,6 +66,12 @@ pub enum Expr {
     Case(Option<Box<Expr>>, Vec<(Expr, Expr)>, Option<Box<Expr>>),
     /// `e::type` / `cast(e as type)`.
     Cast(Box<Expr>, String),
+    /// `array[a, b, ...]`.
+    Array(Vec<Expr>),
+    /// `e[i]`.
+    Subscript(Box<Expr>, Box<Expr>),
+    /// `e op any(arr)` (`false`) / `e op all(arr)` (`true`) over an array value.
+    Quantified(Box<Expr>, String, Box<Expr>, bool),
 }
 
 /// A table in a subquery's `from`.
@@ -244,8 +250,14 @@ impl<'a> P<'a> {
         self.expect_p("(")?;
         let any_eq = op == "=" && !all;
         let all_ne = (op == "<>" || op == "!=") && all;
+        let op = if op == "!=" { "<>" } else { op };
         if !(any_eq || all_ne) {
-            return Err(format!("`{op} any/all` is not supported"));
+            if self.kw("select") {
+                return Err(format!("`{op} any/all (select ...)` is not supported"));
+            }
+            let arr = self.or()?;
+            self.expect_p(")")?;
+            return Ok(Expr::Quantified(Box::new(l), op.into(), Box::new(arr), all));
         }
         let neg = all_ne;
         if self.kw("select") {
@@ -259,7 +271,9 @@ impl<'a> P<'a> {
             self.expect_p(")")?;
             return Ok(Expr::InList(Box::new(l), items, neg));
         }
-        Err("`any(...)` over an array column or value is not supported (arrays are not)".into())
+        let arr = self.or()?;
+        self.expect_p(")")?;
+        Ok(Expr::Quantified(Box::new(l), op.into(), Box::new(arr), all))
     }
     fn list(&mut self, close: &str) -> R<Vec<Expr>> {
         let mut items = Vec::new();
@@ -306,7 +320,16 @@ impl<'a> P<'a> {
     fn other(&mut self) -> R<Expr> {
         let mut l = self.add()?;
         loop {
-            let op = if self.p("->>") || self.p("->") || self.p("||") {
+            // Regular-expression matches are "any other operator" in Postgres's grammar: they
+            // bind tighter than comparisons (`a ~ 'x' or b` is `(a ~ 'x') or b`).
+            let op = if self.p("->>")
+                || self.p("->")
+                || self.p("||")
+                || self.p("~")
+                || self.p("~*")
+                || self.p("!~")
+                || self.p("!~*")
+            {
                 match self.peek() {
                     Some(Tok::Punct(p)) => p.clone(),
                     _ => unreachable!("checked above"),
@@ -358,6 +381,14 @@ impl<'a> P<'a> {
     }
     fn cast(&mut self) -> R<Expr> {
         let mut e = self.primary()?;
+        while self.eat_p("[") {
+            let i = self.or()?;
+            if self.p(":") {
+                return Err("array slices are not supported".into());
+            }
+            self.expect_p("]")?;
+            e = Expr::Subscript(Box::new(e), Box::new(i));
+        }
         while self.eat_p("::") {
             let ty = self.type_name()?;
             e = Expr::Cast(Box::new(e), ty);
@@ -465,7 +496,10 @@ impl<'a> P<'a> {
                         });
                     }
                     "interval" => return Err("intervals are not supported".into()),
-                    "array" => return Err("arrays are not supported".into()),
+                    "array" if self.peek_at(1).is_some_and(|t| t.is_p("[")) => {
+                        self.i += 2;
+                        return Ok(Expr::Array(self.list("]")?));
+                    }
                     _ => {}
                 }
                 self.name_or_call()
@@ -683,6 +717,9 @@ mod tests {
             "coalesce(is_public, false) is true",
             "case when a then b else c end",
             "x = any(array['a','b'])",
+            "x = any(tags)",
+            "tags[1] = 'c' or 3 < all(nums)",
+            "name ~ '^a' or b",
             "id between 1 and 10 and name ilike '%x%'",
             "\"Owner\" = auth.uid()",
             "public.posts.user_id = auth.uid()",
@@ -692,7 +729,7 @@ mod tests {
         for s in [
             "tags @> array['x']",
             "created_at > now() - interval '1 day'",
-            "x = any(tags)",
+            "tags[1:2] = tags",
             "count(*) > 1",
             "a = ",
             "a b",

@@ -84,6 +84,73 @@ $$;
 create function label_matches(p text) returns int language sql stable as $$
   select count(*)::int from facts where label ~* p
 $$;
+
+-- Enums (casts, order), arrays (any, subscripts), Unicode case, Postgres regexes, positional
+-- inserts with fewer values than columns, boolean view columns.
+create type app_role as enum ('viewer', 'member', 'admin');
+create table members (
+  id int primary key,
+  name text not null,
+  role app_role not null default 'member',
+  tags text[] default '{}',
+  nums int[] default array[1, 2],
+  active boolean default true,
+  note text default 'x',
+  due date default (date '2024-01-01' + 30)
+);
+insert into members values (1, 'Élan Vital', 'admin', '{a,b}', '{3,4}', true);
+insert into members values (2, 'straße zoë', 'viewer', '{b}');
+insert into members (id, name, role, tags, active) values
+  (3, 'word boundary', 'member', '{}', false),
+  (4, 'bob_2 b<b', 'admin', '{c,a}', null),
+  (5, 'ÅSA 42', 'viewer', '{c}', true);
+insert into members values (6, 'x.y\z', 'member');
+alter table members enable row level security;
+create policy "admins see all" on members for select to authenticated
+  using ((auth.jwt()->'app_metadata'->>'role')::app_role = 'admin'::app_role);
+create policy "by rank" on members for select to authenticated
+  using (role <= (auth.jwt()->'user_metadata'->>'rank')::app_role);
+create policy "anon viewers" on members for select to anon
+  using (role = 'viewer'::app_role or 'a' = any(tags) or name ~ '\mbound');
+create policy "tagged" on members for select to authenticated
+  using (tags[1] = 'c' or id = any(array[3, 6]));
+
+create view member_view as
+  select id,
+         upper(name) as up,
+         lower(name) as low,
+         role::text as role_text,
+         role > 'viewer' as above_viewer,
+         role < 'admin'::app_role as below_admin,
+         active as active,
+         active is not true as not_active,
+         id > 3 as big,
+         'a' = any(tags) as has_a,
+         tags[1] as first_tag,
+         nums[2] as second_num,
+         name ~ '\mbo' as word_bo,
+         name ~ 'ary\M' as word_end,
+         name ~ '\yb' as y_b,
+         name ~ '^[[:alpha:]]+ ' as alpha_first,
+         name ~* '^[[:upper:]]' as upper_ci,
+         name ~ '\d' as has_digit,
+         name ~ 'b\<b' as lt,
+         name ~ '[.[]' as dot_or_bracket,
+         name !~ '(?i)BOB' as not_bob,
+         name ~ '***=x.y' as literal_xy,
+         note,
+         due::text as due_text
+  from members;
+
+create function members_ranked(r text) returns int language sql stable as $$
+  select count(*)::int from members where role >= r::app_role
+$$;
+create function shout(t text) returns text language sql immutable as $$
+  select upper(t) || '/' || lower(t)
+$$;
+create function re(s text, p text) returns boolean language sql immutable as $$
+  select s ~ p
+$$;
 "#;
 
 /// The kinds of caller, with their JWT claims (`None`: the role's default claims).
@@ -104,6 +171,22 @@ fn callers() -> Vec<(Role, Option<String>, Option<Value>)> {
         user(
             json!({"role": "authenticated", "sub": "11111111-2222-4333-8444-555555555555",
             "is_anonymous": false}),
+        ),
+        user(
+            json!({"role": "authenticated", "sub": USER, "is_anonymous": false,
+            "app_metadata": {"provider": "email", "role": "admin"}}),
+        ),
+        user(
+            json!({"role": "authenticated", "sub": USER, "is_anonymous": false,
+            "app_metadata": {"provider": "email"}, "user_metadata": {"rank": "member"}}),
+        ),
+        user(
+            json!({"role": "authenticated", "sub": USER, "is_anonymous": false,
+            "user_metadata": {"rank": "viewer", "level": 1}}),
+        ),
+        user(
+            json!({"role": "authenticated", "sub": USER, "is_anonymous": false,
+            "user_metadata": {"rank": "boss"}}),
         ),
     ]
 }
@@ -129,6 +212,7 @@ fn case(
 pub fn cases(seed: u64) -> Vec<Case> {
     let mut rng = SimRng::from_seed(seed).fork("typing");
     let mut out = Vec::new();
+    let member_cols = "id,up,low,role_text,above_viewer,below_admin,active,not_active,big,has_a,first_tag,second_num,word_bo,word_end,y_b,alpha_first,upper_ci,has_digit,lt,dot_or_bracket,not_bob,literal_xy,note,due_text";
     let view_cols = "id,next_day,quarter,int_quarter,days,ok_text,g,l,nl,has_a,initial,feel_text,n2,a_text,price2";
     for c in callers() {
         out.push(case(
@@ -152,6 +236,21 @@ pub fn cases(seed: u64) -> Vec<Case> {
             "rpc/visible_ratio".into(),
             "SELECT visible_ratio() AS v".into(),
             Some("v"),
+        ));
+        out.push(case(
+            &c,
+            "members?select=id,name,role,tags,nums,active,note,due&order=id".into(),
+            "SELECT id, name, role, tags, nums, active, note, due FROM members ORDER BY id".into(),
+            None,
+        ));
+        out.push(case(
+            &c,
+            format!("member_view?select={member_cols}&order=id"),
+            format!(
+                "SELECT {} FROM member_view ORDER BY id",
+                member_cols.replace(',', ", ")
+            ),
+            None,
         ));
         for p in ["^a", "a", "^[A-Z]", "x$", " "] {
             out.push(case(
@@ -190,6 +289,46 @@ pub fn cases(seed: u64) -> Vec<Case> {
             &anyone,
             format!("rpc/days_after?d={d}&n={n}"),
             format!("SELECT days_after('{d}', {n}) AS v"),
+            Some("v"),
+        ));
+    }
+    for r in ["viewer", "member", "admin", "boss"] {
+        out.push(case(
+            &anyone,
+            format!("rpc/members_ranked?r={r}"),
+            format!("SELECT members_ranked('{r}') AS v"),
+            Some("v"),
+        ));
+    }
+    for t in ["héllo wörld", "ÉCOLE", "straße", "ǅ İ ı", "abc"] {
+        out.push(case(
+            &anyone,
+            format!("rpc/shout?t={}", enc(t)),
+            format!("SELECT shout({}) AS v", super::lit(t)),
+            Some("v"),
+        ));
+    }
+    let res: [(&str, &str); 14] = [
+        ("word boundary", r"\mbound"),
+        ("word boundary", r"\mound"),
+        ("word boundary", r"ary\M"),
+        ("a word", r"\yword\y"),
+        ("a sword", r"\Yword"),
+        ("Élan", r"^[[:alpha:]]+$"),
+        ("a\nb", "a.b"),
+        ("x1", r"\d"),
+        ("a<b", r"a\<b"),
+        ("[x", "[[]"),
+        ("ABC", "(?i)abc"),
+        ("a.c", "***=a.c"),
+        ("abc", "***=a.c"),
+        ("aaxxb", "x{2,}"),
+    ];
+    for (s, p) in res {
+        out.push(case(
+            &anyone,
+            format!("rpc/re?s={}&p={}", enc(s), enc(p)),
+            format!("SELECT re({}, {}) AS v", super::lit(s), super::lit(p)),
             Some("v"),
         ));
     }
