@@ -11,9 +11,9 @@
 //! adapter to wait on the guest's own clock (a timer, which is virtual under simulation), so the
 //! instance is never blocked and `Promise.all` over KV calls still overlaps them.
 //!
-//! Routes: `/config` (the internal host's `/config` answer) and `/kv/<BINDING>/<op>` (the
-//! internal host's KV wire format), and `/html/<op>` (HTMLRewriter, [`crate::html_rewriter`]). Any other path answers 404 with no latency; the adapter
-//! uses the wasi:http route for those.
+//! Routes: `/config` (the internal host's `/config` answer), `/kv/<BINDING>/<op>` (the
+//! internal host's KV wire format) and `/html/<op>` (HTMLRewriter, [`crate::html_rewriter`]).
+//! Any other path answers 404 with no latency; the adapter uses the wasi:http route for those.
 
 use crate::state::StoreState;
 use bytes::Bytes;
