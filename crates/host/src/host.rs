@@ -56,6 +56,9 @@ pub(crate) struct Inner {
     pub census: Arc<Census>,
     /// The Cache API's entries, per colo (`crate::cache`).
     pub cache: crate::cache::CacheStore,
+    /// Whether the Worker imports the synchronous host link (a JavaScript Worker's adapter),
+    /// so each call hands it a [`crate::js_link::Exchange`].
+    pub uses_link: bool,
 }
 
 /// What one invocation's state is built with.
@@ -123,6 +126,10 @@ impl Host {
         config.outbound = config.outbound.fresh();
         let engine = crate::engine::engine(config.limits.memory_bytes)?;
         let component = crate::engine::component(&engine, component, cache_dir)?;
+        let uses_link = component
+            .component_type()
+            .imports(&engine)
+            .any(|(name, _)| name.starts_with(crate::js_link::INTERFACE));
         let mut linker = Linker::<StoreState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -170,6 +177,7 @@ impl Host {
                 live,
                 census: Arc::new(Census::default()),
                 cache: crate::cache::CacheStore::new(),
+                uses_link,
             }),
         })
     }
@@ -349,6 +357,7 @@ impl Host {
             hooks,
             kv,
             limiter: Limiter::new(inner.config.limits.memory_bytes, parts.stats.clone()),
+            link: None,
         };
         let mut store = Store::new(inner.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);

@@ -440,6 +440,9 @@ impl Host {
         };
         let req_may_stream = req.extensions().get::<streaming::MayStream>().is_some();
         let (tx, rx) = tokio::sync::oneshot::channel();
+        // The response head comes through the wasi:http outparam or, for a JavaScript Worker,
+        // the host link's `/respond`: whichever answers first takes the sender.
+        let responder: crate::js_link::Responder = Arc::new(std::sync::Mutex::new(Some(tx)));
         let host = self.clone();
         let stats_guest = stats.clone();
         let call = Box::pin(async move {
@@ -449,11 +452,25 @@ impl Host {
             };
             let store = &mut instance.store;
             let result = async {
+                let (head, body) = req.into_parts();
+                if host.inner.uses_link {
+                    let exchange = crate::js_link::Exchange::new(&head, responder.clone());
+                    store.data_mut().link = Some(exchange);
+                }
+                let req = Request::from_parts(head, Full::new(body));
                 let incoming = store
                     .data_mut()
                     .http()
-                    .new_incoming_request(Scheme::Https, req.map(Full::new))?;
-                let out = store.data_mut().http().new_response_outparam(tx)?;
+                    .new_incoming_request(Scheme::Https, req)?;
+                let out = store
+                    .data_mut()
+                    .http()
+                    .new_response_outparam_from_callback(move |response| {
+                        let sender = responder.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        if let Some(tx) = sender {
+                            let _ = tx.send(response);
+                        }
+                    })?;
                 instance
                     .proxy
                     .wasi_http_incoming_handler()
@@ -461,6 +478,11 @@ impl Host {
                     .await
             }
             .await;
+            store.data_mut().link = None;
+            let left = store.get_fuel().unwrap_or(0);
+            host.inner
+                .census
+                .call_ended(parts.fuel.saturating_sub(left));
             let exit = GuestExit {
                 stdout: instance.stdout.take(),
                 stderr: instance.stderr.take(),

@@ -165,6 +165,9 @@ pub(crate) struct Census {
     background: AtomicUsize,
     next_id: AtomicU64,
     instances: Mutex<BTreeMap<u64, InstanceInfo>>,
+    /// Guest calls that have ended, and the fuel (wasm operators) they used in all.
+    calls: AtomicU64,
+    fuel: AtomicU64,
 }
 
 /// One instantiated Worker, as [`Host::status`](crate::Host::status) reports it.
@@ -197,6 +200,12 @@ pub struct InstanceStatus {
     pub memory_bytes: usize,
     /// Each instance, oldest first.
     pub per_instance: Vec<InstanceInfo>,
+    /// Guest calls ended since the host started (requests, scheduled events, and their
+    /// waitUntil work).
+    pub calls_total: u64,
+    /// Fuel those calls used: wasm operators the guest executed, a deterministic measure of
+    /// its work (divide by `calls_total` for the work per call).
+    pub guest_fuel_total: u64,
     /// The limits in force.
     pub limits: StatusLimits,
 }
@@ -231,6 +240,12 @@ impl Census {
     pub fn background(self: &Arc<Self>) -> BackgroundGuard {
         self.background.fetch_add(1, Ordering::Relaxed);
         BackgroundGuard(self.clone())
+    }
+
+    /// Counts one ended guest call that used `fuel`.
+    pub fn call_ended(&self, fuel: u64) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.fuel.fetch_add(fuel, Ordering::Relaxed);
     }
 
     /// Registers a new instance; it stays listed until the ticket is dropped (with the
@@ -271,6 +286,8 @@ impl Census {
             instances: per_instance.len(),
             memory_bytes: per_instance.iter().map(|i| i.memory_bytes).sum(),
             per_instance,
+            calls_total: self.calls.load(Ordering::Relaxed),
+            guest_fuel_total: self.fuel.load(Ordering::Relaxed),
             limits,
         }
     }

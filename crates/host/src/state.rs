@@ -47,6 +47,9 @@ pub(crate) struct StoreState {
     pub hooks: OutboundHooks,
     pub kv: KvCtx,
     pub limiter: Limiter,
+    /// The request of the call in progress, for a JavaScript Worker's host link
+    /// ([`crate::js_link::Exchange`]); `None` between calls.
+    pub link: Option<crate::js_link::Exchange>,
 }
 
 impl WasiView for StoreState {

@@ -281,8 +281,41 @@ if (typeof Response.prototype.clone !== "function") {
   }
 }
 
-function methodName(method) {
-  return method.tag === "other" ? method.val : method.tag.toUpperCase();
+/**
+ * `Response.error()`, which the engine lacks: a network error as a `Response` (`type`
+ * `"error"`, `status` 0, no body). The engine refuses status 0, so the instance carries its
+ * own `type`, `status`, `ok` and `statusText`; `cache.put` refuses it as workerd does.
+ */
+if (typeof Response.error !== "function") {
+  Object.defineProperty(Response, "error", {
+    configurable: true,
+    writable: true,
+    value: function error() {
+      const response = new Response(null);
+      Object.defineProperties(response, {
+        type: { value: "error" },
+        status: { value: 0 },
+        ok: { value: false },
+        statusText: { value: "" },
+      });
+      return response;
+    },
+  });
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The request's head in one host call (crates/host/src/js_link.rs, `/request`): method, path
+ * with query, authority and the headers as strings. Reading them from the wasi:http resources
+ * takes about five calls plus one per header value, each costing the engine far more than the
+ * JSON.
+ */
+function requestHead() {
+  const [status, bytes] = hostCall("/request", EMPTY);
+  if (status !== 200) throw new Error(`edgesim: the request's head is missing: ${decoder.decode(bytes)}`);
+  const [method, path, authority, headers] = JSON.parse(decoder.decode(bytes));
+  return { method, path, authority, headers };
 }
 
 /**
@@ -322,19 +355,13 @@ function readAll(incomingBody, length) {
  * (`Headers.append` per header costs several times more), and `request.cf` is built on first
  * read (most Workers never read it).
  */
-function toRequest(incoming, entries) {
-  const method = methodName(incoming.method());
-  const path = incoming.pathWithQuery() || "/";
-  const headers = [];
-  let authority = incoming.authority() || "";
+function toRequest(incoming, head) {
+  const { method, path, headers, authority } = head;
   let ray = "";
   let country = "";
   let length;
-  for (const [name, value] of entries) {
-    const v = decoder.decode(value);
-    headers.push([name, v]);
-    if (name === "host" && !authority) authority = v;
-    else if (name === "cf-ray") ray = v;
+  for (const [name, v] of headers) {
+    if (name === "cf-ray") ray = v;
     else if (name === "cf-ipcountry") country = v;
     else if (name === "content-length" && /^[0-9]+$/.test(v)) length = Number(v);
   }
@@ -363,27 +390,29 @@ async function writeResponse(response, out, sent = () => {}) {
     );
   }
   const list = [];
-  for (const [name, value] of response.headers) list.push([name, encoder.encode(value)]);
   // A body made from a string and not read since (reading disturbs the stream: `bodyUsed`) is
   // sent as that string; any other body is read to its end.
   const text = textBodies.get(response);
-  const bytes = text !== undefined && !response.bodyUsed ? encoder.encode(text) : null;
+  if ((text !== undefined && !response.bodyUsed) || response.body === null) {
+    // The whole response in one host call (`/respond`): the head as a JSON line, then the body.
+    for (const [name, value] of response.headers) list.push([name, value]);
+    let payload = JSON.stringify([response.status, list]) + "\n";
+    if (response.body !== null) payload += text;
+    const [status, answer] = hostCall("/respond", encoder.encode(payload));
+    if (status !== 200) throw new TypeError(decoder.decode(answer));
+    sent();
+    return;
+  }
   // Any other body is written as it is produced, after the head (writeChunks), so a streamed
   // body (server-sent events) reaches the client as written.
-  const reader = bytes === null && response.body !== null ? response.body.getReader() : null;
+  for (const [name, value] of response.headers) list.push([name, encoder.encode(value)]);
+  const reader = response.body.getReader();
   const resp = new OutgoingResponse(Fields.fromList(list));
   resp.setStatusCode(response.status);
   const body = resp.body();
   ResponseOutparam.set(out, { tag: "ok", val: resp });
   sent();
-  if (bytes && bytes.length) {
-    const stream = body.write();
-    for (let at = 0; at < bytes.length; at += 4096) {
-      stream.blockingWriteAndFlush(bytes.subarray(at, at + 4096));
-    }
-    stream[Symbol.dispose]?.();
-  }
-  if (reader) await writeChunks(reader, body);
+  await writeChunks(reader, body);
   OutgoingBody.finish(body, undefined);
 }
 
@@ -445,7 +474,7 @@ async function drain(pending) {
   }
 }
 
-async function handle(worker, incoming, entries, out) {
+async function handle(worker, incoming, head, out) {
   const pending = [];
   let passThrough = false;
   let responded = false;
@@ -453,7 +482,7 @@ async function handle(worker, incoming, entries, out) {
   try {
     const { env } = await loadInstance();
     await startServiceWorker(worker, env);
-    const { request, url, init } = toRequest(incoming, entries);
+    const { request, url, init } = toRequest(incoming, head);
     original = { url, init };
     const ctx = {
       waitUntil(promise) {
@@ -597,7 +626,7 @@ async function settle(pending) {
   return failures;
 }
 
-async function handleScheduled(worker, incoming, entries, out) {
+async function handleScheduled(worker, incoming, head, out) {
   const pending = [];
   let noRetry = false;
   let error;
@@ -606,8 +635,8 @@ async function handleScheduled(worker, incoming, entries, out) {
     const { env } = await loadInstance();
     await startServiceWorker(worker, env);
     let length;
-    for (const [name, value] of entries) {
-      if (name === "content-length") length = Number(decoder.decode(value));
+    for (const [name, value] of head.headers) {
+      if (name === "content-length") length = Number(value);
     }
     const params = JSON.parse(decoder.decode(readAll(incoming.consume(), length)));
     const cron = String(params.cron ?? "");
@@ -670,11 +699,11 @@ async function handleScheduled(worker, incoming, entries, out) {
 export function serve(worker) {
   return {
     handle(incoming, out) {
-      const entries = incoming.headers().entries();
-      for (const [name] of entries) {
-        if (name === SCHEDULED_HEADER) return handleScheduled(worker, incoming, entries, out);
+      const head = requestHead();
+      for (const [name] of head.headers) {
+        if (name === SCHEDULED_HEADER) return handleScheduled(worker, incoming, head, out);
       }
-      return handle(worker, incoming, entries, out);
+      return handle(worker, incoming, head, out);
     },
   };
 }

@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 
 /// The database and its schema cache.
 pub struct Db {
-    /// The connection (only ever used under the `Supabase` mutex).
-    pub conn: Connection,
+    /// The connection (only ever used under the `Supabase` mutex). Private: callers go through
+    /// the operations below, so transactions, savepoints and change capture stay consistent.
+    conn: Connection,
     /// Exposed tables.
     pub schema: Schema,
     /// Objects the mock emulates (types, policies, functions...), and the skipped ones.
@@ -43,9 +44,18 @@ pub struct Db {
     /// Typed translations of function-body queries ([`Db::typed_query`]), cleared with the
     /// schema cache.
     typed: std::cell::RefCell<std::collections::HashMap<String, TypedResult>>,
+    /// How many [`Db::with_savepoint`] scopes are open (names the next savepoint).
+    savepoints: std::cell::Cell<usize>,
 }
 
 type TypedResult = Result<String, crate::pgexpr::PgExprError>;
+
+/// An open savepoint of [`Db::with_savepoint`]: its name and how many row changes had been
+/// captured when it opened.
+struct Savepoint {
+    name: String,
+    pending: usize,
+}
 
 /// Rows of a query: rendered texts, and JSON maps when asked for.
 pub struct Rows {
@@ -95,6 +105,7 @@ impl Db {
             pending,
             ddl_in_tx: false,
             typed: Default::default(),
+            savepoints: Default::default(),
         })
     }
 
@@ -228,6 +239,177 @@ impl Db {
         }
     }
 
+    /// Runs `f` inside a savepoint (a subtransaction). On `Ok` its writes are kept (the
+    /// savepoint is released); on `Err` they are rolled back, with the row changes captured
+    /// since, so the database is as it was before `f`. Scopes nest (each level has its own
+    /// savepoint). A savepoint statement that fails gives `on_sql_err` of its error; so does a
+    /// failed rollback, in place of `f`'s error (the database could not be put back).
+    pub fn with_savepoint<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Db) -> Result<T, E>,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
+        let sp = self.open_savepoint().map_err(&on_sql_err)?;
+        let r = f(self);
+        self.close_savepoint(sp, r, true, on_sql_err)
+    }
+
+    /// [`Db::with_savepoint`] for callers holding a shared `&Db` (the PL/pgSQL interpreter,
+    /// the write path).
+    pub fn with_savepoint_ref<T, E>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
+        let sp = self.open_savepoint().map_err(&on_sql_err)?;
+        let r = f(self);
+        self.close_savepoint(sp, r, true, on_sql_err)
+    }
+
+    /// Runs `f` inside a savepoint that is always rolled back: what `f` returns, with the
+    /// database and the captured changes as they were (a probe: "would this write change
+    /// anything?"). A failed savepoint statement gives `on_sql_err` of its error.
+    pub fn dry_run<T, E>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
+        let sp = self.open_savepoint().map_err(&on_sql_err)?;
+        let r = f(self);
+        self.close_savepoint(sp, r, false, on_sql_err)
+    }
+
+    /// Opens the next nested savepoint.
+    fn open_savepoint(&self) -> rusqlite::Result<Savepoint> {
+        let depth = self.savepoints.get();
+        let name = format!("_edgesim_sp_{depth}");
+        let pending = self.pending_len();
+        self.conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+        self.savepoints.set(depth + 1);
+        Ok(Savepoint { name, pending })
+    }
+
+    /// Closes `sp`: released when `keep` and `r` is `Ok`, else rolled back (with the changes
+    /// captured inside it).
+    fn close_savepoint<T, E>(
+        &self,
+        sp: Savepoint,
+        r: Result<T, E>,
+        keep: bool,
+        on_sql_err: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
+        self.savepoints.set(self.savepoints.get().saturating_sub(1));
+        let name = &sp.name;
+        if keep && r.is_ok() {
+            self.conn
+                .execute_batch(&format!("RELEASE {name}"))
+                .map_err(on_sql_err)?;
+            return r;
+        }
+        let undo = self
+            .conn
+            .execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
+        self.truncate_pending(sp.pending);
+        undo.map_err(on_sql_err)?;
+        r
+    }
+
+    /// Runs `sql` (one or more statements, no parameters), discarding any rows. It does not
+    /// go through the write path: the project's row-level triggers do not fire (see
+    /// [`Db::execute_write`]).
+    pub fn execute_batch(&self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.execute_batch(sql)
+    }
+
+    /// Runs one statement with `params` and returns how many rows it changed (not through the
+    /// write path).
+    pub fn execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.conn.execute(sql, params)
+    }
+
+    /// The first row of `sql`, read by `f` (`QueryReturnedNoRows` when there is none).
+    pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn.query_row(sql, params, f)
+    }
+
+    /// Prepares `sql`, for callers that step through rows themselves, read the result's
+    /// column names, or only check that a query compiles.
+    pub fn prepare(&self, sql: &str) -> rusqlite::Result<rusqlite::Statement<'_>> {
+        self.conn.prepare(sql)
+    }
+
+    /// Rows changed by every statement since the database was opened (a statement that
+    /// changed nothing leaves it as it was).
+    pub fn total_changes(&self) -> u64 {
+        self.conn.total_changes()
+    }
+
+    /// The rowid of the last row inserted.
+    pub fn last_insert_rowid(&self) -> i64 {
+        self.conn.last_insert_rowid()
+    }
+
+    /// Whether SQLite knows a function `name` (a builtin, one of the mock's, or a project
+    /// function registered under that name).
+    pub fn has_function(&self, name: &str) -> bool {
+        self.conn
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_function_list WHERE name = ?1",
+                [name],
+                |r| r.get::<_, bool>(0),
+            )
+            .unwrap_or(false)
+    }
+
+    /// Writes the write-ahead log into the database file and truncates it (a no-op for
+    /// in-memory databases).
+    pub fn checkpoint(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+    }
+
+    /// Runs `f` with a temporary table `temp.<name>` (columns `columns`, SQL identifiers;
+    /// one column `"_"` when there are none) holding `rows`, each a value per column. The
+    /// table is dropped afterwards, whatever `f` returns (a failed drop is the error).
+    pub fn with_temp_table<T>(
+        &self,
+        name: &str,
+        columns: &[String],
+        rows: impl IntoIterator<Item = Vec<Value>>,
+        f: impl FnOnce(&Db) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let map = |e: rusqlite::Error| sqlerr::map(&e, &ErrCtx::default());
+        let decl = if columns.is_empty() {
+            "\"_\"".to_string()
+        } else {
+            columns.join(", ")
+        };
+        self.conn
+            .execute_batch(&format!(
+                "DROP TABLE IF EXISTS temp.{name}; CREATE TEMP TABLE {name} ({decl})"
+            ))
+            .map_err(map)?;
+        let ins = format!(
+            "INSERT INTO temp.{name} VALUES ({})",
+            vec!["?"; columns.len()].join(", ")
+        );
+        let result = (|| {
+            for vals in rows {
+                self.conn
+                    .execute(&ins, rusqlite::params_from_iter(vals.iter()))
+                    .map_err(map)?;
+            }
+            f(self)
+        })();
+        self.conn
+            .execute_batch(&format!("DROP TABLE IF EXISTS temp.{name}"))
+            .map_err(map)?;
+        result
+    }
+
     /// How many `event` changes on `table` the open transaction has captured so far.
     pub fn pending_events(&self, table: &str, event: &str) -> usize {
         let p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -242,7 +424,7 @@ impl Db {
     }
 
     /// Forgets the changes captured after the first `n` (a savepoint was rolled back).
-    pub fn truncate_pending(&self, n: usize) {
+    fn truncate_pending(&self, n: usize) {
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -364,5 +546,155 @@ impl Db {
             on_row(r).map_err(map)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgesim_core::ManualClock;
+
+    fn db() -> Db {
+        let mut db = Db::open(
+            None,
+            Arc::new(ManualClock::at_epoch_ms(0)),
+            SimRng::from_seed(1),
+        )
+        .unwrap();
+        db.execute_ddl("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+            .unwrap();
+        db
+    }
+
+    fn ids(db: &Db) -> Vec<i64> {
+        let mut st = db.prepare("SELECT id FROM t ORDER BY id").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn insert(db: &Db, id: i64) -> Result<(), String> {
+        db.execute("INSERT INTO t (id, v) VALUES (?1, 'x')", [id])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn sql_err(e: rusqlite::Error) -> String {
+        format!("savepoint: {e}")
+    }
+
+    #[test]
+    fn savepoint_keeps_writes_on_ok_and_rolls_back_on_err() {
+        let mut db = db();
+        let ((), changes) = db
+            .transaction(
+                false,
+                |db| {
+                    insert(db, 1)?;
+                    let kept = db.with_savepoint(|db| insert(db, 2).map(|()| "kept"), sql_err);
+                    assert_eq!(kept, Ok("kept"));
+                    let failed: Result<(), String> = db.with_savepoint(
+                        |db| {
+                            insert(db, 3)?;
+                            assert_eq!(db.pending_len(), 3);
+                            Err("boom".into())
+                        },
+                        sql_err,
+                    );
+                    assert_eq!(failed, Err("boom".to_string()));
+                    // The failed scope's row and its captured change are gone; the rest stays.
+                    assert_eq!(ids(db), [1, 2]);
+                    assert_eq!(db.pending_len(), 2);
+                    Ok::<_, String>(())
+                },
+                sql_err,
+            )
+            .unwrap();
+        assert_eq!(ids(&db), [1, 2]);
+        let new_ids: Vec<_> = changes.iter().map(|c| c.new.clone()).collect();
+        assert_eq!(changes.len(), 2, "{new_ids:?}");
+        assert_eq!(db.savepoints.get(), 0);
+    }
+
+    #[test]
+    fn savepoints_nest() {
+        let mut db = db();
+        insert(&db, 1).unwrap();
+        // An inner failure is undone; the outer scope carries on and keeps its own writes.
+        let r = db.with_savepoint(
+            |db| {
+                insert(db, 2)?;
+                let inner = db.with_savepoint_ref(
+                    |db| {
+                        insert(db, 3)?;
+                        insert(db, 1) // duplicate key: the inner scope fails
+                    },
+                    sql_err,
+                );
+                assert!(inner.unwrap_err().contains("UNIQUE"));
+                assert_eq!(ids(db), [1, 2]);
+                insert(db, 4)
+            },
+            sql_err,
+        );
+        assert_eq!(r, Ok(()));
+        assert_eq!(ids(&db), [1, 2, 4]);
+        // An outer failure undoes what an inner scope had kept.
+        let r: Result<(), String> = db.with_savepoint(
+            |db| {
+                db.with_savepoint(|db| insert(db, 5), sql_err)?;
+                assert_eq!(ids(db), [1, 2, 4, 5]);
+                Err("outer".into())
+            },
+            sql_err,
+        );
+        assert_eq!(r, Err("outer".to_string()));
+        assert_eq!(ids(&db), [1, 2, 4]);
+        assert_eq!(db.savepoints.get(), 0);
+        assert!(db.conn.is_autocommit(), "every savepoint was closed");
+    }
+
+    #[test]
+    fn dry_run_answers_and_leaves_nothing() {
+        let db = db();
+        insert(&db, 1).unwrap();
+        let pending = db.pending_len();
+        let seen = db.dry_run(
+            |db| {
+                insert(db, 2)?;
+                Ok::<_, String>(ids(db))
+            },
+            sql_err,
+        );
+        assert_eq!(seen, Ok(vec![1, 2]));
+        assert_eq!(ids(&db), [1]);
+        assert_eq!(db.pending_len(), pending);
+    }
+
+    #[test]
+    fn temp_table_is_dropped_whatever_the_body_returns() {
+        let db = db();
+        let cols = ["\"a\"".to_string()];
+        let rows = [vec![Value::Integer(7)], vec![Value::Integer(8)]];
+        let sum = db.with_temp_table("_edgesim_test", &cols, rows.clone(), |db| {
+            db.query_row("SELECT sum(a) FROM temp._edgesim_test", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| sqlerr::map(&e, &ErrCtx::default()))
+        });
+        assert_eq!(sum.unwrap(), 15);
+        let failed: Result<(), ApiError> = db.with_temp_table("_edgesim_test", &cols, rows, |_| {
+            Err(sqlerr::pg("XX000", "body failed"))
+        });
+        assert_eq!(failed.unwrap_err().message, "body failed");
+        let left: i64 = db
+            .query_row(
+                "SELECT count(*) FROM temp.sqlite_master WHERE name = '_edgesim_test'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
     }
 }

@@ -471,12 +471,10 @@ impl Supabase {
     /// leaves one self-contained file). A no-op for in-memory databases.
     pub fn checkpoint(&self) -> Result<(), DbError> {
         let db = lock(&self.inner.db);
-        db.conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(|e| DbError {
-                code: "XX000".into(),
-                message: e.to_string(),
-            })
+        db.checkpoint().map_err(|e| DbError {
+            code: "XX000".into(),
+            message: e.to_string(),
+        })
     }
 
     /// Points one hook (`Some(name)`) or every hook (`None`) at `url`.

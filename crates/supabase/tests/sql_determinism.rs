@@ -95,8 +95,7 @@ fn db_at(ms: u64, seed: u64) -> Db {
 }
 
 fn one(db: &Db, sql: &str) -> String {
-    db.conn
-        .query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+    db.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
         .map(|v| format!("{v:?}"))
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
@@ -146,12 +145,11 @@ fn sqlite_date_builtins_read_the_injected_clock() {
         assert_eq!(one(&db, sql), want, "{sql}");
     }
     // A column default of CURRENT_TIMESTAMP reads the clock too.
-    db.conn
-        .execute_batch(
-            "create table t (id integer primary key, at text default current_timestamp);
+    db.execute_batch(
+        "create table t (id integer primary key, at text default current_timestamp);
              insert into t (id) values (1);",
-        )
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(
         one(&db, "select at from t"),
         "Text(\"2001-09-09 01:46:40\")"

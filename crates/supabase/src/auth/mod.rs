@@ -306,14 +306,13 @@ fn sessions_ddl() -> &'static str {
 fn ensure_tables(sb: &Supabase) -> Result<(), AuthError> {
     let present = {
         let db = crate::lock(&sb.inner.db);
-        db.conn
-            .query_row(
-                "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' AND name IN \
+        db.query_row(
+            "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'table' AND name IN \
                  ('auth.sessions', 'auth.refresh_tokens', 'auth.mfa_amr_claims')",
-                [],
-                |r| r.get::<_, bool>(0),
-            )
-            .map_err(|e| AuthError::database("querying schema", e))?
+            [],
+            |r| r.get::<_, bool>(0),
+        )
+        .map_err(|e| AuthError::database("querying schema", e))?
     };
     if !present {
         sb.execute(sessions_ddl())

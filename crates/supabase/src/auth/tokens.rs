@@ -28,8 +28,7 @@ pub const BCRYPT_COST: u32 = 10;
 
 /// A uuid drawn from the project's RNG (`gen_random_uuid()`).
 pub fn uuid(db: &Db) -> Result<String, AuthError> {
-    db.conn
-        .query_row("SELECT gen_random_uuid()", [], |r| r.get(0))
+    db.query_row("SELECT gen_random_uuid()", [], |r| r.get(0))
         .map_err(|e| AuthError::database("generating an id", e))
 }
 
@@ -121,7 +120,6 @@ pub fn claims(u: &User, session_id: &str, amr: &[(String, u64)], is: &Issuer) ->
 fn amr(db: &Db, session_id: &str) -> Result<Vec<(String, u64)>, AuthError> {
     let err = |e| AuthError::database("finding the session", e);
     let mut st = db
-        .conn
         .prepare(
             "SELECT authentication_method, created_at FROM \"auth.mfa_amr_claims\" \
              WHERE session_id = ?1 ORDER BY created_at",
@@ -227,7 +225,6 @@ fn new_refresh_token(
 pub fn refresh(db: &Db, token: &str, is: &Issuer) -> Result<Value, AuthError> {
     let err = |e| AuthError::database("finding the refresh token", e);
     let row: Option<(String, i64, String, Option<String>)> = db
-        .conn
         .query_row(
             "SELECT user_id, revoked, updated_at, session_id FROM \"auth.refresh_tokens\" \
              WHERE token = ?1",
@@ -259,7 +256,6 @@ pub fn refresh(db: &Db, token: &str, is: &Issuer) -> Result<Value, AuthError> {
     let now = is.now();
     if revoked != 0 {
         let child: Option<String> = db
-            .conn
             .query_row(
                 "SELECT token FROM \"auth.refresh_tokens\" WHERE parent = ?1 AND revoked = 0",
                 [token],
@@ -303,13 +299,12 @@ pub fn refresh(db: &Db, token: &str, is: &Issuer) -> Result<Value, AuthError> {
 
 /// Whether session `id` exists.
 pub fn session_exists(db: &Db, id: &str) -> Result<bool, AuthError> {
-    db.conn
-        .query_row(
-            "SELECT 1 FROM \"auth.sessions\" WHERE id = ?1",
-            [id],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|o| o.is_some())
-        .map_err(|e| AuthError::database("finding the session", e))
+    db.query_row(
+        "SELECT 1 FROM \"auth.sessions\" WHERE id = ?1",
+        [id],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|o| o.is_some())
+    .map_err(|e| AuthError::database("finding the session", e))
 }

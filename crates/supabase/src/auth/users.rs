@@ -89,52 +89,47 @@ fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
 
 /// The user whose `id` is `id`.
 pub fn by_id(db: &Db, id: &str) -> Result<Option<User>, AuthError> {
-    db.conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM \"auth.users\" WHERE id = ?1"),
-            [id],
-            read,
-        )
-        .optional()
-        .map_err(|e| AuthError::database("querying schema", e))
+    db.query_row(
+        &format!("SELECT {COLUMNS} FROM \"auth.users\" WHERE id = ?1"),
+        [id],
+        read,
+    )
+    .optional()
+    .map_err(|e| AuthError::database("querying schema", e))
 }
 
 /// The user whose email is `email` (compared case-insensitively, as GoTrue stores it lowered).
 pub fn by_email(db: &Db, email: &str) -> Result<Option<User>, AuthError> {
-    db.conn
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS} FROM \"auth.users\" WHERE lower(email) = lower(?1) \
+    db.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM \"auth.users\" WHERE lower(email) = lower(?1) \
                  AND is_sso_user = 0 ORDER BY created_at LIMIT 1"
-            ),
-            [email],
-            read,
-        )
-        .optional()
-        .map_err(|e| AuthError::database("querying schema", e))
+        ),
+        [email],
+        read,
+    )
+    .optional()
+    .map_err(|e| AuthError::database("querying schema", e))
 }
 
 /// The user whose phone is `phone`.
 pub fn by_phone(db: &Db, phone: &str) -> Result<Option<User>, AuthError> {
-    db.conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM \"auth.users\" WHERE phone = ?1 LIMIT 1"),
-            [phone],
-            read,
-        )
-        .optional()
-        .map_err(|e| AuthError::database("querying schema", e))
+    db.query_row(
+        &format!("SELECT {COLUMNS} FROM \"auth.users\" WHERE phone = ?1 LIMIT 1"),
+        [phone],
+        read,
+    )
+    .optional()
+    .map_err(|e| AuthError::database("querying schema", e))
 }
 
 /// A page of users, newest first (GoTrue's default `created_at desc`), and the total count.
 pub fn page(db: &Db, page: u64, per_page: u64) -> Result<(Vec<User>, u64), AuthError> {
     let err = |e| AuthError::database("finding users", e);
     let total: i64 = db
-        .conn
         .query_row("SELECT count(*) FROM \"auth.users\"", [], |r| r.get(0))
         .map_err(err)?;
     let mut st = db
-        .conn
         .prepare(&format!(
             "SELECT {COLUMNS} FROM \"auth.users\" ORDER BY created_at DESC, rowid DESC \
              LIMIT ?1 OFFSET ?2"
@@ -161,7 +156,6 @@ pub fn ts_json(s: &Option<String>) -> Value {
 pub fn identities(db: &Db, user_id: &str) -> Result<Vec<Value>, AuthError> {
     let err = |e| AuthError::database("finding identities", e);
     let mut st = db
-        .conn
         .prepare(
             "SELECT id, provider_id, user_id, identity_data, provider, last_sign_in_at, \
              created_at, updated_at, email FROM \"auth.identities\" WHERE user_id = ?1 \

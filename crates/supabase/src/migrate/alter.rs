@@ -75,7 +75,6 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
             }
             let exists = cx
                 .db
-                .conn
                 .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
                 .and_then(|mut q| q.exists([name.as_str(), target.as_str()]))
                 .unwrap_or(false);
@@ -118,7 +117,6 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
 
 fn column_exists(cx: &Ctx<'_>, table: &str, col: &str) -> bool {
     cx.db
-        .conn
         .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")
         .and_then(|mut q| q.exists([table, col]))
         .unwrap_or(false)
@@ -172,7 +170,7 @@ fn add_constraint(
             let close = matching(t, open).ok_or("unbalanced parentheses")?;
             let expr = render(&t[open + 1..close]);
             let cname = cname.unwrap_or_else(|| format!("{name}_check"));
-            let bad: Result<i64, _> = cx.db.conn.query_row(
+            let bad: Result<i64, _> = cx.db.query_row(
                 &format!("SELECT count(*) FROM {qt} WHERE NOT ({expr})"),
                 [],
                 |r| r.get(0),
@@ -296,7 +294,6 @@ fn alter_column(
         ("set", "not") => {
             let nulls: i64 = cx
                 .db
-                .conn
                 .query_row(&format!("SELECT count(*) FROM {qt} WHERE {qc} IS NULL"), [], |r| r.get(0))
                 .map_err(|e| e.to_string())?;
             if nulls > 0 {
@@ -330,7 +327,6 @@ fn alter_column(
             );
             let declared: bool = cx
                 .db
-                .conn
                 .prepare("SELECT \"notnull\" FROM pragma_table_info(?1) WHERE name = ?2")
                 .and_then(|mut q| q.query_row([name, col.as_str()], |r| r.get(0)))
                 .unwrap_or(false);

@@ -100,7 +100,6 @@ fn positional_columns(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
     let n = split_top_nonempty(&toks[open + 1..close]).len();
     let names: Vec<String> = cx
         .db
-        .conn
         .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
         .and_then(|mut q| {
             q.query_map([table], |r| r.get(0))?
@@ -128,7 +127,6 @@ fn positional_columns(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
 fn array_values(cx: &Ctx<'_>, table: &str, toks: Vec<Tok>) -> Vec<Tok> {
     let decls: Vec<(String, String)> = cx
         .db
-        .conn
         .prepare("SELECT name, type FROM pragma_table_info(?1)")
         .and_then(|mut q| {
             q.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -353,12 +353,6 @@ impl Ctx<'_> {
             code: "XX000".into(),
             message: e.to_string(),
         };
-        self.db
-            .conn
-            .execute_batch("SAVEPOINT edgesim_stmt")
-            .map_err(conn_err)?;
-        // Writes go through the write path, so row-level triggers fire.
-        let pending = self.db.pending_len();
         let ctx_map = |db: &Db, e: &rusqlite::Error| {
             sqlerr::map(
                 e,
@@ -368,39 +362,39 @@ impl Ctx<'_> {
                 },
             )
         };
-        let r = if ddl {
-            let r = self.db.execute_ddl(sql);
-            r.map(|()| 0).map_err(|e| ctx_map(self.db, &e))
-        } else if count {
-            let db = &*self.db;
-            db.execute_write(sql, &|e: &rusqlite::Error| ctx_map(db, e))
-        } else {
-            let r = self.db.conn.execute_batch(sql);
-            r.map(|()| 0).map_err(|e| ctx_map(self.db, &e))
-        };
+        let r = self.db.with_savepoint(
+            |db| {
+                let r = if ddl {
+                    let r = db.execute_ddl(sql);
+                    r.map(|()| 0).map_err(|e| ctx_map(db, &e))
+                } else if count {
+                    // Writes go through the write path, so row-level triggers fire.
+                    let db = &*db;
+                    db.execute_write(sql, &|e: &rusqlite::Error| ctx_map(db, e))
+                } else {
+                    let r = db.execute_batch(sql);
+                    r.map(|()| 0).map_err(|e| ctx_map(db, &e))
+                };
+                r.map_err(|mapped| SqlFail {
+                    code: mapped.code,
+                    message: mapped.message,
+                })
+            },
+            conn_err,
+        );
         match r {
             Ok(n) => {
                 if count {
                     self.changes += n;
                 }
-                self.db
-                    .conn
-                    .execute_batch("RELEASE edgesim_stmt")
-                    .map_err(conn_err)
+                Ok(())
             }
-            Err(mapped) => {
-                let _ = self
-                    .db
-                    .conn
-                    .execute_batch("ROLLBACK TO edgesim_stmt; RELEASE edgesim_stmt");
-                self.db.truncate_pending(pending);
+            Err(e) => {
                 if ddl {
+                    // The rollback undid the DDL: the schema cache follows.
                     let _ = self.db.refresh_schema();
                 }
-                Err(SqlFail {
-                    code: mapped.code,
-                    message: mapped.message,
-                })
+                Err(e)
             }
         }
     }

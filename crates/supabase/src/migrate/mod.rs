@@ -331,14 +331,13 @@ pub fn run_file(
 pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), ProjectError> {
     let dberr = |e: rusqlite::Error| ProjectError::Db(e.to_string());
     let fresh: bool = db
-        .conn
         .query_row(
             "SELECT count(*) = 0 FROM sqlite_master WHERE name = '_edgesim_schema_migrations'",
             [],
             |r| r.get(0),
         )
         .map_err(dberr)?;
-    db.conn
+    db
         .execute_batch("CREATE TABLE IF NOT EXISTS _edgesim_schema_migrations (version TEXT PRIMARY KEY, name TEXT)")
         .map_err(dberr)?;
     let mut hooks = Vec::new();
@@ -360,7 +359,6 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), Projec
     }
     for (version, src) in &p.migrations {
         let applied: bool = db
-            .conn
             .query_row(
                 "SELECT count(*) > 0 FROM _edgesim_schema_migrations WHERE version = ?1",
                 [version],
@@ -380,12 +378,11 @@ pub fn apply(db: &mut Db, p: &Project) -> Result<(Vec<Hook>, LoadReport), Projec
             false,
             |db| {
                 run_file(db, src, Mode::Apply, &mut report, &mut hooks);
-                db.conn
-                    .execute(
-                        "INSERT INTO _edgesim_schema_migrations (version, name) VALUES (?1, ?2)",
-                        [version, &name],
-                    )
-                    .map_err(dberr)
+                db.execute(
+                    "INSERT INTO _edgesim_schema_migrations (version, name) VALUES (?1, ?2)",
+                    [version, &name],
+                )
+                .map_err(dberr)
             },
             dberr,
         )?;

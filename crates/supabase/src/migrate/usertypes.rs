@@ -180,7 +180,6 @@ fn domain(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
                 .collect();
             if cx
                 .db
-                .conn
                 .prepare(&format!("SELECT ({})", render(&probe)))
                 .is_ok()
             {

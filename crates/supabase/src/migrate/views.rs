@@ -82,7 +82,6 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         Ok(())
     } else {
         cx.db
-            .conn
             .prepare(&format!("SELECT * FROM {q} LIMIT 0"))
             .map(|_| ())
             .map_err(|e| e.to_string())

@@ -370,26 +370,10 @@ fn respond(
         Output::Rows(rows) => {
             let t = result_table(db, f)?;
             let cols: Vec<String> = t.columns.iter().map(|c| ident(&c.name)).collect();
-            let map = |e: rusqlite::Error| crate::sqlerr::map(&e, &Default::default());
-            db.conn
-                .execute_batch(&format!(
-                    "DROP TABLE IF EXISTS temp.{RESULT_TABLE}; CREATE TEMP TABLE {RESULT_TABLE} ({})",
-                    if cols.is_empty() { "\"_\"".to_string() } else { cols.join(", ") }
-                ))
-                .map_err(map)?;
-            let marks = vec!["?"; cols.len()].join(", ");
-            let ins = format!("INSERT INTO temp.{RESULT_TABLE} VALUES ({marks})");
-            for r in rows {
-                let vals = ordered(&t, r);
-                db.conn
-                    .execute(&ins, rusqlite::params_from_iter(vals.iter()))
-                    .map_err(map)?;
-            }
-            let r = read::read_from(db, &t, q, headers, head, &ResultRows);
-            db.conn
-                .execute_batch(&format!("DROP TABLE IF EXISTS temp.{RESULT_TABLE}"))
-                .map_err(map)?;
-            r
+            let vals = rows.into_iter().map(|r| ordered(&t, r));
+            db.with_temp_table(RESULT_TABLE, &cols, vals, |db| {
+                read::read_from(db, &t, q, headers, head, &ResultRows)
+            })
         }
     }
 }

@@ -158,27 +158,14 @@ fn embedded_representation(
     q: &Query,
     raw: &[Vec<Value>],
 ) -> Result<Vec<String>, ApiError> {
-    let map = |e: rusqlite::Error| crate::sqlerr::map(&e, &ErrCtx::default());
     let mut cols: Vec<String> = t.columns.iter().map(|c| ident(&c.name)).collect();
     cols.push("\"_edgesim_ord\"".into());
-    db.conn
-        .execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{WRITTEN}; CREATE TEMP TABLE {WRITTEN} ({})",
-            cols.join(", ")
-        ))
-        .map_err(map)?;
-    let ins = format!(
-        "INSERT INTO temp.{WRITTEN} VALUES ({})",
-        vec!["?"; cols.len()].join(", ")
-    );
-    let result = (|| {
-        for (i, r) in raw.iter().enumerate() {
-            let mut vals = r.clone();
-            vals.push(Value::Integer(i as i64));
-            db.conn
-                .execute(&ins, rusqlite::params_from_iter(vals.iter()))
-                .map_err(map)?;
-        }
+    let rows = raw.iter().enumerate().map(|(i, r)| {
+        let mut vals = r.clone();
+        vals.push(Value::Integer(i as i64));
+        vals
+    });
+    db.with_temp_table(WRITTEN, &cols, rows, |db| {
         let mut root = crate::embed::plan::plan(&db.schema, t, q)?;
         root.filters.clear();
         root.order.clear();
@@ -199,11 +186,7 @@ fn embedded_representation(
             ident(&root.alias)
         );
         Ok(db.query_rows(&s, &[], &proj, t, false)?.texts)
-    })();
-    db.conn
-        .execute_batch(&format!("DROP TABLE IF EXISTS temp.{WRITTEN}"))
-        .map_err(map)?;
-    result
+    })
 }
 
 /// What every write resolves before it touches the database.
@@ -282,14 +265,14 @@ impl Target {
                     row,
                     delete,
                 };
-                self.checks.install(&db.conn).map_err(sql_err)?;
+                self.checks.install(db).map_err(sql_err)?;
                 let texts = if self.embed {
                     let raw = db.query_values_ctx(sql, params, &ctx)?;
-                    self.checks.remove(&db.conn).map_err(sql_err)?;
+                    self.checks.remove(db).map_err(sql_err)?;
                     self.render_embedded(db, &raw)?
                 } else {
                     let r = db.query_rows_ctx(sql, params, &self.proj, &ctx, false)?;
-                    self.checks.remove(&db.conn).map_err(sql_err)?;
+                    self.checks.remove(db).map_err(sql_err)?;
                     r.texts
                 };
                 check_single(self.media, texts.len())?;
@@ -458,7 +441,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
             let mut maps: Vec<Map<String, Json>> = Vec::new();
             let mut raw = Vec::new();
             let mut seen_keys = std::collections::BTreeSet::new();
-            checks.install(&db.conn).map_err(sql_err)?;
+            checks.install(db).map_err(sql_err)?;
             for row in &rows {
                 let (names, params) = row_values(t, &cols, row, prefs.missing_default)?;
                 let names: Vec<String> = names.into_iter().map(ident).collect();
@@ -501,7 +484,7 @@ pub fn insert(db: &mut Db, table: &str, q: &Query, headers: &HeaderMap, body: &B
                     maps.extend(r.maps);
                 }
             }
-            checks.remove(&db.conn).map_err(sql_err)?;
+            checks.remove(db).map_err(sql_err)?;
             if embed {
                 texts = written.render_embedded(db, &raw)?;
             }

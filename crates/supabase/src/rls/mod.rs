@@ -273,23 +273,16 @@ pub fn require(db: &Db, table: &str, privileges: &[Privilege]) -> Result<(), Api
     }
 }
 
-fn has_function(conn: &Connection) -> impl Fn(&str) -> bool + '_ {
-    move |name: &str| {
-        conn.query_row(
-            "SELECT count(*) > 0 FROM pragma_function_list WHERE name = ?1",
-            [name],
-            |r| r.get::<_, bool>(0),
-        )
-        .unwrap_or(false)
-    }
+fn has_function(db: &Db) -> impl Fn(&str) -> bool + '_ {
+    move |name: &str| db.has_function(name)
 }
 
 /// The row filter the caller's `cmd` policies put on `t` (`None` when RLS does not apply: the
 /// owner, `service_role`, or RLS disabled), with `qual` naming the row (`"t"`, an alias).
 pub fn using(db: &Db, t: &Table, cmd: Cmd, qual: &str) -> Result<Option<String>, ApiError> {
     let role = db.auth.role();
-    let f = has_function(&db.conn);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f).with_enums(&db.catalog.enums);
+    let f = has_function(db);
+    let mut e = Emitter::new(&db.schema, &db.rls, role, &f);
     e.using(t, cmd, qual)
 }
 
@@ -334,17 +327,17 @@ pub struct Checks {
 
 impl Checks {
     /// Creates the triggers (call inside the write's transaction).
-    pub fn install(&self, conn: &Connection) -> rusqlite::Result<()> {
+    pub fn install(&self, db: &Db) -> rusqlite::Result<()> {
         for c in &self.creates {
-            conn.execute_batch(c)?;
+            db.execute_batch(c)?;
         }
         Ok(())
     }
 
     /// Drops the triggers.
-    pub fn remove(&self, conn: &Connection) -> rusqlite::Result<()> {
+    pub fn remove(&self, db: &Db) -> rusqlite::Result<()> {
         for n in &self.names {
-            conn.execute_batch(&format!("DROP TRIGGER IF EXISTS temp.{}", ident(n)))?;
+            db.execute_batch(&format!("DROP TRIGGER IF EXISTS temp.{}", ident(n)))?;
         }
         Ok(())
     }
@@ -364,8 +357,8 @@ fn wco_message(table: &str, policy: Option<&str>, using_expr: bool) -> String {
 /// The checks a write of kind `w` on `t` needs for the caller (none when RLS does not apply).
 pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
     let role = db.auth.role();
-    let f = has_function(&db.conn);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f).with_enums(&db.catalog.enums);
+    let f = has_function(db);
+    let mut e = Emitter::new(&db.schema, &db.rls, role, &f);
     // (trigger timing/event, row name, [(cmd, force_using, using-expression message)])
     type Spec = (&'static str, &'static str, Vec<(Cmd, bool, bool)>);
     let mut specs: Vec<Spec> = Vec::new();

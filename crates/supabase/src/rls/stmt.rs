@@ -132,7 +132,6 @@ fn table_name(db: &Db, schema: Option<&str>, name: &str) -> Result<String, Strin
     };
     for c in &candidates {
         let exists: bool = db
-            .conn
             .query_row(
                 "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
                 [c],
@@ -194,8 +193,7 @@ pub fn apply_tokens(db: &mut Db, toks: &[Tok]) -> Result<Outcome, String> {
 }
 
 fn exec(db: &Db, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<(), String> {
-    db.conn
-        .execute(sql, params)
+    db.execute(sql, params)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }
@@ -306,8 +304,8 @@ fn validate(
                 .tables
                 .get(table)
                 .or_else(|| db.schema.hidden.get(table))?;
-            let f = super::has_function(&db.conn);
-            let mut em = Emitter::new(&db.schema, &db.rls, None, &f).with_enums(&db.catalog.enums);
+            let f = super::has_function(db);
+            let mut em = Emitter::new(&db.schema, &db.rls, None, &f);
             match em.policy_expr(e, t, &crate::sql::ident(table)) {
                 Ok(_) => {
                     if p.text.contains("request.jwt.claim.") {
@@ -369,7 +367,6 @@ fn create_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
         return Err("WITH CHECK cannot be applied to SELECT or DELETE".into());
     }
     let exists: bool = db
-        .conn
         .query_row(
             "SELECT count(*) > 0 FROM _edgesim_policies WHERE tbl = ?1 AND name = ?2",
             [&table, &name],
@@ -439,7 +436,6 @@ fn drop_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
         Err(e) => return Err(e),
     };
     let n = db
-        .conn
         .execute(
             "DELETE FROM _edgesim_policies WHERE tbl = ?1 AND name = ?2",
             [&table, &name],
@@ -465,7 +461,6 @@ fn alter_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
     let table = table_name(db, schema.as_deref(), &tname)?;
     type Row = (String, String, Option<String>, Option<String>);
     let row: Option<Row> = db
-        .conn
         .query_row(
             "SELECT cmd, roles, using_expr, check_expr FROM _edgesim_policies WHERE tbl = ?1 AND name = ?2",
             [&table, &name],

@@ -31,7 +31,7 @@ pub struct ChildKey {
 
 /// Every table name of the database (SQLite names, e.g. `posts` or `auth.users`).
 fn table_names(db: &Db) -> Vec<String> {
-    let Ok(mut st) = db.conn.prepare(
+    let Ok(mut st) = db.prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_edgesim%'",
     ) else {
         return Vec::new();
@@ -43,9 +43,7 @@ fn table_names(db: &Db) -> Vec<String> {
 
 /// The primary-key columns of `table`, in key order.
 fn pk_of(db: &Db, table: &str) -> Vec<String> {
-    let Ok(mut st) = db
-        .conn
-        .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
+    let Ok(mut st) = db.prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
     else {
         return Vec::new();
     };
@@ -58,7 +56,7 @@ fn pk_of(db: &Db, table: &str) -> Vec<String> {
 fn child_keys(db: &Db, parent: &str) -> Vec<ChildKey> {
     let mut out: Vec<ChildKey> = Vec::new();
     for child in table_names(db) {
-        let Ok(mut st) = db.conn.prepare(
+        let Ok(mut st) = db.prepare(
             "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
         ) else {
             continue;

@@ -33,7 +33,7 @@ fn run_plain(
     on_row: &mut Option<OnRow<'_>>,
     map: MapErr<'_>,
 ) -> Result<usize, ApiError> {
-    let mut st = db.conn.prepare(sql).map_err(|e| map(&e))?;
+    let mut st = db.prepare(sql).map_err(|e| map(&e))?;
     let used = st.parameter_count().min(params.len());
     let p = rusqlite::params_from_iter(params[..used].iter());
     if st.column_count() == 0 {
@@ -340,9 +340,9 @@ pub fn execute(
                     continue;
                 }
                 let s = format!("{insert} {returning}");
-                let before_changes = db.conn.total_changes();
+                let before_changes = db.total_changes();
                 let k = run_plain(db, &s, &p, &mut on_row, map)?;
-                let changed = db.conn.total_changes() != before_changes;
+                let changed = db.total_changes() != before_changes;
                 n += if returning.is_empty() {
                     usize::from(changed)
                 } else {
@@ -354,7 +354,7 @@ pub fn execute(
                 match existing {
                     Some(_) => {}
                     None => {
-                        let rowid = db.conn.last_insert_rowid();
+                        let rowid = db.last_insert_rowid();
                         let after = read_row(db, &tg, &names, rowid, map)?;
                         events.push(("INSERT".to_string(), Vec::new(), None, after));
                     }

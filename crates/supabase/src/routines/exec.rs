@@ -22,6 +22,13 @@ use env::{Env, Flow, Ret, Var};
 pub use env::{Output, Row, truthy, value_text};
 use raise::condition_code;
 
+/// Why a block with exception handlers failed: its body (a handler may catch it) or the
+/// savepoint around it (none may).
+enum BlockErr {
+    Body(ApiError),
+    Savepoint(ApiError),
+}
+
 /// Nesting limit for function calls and triggers (Postgres' `max_stack_depth` stand-in).
 pub const MAX_DEPTH: usize = 32;
 /// Statements one call may run before it is cancelled (an endless loop must not hang the mock).
@@ -101,7 +108,7 @@ impl<'a> Ctx<'a> {
         sql: &str,
         params: &[Value],
     ) -> Result<(Vec<String>, Vec<Vec<Value>>), ApiError> {
-        let mut st = self.db.conn.prepare(sql).map_err(|e| self.sql_err(&e))?;
+        let mut st = self.db.prepare(sql).map_err(|e| self.sql_err(&e))?;
         let cols: Vec<String> = st.column_names().iter().map(|c| c.to_string()).collect();
         let n = cols.len();
         let used = st.parameter_count().min(params.len());
@@ -336,7 +343,6 @@ impl<'a> Ctx<'a> {
             other => other.decl(),
         };
         self.db
-            .conn
             .query_row(
                 "SELECT pg_cast(?1, ?2, ?3)",
                 rusqlite::params![v, from, to],
@@ -403,26 +409,25 @@ impl<'a> Ctx<'a> {
             return self.stmts(&b.body, env);
         }
         // A block with handlers runs in a subtransaction: an error rolls its writes back.
-        let sp = format!("_edgesim_blk_{}_{}", self.depth, self.steps);
-        let pending = self.db.pending_len();
-        self.db
-            .conn
-            .execute_batch(&format!("SAVEPOINT {sp}"))
-            .map_err(|e| self.sql_err(&e))?;
-        match self.stmts(&b.body, env) {
-            Ok(flow) => {
-                self.db
-                    .conn
-                    .execute_batch(&format!("RELEASE {sp}"))
-                    .map_err(|e| self.sql_err(&e))?;
-                Ok(flow)
-            }
-            Err(e) => {
-                self.db
-                    .conn
-                    .execute_batch(&format!("ROLLBACK TO {sp}; RELEASE {sp}"))
-                    .map_err(|e| self.sql_err(&e))?;
-                self.db.truncate_pending(pending);
+        let db = self.db;
+        let sql_err = |e: rusqlite::Error| {
+            sqlerr::map(
+                &e,
+                &ErrCtx {
+                    schema: Some(&db.schema),
+                    ..Default::default()
+                },
+            )
+        };
+        // The savepoint's own failures are not the body's error: no handler catches them.
+        let r = db.with_savepoint_ref(
+            |_| self.stmts(&b.body, env).map_err(BlockErr::Body),
+            |e| BlockErr::Savepoint(sql_err(e)),
+        );
+        match r {
+            Ok(flow) => Ok(flow),
+            Err(BlockErr::Savepoint(e)) => Err(e),
+            Err(BlockErr::Body(e)) => {
                 for (conds, stmts) in &b.handlers {
                     let hit = conds.iter().any(|c| {
                         c == "others"

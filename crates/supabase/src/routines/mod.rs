@@ -13,6 +13,7 @@ pub mod plpgsql;
 pub mod sqlbind;
 pub mod statement;
 
+use crate::db::Db;
 use crate::migrate::lex::{Tok, tokenize};
 use def::{FunctionDef, Language, TriggerDef};
 use rusqlite::Connection;
@@ -156,8 +157,8 @@ impl Routines {
 }
 
 /// Persists a function definition.
-pub fn store_function(conn: &Connection, name: &str, source: &str) -> rusqlite::Result<()> {
-    conn.execute(
+pub fn store_function(db: &Db, name: &str, source: &str) -> rusqlite::Result<()> {
+    db.execute(
         "INSERT INTO _edgesim_functions (name, source) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET source = excluded.source",
         [name, source],
     )?;
@@ -165,19 +166,14 @@ pub fn store_function(conn: &Connection, name: &str, source: &str) -> rusqlite::
 }
 
 /// Forgets a function definition.
-pub fn delete_function(conn: &Connection, name: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM _edgesim_functions WHERE name = ?1", [name])?;
+pub fn delete_function(db: &Db, name: &str) -> rusqlite::Result<()> {
+    db.execute("DELETE FROM _edgesim_functions WHERE name = ?1", [name])?;
     Ok(())
 }
 
 /// Persists a trigger definition.
-pub fn store_trigger(
-    conn: &Connection,
-    table: &str,
-    name: &str,
-    source: &str,
-) -> rusqlite::Result<()> {
-    conn.execute(
+pub fn store_trigger(db: &Db, table: &str, name: &str, source: &str) -> rusqlite::Result<()> {
+    db.execute(
         "INSERT INTO _edgesim_triggers (tbl, name, source) VALUES (?1, ?2, ?3) ON CONFLICT (tbl, name) DO UPDATE SET source = excluded.source",
         [table, name, source],
     )?;
@@ -185,8 +181,8 @@ pub fn store_trigger(
 }
 
 /// Forgets a trigger definition.
-pub fn delete_trigger(conn: &Connection, table: &str, name: &str) -> rusqlite::Result<()> {
-    conn.execute(
+pub fn delete_trigger(db: &Db, table: &str, name: &str) -> rusqlite::Result<()> {
+    db.execute(
         "DELETE FROM _edgesim_triggers WHERE tbl = ?1 AND name = ?2",
         [table, name],
     )?;

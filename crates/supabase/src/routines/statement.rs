@@ -62,7 +62,7 @@ pub fn handle(db: &mut Db, text: &str) -> Result<Handled, String> {
                 if db.routines.functions.remove(&n).is_none() && !if_exists {
                     return Err(format!("function {n}() does not exist"));
                 }
-                super::delete_function(&db.conn, &n).map_err(|e| e.to_string())?;
+                super::delete_function(db, &n).map_err(|e| e.to_string())?;
             }
             Ok(Handled::Done {
                 warnings: Vec::new(),
@@ -76,7 +76,7 @@ pub fn handle(db: &mut Db, text: &str) -> Result<Handled, String> {
                     "trigger \"{name}\" for table \"{table}\" does not exist"
                 ));
             }
-            super::delete_trigger(&db.conn, &table, &name).map_err(|e| e.to_string())?;
+            super::delete_trigger(db, &table, &name).map_err(|e| e.to_string())?;
             Ok(Handled::Done {
                 warnings: Vec::new(),
             })
@@ -97,7 +97,7 @@ fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
             d.name
         ));
     }
-    super::store_function(&db.conn, &d.name, text).map_err(|e| e.to_string())?;
+    super::store_function(db, &d.name, text).map_err(|e| e.to_string())?;
     let name = d.name.clone();
     let f = db.routines.add_function(d);
     let mut warnings = Vec::new();
@@ -131,7 +131,7 @@ fn create_trigger(db: &mut Db, text: &str) -> Result<Handled, String> {
             t.name, t.table
         ));
     }
-    super::store_trigger(&db.conn, &t.table, &t.name, text).map_err(|e| e.to_string())?;
+    super::store_trigger(db, &t.table, &t.name, text).map_err(|e| e.to_string())?;
     let mut warnings = Vec::new();
     match db.routines.functions.get(&t.function) {
         None => warnings.push(format!(
@@ -204,7 +204,6 @@ fn call_with_exprs(db: &Db, f: &super::Function, args: &[Tok]) -> Result<(), Api
         let bound =
             super::sqlbind::bind_new(expr, &NoVars).map_err(|m| crate::sqlerr::pg("0A000", m))?;
         let mut st = db
-            .conn
             .prepare(&format!("SELECT {}", bound.sql))
             .map_err(|e| crate::sqlerr::map(&e, &Default::default()))?;
         let v = st
@@ -248,31 +247,13 @@ fn function_name(text: &str) -> String {
     def::qualified(&toks, i).map(|(n, _)| n).unwrap_or_default()
 }
 
-/// Runs `f` inside a savepoint: on error the database and the captured changes are as before.
+/// Runs `f` inside a savepoint ([`Db::with_savepoint`]): on error the database and the
+/// captured changes are as before.
 fn in_savepoint<T>(
     db: &mut Db,
     f: impl FnOnce(&mut Db) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let pending = db.pending_len();
-    let sp = |e: rusqlite::Error| crate::sqlerr::pg("XX000", e.to_string());
-    db.conn
-        .execute_batch("SAVEPOINT edgesim_routine")
-        .map_err(sp)?;
-    match f(db) {
-        Ok(v) => {
-            db.conn
-                .execute_batch("RELEASE edgesim_routine")
-                .map_err(sp)?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = db
-                .conn
-                .execute_batch("ROLLBACK TO edgesim_routine; RELEASE edgesim_routine");
-            db.truncate_pending(pending);
-            Err(e)
-        }
-    }
+    db.with_savepoint(f, |e| crate::sqlerr::pg("XX000", e.to_string()))
 }
 
 fn fail(e: ApiError) -> SqlFail {
@@ -394,7 +375,7 @@ pub fn dispatch_drop_trigger(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> 
     if row_trigger && cx.mode != Mode::Replay {
         cx.db.routines_dirty = true;
         cx.db.routines.remove_trigger(&table, &name);
-        super::delete_trigger(&cx.db.conn, &table, &name).map_err(|e| e.to_string())?;
+        super::delete_trigger(cx.db, &table, &name).map_err(|e| e.to_string())?;
     }
     if hook {
         cx.emulated(st, object, "the Database Webhook is removed");

@@ -20,7 +20,6 @@ pub(super) struct Col {
 /// (how platform-schema tables are stored) first, else an attached schema.
 pub(super) fn table_ref(db: &Db, tg: &Target) -> (Option<String>, String) {
     let exists = db
-        .conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
             [&tg.key],
@@ -40,7 +39,7 @@ pub(super) fn columns(db: &Db, tg: &Target, map: MapErr<'_>) -> Result<Vec<Col>,
         Some(_) => "SELECT name, dflt_value FROM pragma_table_info(?1, ?2)",
         None => "SELECT name, dflt_value FROM pragma_table_info(?1)",
     };
-    let mut st = db.conn.prepare(sql).map_err(|e| map(&e))?;
+    let mut st = db.prepare(sql).map_err(|e| map(&e))?;
     let mut params = vec![Value::Text(name.clone())];
     if let Some(s) = schema {
         params.push(Value::Text(s));
@@ -59,7 +58,6 @@ pub(super) fn columns(db: &Db, tg: &Target, map: MapErr<'_>) -> Result<Vec<Col>,
         // The table may be known to SQLite under its rendered name only (e.g. an attached
         // schema); read its columns from a query.
         let st = db
-            .conn
             .prepare(&format!("SELECT * FROM {} LIMIT 0", tg.sql))
             .map_err(|e| map(&e))?;
         return Ok(st
@@ -80,7 +78,7 @@ pub(super) fn query_all(
     params: &[Value],
     map: MapErr<'_>,
 ) -> Result<Vec<Vec<Value>>, ApiError> {
-    let mut st = db.conn.prepare(sql).map_err(|e| map(&e))?;
+    let mut st = db.prepare(sql).map_err(|e| map(&e))?;
     let n = st.column_count();
     let used = st.parameter_count().min(params.len());
     let mut rows = st
@@ -109,24 +107,18 @@ pub(super) fn upsert_result(
     rowid: i64,
     map: MapErr<'_>,
 ) -> Result<Option<Row>, ApiError> {
-    let pending = db.pending_len();
-    db.conn
-        .execute_batch("SAVEPOINT _edgesim_upsert")
-        .map_err(|e| map(&e))?;
-    let before = db.conn.total_changes();
-    let r = run_plain(db, insert, params, &mut None, map).and_then(|_| {
-        if db.conn.total_changes() == before {
-            Ok(None)
-        } else {
-            read_row(db, tg, names, rowid, map)
-        }
-    });
-    let undo = db
-        .conn
-        .execute_batch("ROLLBACK TO _edgesim_upsert; RELEASE _edgesim_upsert");
-    db.truncate_pending(pending);
-    undo.map_err(|e| map(&e))?;
-    r
+    db.dry_run(
+        |db| {
+            let before = db.total_changes();
+            run_plain(db, insert, params, &mut None, map)?;
+            if db.total_changes() == before {
+                Ok(None)
+            } else {
+                read_row(db, tg, names, rowid, map)
+            }
+        },
+        |e| map(&e),
+    )
 }
 
 pub(super) fn pk_columns(db: &Db, tg: &Target, map: MapErr<'_>) -> Result<Vec<String>, ApiError> {
