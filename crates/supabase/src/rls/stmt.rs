@@ -305,7 +305,7 @@ fn validate(
                 .get(table)
                 .or_else(|| db.schema.hidden.get(table))?;
             let f = super::has_function(db);
-            let mut em = Emitter::new(&db.schema, &db.rls, None, &f);
+            let mut em = Emitter::new(&db.schema, &db.rls, None, &f).with_enums(&db.catalog.enums);
             match em.policy_expr(e, t, &crate::sql::ident(table)) {
                 Ok(_) => {
                     if p.text.contains("request.jwt.claim.") {
