@@ -14,7 +14,8 @@
 //!   the [`HostConfig`] (`cf`: [`crate::cf`]); the
 //!   adapter asks once per instance, at its first request (never at build time, so nothing is
 //!   frozen into the component by wizer's snapshot).
-//! - `POST /subtle/<op>`: a `crypto.subtle` operation the engine lacks ([`crate::subtle`]).
+//! - (`crypto.subtle` operations the engine lacks go over the synchronous host link instead:
+//!   [`crate::js_link`], [`crate::subtle`].)
 //! - `POST /kv/<BINDING>/<op>`: the body is one line of JSON parameters, a newline, then (for
 //!   `put`) the raw value. The answer is one line of JSON, a newline, then (for `get` and
 //!   `getWithMetadata`) the raw value. A failure answers `{"error": message, "name": "Error" |
@@ -94,11 +95,6 @@ pub(crate) async fn serve(
 ) -> http::Response<Bytes> {
     if method == http::Method::GET && path == "/config" {
         return respond(200, config.clone());
-    }
-    if let Some(op) = path.strip_prefix("/subtle/") {
-        // crypto.subtle operations the engine lacks (crate::subtle): computed at once.
-        let (meta, bytes) = crate::subtle::serve(op, &body);
-        return framed(meta, &bytes);
     }
     let mut parts = path.trim_start_matches('/').splitn(3, '/');
     let (Some("kv"), Some(binding), Some(op)) = (parts.next(), parts.next(), parts.next()) else {

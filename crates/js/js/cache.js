@@ -1,15 +1,17 @@
 // The Workers Cache API for JavaScript Workers: `caches.default` and `caches.open(name)`.
 //
 // Arguments are checked here as workerd checks them (the same TypeErrors and messages); each
-// operation then goes to the host over the host link (`http://edgesim.internal/cache/<op>`,
-// answered by crates/host/src/cache/), which keeps one cache per colo with production's rules
-// for Cache-Control, Set-Cookie, Expires and expiry on the emulator's clock. Installed as
-// globals when the adapter is evaluated; nothing here talks to the host before a request.
+// operation then goes to the host over the synchronous host link (`hostCall("/cache/<op>")`,
+// answered by crates/host/src/cache/ through crates/host/src/js_link.rs), which keeps one cache
+// per colo (the colo the request runs at) with production's rules for Cache-Control,
+// Set-Cookie, Expires and expiry on the emulator's clock (virtual in simulation). The methods
+// stay async, as workerd's are. Installed as globals when the adapter is evaluated; nothing
+// here talks to the host before a request.
 
-const INTERNAL = "http://edgesim.internal";
+import { call as hostCall } from "edgesim:js-worker/link";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const nativeFetch = globalThis.fetch;
 const EMPTY = new Uint8Array(0);
 
 /** One Cache API call: JSON parameters (and a body) out; JSON (and a body) back, or a throw. */
@@ -21,17 +23,17 @@ async function cacheCall(op, params, body) {
     payload.set(head, 0);
     payload.set(body, head.length);
   }
-  const resp = await nativeFetch(`${INTERNAL}/cache/${op}`, { method: "POST", body: payload });
-  const bytes = new Uint8Array(await resp.arrayBuffer());
+  const [status, bytes] = hostCall(`/cache/${op}`, payload);
   let nl = bytes.indexOf(10);
   if (nl < 0) nl = bytes.length;
   const text = decoder.decode(bytes.subarray(0, nl));
-  if (resp.status !== 200) throw new Error(`edgesim: the Cache API call failed: ${text}`);
+  if (status !== 200) throw new Error(`edgesim: the Cache API call failed: ${text}`);
   const meta = JSON.parse(text);
   if (meta.error !== undefined) {
     throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
   }
-  return { meta, body: bytes.subarray(nl + 1) };
+  // A copy made by this realm's Uint8Array (the link's own arrays are not `instanceof` it).
+  return { meta, body: new Uint8Array(bytes.subarray(nl + 1)) };
 }
 
 /** `Request::coerce`: a Request as it is, anything else as the URL of a new GET Request. */

@@ -1,8 +1,9 @@
 //! The Workers Cache API (`caches.default`, `caches.open(name)`), per colo, on the host.
 //!
 //! A JavaScript Worker's `caches` (crate `edgesim-js`, `js/cache.js`) checks its arguments as
-//! workerd does (the `TypeError`s of `put`) and sends each operation over the host link
-//! (`http://edgesim.internal/cache/<op>`, see `crates/host/src/internal.rs`); this module
+//! workerd does (the `TypeError`s of `put`) and sends each operation over the synchronous host
+//! link (`/cache/<op>`, [`crate::js_link`]; the wasi:http route
+//! `http://edgesim.internal/cache/<op>` of `crates/host/src/outbound.rs` answers the same); this module
 //! answers it from a [`CacheStore`] shared by the host's instances, at the colo the request
 //! runs at, with production's rules ([`rules`]) and the emulator's clock for expiry. Each
 //! operation is reported as a [`HostEvent::CacheCall`].
@@ -191,7 +192,7 @@ fn invalid_url() -> Value {
     })
 }
 
-/// Answers `POST /cache/<op>` on the internal host.
+/// Answers `/cache/<op>`, on the synchronous host link and the internal host alike.
 pub(crate) fn serve(ctx: &CacheCtx, op: &str, body: Bytes) -> http::Response<Bytes> {
     let (head, value) = match body.iter().position(|&b| b == b'\n') {
         Some(i) => (body.slice(..i), body.slice(i + 1..)),

@@ -1,29 +1,40 @@
-// The `crypto.subtle` operations the engine lacks, computed by the host.
+// `crypto.subtle`, computed by the host, and workerd's extras (`crypto.subtle.timingSafeEqual`,
+// `crypto.DigestStream`).
 //
-// StarlingMonkey has `digest`, and `importKey`/`sign`/`verify` for HMAC, RSASSA-PKCS1-v1_5 and
-// ECDSA. Everything else Workers have here is added: AES-GCM, AES-CBC, AES-CTR and AES-KW
-// (`encrypt`, `decrypt`, `wrapKey`, `unwrapKey`, `generateKey`, `importKey`/`exportKey` in
-// `raw` and `jwk`), PBKDF2 and HKDF (`importKey` raw, `deriveBits`, `deriveKey`), and ECDH on
-// P-256 and P-384 (`generateKey`, `importKey`/`exportKey` in raw, spki, pkcs8 and jwk,
-// `deriveBits`, `deriveKey`). `wrapKey`/`unwrapKey` also work with AES-GCM/CBC/CTR and with
-// keys of the native algorithms (HMAC, ...) as the wrapped key.
+// StarlingMonkey has `digest` natively (kept). Every other operation of the algorithms Workers
+// have is done here: AES-GCM, AES-CBC, AES-CTR and AES-KW (`encrypt`, `decrypt`, `wrapKey`,
+// `unwrapKey`, `generateKey`, `importKey`/`exportKey` in `raw` and `jwk`), HMAC (`sign`,
+// `verify`, `generateKey`, `importKey`/`exportKey` in `raw` and `jwk`), PBKDF2 and HKDF
+// (`importKey` raw, `deriveBits`, `deriveKey`), ECDH and ECDSA on P-256 and P-384,
+// RSASSA-PKCS1-v1_5, RSA-PSS and RSA-OAEP, and Ed25519 (also as workerd's `NODE-ED25519`)
+// (`generateKey`, `importKey`/`exportKey` in their formats, `sign`/`verify`, `deriveBits`/
+// `deriveKey`, `encrypt`/`decrypt`). `wrapKey`/`unwrapKey` work with AES-KW, the AES
+// encryption modes and RSA-OAEP, for any extractable key.
 //
-// The cipher work is done by the host on RustCrypto crates (crates/host/src/subtle.rs) through
-// the reserved host `edgesim.internal`, like KV. Keys of these algorithms are `CryptoKey`s whose
-// material stays in this module (a WeakMap); usages and algorithm checks, and the errors, follow
-// workerd (DOMException names and messages). Calls for other algorithms go to the native
-// methods unchanged.
+// The cipher work is done by the host on RustCrypto crates (crates/host/src/subtle/) over the
+// synchronous host link (`hostCall("/subtle/<op>")`, like KV), so no request or stream is made
+// per operation; the methods stay async, as workerd's are. Keys of these algorithms are
+// `CryptoKey`s whose material stays in this module (a WeakMap); usages and algorithm checks,
+// and the errors, follow workerd (DOMException names and messages). Random bytes (key
+// generation, PSS salts, OAEP padding) come from `crypto.getRandomValues`, seeded by the host
+// (deterministic in simulation). Calls for other algorithms go to the native methods.
 
-const INTERNAL = "http://edgesim.internal/subtle/";
+import { call as hostCall } from "edgesim:js-worker/link";
+
 const subtle = globalThis.crypto && globalThis.crypto.subtle;
-const hostFetch = globalThis.fetch;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const OURS = ["AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "PBKDF2", "HKDF", "ECDH"];
-const KNOWN = [...OURS, "HMAC", "RSASSA-PKCS1-V1_5", "RSA-PSS", "RSA-OAEP", "ECDSA", "ED25519",
-  "X25519", "SHA-1", "SHA-256", "SHA-384", "SHA-512", "MD5"];
-const CANONICAL = { "RSASSA-PKCS1-V1_5": "RSASSA-PKCS1-v1_5", ED25519: "Ed25519", X25519: "X25519" };
+const RSA_NAMES = ["RSASSA-PKCS1-v1_5", "RSA-PSS", "RSA-OAEP"];
+const OURS = ["AES-GCM", "AES-CBC", "AES-CTR", "AES-KW", "PBKDF2", "HKDF", "ECDH", "ECDSA", "HMAC",
+  ...RSA_NAMES, "Ed25519", "NODE-ED25519"];
+const KNOWN = [...OURS.map((n) => n.toUpperCase()), "X25519", "SHA-1", "SHA-256", "SHA-384",
+  "SHA-512", "MD5"];
+const CANONICAL = {
+  "RSASSA-PKCS1-V1_5": "RSASSA-PKCS1-v1_5",
+  ED25519: "Ed25519",
+  X25519: "X25519",
+};
 const USAGE_ORDER = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];
 const ALLOWED = {
   "AES-GCM": ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
@@ -32,7 +43,17 @@ const ALLOWED = {
   "AES-KW": ["wrapKey", "unwrapKey"],
   PBKDF2: ["deriveBits", "deriveKey"],
   HKDF: ["deriveBits", "deriveKey"],
-  ECDH: ["deriveBits", "deriveKey"],
+  HMAC: ["sign", "verify"],
+};
+/** Asymmetric algorithms: the usages of each half. */
+const PAIR_USAGES = {
+  ECDH: { private: ["deriveKey", "deriveBits"], public: [] },
+  ECDSA: { private: ["sign"], public: ["verify"] },
+  "RSASSA-PKCS1-v1_5": { private: ["sign"], public: ["verify"] },
+  "RSA-PSS": { private: ["sign"], public: ["verify"] },
+  "RSA-OAEP": { private: ["decrypt", "unwrapKey"], public: ["encrypt", "wrapKey"] },
+  Ed25519: { private: ["sign"], public: ["verify"] },
+  "NODE-ED25519": { private: ["sign"], public: ["verify"] },
 };
 
 function domError(name, message) {
@@ -47,7 +68,7 @@ function algName(alg) {
   const raw = typeof alg === "string" ? alg : alg && alg.name;
   if (typeof raw !== "string") throw new TypeError("Missing field \"name\" in \"algorithm\".");
   const upper = raw.toUpperCase();
-  if (KNOWN.includes(upper)) return CANONICAL[upper] || upper;
+  if (KNOWN.includes(upper)) return CANONICAL[upper] || OURS.find((n) => n.toUpperCase() === upper) || upper;
   return raw;
 }
 
@@ -59,10 +80,13 @@ function isOurs(alg) {
   }
 }
 
+/** A copy of a BufferSource's bytes (by its tag, so buffers the host link made are accepted). */
 function bytes(source, what = "data") {
-  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
-  if (ArrayBuffer.isView(source)) {
-    return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+  const tagOf = (x) => Object.prototype.toString.call(x);
+  if (tagOf(source) === "[object ArrayBuffer]") return new Uint8Array(new Uint8Array(source));
+  if (source !== null && typeof source === "object" && typeof source.byteLength === "number" &&
+    tagOf(source.buffer) === "[object ArrayBuffer]") {
+    return new Uint8Array(new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
   }
   throw new TypeError(`Failed to execute: ${what} is not a BufferSource.`);
 }
@@ -73,6 +97,13 @@ function b64(u8) {
   return btoa(s);
 }
 
+function unb64(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
 function b64url(u8) {
   return b64(u8).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
@@ -80,39 +111,46 @@ function b64url(u8) {
 function unb64url(s, what) {
   if (typeof s !== "string") throw domError("DataError", `Invalid JWK: missing "${what}".`);
   const t = s.replace(/-/g, "+").replace(/_/g, "/");
-  let bin;
   try {
-    bin = atob(t + "===".slice((t.length + 3) % 4));
+    return unb64(t + "===".slice((t.length + 3) % 4));
   } catch {
     throw domError("DataError", `Invalid JWK: "${what}" is not base64url.`);
   }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
-/** One operation on the host: params (JSON) and data out; `{meta, bytes}` back, or a throw. */
-async function host(op, params, data = new Uint8Array(0)) {
+/** Random bytes for the host (key generation, salts, padding), from the seeded generator. */
+function seed(n = 32) {
+  return b64(crypto.getRandomValues(new Uint8Array(n)));
+}
+
+/**
+ * One operation on the host, at once (the synchronous link): params (JSON) and data out;
+ * `{meta, bytes}` back, or a throw (the DOMException the host names).
+ */
+function host(op, params, data = new Uint8Array(0)) {
   const head = enc.encode(JSON.stringify(params) + "\n");
   const body = new Uint8Array(head.length + data.length);
   body.set(head, 0);
   body.set(data, head.length);
-  const resp = await hostFetch(INTERNAL + op, { method: "POST", body });
-  const all = new Uint8Array(await resp.arrayBuffer());
+  const [status, all] = hostCall(`/subtle/${op}`, body);
   let nl = all.indexOf(10);
   if (nl < 0) nl = all.length;
-  const meta = JSON.parse(dec.decode(all.subarray(0, nl)));
+  const text = dec.decode(all.subarray(0, nl));
+  if (status !== 200) throw domError("OperationError", `edgesim: crypto.subtle host call failed: ${text}`);
+  const meta = JSON.parse(text);
   if (meta.error !== undefined) {
     if (meta.name === "TypeError") throw new TypeError(meta.error);
     throw domError(meta.name || "OperationError", meta.error);
   }
-  return { meta, bytes: all.slice(nl + 1) };
+  // A copy made by this realm's Uint8Array: the link's own arrays are not `instanceof` it.
+  return { meta, bytes: new Uint8Array(all.subarray(nl + 1)) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-const material = new WeakMap(); // our CryptoKey -> { raw } | { private, public, curve }
+// our CryptoKey -> { raw } (AES, HMAC, KDFs) | { curve?, private?, public } (asymmetric)
+const material = new WeakMap();
 const KeyProto = typeof CryptoKey === "function" ? CryptoKey.prototype : Object.prototype;
 
 function makeKey(type, extractable, algorithm, usages, secret) {
@@ -128,7 +166,6 @@ function makeKey(type, extractable, algorithm, usages, secret) {
 }
 
 function keyAlgName(key) {
-  if (material.has(key)) return key.algorithm.name;
   return key && key.algorithm && key.algorithm.name;
 }
 
@@ -145,6 +182,9 @@ function checkUsages(name, usages, op = "import", allowed = ALLOWED[name]) {
 
 /** workerd's validateOperation: the algorithm matches the key's, and the key allows `usage`. */
 function validate(key, name, usage) {
+  if (!material.has(key)) {
+    throw new TypeError("Failed to execute: parameter is not of type 'CryptoKey'.");
+  }
   const keyName = keyAlgName(key);
   if (!keyName || String(keyName).toUpperCase() !== String(name).toUpperCase()) {
     throw domError(
@@ -179,33 +219,101 @@ function curveOf(alg) {
   return c;
 }
 
+const HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
+
+/** The hash a parameter names (a string or `{name}`), checked. */
+function hashName(h, what = "algorithm") {
+  if (h === undefined) throw new TypeError(`Missing field "hash" in "${what}".`);
+  const name = algName(h);
+  if (!HASHES.includes(name)) {
+    throw domError("NotSupportedError", `Unrecognized or unimplemented digest algorithm requested: "${name}".`);
+  }
+  return name;
+}
+
+const RSA_JWK_ALG = {
+  "RSASSA-PKCS1-v1_5": { "SHA-1": "RS1", "SHA-256": "RS256", "SHA-384": "RS384", "SHA-512": "RS512" },
+  "RSA-PSS": { "SHA-1": "PS1", "SHA-256": "PS256", "SHA-384": "PS384", "SHA-512": "PS512" },
+  "RSA-OAEP": { "SHA-1": "RSA-OAEP", "SHA-256": "RSA-OAEP-256", "SHA-384": "RSA-OAEP-384", "SHA-512": "RSA-OAEP-512" },
+};
+
+/** The key pair (or one key) the host's material answer describes. */
+function asymmetricKey(name, algorithm, meta, extractable, usages, op = "import") {
+  const halves = PAIR_USAGES[name];
+  const isPrivate = meta.type === "private";
+  const list = checkUsages(name, usages, op, isPrivate ? halves.private : halves.public);
+  return makeKey(meta.type, isPrivate ? extractable : true, algorithm, list, {
+    curve: algorithm.namedCurve,
+    private: meta.private,
+    public: meta.public,
+  });
+}
+
+function rsaAlgorithm(name, algorithm, meta) {
+  return {
+    name,
+    modulusLength: meta.modulusLength,
+    publicExponent: unb64(meta.publicExponent),
+    hash: { name: hashName(algorithm.hash) },
+  };
+}
+
+function keyFormatData(format, keyData) {
+  if (format === "jwk") {
+    if (keyData === null || typeof keyData !== "object") throw new TypeError("JWK must be an object.");
+    return { params: { format, jwk: keyData }, data: new Uint8Array(0) };
+  }
+  if (format === "raw" || format === "spki" || format === "pkcs8") {
+    return { params: { format }, data: bytes(keyData, "keyData") };
+  }
+  throw domError("NotSupportedError", `Unrecognized key import format "${format}".`);
+}
+
+function importSymmetric(name, format, keyData, algorithm, extractable, usages) {
+  const list = checkUsages(name, usages);
+  let raw;
+  if (format === "raw") {
+    raw = bytes(keyData, "keyData");
+  } else if (format === "jwk") {
+    const jwk = keyData || {};
+    if (jwk.kty !== "oct") {
+      throw domError("DataError",
+        `Symmetric "jwk" key import requires a JSON Web Key with Key Type parameter "kty" equal to "oct" (encountered "${jwk.kty}").`);
+    }
+    raw = unb64url(jwk.k, "k");
+    const expected = name === "HMAC"
+      ? `HS${hashName(algorithm.hash).slice(4)}`
+      : `A${raw.length * 8}${name.slice(4)}`;
+    if (jwk.alg !== undefined && jwk.alg !== expected && (name === "HMAC" || [16, 24, 32].includes(raw.length))) {
+      throw domError("DataError",
+        `Symmetric "jwk" key contains invalid "alg" value "${jwk.alg}", expected "${expected}".`);
+    }
+    if (jwk.ext === false && extractable) {
+      throw domError("DataError", `JWK ext field for "${name}" is set to false but extractable is true`);
+    }
+  } else {
+    throw domError("NotSupportedError", `Unrecognized key import format "${format}".`);
+  }
+  if (name === "HMAC") {
+    const hash = hashName(algorithm.hash);
+    let length = raw.length * 8;
+    if (algorithm.length !== undefined) {
+      length = Number(algorithm.length);
+      if (length > raw.length * 8 || length <= raw.length * 8 - 8) {
+        throw domError("DataError", `Imported HMAC key length (${length}) must be a non-zero value up to 7 bits less than, and no greater than, the bit length of the raw key data (${raw.length * 8}).`);
+      }
+    }
+    if (raw.length === 0) throw domError("DataError", "Imported HMAC key length must be a non-zero value.");
+    return makeKey("secret", extractable, { name, length, hash: { name: hash } }, list, { raw });
+  }
+  aesLengthOk(raw.length * 8, "Imported");
+  return makeKey("secret", extractable, { name, length: raw.length * 8 }, list, { raw });
+}
+
 async function importOurs(format, keyData, algorithm, extractable, usages) {
   const name = algName(algorithm);
-  if (name.startsWith("AES-")) {
-    const list = checkUsages(name, usages);
-    let raw;
-    if (format === "raw") {
-      raw = bytes(keyData, "keyData");
-    } else if (format === "jwk") {
-      const jwk = keyData || {};
-      if (jwk.kty !== "oct") {
-        throw domError("DataError",
-          `Symmetric "jwk" key import requires a JSON Web Key with Key Type parameter "kty" equal to "oct" (encountered "${jwk.kty}").`);
-      }
-      raw = unb64url(jwk.k, "k");
-      const expected = `A${raw.length * 8}${name.slice(4)}`;
-      if (jwk.alg !== undefined && jwk.alg !== expected && [16, 24, 32].includes(raw.length)) {
-        throw domError("DataError",
-          `Symmetric "jwk" key contains invalid "alg" value "${jwk.alg}", expected "${expected}".`);
-      }
-      if (jwk.ext === false && extractable) {
-        throw domError("DataError", `JWK ext field for "${name}" is set to false but extractable is true`);
-      }
-    } else {
-      throw domError("NotSupportedError", `Unrecognized key import format "${format}".`);
-    }
-    aesLengthOk(raw.length * 8, "Imported");
-    return makeKey("secret", extractable, { name, length: raw.length * 8 }, list, { raw });
+  if (name.startsWith("AES-") || name === "HMAC") {
+    return importSymmetric(name, format, keyData, algorithm, extractable, usages);
   }
   if (name === "PBKDF2" || name === "HKDF") {
     if (extractable) throw domError("SyntaxError", `${name} key cannot be extractable.`);
@@ -216,25 +324,38 @@ async function importOurs(format, keyData, algorithm, extractable, usages) {
     const list = checkUsages(name, usages);
     return makeKey("secret", false, { name }, list, { raw: bytes(keyData, "keyData") });
   }
-  // ECDH
-  const curve = curveOf(algorithm);
-  const params = { curve, format };
-  let data = new Uint8Array(0);
-  if (format === "jwk") params.jwk = keyData;
-  else if (format === "raw" || format === "spki" || format === "pkcs8") data = bytes(keyData, "keyData");
-  else throw domError("NotSupportedError", `Unrecognized key import format "${format}".`);
-  const { meta } = await host("ecImport", params, data);
-  const isPrivate = meta.type === "private";
-  const list = checkUsages(name, usages, "import", isPrivate ? ALLOWED.ECDH : []);
-  return makeKey(meta.type, isPrivate ? extractable : true, { name, namedCurve: curve }, list, {
-    curve,
-    private: meta.private,
-    public: meta.public,
-  });
+  if (name === "ECDH" || name === "ECDSA") {
+    const curve = curveOf(algorithm);
+    const { params, data } = keyFormatData(format, keyData);
+    const { meta } = host("ecImport", { ...params, curve }, data);
+    return asymmetricKey(name, { name, namedCurve: curve }, meta, extractable, usages);
+  }
+  if (RSA_NAMES.includes(name)) {
+    hashName(algorithm.hash);
+    if (format === "raw") {
+      throw domError("NotSupportedError", `Unrecognized or unimplemented key import format "raw" for ${name}.`);
+    }
+    const { params, data } = keyFormatData(format, keyData);
+    const { meta } = host("rsaImport", params, data);
+    return asymmetricKey(name, rsaAlgorithm(name, algorithm, meta), meta, extractable, usages);
+  }
+  // Ed25519 and NODE-ED25519
+  const { params, data } = keyFormatData(format, keyData);
+  const { meta } = host("edImport", params, data);
+  const alg = name === "NODE-ED25519" ? { name, namedCurve: "NODE-ED25519" } : { name };
+  return asymmetricKey(name, alg, meta, extractable, usages);
 }
 
-function jwkOps(key) {
-  return [...key.usages];
+/**
+ * An exported JWK in workerd's member order (which `wrapKey` in "jwk" format encrypts as it
+ * is): `kty`, `key_ops`, `alg`, `ext`, then the key's own members.
+ */
+function jwkOut(fields, key, alg) {
+  const out = { kty: fields.kty, key_ops: [...key.usages] };
+  if (alg !== undefined) out.alg = alg;
+  out.ext = true;
+  for (const [k, v] of Object.entries(fields)) if (k !== "kty") out[k] = v;
+  return out;
 }
 
 async function exportOurs(format, key) {
@@ -243,37 +364,123 @@ async function exportOurs(format, key) {
     throw domError("InvalidAccessError", `Attempt to export non-extractable ${name} key.`);
   }
   const m = material.get(key);
-  if (name.startsWith("AES-")) {
+  if (m.raw !== undefined) {
     if (format === "raw") return m.raw.slice().buffer;
     if (format === "jwk") {
-      return {
-        kty: "oct",
-        key_ops: jwkOps(key),
-        alg: `A${m.raw.length * 8}${name.slice(4)}`,
-        ext: true,
-        k: b64url(m.raw),
-      };
+      const alg = name === "HMAC"
+        ? `HS${key.algorithm.hash.name.slice(4)}`
+        : `A${m.raw.length * 8}${name.slice(4)}`;
+      return jwkOut({ kty: "oct", k: b64url(m.raw) }, key, alg);
     }
     throw domError("NotSupportedError",
       `${name} key only supports exporting "raw" & "jwk", not "${format}".`);
   }
-  if (name === "ECDH") {
-    const params = { curve: m.curve, format, public: m.public };
-    if (key.type === "private") params.private = m.private;
-    if (format === "raw" && key.type === "private") {
-      throw domError("InvalidAccessError", `Cannot export "ECDH" in "raw" format for a private key.`);
-    }
-    const { meta, bytes: out } = await host("ecExport", params);
-    if (format === "jwk") return { ...meta.jwk, key_ops: jwkOps(key), ext: true };
-    return out.buffer;
+  if (!["raw", "spki", "pkcs8", "jwk"].includes(format)) {
+    throw domError("NotSupportedError", `Unrecognized key export format "${format}".`);
   }
-  throw domError("NotSupportedError", `Unrecognized key export format "${format}".`);
+  const params = { format, public: m.public };
+  if (key.type === "private") params.private = m.private;
+  let op = "edExport";
+  if (name === "ECDH" || name === "ECDSA") {
+    op = "ecExport";
+    params.curve = m.curve;
+  } else if (RSA_NAMES.includes(name)) {
+    op = "rsaExport";
+  }
+  if (format === "raw" && key.type === "private") {
+    throw domError("InvalidAccessError", `Cannot export "${name}" in "raw" format for a private key.`);
+  }
+  const { meta, bytes: out } = host(op, params);
+  if (format === "jwk") {
+    let alg;
+    if (op === "rsaExport") alg = RSA_JWK_ALG[name][key.algorithm.hash.name];
+    if (op === "edExport") alg = "EdDSA";
+    return jwkOut(meta.jwk, key, alg);
+  }
+  return out.buffer;
+}
+
+async function generateOurs(algorithm, extractable, usages) {
+  const name = algName(algorithm);
+  if (name.startsWith("AES-")) {
+    if (algorithm.length === undefined) throw new TypeError('Missing field "length" in "algorithm".');
+    const len = Number(algorithm.length);
+    aesLengthOk(len, "Generated");
+    const list = checkUsages(name, usages, "generate");
+    const raw = crypto.getRandomValues(new Uint8Array(len / 8));
+    return makeKey("secret", extractable, { name, length: len }, list, { raw });
+  }
+  if (name === "HMAC") {
+    const hash = hashName(algorithm.hash);
+    const list = checkUsages(name, usages, "generate");
+    let length = hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512;
+    if (algorithm.length !== undefined) {
+      length = Number(algorithm.length);
+      if (!(length > 0)) throw domError("OperationError", "HMAC key length must be a non-zero unsigned long integer.");
+    }
+    const raw = crypto.getRandomValues(new Uint8Array(Math.ceil(length / 8)));
+    if (length % 8) raw[raw.length - 1] &= 0xff << (8 - (length % 8));
+    return makeKey("secret", extractable, { name, length, hash: { name: hash } }, list, { raw });
+  }
+  if (name === "PBKDF2" || name === "HKDF") {
+    throw domError("NotSupportedError", `Unrecognized key generation algorithm "${name}" requested.`);
+  }
+  const halves = PAIR_USAGES[name];
+  const wanted = Array.from(usages || [], String);
+  for (const u of wanted) {
+    if (!halves.private.includes(u) && !halves.public.includes(u)) {
+      throw domError("SyntaxError", `Attempt to generate ${name} key with invalid usage "${u}".`);
+    }
+  }
+  let meta;
+  let alg;
+  if (name === "ECDH" || name === "ECDSA") {
+    const curve = curveOf(algorithm);
+    alg = { name, namedCurve: curve };
+    meta = host("ecGenerate", { curve }, crypto.getRandomValues(new Uint8Array(CURVES[curve] * 3))).meta;
+  } else if (RSA_NAMES.includes(name)) {
+    hashName(algorithm.hash);
+    if (algorithm.modulusLength === undefined) throw new TypeError('Missing field "modulusLength" in "algorithm".');
+    if (algorithm.publicExponent === undefined) throw new TypeError('Missing field "publicExponent" in "algorithm".');
+    const params = {
+      modulusLength: Number(algorithm.modulusLength),
+      publicExponent: b64(bytes(algorithm.publicExponent, "publicExponent")),
+    };
+    meta = host("rsaGenerate", params, crypto.getRandomValues(new Uint8Array(32))).meta;
+    alg = rsaAlgorithm(name, algorithm, meta);
+  } else {
+    alg = name === "NODE-ED25519" ? { name, namedCurve: "NODE-ED25519" } : { name };
+    meta = host("edGenerate", {}, crypto.getRandomValues(new Uint8Array(32))).meta;
+  }
+  const privateUsages = USAGE_ORDER.filter((u) => wanted.includes(u) && halves.private.includes(u));
+  const publicUsages = USAGE_ORDER.filter((u) => wanted.includes(u) && halves.public.includes(u));
+  if (!privateUsages.length) {
+    throw domError("SyntaxError", "Attempt to generate asymmetric keys with no valid private key usages.");
+  }
+  const curve = alg.namedCurve;
+  return {
+    publicKey: makeKey("public", true, alg, publicUsages, { curve, public: meta.public }),
+    privateKey: makeKey("private", extractable, alg, privateUsages, {
+      curve,
+      private: meta.private,
+      public: meta.public,
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-function cipherParams(name, algorithm, m) {
+function cipherParams(name, algorithm, key) {
+  const m = material.get(key);
+  if (name === "RSA-OAEP") {
+    const p = { alg: name, hash: key.algorithm.hash.name };
+    if (key.type === "private") p.private = m.private;
+    else p.public = m.public;
+    if (algorithm.label !== undefined) p.label = b64(bytes(algorithm.label, "label"));
+    p.seed = seed();
+    return p;
+  }
   const p = { alg: name, key: b64(m.raw) };
   if (algorithm.iv !== undefined) p.iv = b64(bytes(algorithm.iv, "iv"));
   if (algorithm.additionalData !== undefined) p.additionalData = b64(bytes(algorithm.additionalData, "additionalData"));
@@ -283,27 +490,40 @@ function cipherParams(name, algorithm, m) {
   return p;
 }
 
-async function cipher(op, algorithm, key, data) {
-  const name = algName(algorithm);
-  validate(key, name, op);
+/** encrypt/decrypt of `data` with a key already validated for the operation. */
+function cipherWith(op, name, algorithm, key, data) {
   if (name === "AES-KW") {
     throw domError("NotSupportedError", `Unrecognized or unimplemented ${op} for AES-KW.`);
   }
-  if (typeof algorithm === "object" && name === "AES-GCM" && algorithm.iv === undefined) {
+  if ((name === "AES-GCM" || name === "AES-CBC") && (typeof algorithm !== "object" || algorithm.iv === undefined)) {
     throw new TypeError('Missing field "iv" in "algorithm".');
   }
-  if (name === "AES-CBC" && algorithm.iv === undefined) {
-    throw new TypeError('Missing field "iv" in "algorithm".');
-  }
-  const { bytes: out } = await host(op, cipherParams(name, algorithm, material.get(key)), bytes(data));
-  return out.buffer;
+  const alg = typeof algorithm === "object" ? algorithm : {};
+  return host(op, cipherParams(name, alg, key), data).bytes.buffer;
 }
 
-const HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
-
-function hashName(h) {
-  if (h === undefined) throw new TypeError('Missing field "hash" in "algorithm".');
-  return algName(h);
+function signParams(name, algorithm, key) {
+  const m = material.get(key);
+  const p = { alg: name === "NODE-ED25519" ? "Ed25519" : name };
+  if (key.type === "private") p.private = m.private;
+  else p.public = m.public;
+  if (name === "HMAC") {
+    p.key = b64(m.raw);
+    p.hash = key.algorithm.hash.name;
+  } else if (name === "ECDSA") {
+    p.curve = m.curve;
+    p.hash = hashName(typeof algorithm === "object" ? algorithm.hash : undefined);
+  } else if (RSA_NAMES.includes(name)) {
+    p.hash = key.algorithm.hash.name;
+    if (name === "RSA-PSS") {
+      if (typeof algorithm !== "object" || algorithm.saltLength === undefined) {
+        throw new TypeError('Missing field "saltLength" in "algorithm".');
+      }
+      p.saltLength = Number(algorithm.saltLength);
+      p.seed = seed();
+    }
+  }
+  return p;
 }
 
 async function deriveBitsOurs(algorithm, key, length) {
@@ -314,9 +534,6 @@ async function deriveBitsOurs(algorithm, key, length) {
   if (name === "PBKDF2" || name === "HKDF") {
     p.key = b64(m.raw);
     p.hash = hashName(algorithm.hash);
-    if (!HASHES.includes(p.hash)) {
-      throw domError("NotSupportedError", `Unrecognized or unimplemented digest algorithm requested: "${p.hash}".`);
-    }
     if (algorithm.salt === undefined) throw new TypeError('Missing field "salt" in "algorithm".');
     p.salt = b64(bytes(algorithm.salt, "salt"));
     if (name === "PBKDF2") {
@@ -341,8 +558,7 @@ async function deriveBitsOurs(algorithm, key, length) {
     p.private = m.private;
     p.public = material.get(pub).public;
   }
-  const { bytes: out } = await host("deriveBits", p);
-  return out.buffer;
+  return host("deriveBits", p).bytes.buffer;
 }
 
 /** The length deriveKey asks of deriveBits for `derived` (workerd's getKeyLength). */
@@ -362,7 +578,7 @@ function keyLength(derived) {
       if (Number(derived.length) > 0) return Number(derived.length);
       throw new TypeError("HMAC key length must be a non-zero unsigned long integer.");
     }
-    const h = hashName(derived.hash);
+    const h = hashName(derived.hash, "derivedKeyParams");
     return h === "SHA-384" || h === "SHA-512" ? 1024 : 512;
   }
   if (name === "HKDF" || name === "PBKDF2") return null;
@@ -375,13 +591,25 @@ function pad8(u8) {
   return out;
 }
 
+/** workerd's `crypto.subtle.timingSafeEqual(a, b)`: equal bytes, compared in constant time. */
+function timingSafeEqual(a, b) {
+  const x = bytes(a, "a");
+  const y = bytes(b, "b");
+  if (x.length !== y.length) {
+    throw new RangeError("Input buffers must have the same byte length");
+  }
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The wrapped methods
 
 if (subtle) {
   const native = {};
-  for (const m of ["importKey", "exportKey", "generateKey", "encrypt", "decrypt", "deriveBits",
-    "deriveKey", "wrapKey", "unwrapKey"]) {
+  for (const m of ["importKey", "exportKey", "generateKey", "encrypt", "decrypt", "sign", "verify",
+    "deriveBits", "deriveKey", "wrapKey", "unwrapKey"]) {
     native[m] = typeof subtle[m] === "function" ? subtle[m].bind(subtle) : undefined;
   }
   const missing = (m) => async () => {
@@ -400,39 +628,33 @@ if (subtle) {
     },
     async generateKey(algorithm, extractable, usages) {
       if (!isOurs(algorithm)) return native.generateKey(algorithm, extractable, usages);
-      const name = algName(algorithm);
-      if (name.startsWith("AES-")) {
-        if (algorithm.length === undefined) throw new TypeError('Missing field "length" in "algorithm".');
-        const len = Number(algorithm.length);
-        aesLengthOk(len, "Generated");
-        const list = checkUsages(name, usages, "generate");
-        const raw = crypto.getRandomValues(new Uint8Array(len / 8));
-        return makeKey("secret", extractable, { name, length: len }, list, { raw });
-      }
-      if (name === "ECDH") {
-        const curve = curveOf(algorithm);
-        const list = checkUsages(name, usages, "generate");
-        if (!list.length) {
-          throw domError("SyntaxError", "Attempt to generate asymmetric keys with no valid private key usages.");
-        }
-        const seed = crypto.getRandomValues(new Uint8Array(CURVES[curve] * 3));
-        const { meta } = await host("ecGenerate", { curve }, seed);
-        const alg = { name, namedCurve: curve };
-        const secret = { curve, private: meta.private, public: meta.public };
-        return {
-          publicKey: makeKey("public", true, alg, [], { curve, public: meta.public }),
-          privateKey: makeKey("private", extractable, alg, list, secret),
-        };
-      }
-      throw domError("NotSupportedError", `${name} key generation not supported.`);
+      return generateOurs(algorithm, extractable, usages);
     },
     async encrypt(algorithm, key, data) {
       if (!material.has(key)) return native.encrypt(algorithm, key, data);
-      return cipher("encrypt", algorithm, key, data);
+      const name = algName(algorithm);
+      validate(key, name, "encrypt");
+      return cipherWith("encrypt", name, algorithm, key, bytes(data));
     },
     async decrypt(algorithm, key, data) {
       if (!material.has(key)) return native.decrypt(algorithm, key, data);
-      return cipher("decrypt", algorithm, key, data);
+      const name = algName(algorithm);
+      validate(key, name, "decrypt");
+      return cipherWith("decrypt", name, algorithm, key, bytes(data));
+    },
+    async sign(algorithm, key, data) {
+      if (!material.has(key)) return native.sign(algorithm, key, data);
+      const name = algName(algorithm);
+      validate(key, name, "sign");
+      return host("sign", signParams(name, algorithm, key), bytes(data)).bytes.buffer;
+    },
+    async verify(algorithm, key, signature, data) {
+      if (!material.has(key)) return native.verify(algorithm, key, signature, data);
+      const name = algName(algorithm);
+      validate(key, name, "verify");
+      const p = signParams(name, algorithm, key);
+      p.signature = b64(bytes(signature, "signature"));
+      return host("verify", p, bytes(data)).meta.ok === true;
     },
     async deriveBits(algorithm, key, length) {
       if (!material.has(key)) return native.deriveBits(algorithm, key, length);
@@ -457,11 +679,9 @@ if (subtle) {
       let data = format === "jwk" ? enc.encode(JSON.stringify(exported)) : new Uint8Array(exported);
       if (name === "AES-KW") {
         if (format === "jwk") data = pad8(data);
-        const { bytes: out } = await host("wrapKw", { key: b64(material.get(wrappingKey).raw) }, data);
-        return out.buffer;
+        return host("wrapKw", { key: b64(material.get(wrappingKey).raw) }, data).bytes.buffer;
       }
-      const { bytes: out } = await host("encrypt", cipherParams(name, algorithm, material.get(wrappingKey)), data);
-      return out.buffer;
+      return cipherWith("encrypt", name, algorithm, wrappingKey, data);
     },
     async unwrapKey(format, wrapped, unwrappingKey, algorithm, unwrappedAlg, extractable, usages) {
       if (!material.has(unwrappingKey)) {
@@ -469,11 +689,11 @@ if (subtle) {
       }
       const name = algName(algorithm);
       validate(unwrappingKey, name, "unwrapKey");
-      const m = material.get(unwrappingKey);
-      const { bytes: plain } =
+      const plain = new Uint8Array(
         name === "AES-KW"
-          ? await host("unwrapKw", { key: b64(m.raw) }, bytes(wrapped))
-          : await host("decrypt", cipherParams(name, algorithm, m), bytes(wrapped));
+          ? host("unwrapKw", { key: b64(material.get(unwrappingKey).raw) }, bytes(wrapped)).bytes.buffer
+          : cipherWith("decrypt", name, algorithm, unwrappingKey, bytes(wrapped)),
+      );
       let keyData = plain.buffer;
       if (format === "jwk") {
         try {
@@ -484,6 +704,7 @@ if (subtle) {
       }
       return methods.importKey(format, keyData, unwrappedAlg, extractable, usages);
     },
+    timingSafeEqual,
   };
 
   // On SubtleCrypto's prototype (every `crypto.subtle` sees them); as own properties if the
@@ -497,4 +718,50 @@ if (subtle) {
       Object.defineProperty(subtle, m, d);
     }
   }
+}
+
+// `crypto.DigestStream(algorithm)`: a WritableStream whose `digest` promise resolves to the
+// digest of everything written, once it is closed (workerd's extra).
+if (globalThis.crypto && typeof globalThis.crypto.DigestStream !== "function" &&
+  typeof WritableStream === "function") {
+  class DigestStream extends WritableStream {
+    constructor(algorithm) {
+      const chunks = [];
+      let resolve;
+      let reject;
+      const digest = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      super({
+        write(chunk) {
+          chunks.push(typeof chunk === "string" ? enc.encode(chunk) : bytes(chunk, "chunk"));
+        },
+        async close() {
+          const size = chunks.reduce((n, c) => n + c.length, 0);
+          const all = new Uint8Array(size);
+          let at = 0;
+          for (const c of chunks) {
+            all.set(c, at);
+            at += c.length;
+          }
+          try {
+            resolve(await subtle.digest(algorithm, all));
+          } catch (e) {
+            reject(e);
+          }
+        },
+        abort(reason) {
+          reject(reason);
+        },
+      });
+      Object.defineProperty(this, "digest", { value: digest, enumerable: true });
+    }
+  }
+  Object.defineProperty(globalThis.crypto, "DigestStream", {
+    value: DigestStream,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }

@@ -34,7 +34,11 @@ const P256 = {
   d: "Y4u5jQXiVGDIWxLkPnQzAHvB8MbS4iO9naP28_jK1BQ",
 };
 
+// ECDSA P-256 / SHA-256 signature of `data` by P256 (made with Node's WebCrypto).
+const ECDSA_SIG = "621bc85ba8404c0c0e93192d5fc73e7cbfa3990975b220d3c161329800e9b5129cc5863f0918a1fb4067d57f71f50a1da74185dbae68abd73101e79a925bc3a5";
+
 const subtle = () => crypto.subtle;
+const unb64url = (s) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4)), (c) => c.charCodeAt(0));
 const raw = (bytes, alg, usages) => subtle().importKey("raw", bytes, alg, true, usages);
 const publicOf = ({ d, p, q, dp, dq, qi, ...pub }) => pub;
 
@@ -171,6 +175,132 @@ Object.assign(probes, {
     const priv = await subtle().importKey("jwk", RSA, { name: "RSA-OAEP", hash: "SHA-256" }, false, ["decrypt"]);
     const ct = await subtle().encrypt({ name: "RSA-OAEP" }, pub, data);
     return new TextDecoder().decode(await subtle().decrypt({ name: "RSA-OAEP" }, priv, ct));
+  },
+  "ECDSA verify known signature": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(P256), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+    const sig = unhex(ECDSA_SIG);
+    const alg = { name: "ECDSA", hash: "SHA-256" };
+    return [await subtle().verify(alg, pub, sig, data), await subtle().verify(alg, pub, sig, enc.encode("x")),
+      await subtle().verify(alg, pub, sig.slice(1), data)];
+  },
+  "ECDSA export spki and jwk": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(P256), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+    return [hex(await subtle().exportKey("spki", pub)), await subtle().exportKey("jwk", pub), pub.algorithm, pub.type];
+  },
+  "ECDSA generateKey sign+verify": async () => {
+    const { publicKey, privateKey } = await subtle().generateKey({ name: "ECDSA", namedCurve: "P-384" }, true, ["sign", "verify"]);
+    const alg = { name: "ECDSA", hash: "SHA-384" };
+    const sig = await subtle().sign(alg, privateKey, data);
+    return [sig.byteLength, await subtle().verify(alg, publicKey, sig, data), publicKey.usages, privateKey.usages,
+      privateKey.algorithm, publicKey.extractable];
+  },
+  "ECDSA verify with private key": async () => {
+    const priv = await subtle().importKey("jwk", P256, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+    return subtle().verify({ name: "ECDSA", hash: "SHA-256" }, priv, new Uint8Array(64), data);
+  },
+  "Ed25519 verify": async () => {
+    const k = await subtle().importKey("jwk", ED25519, { name: "Ed25519" }, false, ["sign"]);
+    const pub = await subtle().importKey("raw", unb64url(ED25519.x), { name: "Ed25519" }, true, ["verify"]);
+    const sig = await subtle().sign("Ed25519", k, data);
+    return [await subtle().verify("Ed25519", pub, sig, data), await subtle().verify("Ed25519", pub, sig, enc.encode("x")),
+      pub.algorithm, pub.type, pub.usages];
+  },
+  "Ed25519 export formats": async () => {
+    const k = await subtle().importKey("jwk", ED25519, { name: "Ed25519" }, true, ["sign"]);
+    const pub = await subtle().importKey("jwk", publicOf(ED25519), { name: "Ed25519" }, true, ["verify"]);
+    return [hex(await subtle().exportKey("pkcs8", k)), await subtle().exportKey("jwk", k),
+      hex(await subtle().exportKey("spki", pub)), hex(await subtle().exportKey("raw", pub))];
+  },
+  "Ed25519 generateKey round trip": async () => {
+    const { publicKey, privateKey } = await subtle().generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
+    const sig = await subtle().sign({ name: "Ed25519" }, privateKey, data);
+    const raw = await subtle().exportKey("raw", publicKey);
+    return [sig.byteLength, raw.byteLength, await subtle().verify("Ed25519", publicKey, sig, data),
+      privateKey.algorithm, privateKey.usages, publicKey.usages];
+  },
+  "Ed25519 bad raw length": async () => subtle().importKey("raw", new Uint8Array(31), { name: "Ed25519" }, true, ["verify"]),
+  "NODE-ED25519 sign": async () => {
+    const alg = { name: "NODE-ED25519", namedCurve: "NODE-ED25519" };
+    const k = await subtle().importKey("jwk", ED25519, alg, false, ["sign"]);
+    return [hex(await subtle().sign(alg, k, data)), k.algorithm];
+  },
+  "RSASSA key fields": async () => {
+    const k = await subtle().importKey("jwk", RSA, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+    return [k.type, k.extractable, k.algorithm, k.usages];
+  },
+  "RSA export jwk": async () => {
+    const k = await subtle().importKey("jwk", RSA, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, true, ["sign"]);
+    return subtle().exportKey("jwk", k);
+  },
+  "RSA export spki": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(RSA), { name: "RSA-PSS", hash: "SHA-256" }, true, ["verify"]);
+    return [hex(await subtle().exportKey("spki", pub)), (await subtle().exportKey("jwk", pub)).alg];
+  },
+  "RSA pkcs8 round trip": async () => {
+    const k = await subtle().importKey("jwk", RSA, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-1" }, true, ["sign"]);
+    const der = await subtle().exportKey("pkcs8", k);
+    const back = await subtle().importKey("pkcs8", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-1" }, false, ["sign"]);
+    return hex(await subtle().sign("RSASSA-PKCS1-v1_5", back, data));
+  },
+  "RSA-PSS sign+verify": async () => {
+    const priv = await subtle().importKey("jwk", RSA, { name: "RSA-PSS", hash: "SHA-256" }, false, ["sign"]);
+    const pub = await subtle().importKey("jwk", publicOf(RSA), { name: "RSA-PSS", hash: "SHA-256" }, false, ["verify"]);
+    const sig = await subtle().sign({ name: "RSA-PSS", saltLength: 32 }, priv, data);
+    return [sig.byteLength, await subtle().verify({ name: "RSA-PSS", saltLength: 32 }, pub, sig, data),
+      await subtle().verify({ name: "RSA-PSS", saltLength: 32 }, pub, sig, enc.encode("x"))];
+  },
+  "RSA-OAEP label round trip": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(RSA), { name: "RSA-OAEP", hash: "SHA-1" }, false, ["encrypt"]);
+    const priv = await subtle().importKey("jwk", RSA, { name: "RSA-OAEP", hash: "SHA-1" }, false, ["decrypt"]);
+    const ct = await subtle().encrypt({ name: "RSA-OAEP", label: enc.encode("L") }, pub, data);
+    const back = await subtle().decrypt({ name: "RSA-OAEP", label: enc.encode("L") }, priv, ct);
+    let wrong;
+    try {
+      await subtle().decrypt({ name: "RSA-OAEP", label: enc.encode("M") }, priv, ct);
+    } catch (e) {
+      wrong = e.name;
+    }
+    return [ct.byteLength, new TextDecoder().decode(back), wrong];
+  },
+  "RSA-OAEP usage on import": async () =>
+    subtle().importKey("jwk", publicOf(RSA), { name: "RSA-OAEP", hash: "SHA-256" }, false, ["decrypt"]).then((k) => k.usages, (e) => e.name),
+  "RSA generateKey sign+verify": async () => {
+    const { publicKey, privateKey } = await subtle().generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    );
+    const sig = await subtle().sign("RSASSA-PKCS1-v1_5", privateKey, data);
+    return [sig.byteLength, await subtle().verify("RSASSA-PKCS1-v1_5", publicKey, sig, data), privateKey.algorithm,
+      publicKey.usages, privateKey.usages];
+  },
+  "wrapKey RSA-OAEP": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(RSA), { name: "RSA-OAEP", hash: "SHA-256" }, false, ["wrapKey"]);
+    const priv = await subtle().importKey("jwk", RSA, { name: "RSA-OAEP", hash: "SHA-256" }, false, ["unwrapKey"]);
+    const k = await raw(key16, "AES-GCM", ["encrypt"]);
+    const wrapped = await subtle().wrapKey("raw", k, pub, { name: "RSA-OAEP" });
+    const back = await subtle().unwrapKey("raw", wrapped, priv, { name: "RSA-OAEP" }, "AES-GCM", true, ["encrypt"]);
+    return [wrapped.byteLength, hex(await subtle().exportKey("raw", back))];
+  },
+  "wrapKey AES-GCM jwk": async () => {
+    const kek = await raw(key32, "AES-GCM", ["wrapKey", "unwrapKey"]);
+    const k = await raw(key16, { name: "HMAC", hash: "SHA-256" }, ["sign"]);
+    const alg = { name: "AES-GCM", iv: iv12 };
+    const wrapped = await subtle().wrapKey("jwk", k, kek, alg);
+    const back = await subtle().unwrapKey("jwk", wrapped, kek, alg, { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
+    return [hex(wrapped), back.algorithm, hex(await subtle().exportKey("raw", back))];
+  },
+  "wrapKey AES-KW jwk": async () => {
+    const kek = await raw(key16, "AES-KW", ["wrapKey", "unwrapKey"]);
+    const k = await raw(key32, "AES-CBC", ["encrypt"]);
+    const wrapped = await subtle().wrapKey("jwk", k, kek, "AES-KW");
+    const back = await subtle().unwrapKey("jwk", wrapped, kek, "AES-KW", "AES-CBC", true, ["encrypt"]);
+    return [wrapped.byteLength, back.algorithm, hex(await subtle().exportKey("raw", back))];
+  },
+  "HMAC jwk import": async () => {
+    const k = await subtle().importKey("jwk", { kty: "oct", k: "AAECAwQFBgcICQoLDA0ODw", alg: "HS256" },
+      { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
+    return [k.algorithm, hex(await subtle().sign("HMAC", k, data))];
   },
   "timingSafeEqual": () =>
     typeof crypto.subtle.timingSafeEqual === "function"
