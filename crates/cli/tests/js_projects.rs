@@ -6,6 +6,7 @@
 //! (`worker/js/sw-global`), a Worker caching with `caches.default` per colo
 //! (`worker/js/cache-colo`) and a Hono 3 Worker with regex Unicode property escapes and
 //! `normalize` (`worker/js/hono3`). Each also answers the course's routes, so `edgesim run` judges it.
+//! A Worker rendering its page with HTMLRewriter (`worker/js/html-rewriter`) runs in `edgesim dev`.
 //! Needs Node and npm (SKIPPED without them; a failure under `CI=true`).
 
 use edgesim_testkit::require_node;
@@ -310,4 +311,43 @@ fn a_hono3_worker_with_unicode_property_escapes_runs_unchanged() {
     drop(dev);
     let scenario = repo().join("fixtures/scenarios/course-happy-path.toml");
     run_passes(&project, &scenario, "hono3");
+}
+
+#[test]
+fn a_worker_rendering_with_html_rewriter_runs_unchanged_in_dev() {
+    require_node!();
+    let project = copy_project(&repo().join("worker/js/html-rewriter"), "html-rewriter-dev");
+    let state = temp_dir("html-rewriter-dev-state");
+    let dev = DevServer::start_in(Path::new(BIN), Some(&project), &state, &["--seed", "4"]);
+    let home = dev.get_ok("SYD", "/");
+    assert_eq!(home.header("x-page"), Some("home"), "{:?}", home.headers);
+    assert_eq!(
+        home.body,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><title>Edge Notes &amp; friends</title></head>\n\
+         <body class=\"home\" data-doctype=\"html\">\n\n<h1 id=\"site\">Edge Notes</h1>\n\
+         <p class=\"banner\">no banner</p>\n\
+         <ul id=\"articles\" data-count=\"2\"><li data-id=\"1\">first blog</li><li data-id=\"2\">second blog</li></ul>\n\
+         <a href=\"https://example.test/about\">About</a>\n\
+         <img src=\"/logo.png\" alt=\"img in http://www.w3.org/1999/xhtml\">\n\
+         <footer>Edge Notes</footer></body>\n</html><!-- rendered by edgesim -->",
+        "{}",
+        dev.output()
+    );
+    // The banner comes from KV in an async text handler.
+    let put = send(&dev, "PUT", "/banner", &[], "Fresh <news>");
+    assert_eq!(put.status, 200, "{}", put.body);
+    dev.advance(61);
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = dev.get_ok("SYD", "/").body;
+        if seen.contains("<p class=\"banner\">Fresh &lt;news&gt;</p>") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(seen.contains("<p class=\"banner\">Fresh &lt;news&gt;</p>"), "{seen}");
+    // A handler that throws errors the transformed body with its error.
+    let broken = dev.get_at("SYD", "/broken");
+    assert_eq!(broken.status, 502, "{}", broken.body);
+    assert_eq!(broken.body, "Error: handler failed\n");
 }

@@ -377,7 +377,10 @@ class HTMLRewriter {
     if (!(response instanceof Response)) {
       throw new TypeError("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
     }
-    const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+    // The input's Content-Length would cut the rewritten body short (see crates/js/README.md).
+    const headers = new Headers(response.headers);
+    headers.delete("content-length");
+    const init = { status: response.status, statusText: response.statusText, headers };
     if (response.body === null) return new Response(null, init);
     const selectors = this.#selectors.slice();
     const documents = this.#document.slice();

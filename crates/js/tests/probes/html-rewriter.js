@@ -300,6 +300,11 @@ const probes = {
     );
     return [res.status, res.statusText, res.headers.get("content-type"), res.headers.get("x-a"), await res.text()];
   },
+  "content-length of the input": async () => {
+    const input = new Response("<p>x</p>", { headers: { "content-length": "8", "x-b": "2" } });
+    const res = new HTMLRewriter().on("p", { element: (e) => e.append("!!") }).transform(input);
+    return [res.headers.get("content-length"), res.headers.get("x-b"), await res.text()];
+  },
   "handlers run when the body is read": async () => {
     let ran = false;
     const res = new HTMLRewriter().on("p", { element() { ran = true; } }).transform(new Response("<p>x</p>"));
