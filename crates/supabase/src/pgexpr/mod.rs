@@ -16,6 +16,7 @@
 //! a view or a function body). [`cast`], [`arith`] and [`compare`] are the typing rules, shared
 //! with the policy emitter (`rls::emit`), whose own tree resolves columns per query level.
 
+mod dml;
 mod expr;
 mod funcs;
 mod query;
@@ -189,17 +190,21 @@ pub fn translate_expr(text: &str, env: &dyn Env, tables: &[&str]) -> Result<Type
     tr.expr(&e)
 }
 
-/// Translates a query (`select ...`, `with ... select ...`, `values`): returns the SQLite SQL
-/// and the Postgres type of its first column.
+/// Translates a query (`select ...`, `with ... select ...`, `values`) or a write (`insert`,
+/// `update`, `delete`, see `dml`): returns the SQLite SQL and the Postgres type of its first
+/// (or first `returning`) column.
 pub fn translate_query(text: &str, env: &dyn Env) -> Result<(String, Ty), PgExprError> {
-    let st = parse_one(text)?;
-    let sqlparser::ast::Statement::Query(mut q) = st else {
-        return Err(PgExprError::Parse("expected a query".into()));
-    };
+    let mut st = parse_one(text)?;
     let mut tr = Tr::new(env);
-    let cols = tr.query(&mut q)?;
+    let cols = match &mut st {
+        sqlparser::ast::Statement::Query(q) => tr.query(q)?,
+        sqlparser::ast::Statement::Insert(_)
+        | sqlparser::ast::Statement::Update(_)
+        | sqlparser::ast::Statement::Delete(_) => tr.statement(&mut st)?,
+        _ => return Err(PgExprError::Parse("expected a query".into())),
+    };
     Ok((
-        q.to_string(),
+        st.to_string(),
         cols.into_iter().next().map(|(_, t)| t).unwrap_or(Ty::Any),
     ))
 }

@@ -15,7 +15,7 @@ use sqlparser::ast::{
 pub(super) type Cols = Vec<(String, Ty)>;
 
 /// Replaces `e` by raw SQLite SQL (an unquoted identifier prints as written).
-fn raw(sql: String) -> Expr {
+pub(super) fn raw(sql: String) -> Expr {
     Expr::Identifier(Ident::new(sql))
 }
 
@@ -248,7 +248,7 @@ impl Tr<'_> {
         }
     }
 
-    fn add_from(&mut self, twj: &mut TableWithJoins, level: &mut super::Level) -> R<()> {
+    pub(super) fn add_from(&mut self, twj: &mut TableWithJoins, level: &mut super::Level) -> R<()> {
         self.factor(&mut twj.relation, level)?;
         for j in &mut twj.joins {
             self.factor(&mut j.relation, level)?;

@@ -126,14 +126,20 @@ impl<'a> Ctx<'a> {
         Ok((cols, out))
     }
 
-    /// A query (`select`, `with`, `values`) through the typed translator
+    /// A query (`select`, `with`, `values`) or a write (`insert`, `update`, `delete`) through
+    /// the typed translator
     /// ([`crate::pgexpr`]): casts, division and dates keep Postgres's meaning; a construct it
     /// cannot keep faithful is a `0A000` error, never a different answer. Other statements, and
     /// queries `sqlparser` cannot parse, keep the token rewrite.
     fn typed(&self, toks: Vec<Tok>, env: &Env) -> Result<Vec<Tok>, ApiError> {
-        let is_query = toks
-            .first()
-            .is_some_and(|t| t.is("select") || t.is("with") || t.is("values"));
+        let is_query = toks.first().is_some_and(|t| {
+            t.is("select")
+                || t.is("with")
+                || t.is("values")
+                || t.is("insert")
+                || t.is("update")
+                || t.is("delete")
+        });
         if !is_query {
             return Ok(toks);
         }
