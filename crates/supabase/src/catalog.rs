@@ -151,6 +151,11 @@ impl Enums {
         )
     }
 
+    /// Whether `v` is a label of some enum type of the project.
+    pub fn is_label(&self, v: &str) -> bool {
+        self.map().values().any(|vs| vs.iter().any(|x| x == v))
+    }
+
     /// Whether `value` is valid for `name` (unknown types accept everything).
     pub fn accepts(&self, name: &str, value: &str) -> bool {
         self.map()

@@ -271,6 +271,9 @@ insert into docs values (1, 'viewer'), (2, 'member'), (3, 'admin');
 alter table docs enable row level security;
 create policy "by role" on docs for select to authenticated
   using (min_role <= (auth.jwt()->'app_metadata'->>'role')::app_role);
+-- Ordered against an untyped label: Postgres orders by the enum (viewer < member), which
+-- the policy emitter cannot tell from text ordering ('viewer' > 'member'): it denies.
+create policy "anon by label" on docs for select to anon using (min_role < 'member');
 "#,
     )]);
     let user = |role: &str| {
@@ -295,6 +298,15 @@ create policy "by role" on docs for select to authenticated
         (status, body),
         (200, json!([{"id": 1}, {"id": 2}, {"id": 3}]))
     );
+    let (status, body) = call(&sb, "GET", "/rest/v1/docs?select=id", ANON_KEY);
+    assert_eq!((status, body), (200, json!([])));
+    let joined = sb
+        .load_report()
+        .warnings()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("20240101000000_enum.sql:10"), "{joined}");
     let (status, body) = call(&sb, "GET", "/rest/v1/docs?select=id", &user("boss"));
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], json!("22P02"), "{body}");

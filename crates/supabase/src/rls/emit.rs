@@ -444,6 +444,13 @@ impl<'a> Emitter<'a> {
                             rt.sql
                         )))
                     }
+                    "<" | ">" | "<=" | ">=" if self.maybe_enum_order(&lt, &rt) => {
+                        return Err(no(format!(
+                            "`{op}` between a text column and an enum label (the policy \
+                             emitter cannot tell an enum column from text; cast the label: \
+                             `'x'::type`)"
+                        )));
+                    }
                     "=" | "<>" | "<" | ">" | "<=" | ">=" => pgexpr::compare(op, lt, rt),
                     "+" | "-" | "*" | "/" | "%" => pgexpr::arith(op, lt, rt),
                     "||" => {
@@ -553,8 +560,14 @@ impl<'a> Emitter<'a> {
             }
             Expr::Between(x, lo, hi, not) => {
                 let x = self.typed(x, sc)?;
-                let lo = pgexpr::coerce(self.typed(lo, sc)?, &x.ty).map_err(unsupported)?;
-                let hi = pgexpr::coerce(self.typed(hi, sc)?, &x.ty).map_err(unsupported)?;
+                let (lo, hi) = (self.typed(lo, sc)?, self.typed(hi, sc)?);
+                if self.maybe_enum_order(&x, &lo) || self.maybe_enum_order(&x, &hi) {
+                    return Err(no(
+                        "`between` a text column and enum labels (cast the labels: `'x'::type`)",
+                    ));
+                }
+                let lo = pgexpr::coerce(lo, &x.ty).map_err(unsupported)?;
+                let hi = pgexpr::coerce(hi, &x.ty).map_err(unsupported)?;
                 b(format!(
                     "({} {}BETWEEN {} AND {})",
                     x.sql,
@@ -674,6 +687,18 @@ impl<'a> Emitter<'a> {
             }
         }
         None
+    }
+
+    /// Whether an ordering comparison of `a` and `b` may be an enum column against an untyped
+    /// label: the schema reads enum columns as text, and Postgres orders enum values by their
+    /// position, not as text, so such a comparison denies rather than guess.
+    fn maybe_enum_order(&self, a: &Typed, b: &Typed) -> bool {
+        let Some(enums) = &self.enums else {
+            return false;
+        };
+        let label =
+            |x: &Typed| x.ty == Ty::Unknown && x.lit.as_ref().is_some_and(|l| enums.is_label(l));
+        (a.ty == Ty::Text && label(b)) || (b.ty == Ty::Text && label(a))
     }
 
     /// Whether `name` is an enum type of the project (stored as text; a cast to it is checked
