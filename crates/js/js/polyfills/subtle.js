@@ -608,7 +608,7 @@ function timingSafeEqual(a, b) {
 
 if (subtle) {
   const native = {};
-  for (const m of ["importKey", "exportKey", "generateKey", "encrypt", "decrypt", "sign", "verify",
+  for (const m of ["digest", "importKey", "exportKey", "generateKey", "encrypt", "decrypt", "sign", "verify",
     "deriveBits", "deriveKey", "wrapKey", "unwrapKey"]) {
     native[m] = typeof subtle[m] === "function" ? subtle[m].bind(subtle) : undefined;
   }
@@ -618,8 +618,22 @@ if (subtle) {
   for (const m of Object.keys(native)) if (!native[m]) native[m] = missing(m);
 
   const methods = {
+    async digest(algorithm, data) {
+      const name = algName(algorithm);
+      if (![...HASHES, "MD5"].includes(name)) {
+        throw domError("NotSupportedError", "Unrecognized or unimplemented digest algorithm requested.");
+      }
+      const tag = Object.prototype.toString.call(data);
+      if (tag !== "[object ArrayBuffer]" && !ArrayBuffer.isView(data)) {
+        throw new TypeError("Failed to execute 'digest' on 'SubtleCrypto': parameter 2 is not of type 'Array'.");
+      }
+      return native.digest(algorithm, data);
+    },
     async importKey(format, keyData, algorithm, extractable, usages) {
-      if (!isOurs(algorithm)) return native.importKey(format, keyData, algorithm, extractable, usages);
+      if (!isOurs(algorithm)) {
+        const name = algName(algorithm);
+        throw domError("NotSupportedError", `Unrecognized key import algorithm "${name}" requested.`);
+      }
       return importOurs(format, keyData, algorithm, extractable, usages);
     },
     async exportKey(format, key) {
@@ -717,6 +731,31 @@ if (subtle) {
     } catch {
       Object.defineProperty(subtle, m, d);
     }
+  }
+}
+
+// `crypto.getRandomValues` with workerd's checks and messages in front of the engine's.
+if (globalThis.crypto && typeof globalThis.crypto.getRandomValues === "function") {
+  const target = Object.getPrototypeOf(globalThis.crypto) || globalThis.crypto;
+  const nativeGetRandomValues = globalThis.crypto.getRandomValues;
+  const INTEGER_VIEW = /^\[object (Int8|Uint8|Uint8Clamped|Int16|Uint16|Int32|Uint32|BigInt64|BigUint64)Array\]$/;
+  const getRandomValues = function getRandomValues(array) {
+    if (ArrayBuffer.isView(array)) {
+      if (!INTEGER_VIEW.test(Object.prototype.toString.call(array))) {
+        throw domError("TypeMismatchError", "ArrayBufferView argument to getRandomValues() must be an integer-typed view.");
+      }
+      if (array.byteLength > 65536) {
+        throw domError("QuotaExceededError",
+          `getRandomValues() only accepts buffers of size <= 64K but provided ${array.byteLength} bytes.`);
+      }
+    }
+    return nativeGetRandomValues.call(this, array);
+  };
+  const d = { value: getRandomValues, writable: true, configurable: true, enumerable: true };
+  try {
+    Object.defineProperty(target, "getRandomValues", d);
+  } catch {
+    Object.defineProperty(globalThis.crypto, "getRandomValues", d);
   }
 }
 
