@@ -132,7 +132,12 @@ impl Schema {
                     crate::pgexpr::VIEW_TYPES
                 ))?
             } else {
-                conn.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1)")?
+                // `table_xinfo` also lists generated columns (hidden 2 and 3), which PostgREST
+                // reads like any other.
+                conn.prepare(
+                    "SELECT name, type, \"notnull\", pk FROM pragma_table_xinfo(?1) \
+                     WHERE hidden IN (0, 2, 3)",
+                )?
             };
             let rows = st.query_map([&name], |r| {
                 let decl: String = r.get(1)?;

@@ -96,7 +96,10 @@ create table members (
   nums int[] default array[1, 2],
   active boolean default true,
   note text default 'x',
-  due date default (date '2024-01-01' + 30)
+  due date default (date '2024-01-01' + 30),
+  code text default upper('abc' || 'é'),
+  slug text generated always as (upper(name) || '#' || (id * 2)::text) stored,
+  check (name !~ '\d{3}' and role <> 'member'::app_role or id < 100)
 );
 insert into members values (1, 'Élan Vital', 'admin', '{a,b}', '{3,4}', true);
 insert into members values (2, 'straße zoë', 'viewer', '{b}');
@@ -217,8 +220,10 @@ pub fn cases(seed: u64) -> Vec<Case> {
     for c in callers() {
         out.push(case(
             &c,
-            "facts?select=id,made,score,price,ok,label,feel,meta,owner&order=id".into(),
-            "SELECT id, made, score, price, ok, label, feel, meta, owner FROM facts ORDER BY id"
+            "facts?select=id,made,score,price,ok,label,feel,meta,owner,half_price,made_text&order=id"
+                .into(),
+            "SELECT id, made, score, price, ok, label, feel, meta, owner, half_price, made_text \
+             FROM facts ORDER BY id"
                 .into(),
             None,
         ));
@@ -239,8 +244,9 @@ pub fn cases(seed: u64) -> Vec<Case> {
         ));
         out.push(case(
             &c,
-            "members?select=id,name,role,tags,nums,active,note,due&order=id".into(),
-            "SELECT id, name, role, tags, nums, active, note, due FROM members ORDER BY id".into(),
+            "members?select=id,name,role,tags,nums,active,note,due,code,slug&order=id".into(),
+            "SELECT id, name, role, tags, nums, active, note, due, code, slug FROM members ORDER BY id"
+                .into(),
             None,
         ));
         out.push(case(
