@@ -60,7 +60,18 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         let sql = format!("DELETE FROM {}", Tok::QIdent(t).sql());
         return finish(cx, st, object, &sql, None);
     }
-    let t = rewrite(&st.toks)?;
+    // Writes go through the typed translator (a value takes its column's type, casts keep
+    // Postgres's meaning); a form or construct it does not handle keeps the token rewrite.
+    let typed = if matches!(st.word(0).as_str(), "insert" | "update" | "delete") {
+        let body = super::dispatch::qualify_schemas(&st.toks, &cx.db.catalog.schemas);
+        crate::pgexpr::translate_query(&render(&body), &cx.db.typed_env(None)).ok()
+    } else {
+        None
+    };
+    let t = match typed {
+        Some((sql, _)) => super::lex::tokenize(&sql)?,
+        None => rewrite(&st.toks)?,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < t.len() {

@@ -108,6 +108,10 @@ insert into members (id, name, role, tags, active) values
   (4, 'bob_2 b<b', 'admin', '{c,a}', null),
   (5, 'ÅSA 42', 'viewer', '{c}', true);
 insert into members values (6, 'x.y\z', 'member');
+-- Casts in seed data keep their meaning (typed translator), values take the column's type.
+insert into members (id, name, role, active, nums) values
+  (7, 'Seven ' || (7.5)::int, 'member'::app_role, 'on'::boolean, '{7,8}');
+update members set note = note || (2.5)::int, due = due + 1 where id = 7;
 alter table members enable row level security;
 create policy "admins see all" on members for select to authenticated
   using ((auth.jwt()->'app_metadata'->>'role')::app_role = 'admin'::app_role);
