@@ -144,7 +144,25 @@ pub fn cast(x: Typed, to: &Ty) -> R<Typed> {
             }
         },
         Ty::Array(ety) => match (&from, &x.lit) {
-            (Ty::Array(_), _) => x.sql.clone(),
+            // Elements stored as they are: only casts that change no stored element.
+            (Ty::Array(fe), _)
+                if !fe.known()
+                    || !ety.known()
+                    || fe == ety
+                    || (fe.is_int() && ety.is_number())
+                    || (matches!(**ety, Ty::Text)
+                        && matches!(**fe, Ty::Text | Ty::Uuid | Ty::Enum(_))) =>
+            {
+                x.sql.clone()
+            }
+            (Ty::Unknown, None) if x.sql == "NULL" => "NULL".to_string(),
+            (Ty::Array(_), _) => {
+                return Err(unsupported(format!(
+                    "cast from {} to {}",
+                    from.pg_name(),
+                    to.pg_name()
+                )));
+            }
             (Ty::Unknown, Some(s)) => {
                 let items = crate::query::filter::pg_array(s)
                     .map_err(|_| unsupported(format!("array literal {s}")))?;

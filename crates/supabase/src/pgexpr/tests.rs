@@ -135,3 +135,35 @@ fn queries_name_columns_as_postgres() {
     let names: Vec<&str> = st.column_names();
     assert_eq!(names, vec!["text", "?column?", "made", "name"]);
 }
+
+#[test]
+fn arrays_keep_postgres_meaning() {
+    let c = conn();
+    // any/all are three-valued: a null element with no match is null, not false.
+    assert_eq!(eval(&c, "'x' = any(tags)").unwrap(), V::Integer(1));
+    assert_eq!(eval(&c, "'z' = any(tags)").unwrap(), V::Integer(0));
+    assert_eq!(eval(&c, "'z' = any(array['a', null])").unwrap(), V::Null);
+    assert_eq!(
+        eval(&c, "not ('z' = any(array['a', null]))").unwrap(),
+        V::Null
+    );
+    assert_eq!(
+        eval(&c, "'a' <> all(array['b', 'c'])").unwrap(),
+        V::Integer(1)
+    );
+    assert_eq!(eval(&c, "3 > all(array[1, 2])").unwrap(), V::Integer(1));
+    assert_eq!(eval(&c, "1 = any(null::int[])").unwrap(), V::Null);
+    // Subscripts are 1-based; out of range is null; elements keep their type.
+    assert_eq!(eval(&c, "tags[2]").unwrap(), V::Text("y".into()));
+    assert_eq!(eval(&c, "tags[0]").unwrap(), V::Null);
+    assert_eq!(eval(&c, "(array[10, 20])[2] + 1").unwrap(), V::Integer(21));
+    assert_eq!(eval(&c, "('{4,5}'::int[])[1] * 2").unwrap(), V::Integer(8));
+    // A cast that would change stored elements is refused, not run differently.
+    assert!(eval(&c, "array[7.6, 2]::int[]").is_err());
+    assert!(eval(&c, "array[1, 2]::bigint[]").is_ok());
+    // upper() per Unicode character, ß kept (glibc's towupper).
+    assert_eq!(
+        eval(&c, "upper('straße é')").unwrap(),
+        V::Text("STRAßE É".into())
+    );
+}
