@@ -333,6 +333,9 @@ fn a_worker_rendering_with_html_rewriter_runs_unchanged_in_dev() {
         "{}",
         dev.output()
     );
+    // A rewriter built at the module's top level (evaluated when the build snapshots it).
+    let stamped = dev.get_ok("SYD", "/stamped");
+    assert_eq!(stamped.body, "<h1 data-stamp=\"top-level\">t</h1>");
     // The banner comes from KV in an async text handler.
     let put = send(&dev, "PUT", "/banner", &[], "Fresh <news>");
     assert_eq!(put.status, 200, "{}", put.body);
@@ -345,7 +348,10 @@ fn a_worker_rendering_with_html_rewriter_runs_unchanged_in_dev() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(seen.contains("<p class=\"banner\">Fresh &lt;news&gt;</p>"), "{seen}");
+    assert!(
+        seen.contains("<p class=\"banner\">Fresh &lt;news&gt;</p>"),
+        "{seen}"
+    );
     // A handler that throws errors the transformed body with its error.
     let broken = dev.get_at("SYD", "/broken");
     assert_eq!(broken.status, 502, "{}", broken.body);

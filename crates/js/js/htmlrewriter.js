@@ -27,6 +27,14 @@ function html(op, bytes) {
   return body;
 }
 
+// The host link does not exist while wizer snapshots the module graph (a call would trap), so a
+// rewriter built at a module's top level checks its selectors at its first `transform` instead.
+// Module evaluation is synchronous: this job runs after it, before any request is served.
+let evaluating = true;
+Promise.resolve().then(() => {
+  evaluating = false;
+});
+
 /** The validity checks lol_html makes on a name or text a handler sets, cached when valid. */
 const valid = new Set();
 function check(what, value) {
@@ -354,6 +362,7 @@ function frame(spec, input) {
 class HTMLRewriter {
   #selectors = [];
   #document = [];
+  #unchecked = []; // selectors given while the module graph was evaluated (see `evaluating`)
 
   constructor() {}
 
@@ -361,7 +370,8 @@ class HTMLRewriter {
   on(selector, handlers) {
     selector = String(selector);
     const set = handlerSet(handlers, ["element", "comments", "text"]);
-    html("selector", encoder.encode(selector));
+    if (evaluating) this.#unchecked.push(selector);
+    else html("selector", encoder.encode(selector));
     this.#selectors.push({ selector, set });
     return this;
   }
@@ -376,6 +386,10 @@ class HTMLRewriter {
   transform(response) {
     if (!(response instanceof Response)) {
       throw new TypeError("Failed to execute 'transform' on 'HTMLRewriter': parameter 1 is not of type 'Response'.");
+    }
+    while (this.#unchecked.length) {
+      html("selector", encoder.encode(this.#unchecked[0]));
+      this.#unchecked.shift();
     }
     // The input's Content-Length would cut the rewritten body short (see crates/js/README.md).
     const headers = new Headers(response.headers);

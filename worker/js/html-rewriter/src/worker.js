@@ -1,8 +1,8 @@
 // Renders the home page from a template with HTMLRewriter, as Workers template pages: the
 // article list comes from Supabase in an async element handler, the banner from KV in an async
 // text handler, links are upgraded to https, comments and scripts are dropped, an end-tag
-// handler closes the body with a footer, and the document's end gets a marker. `/upstream`
-// rewrites a page fetched from elsewhere (here: the Worker's own `/template`).
+// handler closes the body with a footer, and the document's end gets a marker. `/stamped`
+// uses a rewriter built at the module's top level.
 
 const TEMPLATE = `<!DOCTYPE html>
 <html lang="en">
@@ -85,10 +85,16 @@ function rewriter(env, seen) {
     });
 }
 
+// Built once, at the module's top level (as Workers often keep a rewriter in a constant).
+const STAMP = new HTMLRewriter().on("h1", {
+  element: (e) => e.setAttribute("data-stamp", "top-level"),
+});
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const html = { "content-type": "text/html; charset=utf-8" };
+    if (url.pathname === "/stamped") return STAMP.transform(new Response("<h1>t</h1>"));
     if (url.pathname === "/template") return new Response(TEMPLATE, { headers: html });
     if (url.pathname === "/") {
       return rewriter(env, {}).transform(new Response(TEMPLATE, { headers: { ...html, "x-page": "home" } }));
