@@ -303,6 +303,20 @@ if (typeof Response.error !== "function") {
   });
 }
 
+/**
+ * `blob()` of a `Response` or `Request`: the engine's Blob has an empty `type`; workerd's (and
+ * the fetch spec's) is the body's `Content-Type`.
+ */
+for (const Body of [Response, Request]) {
+  const nativeBlob = Body.prototype.blob;
+  if (typeof nativeBlob !== "function") continue;
+  Body.prototype.blob = async function blob() {
+    const b = await nativeBlob.call(this);
+    const type = this.headers.get("content-type");
+    return b.type || type === null ? b : new Blob([b], { type });
+  };
+}
+
 const EMPTY = new Uint8Array(0);
 
 /**
