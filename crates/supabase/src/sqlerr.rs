@@ -93,6 +93,28 @@ pub fn map(e: &rusqlite::Error, ctx: &ErrCtx<'_>) -> ApiError {
             ),
         );
     }
+    // A generated column written (PostgREST sends every payload key).
+    for (prefix, text) in [
+        (
+            "cannot INSERT into generated column ",
+            "cannot insert a non-DEFAULT value into column",
+        ),
+        (
+            "cannot UPDATE generated column ",
+            "column {} can only be updated to DEFAULT",
+        ),
+    ] {
+        if let Some(col) = msg.strip_prefix(prefix) {
+            let col = col.trim_matches('"');
+            let message = if text.contains("{}") {
+                text.replace("{}", &format!("\"{col}\""))
+            } else {
+                format!("{text} \"{col}\"")
+            };
+            return pg("428C9", message)
+                .details(format!("Column \"{col}\" is a generated column."));
+        }
+    }
     if msg.starts_with("FOREIGN KEY constraint failed") {
         return fk_error(ctx, &tname);
     }

@@ -317,3 +317,37 @@ create policy "anon by label" on docs for select to anon using (min_role < 'memb
         "{body}"
     );
 }
+
+/// Generated columns are read over REST like any column; writing one is PostgreSQL's error.
+#[test]
+fn generated_columns_are_read_and_not_written() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_gen.sql",
+        r#"
+create table public.priced (id int primary key, price numeric,
+  half numeric generated always as (price / 2) stored);
+insert into priced (id, price) values (1, 3);
+"#,
+    )]);
+    let (status, body) = call(&sb, "GET", "/rest/v1/priced?select=id,half", ANON_KEY);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[0]["half"].as_f64(), Some(1.5), "{body}");
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/rest/v1/priced")
+        .header("apikey", ANON_KEY)
+        .header("Authorization", format!("Bearer {ANON_KEY}"))
+        .header("Content-Type", "application/json")
+        .body(Bytes::from_static(br#"{"id": 2, "price": 4, "half": 9}"#))
+        .unwrap();
+    let resp = sb.handle(req);
+    let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    // PostgREST over PostgreSQL 15: 400, 428C9.
+    assert_eq!(resp.status().as_u16(), 400, "{body}");
+    assert_eq!(body["code"], json!("428C9"), "{body}");
+    assert_eq!(
+        body["message"],
+        json!("cannot insert a non-DEFAULT value into column \"half\""),
+        "{body}"
+    );
+}
