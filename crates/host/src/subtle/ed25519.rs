@@ -65,9 +65,10 @@ pub(super) fn import(p: &Params, data: &[u8]) -> Result<(Value, Vec<u8>)> {
                 ));
             }
             if jwk["crv"] != "Ed25519" {
-                return Err(data_err(
-                    "Ed25519 \"jwk\" key imports requires a JSON Web Key with Elliptic Curve \
-                     parameter \"crv\" equal to \"Ed25519\".",
+                let crv = jwk["crv"].as_str().unwrap_or_default();
+                return Err(err(
+                    "NotSupportedError",
+                    format!("Only Ed25519 is supported but \"{crv}\" was requested."),
                 ));
             }
             let x = url("Ed25519", "x", jwk)?;

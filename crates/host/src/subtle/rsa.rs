@@ -249,6 +249,9 @@ pub(super) fn verify(p: &Params, data: &[u8]) -> Result<bool> {
     Ok(checked.is_ok())
 }
 
+/// workerd's message for any RSA-OAEP failure (too long a plaintext, a bad ciphertext or label).
+const OAEP_FAILED: &str = "RSA-OAEP failed encrypt/decrypt.";
+
 /// RSA-OAEP with `hash` and an optional `label`: encryption (by `public`, padding drawn from
 /// `seed`) or decryption (by `private`).
 pub(super) fn oaep(encrypt: bool, p: &Params, data: &[u8]) -> Result<Vec<u8>> {
@@ -276,17 +279,14 @@ pub(super) fn oaep(encrypt: bool, p: &Params, data: &[u8]) -> Result<Vec<u8>> {
         let key = public_key(p)?;
         let max = key.size().saturating_sub(2 * hash.len() + 2);
         if data.len() > max {
-            return Err(op_err(format!(
-                "RSA-OAEP plaintext of {} bytes is too long for this key (at most {max}).",
-                data.len()
-            )));
+            return Err(op_err(OAEP_FAILED));
         }
         let mut rng = Seeded::new(&b64_or_empty("seed", &p.seed)?);
         key.encrypt(&mut rng, padding(), data)
-            .map_err(|e| op_err(format!("RSA-OAEP encryption failed: {e}")))
+            .map_err(|_| op_err(OAEP_FAILED))
     } else {
         private_key(p)?
             .decrypt(padding(), data)
-            .map_err(|_| op_err("RSA-OAEP decryption failed."))
+            .map_err(|_| op_err(OAEP_FAILED))
     }
 }

@@ -333,7 +333,7 @@ async function importOurs(format, keyData, algorithm, extractable, usages) {
   if (RSA_NAMES.includes(name)) {
     hashName(algorithm.hash);
     if (format === "raw") {
-      throw domError("NotSupportedError", `Unrecognized or unimplemented key import format "raw" for ${name}.`);
+      throw domError("NotSupportedError", 'Unrecognized key import format "raw".');
     }
     const { params, data } = keyFormatData(format, keyData);
     const { meta } = host("rsaImport", params, data);
@@ -388,7 +388,9 @@ async function exportOurs(format, key) {
     op = "rsaExport";
   }
   if (format === "raw" && key.type === "private") {
-    throw domError("InvalidAccessError", `Cannot export "${name}" in "raw" format for a private key.`);
+    throw domError("InvalidAccessError", op === "edExport"
+      ? `Raw export of ${name} keys is only allowed for public keys.`
+      : `Cannot export "${name}" in "raw" format for a private key.`);
   }
   const { meta, bytes: out } = host(op, params);
   if (format === "jwk") {
@@ -517,7 +519,7 @@ function signParams(name, algorithm, key) {
     p.hash = key.algorithm.hash.name;
     if (name === "RSA-PSS") {
       if (typeof algorithm !== "object" || algorithm.saltLength === undefined) {
-        throw new TypeError('Missing field "saltLength" in "algorithm".');
+        throw domError("DataError", "Failed to provide salt for RSA-PSS key operation which requires a salt");
       }
       p.saltLength = Number(algorithm.saltLength);
       p.seed = seed();
@@ -596,7 +598,7 @@ function timingSafeEqual(a, b) {
   const x = bytes(a, "a");
   const y = bytes(b, "b");
   if (x.length !== y.length) {
-    throw new RangeError("Input buffers must have the same byte length");
+    throw new TypeError("Input buffers must have the same byte length.");
   }
   let diff = 0;
   for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];

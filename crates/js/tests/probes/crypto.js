@@ -302,6 +302,30 @@ Object.assign(probes, {
       { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
     return [k.algorithm, hex(await subtle().sign("HMAC", k, data))];
   },
+  "RSA-PSS missing saltLength": async () => {
+    const priv = await subtle().importKey("jwk", RSA, { name: "RSA-PSS", hash: "SHA-256" }, false, ["sign"]);
+    return subtle().sign({ name: "RSA-PSS" }, priv, data);
+  },
+  "RSA importKey raw": async () => subtle().importKey("raw", key16, { name: "RSA-OAEP", hash: "SHA-256" }, false, ["encrypt"]),
+  "RSA-OAEP too long": async () => {
+    const pub = await subtle().importKey("jwk", publicOf(RSA), { name: "RSA-OAEP", hash: "SHA-256" }, false, ["encrypt"]);
+    return subtle().encrypt({ name: "RSA-OAEP" }, pub, new Uint8Array(100));
+  },
+  "ECDSA generateKey verify only": async () =>
+    subtle().generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]),
+  "ECDSA bad curve": async () =>
+    subtle().generateKey({ name: "ECDSA", namedCurve: "P-999" }, true, ["sign"]),
+  "Ed25519 jwk wrong crv": async () =>
+    subtle().importKey("jwk", { ...publicOf(ED25519), crv: "X25519" }, { name: "Ed25519" }, true, ["verify"]),
+  "Ed25519 export private raw": async () => {
+    const k = await subtle().importKey("jwk", ED25519, { name: "Ed25519" }, true, ["sign"]);
+    return subtle().exportKey("raw", k);
+  },
+  "HMAC sign with AES key": async () => {
+    const k = await raw(key16, "AES-GCM", ["encrypt"]);
+    return subtle().sign("HMAC", k, data);
+  },
+  "timingSafeEqual lengths differ": () => crypto.subtle.timingSafeEqual(key16, key32),
   "timingSafeEqual": () =>
     typeof crypto.subtle.timingSafeEqual === "function"
       ? [crypto.subtle.timingSafeEqual(key16, key16), crypto.subtle.timingSafeEqual(key16, iv16)]
