@@ -129,7 +129,9 @@ function decodeValue(bytes, type) {
     case "json":
       return JSON.parse(decoder.decode(bytes));
     case "arrayBuffer":
-      return bytes.slice().buffer;
+      // A copy by this realm's Uint8Array: the host link's arrays (and their slices) are not
+      // `instanceof` the Worker's Uint8Array/ArrayBuffer.
+      return new Uint8Array(bytes).buffer;
     case "stream":
       return new Response(bytes.slice()).body;
     default:
