@@ -146,7 +146,13 @@ impl GuestCall {
         let out = poll_fn(|cx| {
             self.poll_call(cx);
             match &mut self.reading {
-                Reading::Head(rx) => Pin::new(rx).poll(cx).map(Result::ok),
+                Reading::Head(rx) => match Pin::new(rx).poll(cx) {
+                    Poll::Ready(head) => Poll::Ready(head.ok()),
+                    // The call ended without answering; its outparam may live on, unset, in
+                    // the instance's table (a guest that never dropped it): nothing will come.
+                    Poll::Pending if self.call.is_none() => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                },
                 _ => Poll::Ready(None),
             }
         })

@@ -1,6 +1,7 @@
 //! Polling for source changes while `edgesim dev` runs (as `wrangler dev` rebuilds on save):
 //! a fingerprint of every file's path, size and modification time under the project, skipping
-//! `node_modules`, hidden directories and edgesim's state directory.
+//! `node_modules`, hidden directories, edgesim's state directory and `*.log` files (a log
+//! written into the project, `edgesim dev > dev.log`, would otherwise rebuild on every line).
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -72,7 +73,7 @@ fn walk(
                     continue;
                 }
                 stack.push(path);
-            } else if !name.starts_with('.') || name == ".dev.vars" {
+            } else if (!name.starts_with('.') || name == ".dev.vars") && !name.ends_with(".log") {
                 push(&path, out);
             }
         }
@@ -105,6 +106,7 @@ mod tests {
         let a = w.fingerprint();
         assert_eq!(a, w.fingerprint());
         std::fs::write(dir.join("node_modules/x/y.js"), "ignored").unwrap();
+        std::fs::write(dir.join("dev.log"), "ignored too").unwrap();
         assert_eq!(a, w.fingerprint());
         std::fs::write(dir.join("src/index.js"), "ab").unwrap();
         let b = w.fingerprint();
