@@ -63,6 +63,9 @@ pub struct Emitter<'a> {
     pub n: usize,
     /// The project's enum types (casts to them are checked by `pg_enum_check`).
     pub enums: Option<crate::catalog::Enums>,
+    /// The typed view of the database: which columns are of an enum type (the schema reads
+    /// them as text). Without it, an ordering comparison that may involve an enum denies.
+    pub env: Option<&'a dyn pgexpr::Env>,
 }
 
 /// A SQLite function for a Postgres built-in the policies commonly call.
@@ -103,12 +106,20 @@ impl<'a> Emitter<'a> {
             stack: Vec::new(),
             n: 0,
             enums: None,
+            env: None,
         }
     }
 
     /// The writer, knowing the project's enum types (without them, casts to enums deny).
     pub fn with_enums(mut self, enums: &crate::catalog::Enums) -> Self {
         self.enums = Some(enums.clone());
+        self
+    }
+
+    /// The writer, reading columns' enum types from `env` (so `<`/`>`/`between` of enum
+    /// values order by the type's label order, as Postgres does).
+    pub fn with_env(mut self, env: &'a dyn pgexpr::Env) -> Self {
+        self.env = Some(env);
         self
     }
 
@@ -444,6 +455,10 @@ impl<'a> Emitter<'a> {
                             rt.sql
                         )))
                     }
+                    "<" | ">" | "<=" | ">=" if self.has_enum_side(l, &lt, r, &rt, sc) => {
+                        let (lt, rt) = self.enum_pair(op, l, lt, r, rt, sc)?;
+                        pgexpr::compare(op, lt, rt)
+                    }
                     "<" | ">" | "<=" | ">=" if self.maybe_enum_order(&lt, &rt) => {
                         return Err(no(format!(
                             "`{op}` between a text column and an enum label (the policy \
@@ -558,9 +573,21 @@ impl<'a> Emitter<'a> {
                     self.select(s, sc)?
                 ))
             }
-            Expr::Between(x, lo, hi, not) => {
-                let x = self.typed(x, sc)?;
-                let (lo, hi) = (self.typed(lo, sc)?, self.typed(hi, sc)?);
+            Expr::Between(xe, loe, hie, not) => {
+                let x = self.typed(xe, sc)?;
+                let (lo, hi) = (self.typed(loe, sc)?, self.typed(hie, sc)?);
+                if self.has_enum_side(xe, &x, loe, &lo, sc)
+                    || self.has_enum_side(xe, &x, hie, &hi, sc)
+                {
+                    // `x between lo and hi` is `x >= lo and x <= hi` (Postgres rewrites it so),
+                    // each side ordered by the enum's labels.
+                    let (x1, lo) = self.enum_pair("between", xe, x.clone(), loe, lo, sc)?;
+                    let (x2, hi) = self.enum_pair("between", xe, x, hie, hi, sc)?;
+                    let ge = pgexpr::compare(">=", x1, lo).map_err(unsupported)?;
+                    let le = pgexpr::compare("<=", x2, hi).map_err(unsupported)?;
+                    let both = format!("({} AND {})", ge.sql, le.sql);
+                    return Ok(b(if *not { format!("(NOT {both})") } else { both }));
+                }
                 if self.maybe_enum_order(&x, &lo) || self.maybe_enum_order(&x, &hi) {
                     return Err(no(
                         "`between` a text column and enum labels (cast the labels: `'x'::type`)",
@@ -669,6 +696,26 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// The table a column reference resolves to (as [`Self::column`] resolves it).
+    fn column_table(
+        &self,
+        qual: Option<&str>,
+        name: &str,
+        scopes: &[Vec<Entry<'a>>],
+    ) -> Option<&'a Table> {
+        for level in scopes.iter().rev() {
+            for en in level {
+                if qual.is_some_and(|q| q != en.name) {
+                    continue;
+                }
+                if en.table.column(name).is_some() {
+                    return Some(en.table);
+                }
+            }
+        }
+        None
+    }
+
     /// The type of a column reference (as [`Self::column`] resolves it).
     fn column_kind(
         &self,
@@ -699,6 +746,134 @@ impl<'a> Emitter<'a> {
         let label =
             |x: &Typed| x.ty == Ty::Unknown && x.lit.as_ref().is_some_and(|l| enums.is_label(l));
         (a.ty == Ty::Text && label(b)) || (b.ty == Ty::Text && label(a))
+    }
+
+    /// The enum type of `e` when the policy's SQL gives it one Postgres would see: a column of
+    /// an enum type, an enum cast, or a scalar subquery of one such column.
+    fn enum_of(&self, e: &Expr, t: &Typed, sc: &[Vec<Entry<'a>>]) -> Option<String> {
+        if let Ty::Enum(n) = &t.ty {
+            return Some(n.clone());
+        }
+        let env = self.env?;
+        match e {
+            Expr::Col { qual, name } => {
+                let table = self.column_table(qual.as_deref(), name, sc)?;
+                env.columns(&table.name)?
+                    .into_iter()
+                    .find(|(c, _)| c == name)
+                    .and_then(|(_, ty)| match ty {
+                        Ty::Enum(n) => Some(n),
+                        _ => None,
+                    })
+            }
+            Expr::Scalar(s) => {
+                let [item] = s.items.as_deref()? else {
+                    return None;
+                };
+                let mut level = Vec::new();
+                for f in &s.from {
+                    let table = self.table(f).ok()?;
+                    level.push(Entry {
+                        name: f.alias.clone().unwrap_or_else(|| f.table.clone()),
+                        sql: String::new(),
+                        table,
+                    });
+                }
+                let mut inner: Vec<Vec<Entry<'a>>> = sc
+                    .iter()
+                    .map(|l| {
+                        l.iter()
+                            .map(|e| Entry {
+                                name: e.name.clone(),
+                                sql: e.sql.clone(),
+                                table: e.table,
+                            })
+                            .collect()
+                    })
+                    .collect();
+                inner.push(level);
+                let ty = match item {
+                    Expr::Cast(_, ty) => {
+                        let has_enum = |n: &str| self.model_enum(n);
+                        Ty::from_cast_name(ty, &has_enum).unwrap_or(Ty::Any)
+                    }
+                    _ => Ty::Any,
+                };
+                self.enum_of(item, &Typed::new(String::new(), ty), &inner)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether an ordering comparison of `l` and `r` may involve an enum value: one side is of
+    /// an enum type, or a side of unknown type meets an enum label.
+    fn has_enum_side(
+        &self,
+        l: &Expr,
+        lt: &Typed,
+        r: &Expr,
+        rt: &Typed,
+        sc: &[Vec<Entry<'a>>],
+    ) -> bool {
+        if self.enum_of(l, lt, sc).is_some() || self.enum_of(r, rt, sc).is_some() {
+            return true;
+        }
+        let Some(enums) = &self.enums else {
+            return false;
+        };
+        // A side of unknown type (a function's result, a subquery) against an enum label: it
+        // may be an enum (Postgres orders by position).
+        let label =
+            |x: &Typed| x.ty == Ty::Unknown && x.lit.as_ref().is_some_and(|l| enums.is_label(l));
+        (lt.ty == Ty::Any && label(rt)) || (rt.ty == Ty::Any && label(lt))
+    }
+
+    /// The two sides of an enum ordering comparison, typed as that enum; denies unless both are
+    /// of the same enum type (or one is a label literal, read as a label of the other's type).
+    fn enum_pair(
+        &self,
+        op: &str,
+        l: &Expr,
+        lt: Typed,
+        r: &Expr,
+        rt: Typed,
+        sc: &[Vec<Entry<'a>>],
+    ) -> R<(Typed, Typed)> {
+        let (le, re) = (self.enum_of(l, &lt, sc), self.enum_of(r, &rt, sc));
+        let name = |x: &Option<String>, t: &Typed| x.clone().unwrap_or_else(|| t.ty.pg_name());
+        match (&le, &re) {
+            (Some(a), Some(b)) if a == b => Ok((
+                Typed {
+                    ty: Ty::Enum(a.clone()),
+                    ..lt
+                },
+                Typed {
+                    ty: Ty::Enum(b.clone()),
+                    ..rt
+                },
+            )),
+            (Some(a), None) if rt.ty == Ty::Unknown => Ok((
+                Typed {
+                    ty: Ty::Enum(a.clone()),
+                    ..lt
+                },
+                rt,
+            )),
+            (None, Some(b)) if lt.ty == Ty::Unknown => Ok((
+                lt,
+                Typed {
+                    ty: Ty::Enum(b.clone()),
+                    ..rt
+                },
+            )),
+            _ => Err(no(format!(
+                "`{op}` of {} and {}: the mock cannot establish that both sides are of the \
+                 same enum type (Postgres orders enum values by label position, not as text; \
+                 cast the side whose type is unknown, e.g. `my_fn()::level`)",
+                name(&le, &lt),
+                name(&re, &rt)
+            ))),
+        }
     }
 
     /// Whether `name` is an enum type of the project (stored as text; a cast to it is checked

@@ -282,7 +282,10 @@ fn has_function(db: &Db) -> impl Fn(&str) -> bool + '_ {
 pub fn using(db: &Db, t: &Table, cmd: Cmd, qual: &str) -> Result<Option<String>, ApiError> {
     let role = db.auth.role();
     let f = has_function(db);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f).with_enums(&db.catalog.enums);
+    let env = db.typed_env(None);
+    let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
+        .with_enums(&db.catalog.enums)
+        .with_env(&env);
     e.using(t, cmd, qual)
 }
 
@@ -358,7 +361,10 @@ fn wco_message(table: &str, policy: Option<&str>, using_expr: bool) -> String {
 pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
     let role = db.auth.role();
     let f = has_function(db);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f).with_enums(&db.catalog.enums);
+    let env = db.typed_env(None);
+    let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
+        .with_enums(&db.catalog.enums)
+        .with_env(&env);
     // (trigger timing/event, row name, [(cmd, force_using, using-expression message)])
     type Spec = (&'static str, &'static str, Vec<(Cmd, bool, bool)>);
     let mut specs: Vec<Spec> = Vec::new();

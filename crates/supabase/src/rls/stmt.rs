@@ -305,7 +305,10 @@ fn validate(
                 .get(table)
                 .or_else(|| db.schema.hidden.get(table))?;
             let f = super::has_function(db);
-            let mut em = Emitter::new(&db.schema, &db.rls, None, &f).with_enums(&db.catalog.enums);
+            let env = db.typed_env(None);
+            let mut em = Emitter::new(&db.schema, &db.rls, None, &f)
+                .with_enums(&db.catalog.enums)
+                .with_env(&env);
             match em.policy_expr(e, t, &crate::sql::ident(table)) {
                 Ok(_) => {
                     if p.text.contains("request.jwt.claim.") {

@@ -2,7 +2,8 @@
 //! `::numeric` division, `::text` of dates and enums), date arithmetic, `greatest`/`nullif`,
 //! `ilike` and regular expressions, in row level security policies reading JWT claims (an
 //! anonymous user with `is_anonymous`, users with `user_metadata`, anon, service_role), views,
-//! `language sql` and PL/pgSQL functions (typed `declare`), defaults and checks.
+//! `language sql` and PL/pgSQL functions (typed `declare`), defaults and checks; enum values
+//! ordered by label position (not as text) in policies.
 
 use super::{Case, USER, enc};
 use crate::pg::Role;
@@ -158,6 +159,25 @@ $$;
 create function re(s text, p text) returns boolean language sql immutable as $$
   select s ~ p
 $$;
+
+-- Enum ordering in policies: labels ordered unlike text ('high' < 'low' < 'mid' as text), two
+-- enum columns, an enum column against a scalar subquery of one, and `between`.
+create type lvl as enum ('low', 'mid', 'high');
+create table clearances (id uuid primary key, level lvl not null);
+insert into clearances values
+  ('8d0fd2b3-9ca7-4d9e-a95f-9e13a4f8c3a1', 'mid'),
+  ('11111111-2222-4333-8444-555555555555', 'high');
+create table docs (id int primary key, title text not null, doc_level lvl not null, floor lvl not null);
+insert into docs values
+  (1, 'a', 'low', 'low'), (2, 'b', 'mid', 'low'), (3, 'c', 'high', 'mid'),
+  (4, 'd', 'high', 'low'), (5, 'e', 'mid', 'high'), (6, 'f', 'low', 'high');
+alter table docs enable row level security;
+create policy "cleared" on docs for select to authenticated
+  using (doc_level <= (select level from clearances where id = auth.uid()));
+create policy "claimed" on docs for select to authenticated
+  using (doc_level > (auth.jwt()->'user_metadata'->>'doc')::lvl);
+create policy "anon in band" on docs for select to anon
+  using ('mid' between floor and doc_level or floor > doc_level and doc_level >= 'mid');
 "#;
 
 /// The kinds of caller, with their JWT claims (`None`: the role's default claims).
@@ -194,6 +214,10 @@ fn callers() -> Vec<(Role, Option<String>, Option<Value>)> {
         user(
             json!({"role": "authenticated", "sub": USER, "is_anonymous": false,
             "user_metadata": {"rank": "boss"}}),
+        ),
+        user(
+            json!({"role": "authenticated", "sub": "99999999-2222-4333-8444-555555555555",
+            "is_anonymous": false, "user_metadata": {"doc": "low"}}),
         ),
     ]
 }
@@ -260,6 +284,12 @@ pub fn cases(seed: u64) -> Vec<Case> {
                 "SELECT {} FROM member_view ORDER BY id",
                 member_cols.replace(',', ", ")
             ),
+            None,
+        ));
+        out.push(case(
+            &c,
+            "docs?select=id,title,doc_level,floor&order=id".into(),
+            "SELECT id, title, doc_level, floor FROM docs ORDER BY id".into(),
             None,
         ));
         for p in ["^a", "a", "^[A-Z]", "x$", " "] {
