@@ -98,6 +98,8 @@ pub struct TriggerDef {
     /// `for each row` (else `for each statement`: fired once per statement, with `NEW` and
     /// `OLD` null).
     pub for_each_row: bool,
+    /// The literal arguments of `execute function f('a', 2)`, as text (`TG_ARGV`).
+    pub args: Vec<String>,
 }
 
 /// Splits `text` around its first dollar-quoted string: `(before, body, after)`.
@@ -478,6 +480,7 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
     let mut row = false;
     let mut when = None;
     let mut function = None;
+    let mut args = Vec::new();
     while k < t.len() {
         let x = &t[k];
         if x.is("referencing") {
@@ -494,12 +497,11 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
         }
         if x.is("execute") {
             let (f, end) = qualified(&t, k + 2).ok_or("expected a trigger function")?;
-            if t.get(end).is_some_and(|y| y.is_p("("))
-                && t.get(end + 1).is_some_and(|y| !y.is_p(")"))
-            {
-                return Err(
-                    "trigger function arguments (TG_ARGV) are not supported by the mock".into(),
-                );
+            if t.get(end).is_some_and(|y| y.is_p("(")) {
+                let close = index_of(&t, end).ok_or("unbalanced parentheses")?;
+                for a in split_top_nonempty(&t[end + 1..close]) {
+                    args.push(trigger_arg(&a)?);
+                }
             }
             function = Some(f);
             break;
@@ -515,7 +517,33 @@ pub fn create_trigger(toks: &[Tok]) -> Result<Option<TriggerDef>, String> {
         when,
         function: function.ok_or("expected EXECUTE FUNCTION")?,
         for_each_row: row,
+        args,
     }))
+}
+
+/// One trigger argument: a string literal, a number or a bare word, as text (Postgres stores
+/// them all as strings).
+fn trigger_arg(a: &[Tok]) -> Result<String, String> {
+    let refuse = || {
+        format!(
+            "trigger function arguments must be literals (got `{}`)",
+            render(a)
+        )
+    };
+    match a {
+        [Tok::Str(s)] => {
+            let inner = s
+                .strip_prefix('\'')
+                .and_then(|x| x.strip_suffix('\''))
+                .ok_or_else(refuse)?;
+            Ok(inner.replace("''", "'"))
+        }
+        [Tok::Num(n)] => Ok(n.clone()),
+        [Tok::Punct(m), Tok::Num(n)] if m == "-" => Ok(format!("-{n}")),
+        [Tok::Word(w)] => Ok(w.to_ascii_lowercase()),
+        [Tok::QIdent(w)] => Ok(w.clone()),
+        _ => Err(refuse()),
+    }
 }
 
 /// Parses `drop trigger [if exists] name on table [cascade]`: `(name, table, if_exists)`.
@@ -590,6 +618,21 @@ mod tests {
         assert_eq!(tr.events, vec!["UPDATE", "DELETE"]);
         assert_eq!(tr.update_of, vec!["title"]);
         assert!(tr.when.is_some());
+        let tr = create_trigger(
+            &tokenize("create trigger t2 before insert on x for each row execute function f('a', 2, 'it''s', Word)").unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(tr.args, vec!["a", "2", "it's", "word"]);
+        assert!(
+            create_trigger(
+                &tokenize(
+                    "create trigger t3 before insert on x for each row execute function f(1 + 2)"
+                )
+                .unwrap(),
+            )
+            .is_err()
+        );
         assert_eq!(
             positional_words("select $1 || '$2'"),
             "select _edgesim_p1 || '$2'"

@@ -88,7 +88,11 @@ impl<'a> Ctx<'a> {
 
     fn bind(&self, toks: &[Tok], env: &Env, params: &mut Vec<Value>) -> Result<String, ApiError> {
         // `auth.users` and other platform-schema tables are SQLite tables named `"auth.users"`.
-        let mut toks = crate::migrate::dispatch::qualify_schemas(toks, &self.db.catalog.schemas);
+        let toks = match &env.tg_argv {
+            Some(args) => tg_argv(toks, args),
+            None => toks.to_vec(),
+        };
+        let mut toks = crate::migrate::dispatch::qualify_schemas(&toks, &self.db.catalog.schemas);
         toks = self.typed(toks, env)?;
         if self.invoker {
             toks = super::invoker::scope_reads(self.db, toks)?;
@@ -701,4 +705,52 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+}
+
+/// Rewrites `TG_ARGV[i]` into `CASE (i) WHEN 0 THEN 'a' ... END`: the trigger's literal
+/// arguments by 0-based subscript, NULL out of range.
+fn tg_argv(toks: &[Tok], args: &[String]) -> Vec<Tok> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        if toks[i].is("tg_argv") && toks.get(i + 1).is_some_and(|t| t.is_p("[")) {
+            let mut depth = 0;
+            let mut end = None;
+            for (j, t) in toks.iter().enumerate().skip(i + 1) {
+                if t.is_p("[") {
+                    depth += 1;
+                } else if t.is_p("]") {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(j);
+                        break;
+                    }
+                }
+            }
+            if let Some(end) = end {
+                let index = tg_argv(&toks[i + 2..end], args);
+                let w = |s: &str| Tok::Word(s.to_string());
+                out.push(Tok::Punct("(".into()));
+                out.push(w("CASE"));
+                out.push(Tok::Punct("(".into()));
+                out.extend(index);
+                out.push(Tok::Punct(")".into()));
+                for (n, a) in args.iter().enumerate() {
+                    out.push(w("WHEN"));
+                    out.push(Tok::Num(n.to_string()));
+                    out.push(w("THEN"));
+                    out.push(Tok::Str(format!("'{}'", a.replace('\'', "''"))));
+                }
+                out.push(w("ELSE"));
+                out.push(w("NULL"));
+                out.push(w("END"));
+                out.push(Tok::Punct(")".into()));
+                i = end + 1;
+                continue;
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    out
 }

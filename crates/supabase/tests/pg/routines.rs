@@ -102,13 +102,14 @@ end;
 $$;
 create function audit_statement() returns trigger language plpgsql as $$
 begin
-  insert into audit (tbl, op, note) values (tg_table_name, tg_op, lower(tg_when) || ' statement');
+  insert into audit (tbl, op, note) values (tg_table_name, tg_op, lower(tg_when) || ' statement '
+    || tg_nargs::text || ' ' || tg_argv[0] || ' ' || tg_argv[tg_nargs - 1] || ' ' || coalesce(tg_argv[2], 'none'));
   return null;
 end;
 $$;
 create trigger posts_before before insert or update on posts for each row execute function posts_before();
 create trigger posts_audit after insert or update or delete on posts for each row execute function audit_row();
-create trigger posts_statement after update or delete on posts for each statement execute function audit_statement();
+create trigger posts_statement after update or delete on posts for each statement execute function audit_statement('it''s', 2);
 
 alter table posts enable row level security;
 create policy "posts are public but drafts" on posts for select

@@ -180,6 +180,10 @@ pub fn fire(
             crate::routines::def::Timing::After => "AFTER",
         }),
     );
+    env.declare("tg_nargs", Var::Scalar(Value::Integer(t.args.len() as i64)));
+    env.types
+        .insert("tg_nargs".into(), crate::pgexpr::Ty::Int("integer"));
+    env.tg_argv = Some(t.args.clone());
     env.declare(
         "tg_level",
         text(if t.for_each_row { "ROW" } else { "STATEMENT" }),

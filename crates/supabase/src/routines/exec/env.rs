@@ -64,6 +64,8 @@ pub(super) struct Env {
     pub(super) types: BTreeMap<String, crate::pgexpr::Ty>,
     /// Variables declared `constant`.
     pub(super) constants: std::collections::BTreeSet<String>,
+    /// A trigger's arguments (`TG_ARGV`); `None` outside a trigger.
+    pub(super) tg_argv: Option<Vec<String>>,
 }
 
 impl Env {
