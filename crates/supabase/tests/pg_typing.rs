@@ -371,6 +371,85 @@ create policy "in band" on open_docs for select to anon
     assert!(!joined.contains("20240101000000_lvl.sql:13"), "{joined}");
 }
 
+/// A column default the typed translator does not handle, whose fallback would drop a cast,
+/// is left off (the table loads, a warning names the column, file and line); a string literal
+/// cast to the column's own type, and a default without casts, keep the fallback.
+#[test]
+fn defaults_whose_fallback_drops_a_cast_are_refused() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_defaults.sql",
+        r#"
+create type status as enum ('open', 'closed');
+create table public.tickets (
+  id int primary key,
+  clock text default (now()::time)::text,
+  state status default 'open'::status,
+  meta jsonb default '{}'::jsonb,
+  who text default current_setting('app.who', true)
+);
+insert into tickets (id) values (1);
+"#,
+    )]);
+    let joined = sb
+        .load_report()
+        .warnings()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("20240101000000_defaults.sql:3"), "{joined}");
+    assert!(joined.contains("`tickets.clock`"), "{joined}");
+    assert!(joined.contains("::time"), "{joined}");
+    assert!(!joined.contains("tickets.state"), "{joined}");
+    assert!(!joined.contains("tickets.meta"), "{joined}");
+    let (status, body) = call(
+        &sb,
+        "GET",
+        "/rest/v1/tickets?select=id,clock,state,meta",
+        ANON_KEY,
+    );
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!([{"id": 1, "clock": null, "state": "open", "meta": {}}])
+        )
+    );
+}
+
+/// A seed or migration write the typed translator does not handle (here a tuple assignment),
+/// whose fallback would drop a cast, is not run: a warning names file and line, and no row
+/// gets a value Postgres would not write. One without casts still runs through the fallback.
+#[test]
+fn writes_whose_fallback_drops_a_cast_are_refused() {
+    let sb = open(&[(
+        "supabase/migrations/20240101000000_writes.sql",
+        r#"
+create table public.nums (id int primary key, n int, s text);
+insert into nums values (1, 0, 'a'), (2, 0, 'a');
+update nums set (n, s) = (5, 'c') where id = 2;
+update nums set (n, s) = ('7.9'::numeric, 'b') where id = 1;
+"#,
+    )]);
+    let joined = sb
+        .load_report()
+        .warnings()
+        .map(|w| w.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(joined.contains("20240101000000_writes.sql:5"), "{joined}");
+    assert!(joined.contains("::numeric"), "{joined}");
+    assert!(!joined.contains("20240101000000_writes.sql:4"), "{joined}");
+    let (status, body) = call(&sb, "GET", "/rest/v1/nums?select=id,n,s&order=id", ANON_KEY);
+    // PostgreSQL writes (1, 8, 'b'); the mock never writes (1, 7.9, 'b').
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!([{"id": 1, "n": 0, "s": "a"}, {"id": 2, "n": 5, "s": "c"}])
+        )
+    );
+}
+
 /// Generated columns are read over REST like any column; writing one is PostgreSQL's error.
 #[test]
 fn generated_columns_are_read_and_not_written() {

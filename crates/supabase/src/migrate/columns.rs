@@ -165,6 +165,98 @@ pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<V
     Ok(out)
 }
 
+/// The first construct of `toks` whose meaning the token rewrite ([`rewrite`]) would drop or
+/// change: a `::type` cast (dropped), `cast(x as type)` (SQLite's cast truncates and reads type
+/// names its own way) or `timezone(...)` (becomes `now()`). `None` when the rewrite keeps the
+/// statement's meaning, so falling back to it is safe.
+///
+/// Kept as harmless: a text cast of a string literal (`'utc'::text`, `'s'::regclass`: the
+/// literal is that text either way), and `timezone(..)` / `uuid_generate_v4()` calls, which the
+/// rewrite replaces whole (`now()`: the mock's session time zone is UTC, as Supabase's is).
+pub(super) fn rewrite_drops(toks: &[Tok]) -> Option<String> {
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        let call = toks.get(i + 1).is_some_and(|n| n.is_p("("));
+        if call && (t.is("timezone") || t.is("uuid_generate_v4")) {
+            i = matching(toks, i + 1)? + 1;
+            continue;
+        }
+        if t.is_p("::") {
+            let ty = consume_type(toks, i + 1)
+                .map(|(ty, _)| ty)
+                .unwrap_or_default();
+            let lit = i > 0 && matches!(toks[i - 1], Tok::Str(_));
+            let texty = matches!(
+                ty.to_ascii_lowercase().as_str(),
+                "text" | "varchar" | "character varying" | "regclass"
+            );
+            if !(lit && texty) {
+                return Some(format!("the cast `::{ty}`"));
+            }
+        } else if call && t.is("cast") {
+            return Some("`cast(... as ...)`".to_string());
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether `expr` is a string literal cast to the column's own type (`'{}'::jsonb` on a jsonb
+/// column, `'open'::status` on a `status` column): storing it is the same assignment as
+/// storing the bare literal, so the token rewrite (which drops the cast) keeps its meaning.
+fn literal_cast_to_own_type(expr: &[Tok], col_ty: &str) -> bool {
+    let [Tok::Str(_), colons, ..] = expr else {
+        return false;
+    };
+    if !colons.is_p("::") {
+        return false;
+    }
+    match consume_type(expr, 2) {
+        Ok((ty, end)) if end == expr.len() => ty.eq_ignore_ascii_case(col_ty),
+        _ => false,
+    }
+}
+
+thread_local! {
+    /// Defaults left off columns by [`column_def_typed`] (column, reason), for the `create
+    /// table` handler to report ([`take_dropped_defaults`]).
+    static DROPPED_DEFAULTS: std::cell::RefCell<Vec<(String, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The defaults [`column_def_typed`] left off since the last call: (column, why).
+pub(super) fn take_dropped_defaults() -> Vec<(String, String)> {
+    DROPPED_DEFAULTS.with(|d| std::mem::take(&mut *d.borrow_mut()))
+}
+
+/// A default the typed translator refused, through the token rewrite when that keeps its
+/// meaning; otherwise `None` (the column gets no default: recorded for the report when the
+/// table's columns are in scope, an error without them).
+fn fallback_default(
+    expr: &[Tok],
+    col: &str,
+    col_ty: &str,
+    env: Option<&TableEnv<'_>>,
+) -> Result<Option<Vec<Tok>>, String> {
+    match rewrite_drops(expr) {
+        Some(what) if !literal_cast_to_own_type(expr, col_ty) => {
+            let why = format!(
+                "default `{}` of column `{col}`: the typed translator does not handle it and \
+                 the mock's fallback would drop {what}, storing a different value than \
+                 Postgres",
+                render(expr)
+            );
+            if env.is_none() {
+                return Err(why);
+            }
+            DROPPED_DEFAULTS.with(|d| d.borrow_mut().push((col.to_string(), why)));
+            Ok(None)
+        }
+        _ => rewrite(expr).map(Some),
+    }
+}
+
 /// A literal default of a number or boolean column, converted as Postgres's assignment cast
 /// does when it stores it (`int default 7.9` stores 8, `boolean default 'yes'` stores true);
 /// `None` for other defaults, which keep the token rewrite.
@@ -257,13 +349,16 @@ pub(super) fn column_def_typed(
         }
         if let Some(def) = &d.default
             && !item.iter().any(|t| t.is("default"))
+            && let Some(def) = fallback_default(def, &name, &ty, env)?
         {
             rest.push(Tok::Word("DEFAULT".into()));
             rest.push(Tok::Punct("(".into()));
-            rest.extend(rewrite(def)?);
+            rest.extend(def);
             rest.push(Tok::Punct(")".into()));
         }
     }
+    // The declared type (after a domain's base), as a cast to it would name it.
+    let decl_ty = ty.clone();
     if let Some(base) = ty.strip_suffix("[]") {
         // Arrays are stored as JSON arrays (declared `<base>[]`, read back as JSON).
         let base = base.rsplit('.').next().unwrap_or(base);
@@ -343,12 +438,16 @@ pub(super) fn column_def_typed(
             if j == i + 1 && item.get(j).is_some_and(|x| x.is("null")) {
                 j += 1;
             }
-            let mut expr = match literal_default(&item[i + 1..j], &ty) {
-                Some(toks) => toks,
+            let expr = match literal_default(&item[i + 1..j], &ty) {
+                Some(toks) => Some(toks),
                 None => match typed_default(&item[i + 1..j], &ty, env) {
-                    Some(toks) => toks,
-                    None => rewrite(&item[i + 1..j])?,
+                    Some(toks) => Some(toks),
+                    None => fallback_default(&item[i + 1..j], &name, &decl_ty, env)?,
                 },
+            };
+            let Some(mut expr) = expr else {
+                i = j;
+                continue;
             };
             if ty.ends_with("[]") {
                 expr = expr

@@ -61,7 +61,8 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         return finish(cx, st, object, &sql, None);
     }
     // Writes go through the typed translator (a value takes its column's type, casts keep
-    // Postgres's meaning); a form or construct it does not handle keeps the token rewrite.
+    // Postgres's meaning); a form or construct it does not handle keeps the token rewrite when
+    // that drops nothing (see `rewrite_drops`), else the statement is refused.
     let typed = if matches!(st.word(0).as_str(), "insert" | "update" | "delete") {
         let body = super::dispatch::qualify_schemas(&st.toks, &cx.db.catalog.schemas);
         crate::pgexpr::translate_query(&render(&body), &cx.db.typed_env(None)).ok()
@@ -70,7 +71,24 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     };
     let t = match typed {
         Some((sql, _)) => super::lex::tokenize(&sql)?,
-        None => rewrite(&st.toks)?,
+        // The token rewrite drops casts: only a statement without them may fall back to it;
+        // one with them is not run (never a different value than Postgres would write).
+        None => match super::columns::rewrite_drops(&st.toks) {
+            Some(what) => {
+                cx.error(
+                    st,
+                    object,
+                    format!(
+                        "the typed translator does not handle this statement and the mock's \
+                         fallback would drop {what}, writing different values than Postgres; \
+                         the statement is not run and the rows it would write are missing"
+                    ),
+                    None,
+                );
+                return Ok(());
+            }
+            None => rewrite(&st.toks)?,
+        },
     };
     let mut out = Vec::new();
     let mut i = 0;

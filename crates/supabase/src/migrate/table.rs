@@ -12,9 +12,22 @@ pub fn create(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     let shown = display_name(&schema, &name);
     let object = format!("table `{shown}`");
     let consequence = format!("`/rest/v1/{name}` answers PGRST205");
-    match create_table(&st.toks, &cx.db.catalog) {
+    super::columns::take_dropped_defaults();
+    let made = create_table(&st.toks, &cx.db.catalog);
+    // Defaults the mock cannot store faithfully: the table loads without them, each a warning.
+    let dropped = super::columns::take_dropped_defaults();
+    match made {
         Ok(sql) => match cx.run(&sql, true) {
-            Ok(()) => cx.translated(st, object, ""),
+            Ok(()) => {
+                cx.translated(st, object, "");
+                for (col, why) in dropped {
+                    cx.skipped(
+                        st,
+                        format!("default of `{shown}.{col}`"),
+                        format!("{why}; the column has no default (an insert that omits it stores null, or fails its not null)"),
+                    );
+                }
+            }
             Err(e) => cx.skipped(st, object, format!("{consequence} ({})", e.message)),
         },
         Err(reason) => cx.skipped(st, object, format!("{consequence} ({reason})")),
