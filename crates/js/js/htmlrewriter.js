@@ -216,19 +216,15 @@ class EndTag extends Token {
   }
 }
 
-class Text extends Token {
+/**
+ * What a text chunk and a comment share: content inserted around them, replacing or removing
+ * them, and whether they have been removed.
+ */
+class ContentToken extends Token {
   #s;
   constructor(token, ops, state) {
     super(token, ops);
     this.#s = state;
-  }
-  get text() {
-    this[LIVE]();
-    return this.#s.text;
-  }
-  get lastInTextNode() {
-    this[LIVE]();
-    return this.#s.last;
   }
   get removed() {
     this[LIVE]();
@@ -252,10 +248,26 @@ class Text extends Token {
   }
 }
 
-class Comment extends Token {
+class Text extends ContentToken {
   #s;
   constructor(token, ops, state) {
-    super(token, ops);
+    super(token, ops, state);
+    this.#s = state;
+  }
+  get text() {
+    this[LIVE]();
+    return this.#s.text;
+  }
+  get lastInTextNode() {
+    this[LIVE]();
+    return this.#s.last;
+  }
+}
+
+class Comment extends ContentToken {
+  #s;
+  constructor(token, ops, state) {
+    super(token, ops, state);
     this.#s = state;
   }
   get text() {
@@ -268,26 +280,6 @@ class Comment extends Token {
     check("comment", text);
     this.#s.text = text;
     this[PUSH]({ op: "setText", text });
-  }
-  get removed() {
-    this[LIVE]();
-    return this.#s.removed;
-  }
-  before(content, options) {
-    return this[PUSH](insertion("before", content, options));
-  }
-  after(content, options) {
-    return this[PUSH](insertion("after", content, options));
-  }
-  replace(content, options) {
-    this[PUSH](insertion("replace", content, options));
-    this.#s.removed = true;
-    return this;
-  }
-  remove() {
-    this[PUSH]({ op: "remove" });
-    this.#s.removed = true;
-    return this;
   }
 }
 
