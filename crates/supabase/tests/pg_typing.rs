@@ -385,9 +385,11 @@ create table public.tickets (
   clock text default (now()::time)::text,
   state status default 'open'::status,
   meta jsonb default '{}'::jsonb,
-  who text default current_setting('app.who', true)
+  who text default current_setting('app.who', true),
+  tags text[] default array[]::text[]
 );
 insert into tickets (id) values (1);
+alter table tickets add column late text default (now()::time)::text;
 "#,
     )]);
     let joined = sb
@@ -401,17 +403,24 @@ insert into tickets (id) values (1);
     assert!(joined.contains("::time"), "{joined}");
     assert!(!joined.contains("tickets.state"), "{joined}");
     assert!(!joined.contains("tickets.meta"), "{joined}");
+    assert!(!joined.contains("tickets.tags"), "{joined}");
+    // Without the table's columns in scope (`alter table ... add column`), the statement is
+    // refused with its file and line.
+    assert!(
+        joined.contains("20240101000000_defaults.sql:12"),
+        "{joined}"
+    );
     let (status, body) = call(
         &sb,
         "GET",
-        "/rest/v1/tickets?select=id,clock,state,meta",
+        "/rest/v1/tickets?select=id,clock,state,meta,tags",
         ANON_KEY,
     );
     assert_eq!(
         (status, body),
         (
             200,
-            json!([{"id": 1, "clock": null, "state": "open", "meta": {}}])
+            json!([{"id": 1, "clock": null, "state": "open", "meta": {}, "tags": []}])
         )
     );
 }
