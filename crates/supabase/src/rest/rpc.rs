@@ -289,7 +289,7 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                 uniques: Default::default(),
             })
         }
-        Returns::Table(cols) => Ok(Table {
+        Returns::Table(cols) | Returns::Record(cols) => Ok(Table {
             name: f.def.name.clone(),
             columns: cols
                 .iter()

@@ -13,6 +13,16 @@ pub struct Param {
     pub ty: String,
     /// `default` expression tokens.
     pub default: Option<Vec<Tok>>,
+    /// 1-based position among all the declared parameters (OUT ones included), for `$N`.
+    pub position: usize,
+}
+
+/// A parameter's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    In,
+    Out,
+    InOut,
 }
 
 /// What a function returns.
@@ -34,8 +44,10 @@ pub enum Returns {
         /// `setof`.
         set: bool,
     },
-    /// `table (col type, ...)`.
+    /// `table (col type, ...)`, or `setof record` with several OUT parameters.
     Table(Vec<(String, String)>),
+    /// One record of several OUT/INOUT parameters (`returns record`, not `setof`).
+    Record(Vec<(String, String)>),
     /// `trigger`.
     Trigger,
 }
@@ -54,8 +66,11 @@ pub enum Language {
 pub struct FunctionDef {
     /// Function name (schema `public` dropped; other schemas kept as `schema.name`).
     pub name: String,
-    /// Parameters in order.
+    /// The parameters a caller passes (IN and INOUT), in order.
     pub params: Vec<Param>,
+    /// The OUT and INOUT parameters, in order: the function's result is their record (their
+    /// value with only one).
+    pub outs: Vec<Param>,
     /// Return type.
     pub returns: Returns,
     /// Language.
@@ -243,19 +258,20 @@ fn type_text(toks: &[Tok]) -> String {
     render(toks).to_ascii_lowercase().replace(" [", "[")
 }
 
-fn param(item: &[Tok], n: usize) -> Result<Param, String> {
-    let mut i = 0;
-    if item.first().is_some_and(|t| t.is("in")) {
-        i = 1;
-    } else if item
-        .first()
-        .is_some_and(|t| t.is("out") || t.is("inout") || t.is("variadic"))
-    {
-        return Err(format!(
-            "{} parameters are not supported by the mock",
-            item[0].sql().to_ascii_uppercase()
-        ));
-    }
+fn param(item: &[Tok], n: usize) -> Result<(Mode, Param), String> {
+    let mut i = 1;
+    let mode = match item.first() {
+        Some(t) if t.is("in") => Mode::In,
+        Some(t) if t.is("out") => Mode::Out,
+        Some(t) if t.is("inout") => Mode::InOut,
+        Some(t) if t.is("variadic") => {
+            return Err("VARIADIC parameters are not supported by the mock".into());
+        }
+        _ => {
+            i = 0;
+            Mode::In
+        }
+    };
     let rest = &item[i..];
     let def_at = rest
         .iter()
@@ -277,7 +293,15 @@ fn param(item: &[Tok], n: usize) -> Result<Param, String> {
     if ty.is_empty() {
         return Err("expected a parameter type".into());
     }
-    Ok(Param { name, ty, default })
+    Ok((
+        mode,
+        Param {
+            name,
+            ty,
+            default,
+            position: n,
+        },
+    ))
 }
 
 /// Parses `create [or replace] function ...`.
@@ -302,11 +326,21 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         return Err("expected a parameter list".into());
     }
     let close = index_of(&t, j).ok_or("unbalanced parentheses")?;
-    let params = split_top_nonempty(&t[j + 1..close])
+    let all = split_top_nonempty(&t[j + 1..close])
         .iter()
         .enumerate()
         .map(|(n, p)| param(p, n + 1))
         .collect::<Result<Vec<_>, _>>()?;
+    let params: Vec<Param> = all
+        .iter()
+        .filter(|(m, _)| *m != Mode::Out)
+        .map(|(_, p)| p.clone())
+        .collect();
+    let outs: Vec<Param> = all
+        .iter()
+        .filter(|(m, _)| *m != Mode::In)
+        .map(|(_, p)| p.clone())
+        .collect();
     let mut k = close + 1;
     let mut returns = None;
     let mut language = None;
@@ -381,14 +415,45 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         }
         k += 1;
     }
+    if !outs.is_empty() {
+        returns = Some(out_returns(&outs, returns)?);
+    }
     Ok(FunctionDef {
         name,
         params,
+        outs,
         returns: returns.ok_or("expected RETURNS")?,
         language: language.unwrap_or(Language::Sql),
         body,
         replace,
         security_definer,
+    })
+}
+
+/// The result of a function with OUT/INOUT parameters: their value with one, their record
+/// with several (`setof` when declared `returns setof record` or `setof <type>`).
+fn out_returns(outs: &[Param], declared: Option<Returns>) -> Result<Returns, String> {
+    let set = match &declared {
+        None => false,
+        Some(Returns::Scalar { set, .. } | Returns::Rows { set, .. }) => *set,
+        Some(_) => {
+            return Err("function result type must match its OUT parameters".into());
+        }
+    };
+    if let [one] = outs {
+        return Ok(Returns::Scalar {
+            ty: one.ty.clone(),
+            set,
+        });
+    }
+    let cols = outs
+        .iter()
+        .map(|p| (p.name.clone(), p.ty.clone()))
+        .collect();
+    Ok(if set {
+        Returns::Table(cols)
+    } else {
+        Returns::Record(cols)
     })
 }
 

@@ -46,6 +46,8 @@ pub struct Ctx<'a> {
     row_count: usize,
     /// Security invoker: reads see only the rows the caller's policies allow.
     invoker: bool,
+    /// The function's OUT/INOUT parameter names (`return next;` emits their values).
+    outs: Vec<String>,
 }
 
 /// A Postgres error as PostgREST forwards it; `message` keeps PostgREST's body shape.
@@ -73,6 +75,7 @@ impl<'a> Ctx<'a> {
             out_values: Vec::new(),
             row_count: 0,
             invoker: false,
+            outs: Vec::new(),
         })
     }
 
@@ -647,9 +650,26 @@ impl<'a> Ctx<'a> {
             Stmt::ReturnNext(e) => {
                 match e {
                     None => {
-                        return Err(plerr(
-                            "RETURN NEXT without an expression (OUT parameters) is not supported by the mock's PL/pgSQL",
-                        ));
+                        let vals: Vec<Value> = self
+                            .outs
+                            .iter()
+                            .map(|n| match env.lookup(n) {
+                                Some(Var::Scalar(v)) => v.clone(),
+                                _ => Value::Null,
+                            })
+                            .collect();
+                        match vals.len() {
+                            0 => {
+                                return Err(plerr(
+                                    "RETURN NEXT needs an expression in a function without OUT parameters",
+                                ));
+                            }
+                            1 => self.out_values.extend(vals),
+                            _ => self.out_rows.push(Row {
+                                cols: self.outs.clone(),
+                                vals,
+                            }),
+                        }
                     }
                     Some(e) => match self.ret_of(e, env)? {
                         Ret::Row(r) => self.out_rows.push(r),

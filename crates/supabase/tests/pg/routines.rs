@@ -72,6 +72,38 @@ begin
   end loop;
 end;
 $$;
+create function post_stats(author bigint, out n integer, out total integer, out best text)
+language plpgsql stable as $$
+begin
+  select count(*)::integer into n from posts where author_id = author;
+  select coalesce(sum(score), 0)::integer into total from posts where author_id = author;
+  if n = 0 then
+    return;
+  end if;
+  select title into best from posts where author_id = author order by score desc, id limit 1;
+end;
+$$;
+create function title_of(p_id bigint, out label text) language plpgsql stable as $$
+begin
+  select title into label from posts where id = p_id;
+end;
+$$;
+create function bump(inout x integer, step integer default 1, out doubled integer)
+language sql immutable as $$
+  select x + step, (x + step) * 2
+$$;
+create function doubled_scores(author bigint, out ttl text, out dbl integer) returns setof record
+language plpgsql stable as $$
+declare
+  r record;
+begin
+  for r in select p.title, p.score from posts p where p.author_id = author order by p.id loop
+    ttl := r.title;
+    dbl := r.score * 2;
+    return next;
+  end loop;
+end;
+$$;
 
 create function posts_before() returns trigger language plpgsql as $$
 begin
@@ -152,7 +184,7 @@ pub fn rpc_cases(seed: u64, n: usize) -> Vec<Case> {
             claims: None,
         };
         let k = rng.next_u64() % 5;
-        let c = match (i % 5, k) {
+        let c = match (i % 9, k) {
             (0, _) => {
                 let w = *pick(&mut rng, &WORDS);
                 let min = rng.next_u64() % 8;
@@ -198,6 +230,46 @@ pub fn rpc_cases(seed: u64, n: usize) -> Vec<Case> {
                     )
                 };
                 case(path, sql, None)
+            }
+            (5, _) => {
+                let a = 1 + rng.next_u64() % 4;
+                case(
+                    format!("rpc/post_stats?author={a}"),
+                    format!("SELECT to_jsonb(r) AS v FROM post_stats({a}) r"),
+                    Some("v"),
+                )
+            }
+            (6, _) => {
+                let p = rng.next_u64() % 8;
+                case(
+                    format!("rpc/title_of?p_id={p}"),
+                    format!("SELECT title_of({p}) AS v"),
+                    Some("v"),
+                )
+            }
+            (7, k) => {
+                let x = rng.next_u64() % 10;
+                let (path, sql) = if k < 2 {
+                    (format!("rpc/bump?x={x}"), format!("bump({x})"))
+                } else {
+                    (
+                        format!("rpc/bump?x={x}&step={k}"),
+                        format!("bump({x}, {k})"),
+                    )
+                };
+                case(
+                    path,
+                    format!("SELECT to_jsonb(r) AS v FROM {sql} r"),
+                    Some("v"),
+                )
+            }
+            (8, _) => {
+                let a = 1 + rng.next_u64() % 4;
+                case(
+                    format!("rpc/doubled_scores?author={a}"),
+                    format!("SELECT * FROM doubled_scores({a})"),
+                    None,
+                )
             }
             _ => {
                 let m = rng.next_u64() % 20;

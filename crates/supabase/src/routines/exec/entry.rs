@@ -29,7 +29,7 @@ pub fn call(
     let mut env = Env::default();
     env.scopes.push(BTreeMap::new());
     env.set_found(false);
-    for (n, (p, a)) in f.def.params.iter().zip(args).enumerate() {
+    for (p, a) in f.def.params.iter().zip(args) {
         let v = match a {
             Some(v) => v,
             None => match &p.default {
@@ -38,7 +38,7 @@ pub fn call(
             },
         };
         env.declare(
-            &crate::routines::def::positional_name(n + 1),
+            &crate::routines::def::positional_name(p.position),
             Var::Scalar(v.clone()),
         );
         if !p.name.starts_with('$') {
@@ -49,6 +49,19 @@ pub fn call(
             env.declare(&p.name, Var::Scalar(v));
         }
     }
+    // OUT parameters: variables initialised to NULL (INOUT ones hold their argument).
+    for p in &f.def.outs {
+        let inout = f.def.params.iter().any(|q| q.position == p.position);
+        if inout || p.name.starts_with('$') {
+            continue;
+        }
+        let ty = ctx.decl_type(&p.ty);
+        if ty.known() {
+            env.types.insert(p.name.clone(), ty);
+        }
+        env.declare(&p.name, Var::Scalar(Value::Null));
+    }
+    ctx.outs = f.def.outs.iter().map(|p| p.name.clone()).collect();
     match program {
         Program::Sql(stmts) => {
             let mut last = (Vec::new(), Vec::new());
@@ -65,6 +78,9 @@ pub fn call(
                 Flow::Return(r) => Some(r),
                 _ => None,
             };
+            if !f.def.outs.is_empty() {
+                return Ok(out_result(&f.def.returns, &ctx, &env));
+            }
             match &f.def.returns {
                 Returns::Void => Ok(Output::Void),
                 Returns::Trigger => Err(err(
@@ -75,6 +91,7 @@ pub fn call(
                 Returns::Rows { set: true, .. } | Returns::Table(_) => {
                     Ok(Output::Rows(ctx.out_rows))
                 }
+                Returns::Record(_) => Err(plerr("a record result needs OUT parameters")),
                 Returns::Scalar { set: false, .. } => match ret {
                     Some(Ret::Value(v)) => Ok(Output::Value(v)),
                     Some(Ret::Null) => Ok(Output::Value(Value::Null)),
@@ -98,8 +115,30 @@ pub fn call(
     }
 }
 
+/// A PL/pgSQL function's result from its OUT parameters: their current values (after `return;`
+/// or the end of the body), or the rows `return next;` collected for a `setof` one.
+fn out_result(returns: &Returns, ctx: &Ctx, env: &Env) -> Output {
+    let value = |n: &String| match env.lookup(n) {
+        Some(Var::Scalar(v)) => v.clone(),
+        _ => Value::Null,
+    };
+    match returns {
+        Returns::Scalar { set: true, .. } => Output::Values(ctx.out_values.clone()),
+        Returns::Table(_) => Output::Rows(ctx.out_rows.clone()),
+        Returns::Record(_) => Output::Row(Some(Row {
+            cols: ctx.outs.clone(),
+            vals: ctx.outs.iter().map(value).collect(),
+        })),
+        _ => Output::Value(ctx.outs.first().map(value).unwrap_or(Value::Null)),
+    }
+}
+
 fn shape_rows(returns: &Returns, cols: Vec<String>, rows: Vec<Vec<Value>>) -> Output {
     match returns {
+        Returns::Record(outs) => Output::Row(rows.into_iter().next().map(|vals| Row {
+            cols: outs.iter().map(|(n, _)| n.clone()).collect(),
+            vals,
+        })),
         Returns::Void | Returns::Trigger => Output::Void,
         Returns::Scalar { set: false, .. } => Output::Value(
             rows.into_iter()
