@@ -362,3 +362,65 @@ fn drop_function_and_persisted_definitions() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn out_and_inout_parameters() {
+    let m = Mock::new(
+        r#"
+        create function split_name(full_name text, out first text, out last text) language plpgsql as $$
+        begin
+          first := upper(full_name);
+          if full_name not like '% %' then
+            return;
+          end if;
+          last := lower(full_name);
+        end;
+        $$;
+        create function twice(inout n integer, out label text) language sql as $$
+          select n * 2, 'x' || (n * 2)::text
+        $$;
+        create function square(x integer, out sq integer) language plpgsql as $$
+        begin
+          sq := $1 * x;
+        end;
+        $$;
+        create function upto(n integer, out i integer) returns setof integer language plpgsql as $$
+        begin
+          for k in 1..n loop
+            i := k * 10;
+            return next;
+          end loop;
+        end;
+        $$;
+        create function pairs(n integer, out a integer, out b text) returns setof record language plpgsql as $$
+        begin
+          for k in 1..n loop
+            a := k;
+            b := 'z' || k::text;
+            return next;
+          end loop;
+        end;
+        $$;
+        "#,
+    );
+    let r = m.post("/rest/v1/rpc/split_name", r#"{"full_name":"Ada Lovelace"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!({"first": "ADA LOVELACE", "last": "ada lovelace"})
+    );
+    let r = m.get("/rest/v1/rpc/split_name?full_name=Plato");
+    assert_eq!(r.json(), json!({"first": "PLATO", "last": null}));
+    let r = m.post("/rest/v1/rpc/twice", r#"{"n":21}"#);
+    assert_eq!(r.json(), json!({"n": 42, "label": "x42"}));
+    assert_eq!(m.get("/rest/v1/rpc/square?x=7").body, "49");
+    assert_eq!(m.get("/rest/v1/rpc/upto?n=3").json(), json!([10, 20, 30]));
+    assert_eq!(
+        m.get("/rest/v1/rpc/pairs?n=3&a=gte.2").json(),
+        json!([{"a": 2, "b": "z2"}, {"a": 3, "b": "z3"}])
+    );
+    // OUT parameters are not arguments.
+    let r = m.post("/rest/v1/rpc/square", r#"{"x":1,"sq":2}"#);
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert_eq!(r.json()["code"], "PGRST202");
+}

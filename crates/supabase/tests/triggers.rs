@@ -502,3 +502,31 @@ fn statement_level_triggers_fire_once_per_statement() {
         ]
     );
 }
+
+#[test]
+fn trigger_arguments_reach_tg_argv_and_tg_nargs() {
+    let m = Mock::new(
+        r#"
+        create table items (id bigint primary key, tag text, n int, missing text, second text);
+        create function tag_item() returns trigger language plpgsql as $$
+        declare
+          i int := 1;
+        begin
+          new.tag := tg_argv[0] || '/' || upper(tg_argv[tg_nargs - 1]);
+          new.n := tg_nargs;
+          new.missing := coalesce(tg_argv[5], 'none') || coalesce(tg_argv[-1], '!');
+          new.second := tg_argv[i];
+          return new;
+        end;
+        $$;
+        create trigger items_tag before insert on items for each row
+          execute function tag_item('it''s', 42, Word);
+        "#,
+    );
+    let (s, b) = m.req("POST", "/rest/v1/items", r#"{"id": 1}"#);
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(
+        m.rows("/rest/v1/items?select=tag,n,missing,second"),
+        json!([{"tag": "it's/WORD", "n": 3, "missing": "none!", "second": "42"}])
+    );
+}
