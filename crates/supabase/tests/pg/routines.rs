@@ -92,6 +92,14 @@ create function bump(inout x integer, step integer default 1, out doubled intege
 language sql immutable as $$
   select x + step, (x + step) * 2
 $$;
+create function mix_sql(out r integer, a integer, b integer) language sql immutable as $$
+  select $1 * 10 + $2
+$$;
+create function mix_pl(out r integer, a integer, b integer) language plpgsql immutable as $$
+begin
+  r := $2 * 10 + $3;
+end;
+$$;
 create function doubled_scores(author bigint, out ttl text, out dbl integer) returns setof record
 language plpgsql stable as $$
 declare
@@ -184,7 +192,7 @@ pub fn rpc_cases(seed: u64, n: usize) -> Vec<Case> {
             claims: None,
         };
         let k = rng.next_u64() % 5;
-        let c = match (i % 9, k) {
+        let c = match (i % 10, k) {
             (0, _) => {
                 let w = *pick(&mut rng, &WORDS);
                 let min = rng.next_u64() % 8;
@@ -244,6 +252,15 @@ pub fn rpc_cases(seed: u64, n: usize) -> Vec<Case> {
                 case(
                     format!("rpc/title_of?p_id={p}"),
                     format!("SELECT title_of({p}) AS v"),
+                    Some("v"),
+                )
+            }
+            (9, _) => {
+                let (a, b) = (rng.next_u64() % 10, rng.next_u64() % 10);
+                let f = if i % 20 == 9 { "mix_sql" } else { "mix_pl" };
+                case(
+                    format!("rpc/{f}?a={a}&b={b}"),
+                    format!("SELECT {f}({a}, {b}) AS v"),
                     Some("v"),
                 )
             }

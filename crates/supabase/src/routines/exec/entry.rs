@@ -29,7 +29,9 @@ pub fn call(
     let mut env = Env::default();
     env.scopes.push(BTreeMap::new());
     env.set_found(false);
-    for (p, a) in f.def.params.iter().zip(args) {
+    // `$N` counts every parameter in PL/pgSQL, only the input ones in a `language sql` body.
+    let sql_body = matches!(program, Program::Sql(_));
+    for (n, (p, a)) in f.def.params.iter().zip(args).enumerate() {
         let v = match a {
             Some(v) => v,
             None => match &p.default {
@@ -38,7 +40,7 @@ pub fn call(
             },
         };
         env.declare(
-            &crate::routines::def::positional_name(p.position),
+            &crate::routines::def::positional_name(if sql_body { n + 1 } else { p.position }),
             Var::Scalar(v.clone()),
         );
         if !p.name.starts_with('$') {
