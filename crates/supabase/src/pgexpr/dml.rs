@@ -8,7 +8,7 @@
 //! caller keeps its token rewrite for them, as before.
 
 use super::expr::ident_name;
-use super::query::{Cols, colname, raw, sqlite_table};
+use super::query::{Cols, raw, sqlite_table};
 use super::ty::Ty;
 use super::{PgExprError, R, Tr, Typed};
 use sqlparser::ast::{
@@ -72,34 +72,8 @@ impl Tr<'_> {
             return Ok(cols);
         };
         for item in items.iter_mut() {
-            match item {
-                SelectItem::UnnamedExpr(e) => {
-                    let plain = matches!(e, sqlparser::ast::Expr::Identifier(_));
-                    let name = colname(e).unwrap_or_else(|| "?column?".into());
-                    let x = self.expr(e)?;
-                    cols.push((name.clone(), x.ty.clone()));
-                    if plain {
-                        *e = raw(x.sql);
-                    } else {
-                        *item = SelectItem::ExprWithAlias {
-                            expr: raw(x.sql),
-                            alias: Ident::with_quote('"', name),
-                        };
-                    }
-                }
-                SelectItem::ExprWithAlias { expr, alias } => {
-                    let x = self.expr(expr)?;
-                    cols.push((ident_name(alias), x.ty.clone()));
-                    *expr = raw(x.sql);
-                }
-                SelectItem::Wildcard(_) => {
-                    for level in self.scopes.last().iter() {
-                        for (_, c) in level.iter() {
-                            cols.extend(c.iter().cloned());
-                        }
-                    }
-                }
-                _ => return Err(not_handled("this returning item")),
+            if !self.project_item(item, &mut cols, false)? {
+                return Err(not_handled("this returning item"));
             }
         }
         Ok(cols)

@@ -295,39 +295,15 @@ impl Tr<'_> {
         }
         let mut cols = Vec::new();
         for item in &mut s.projection {
+            if self.project_item(item, &mut cols, true)? {
+                continue;
+            }
             match item {
-                SelectItem::UnnamedExpr(e) => {
-                    let plain = matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_));
-                    let name = colname(e).unwrap_or_else(|| "?column?".into());
-                    let x = self.expr(e)?;
-                    cols.push((name.clone(), x.ty.clone()));
-                    if plain {
-                        *e = raw(x.sql);
-                    } else {
-                        *item = SelectItem::ExprWithAlias {
-                            expr: raw(x.sql),
-                            alias: Ident::with_quote('"', name),
-                        };
-                    }
-                }
-                SelectItem::ExprWithAlias { expr, alias } => {
-                    let x = self.expr(expr)?;
-                    cols.push((ident_name(alias), x.ty.clone()));
-                    *expr = raw(x.sql);
-                }
-                SelectItem::Wildcard(_) => {
-                    for level in self.scopes.last().iter() {
-                        for (_, c) in level.iter() {
-                            cols.extend(c.iter().cloned());
-                        }
-                    }
-                }
-                SelectItem::QualifiedWildcard(..) => {
-                    cols.push(("*".into(), Ty::Any));
-                }
+                SelectItem::QualifiedWildcard(..) => cols.push(("*".into(), Ty::Any)),
                 SelectItem::ExprWithAliases { .. } => {
                     return Err(unsupported("multiple aliases"));
                 }
+                _ => return Err(unsupported("this select item")),
             }
         }
         if let Some(w) = &mut s.selection {
@@ -357,6 +333,50 @@ impl Tr<'_> {
     }
 
     /// A subquery inside an expression: its SQL and the type of its first column.
+    /// Translates one output column of a `select` or a `returning` list (an expression, an
+    /// aliased one, or `*` of the level's tables), adding its name and type to `cols`; `false`
+    /// (nothing done) for the other kinds, which the caller decides on. An unnamed expression
+    /// gets Postgres's column name as an alias unless it is a bare column reference
+    /// (`qualified_is_plain`: `t.col` counts as one too), which SQLite already names so.
+    pub(super) fn project_item(
+        &mut self,
+        item: &mut SelectItem,
+        cols: &mut Cols,
+        qualified_is_plain: bool,
+    ) -> R<bool> {
+        match item {
+            SelectItem::UnnamedExpr(e) => {
+                let plain = matches!(e, Expr::Identifier(_))
+                    || (qualified_is_plain && matches!(e, Expr::CompoundIdentifier(_)));
+                let name = colname(e).unwrap_or_else(|| "?column?".into());
+                let x = self.expr(e)?;
+                cols.push((name.clone(), x.ty.clone()));
+                if plain {
+                    *e = raw(x.sql);
+                } else {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: raw(x.sql),
+                        alias: Ident::with_quote('"', name),
+                    };
+                }
+            }
+            SelectItem::ExprWithAlias { expr, alias } => {
+                let x = self.expr(expr)?;
+                cols.push((ident_name(alias), x.ty.clone()));
+                *expr = raw(x.sql);
+            }
+            SelectItem::Wildcard(_) => {
+                for level in self.scopes.last().iter() {
+                    for (_, c) in level.iter() {
+                        cols.extend(c.iter().cloned());
+                    }
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     pub(super) fn subquery(&mut self, q: &Query) -> R<(String, Ty)> {
         let mut q = q.clone();
         let cols = self.query(&mut q)?;
