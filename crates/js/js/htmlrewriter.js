@@ -88,10 +88,42 @@ class Token {
   }
 }
 
-class Element extends Token {
+/**
+ * What an element, a text chunk and a comment share: content inserted around them, replacing
+ * or removing them, and whether they have been removed.
+ */
+class ContentToken extends Token {
   #s;
   constructor(token, ops, state) {
     super(token, ops);
+    this.#s = state;
+  }
+  get removed() {
+    this[LIVE]();
+    return this.#s.removed;
+  }
+  before(content, options) {
+    return this[PUSH](insertion("before", content, options));
+  }
+  after(content, options) {
+    return this[PUSH](insertion("after", content, options));
+  }
+  replace(content, options) {
+    this[PUSH](insertion("replace", content, options));
+    this.#s.removed = true;
+    return this;
+  }
+  remove() {
+    this[PUSH]({ op: "remove" });
+    this.#s.removed = true;
+    return this;
+  }
+}
+
+class Element extends ContentToken {
+  #s;
+  constructor(token, ops, state) {
+    super(token, ops, state);
     this.#s = state;
   }
   get tagName() {
@@ -109,10 +141,6 @@ class Element extends Token {
   get namespaceURI() {
     this[LIVE]();
     return this.#s.ns;
-  }
-  get removed() {
-    this[LIVE]();
-    return this.#s.removed;
   }
   get attributes() {
     this[LIVE]();
@@ -148,12 +176,6 @@ class Element extends Token {
     if (i >= 0) this.#s.attrs.splice(i, 1);
     return this[PUSH]({ op: "removeAttribute", name });
   }
-  before(content, options) {
-    return this[PUSH](insertion("before", content, options));
-  }
-  after(content, options) {
-    return this[PUSH](insertion("after", content, options));
-  }
   prepend(content, options) {
     return this[PUSH](insertion("prepend", content, options));
   }
@@ -162,16 +184,6 @@ class Element extends Token {
   }
   setInnerContent(content, options) {
     return this[PUSH](insertion("setInnerContent", content, options));
-  }
-  replace(content, options) {
-    this[PUSH](insertion("replace", content, options));
-    this.#s.removed = true;
-    return this;
-  }
-  remove() {
-    this[PUSH]({ op: "remove" });
-    this.#s.removed = true;
-    return this;
   }
   removeAndKeepContent() {
     this[PUSH]({ op: "removeAndKeepContent" });
@@ -213,38 +225,6 @@ class EndTag extends Token {
   }
   remove() {
     return this[PUSH]({ op: "remove" });
-  }
-}
-
-/**
- * What a text chunk and a comment share: content inserted around them, replacing or removing
- * them, and whether they have been removed.
- */
-class ContentToken extends Token {
-  #s;
-  constructor(token, ops, state) {
-    super(token, ops);
-    this.#s = state;
-  }
-  get removed() {
-    this[LIVE]();
-    return this.#s.removed;
-  }
-  before(content, options) {
-    return this[PUSH](insertion("before", content, options));
-  }
-  after(content, options) {
-    return this[PUSH](insertion("after", content, options));
-  }
-  replace(content, options) {
-    this[PUSH](insertion("replace", content, options));
-    this.#s.removed = true;
-    return this;
-  }
-  remove() {
-    this[PUSH]({ op: "remove" });
-    this.#s.removed = true;
-    return this;
   }
 }
 
