@@ -422,12 +422,12 @@ function writeResponse(response, out, sent = () => {}) {
       "Incorrect type for Promise: the Promise did not resolve to 'Response'.",
     );
   }
-  const list = [];
   // A body made from a string and not read since (reading disturbs the stream: `bodyUsed`) is
   // sent as that string; any other body is read to its end.
   const text = textBodies.get(response);
   if ((text !== undefined && !response.bodyUsed) || response.body === null) {
     // The whole response in one host call (`/respond`): the head as a JSON line, then the body.
+    const list = [];
     for (const entry of response.headers) list.push(entry);
     let payload = JSON.stringify([response.status, list]) + "\n";
     if (response.body !== null) payload += text;
@@ -436,13 +436,14 @@ function writeResponse(response, out, sent = () => {}) {
     sent();
     return undefined;
   }
-  return writeStreamed(response, list, out, sent);
+  return writeStreamed(response, out, sent);
 }
 
 /** Sends `response`'s head through `out`, then its body as it is produced. */
-async function writeStreamed(response, list, out, sent) {
+async function writeStreamed(response, out, sent) {
   // Any other body is written as it is produced, after the head (writeChunks), so a streamed
   // body (server-sent events) reaches the client as written.
+  const list = [];
   for (const [name, value] of response.headers) list.push([name, encoder.encode(value)]);
   const reader = response.body.getReader();
   const resp = new OutgoingResponse(Fields.fromList(list));
