@@ -38,6 +38,7 @@ pub fn register(conn: &Connection, clock: SharedClock, rng: SimRng) -> rusqlite:
         Ok(crate::time::timestamptz_from_ms(now_clock.now_ms()))
     })?;
     crate::builtins::register(conn, clock, Arc::new(Mutex::new(rng.fork("sqlite-random"))))?;
+    crate::migrate::identity::register(conn)?;
     let rng = Arc::new(Mutex::new(rng.fork("gen_random_uuid")));
     conn.create_scalar_function("gen_random_uuid", 0, inno, move |_| {
         let mut r = rng.lock().unwrap_or_else(|p| p.into_inner());

@@ -93,6 +93,34 @@ pub fn map(e: &rusqlite::Error, ctx: &ErrCtx<'_>) -> ApiError {
             ),
         );
     }
+    // A `generated always` identity column written (`migrate::identity`'s triggers).
+    for (prefix, text) in [
+        (
+            "cannot INSERT into identity column ",
+            "cannot insert a non-DEFAULT value into column",
+        ),
+        (
+            "cannot UPDATE identity column ",
+            "column {} can only be updated to DEFAULT",
+        ),
+    ] {
+        if let Some(col) = msg.strip_prefix(prefix) {
+            let col = col.trim_matches('"');
+            let message = if text.contains("{}") {
+                text.replace("{}", &format!("\"{col}\""))
+            } else {
+                format!("{text} \"{col}\"")
+            };
+            let err = pg("428C9", message).details(format!(
+                "Column \"{col}\" is an identity column defined as GENERATED ALWAYS."
+            ));
+            return if prefix.contains("INSERT") {
+                err.hint("Use OVERRIDING SYSTEM VALUE to override.")
+            } else {
+                err
+            };
+        }
+    }
     // A generated column written (PostgREST sends every payload key).
     for (prefix, text) in [
         (

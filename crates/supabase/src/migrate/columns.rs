@@ -107,6 +107,8 @@ pub(super) struct TableEnv<'a> {
     pub cols: Vec<(String, crate::pgexpr::Ty)>,
     /// Enum types.
     pub cat: &'a Catalog,
+    /// The project's functions, inlined where the table's expressions call them.
+    pub fns: Option<&'a super::genfn::ProjectFns>,
 }
 
 impl crate::pgexpr::Env for TableEnv<'_> {
@@ -140,8 +142,47 @@ pub(super) fn typed_expr(expr: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec
     }
 }
 
+/// `expr` with the project's functions it calls inlined ([`super::genfn`]); `None` when it
+/// calls none. `generated` requires them to be `immutable`, as Postgres does.
+fn inline_calls(
+    expr: &[Tok],
+    env: Option<&TableEnv<'_>>,
+    generated: bool,
+) -> Result<Option<Vec<Tok>>, String> {
+    let Some(fns) = env.and_then(|e| e.fns) else {
+        return Ok(None);
+    };
+    if !fns.calls_any(expr) {
+        return Ok(None);
+    }
+    fns.inline(expr, generated)
+        .map(Some)
+        .map_err(|e| format!("`{}` cannot be translated faithfully: {e}", render(expr)))
+}
+
+/// An expression whose project function calls were inlined, through the typed translator
+/// only: the token rewrite would drop the casts the inlining wrote, so what the translator
+/// cannot parse or keep faithful refuses the table.
+fn typed_inlined(
+    expr: &[Tok],
+    inlined: &[Tok],
+    env: Option<&TableEnv<'_>>,
+) -> Result<Vec<Tok>, String> {
+    let Some(env) = env else {
+        return Err("project functions need the table's columns in scope".into());
+    };
+    let table = env.table.clone();
+    match crate::pgexpr::translate_expr(&render(inlined), env, &[table.as_str()]) {
+        Ok(t) => super::lex::tokenize(&t.sql),
+        Err(e) => Err(format!(
+            "`{}` cannot be translated faithfully: {e}",
+            render(expr)
+        )),
+    }
+}
+
 /// Rewrites each `check (...)` and `generated always as (...)` expression of `toks` with
-/// [`typed_expr`].
+/// [`typed_expr`] (project functions they call inlined first).
 pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;
@@ -154,7 +195,11 @@ pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<V
         if let Some(open) = open {
             let close = matching(toks, open).ok_or("unbalanced parentheses")?;
             out.extend(toks[i..=open].iter().cloned());
-            out.extend(typed_expr(&toks[open + 1..close], env)?);
+            let expr = &toks[open + 1..close];
+            match inline_calls(expr, env, generated)? {
+                Some(inlined) => out.extend(typed_inlined(expr, &inlined, env)?),
+                None => out.extend(typed_expr(expr, env)?),
+            }
             out.push(toks[close].clone());
             i = close + 1;
             continue;
@@ -223,6 +268,28 @@ thread_local! {
     /// table` handler to report ([`take_dropped_defaults`]).
     static DROPPED_DEFAULTS: std::cell::RefCell<Vec<(String, String)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// Identity and serial columns (not the primary key) of the table [`column_def_typed`]
+    /// translated, for the `create table` handler to create their sequences
+    /// ([`take_identities`]).
+    static IDENTITIES: std::cell::RefCell<Vec<super::identity::Identity>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The identity columns [`column_def_typed`] translated since the last call.
+pub(super) fn take_identities() -> Vec<super::identity::Identity> {
+    IDENTITIES.with(|d| std::mem::take(&mut *d.borrow_mut()))
+}
+
+/// Records that the default `expr` of `col` is left off, and why.
+fn drop_default(col: &str, expr: &[Tok], why: &str) {
+    let why = format!(
+        "default `{}` of column `{col}`: {why}, so the mock cannot store Postgres's value",
+        render(expr)
+    );
+    DROPPED_DEFAULTS.with(|d| d.borrow_mut().push((col.to_string(), why)));
 }
 
 /// The defaults [`column_def_typed`] left off since the last call: (column, why).
@@ -395,6 +462,9 @@ pub(super) fn column_def_typed(
         ));
     }
     let mut pk = false;
+    // `generated always` (explicit values refused) and the identity's sequence options.
+    let mut always = false;
+    let mut seq_opts: Vec<Tok> = Vec::new();
     while i < item.len() {
         let t = &item[i];
         if t.is("generated")
@@ -408,9 +478,12 @@ pub(super) fn column_def_typed(
             }
             if item.get(j).is_some_and(|x| x.is("identity")) {
                 identity = true;
+                always = item[i + 1].is("always");
                 i = j + 1;
                 if item.get(i).is_some_and(|x| x.is_p("(")) {
-                    i = matching(item, i).ok_or("unbalanced parentheses")? + 1;
+                    let close = matching(item, i).ok_or("unbalanced parentheses")?;
+                    seq_opts = item[i + 1..close].to_vec();
+                    i = close + 1;
                 }
                 continue;
             }
@@ -438,11 +511,30 @@ pub(super) fn column_def_typed(
             if j == i + 1 && item.get(j).is_some_and(|x| x.is("null")) {
                 j += 1;
             }
-            let expr = match literal_default(&item[i + 1..j], &ty) {
+            let given = &item[i + 1..j];
+            let expr = match literal_default(given, &ty) {
                 Some(toks) => Some(toks),
-                None => match typed_default(&item[i + 1..j], &ty, env) {
-                    Some(toks) => Some(toks),
-                    None => fallback_default(&item[i + 1..j], &name, &decl_ty, env)?,
+                None => match inline_calls(given, env, false) {
+                    // Project functions inlined: the typed translator or no default.
+                    Ok(Some(inlined)) => match typed_default(&inlined, &ty, env) {
+                        Some(toks) => Some(toks),
+                        None => {
+                            drop_default(
+                                &name,
+                                given,
+                                "the typed translator cannot translate the functions it calls",
+                            );
+                            None
+                        }
+                    },
+                    Err(why) => {
+                        drop_default(&name, given, &why);
+                        None
+                    }
+                    Ok(None) => match typed_default(given, &ty, env) {
+                        Some(toks) => Some(toks),
+                        None => fallback_default(given, &name, &decl_ty, env)?,
+                    },
                 },
             };
             let Some(mut expr) = expr else {
@@ -476,8 +568,31 @@ pub(super) fn column_def_typed(
                 pk,
             ));
         }
-        return Err(format!(
-            "identity/serial column {name} must be the primary key in the mock"
+        // Not the primary key: a sequence of its own (`super::identity`).
+        let Some(env) = env else {
+            return Err(format!(
+                "adding the identity/serial column {name} with `alter table` is not supported by the mock"
+            ));
+        };
+        let spec = super::identity::spec(&ty, &seq_opts)?;
+        let sqlite_ty = match ty.as_str() {
+            "smallint" | "int2" | "smallserial" | "serial2" => "int2",
+            "int" | "integer" | "int4" | "serial" | "serial4" => "int4",
+            _ => "int8",
+        };
+        IDENTITIES.with(|d| {
+            d.borrow_mut().push(super::identity::Identity {
+                col: name.clone(),
+                spec,
+                always,
+            })
+        });
+        let default = super::identity::default_sql(&env.table, &name);
+        return Ok((
+            format!("{qname} {sqlite_ty} NOT NULL DEFAULT ({default}) {rest}")
+                .trim()
+                .to_string(),
+            false,
         ));
     }
     let ty = match ty.as_str() {

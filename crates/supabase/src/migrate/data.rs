@@ -107,7 +107,17 @@ pub fn handle(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         out = positional_columns(cx, t, out);
         out = array_values(cx, t, out);
     }
-    finish(cx, st, object, &render(&out), table.as_deref())
+    // `overriding system value`: explicit values of `generated always` identity columns are
+    // accepted for this statement (`super::identity`).
+    let system = (st.toks.windows(2)).any(|w| w[0].is("overriding") && w[1].is("system"));
+    if system {
+        let _ = cx.db.execute_batch("SELECT pg_seq_override(1)");
+    }
+    let r = finish(cx, st, object, &render(&out), table.as_deref());
+    if system {
+        let _ = cx.db.execute_batch("SELECT pg_seq_override(0)");
+    }
+    r
 }
 
 /// `insert into t values (...)` without a column list and with fewer values than `t` has

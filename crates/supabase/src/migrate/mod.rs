@@ -16,6 +16,8 @@ mod data;
 pub mod discover;
 pub mod dispatch;
 pub mod glob;
+mod genfn;
+pub mod identity;
 mod index;
 pub mod lex;
 pub mod platform;

@@ -5,7 +5,10 @@ use super::lex::render;
 use super::translate::{create_table, rewrite};
 
 /// `create table`: translated to SQLite; when it cannot be, the table is skipped and its REST
-/// path answers PGRST205 (inserts into it later are errors naming this skip).
+/// path answers PGRST205 (inserts into it later are errors naming this skip). Identity and
+/// serial columns that are not the primary key get their sequences ([`super::identity`]) in
+/// the same savepoint; the project's functions called by its expressions are inlined
+/// ([`super::genfn`]).
 pub fn create(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     let i = name_index(st, "table");
     let (schema, name, _) = qualified_name(&st.toks, i).ok_or("expected a table name")?;
@@ -13,7 +16,26 @@ pub fn create(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
     let object = format!("table `{shown}`");
     let consequence = format!("`/rest/v1/{name}` answers PGRST205");
     super::columns::take_dropped_defaults();
-    let made = create_table(&st.toks, &cx.db.catalog);
+    super::columns::take_identities();
+    let fns = super::genfn::ProjectFns::load(cx.db);
+    let made = create_table(&st.toks, &cx.db.catalog, Some(&fns));
+    let identities = super::columns::take_identities();
+    let made = made.map(|sql| match identities.is_empty() {
+        true => sql,
+        false => {
+            let table = super::lex::tokenize(&sql)
+                .ok()
+                .and_then(|t| {
+                    let open = t.iter().position(|x| x.is_p("("))?;
+                    t.get(..open)?.last()?.name()
+                })
+                .unwrap_or_default();
+            format!(
+                "{sql};\n{}",
+                super::identity::setup_sql(&table, &identities)
+            )
+        }
+    });
     // Defaults the mock cannot store faithfully: the table loads without them, each a warning.
     let dropped = super::columns::take_dropped_defaults();
     match made {
@@ -60,7 +82,15 @@ pub fn drop(cx: &mut Ctx<'_>, st: &Stmt) -> Result<(), String> {
         .filter(|t| !t.is("cascade") && !t.is("restrict") && !t.is("materialized"))
         .collect();
     match cx.run(&render(&t), true) {
-        Ok(()) => cx.translated(st, object, ""),
+        Ok(()) => {
+            if what == "table"
+                && let Some((_, name, _)) = qualified_name(&st.toks, name_index(st, &what))
+            {
+                // The table's sequences go with it (none: `_edgesim_sequences` may not exist).
+                let _ = cx.db.execute(super::identity::FORGET_SQL, [name]);
+            }
+            cx.translated(st, object, "")
+        }
         Err(e) => cx.skipped(
             st,
             object,

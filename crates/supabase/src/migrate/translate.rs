@@ -111,8 +111,13 @@ pub(super) fn matching(toks: &[Tok], open: usize) -> Option<usize> {
     None
 }
 
-/// `create table` as SQLite SQL.
-pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String> {
+/// `create table` as SQLite SQL; `fns`, the project's functions, are inlined where its
+/// expressions call them ([`super::genfn`]).
+pub(super) fn create_table(
+    toks: &[Tok],
+    cat: &Catalog,
+    fns: Option<&super::genfn::ProjectFns>,
+) -> Result<String, String> {
     let open = toks
         .iter()
         .position(|t| t.is_p("("))
@@ -145,7 +150,12 @@ pub(super) fn create_table(toks: &[Tok], cat: &Catalog) -> Result<String, String
             Some((name, ty))
         })
         .collect();
-    let env = TableEnv { table, cols, cat };
+    let env = TableEnv {
+        table,
+        cols,
+        cat,
+        fns,
+    };
     let mut defs = Vec::new();
     let mut identity_pk_moved = false;
     for (n, item) in items.iter().enumerate() {
@@ -228,7 +238,7 @@ mod tests {
     use crate::migrate::lex::tokenize;
 
     fn table(s: &str) -> Result<String, String> {
-        create_table(&tokenize(s).unwrap(), &Catalog::default())
+        create_table(&tokenize(s).unwrap(), &Catalog::default(), None)
     }
 
     #[test]
@@ -243,7 +253,12 @@ mod tests {
             let _ = table(s);
         }
         let _ = create_index(&tokenize("create index").unwrap());
-        assert!(table("create table t (id serial)").is_err());
+        // A serial column that is not the primary key gets its own sequence.
+        let s = table("create table t (id serial)").unwrap();
+        assert!(
+            s.contains("NOT NULL DEFAULT (pg_nextval('t', 'id'))"),
+            "{s}"
+        );
     }
 
     #[test]
