@@ -28,6 +28,8 @@ pub struct Catalog {
     pub composites: BTreeSet<String>,
     /// Domains.
     pub domains: BTreeMap<String, Domain>,
+    /// Tables' columns as the typed translator reads them, cached per schema version.
+    pub columns: ColumnCache,
 }
 
 impl Default for Catalog {
@@ -38,7 +40,66 @@ impl Default for Catalog {
             enums: Enums::default(),
             composites: BTreeSet::new(),
             domains: BTreeMap::new(),
+            columns: ColumnCache::default(),
         }
+    }
+}
+
+/// One table's columns as SQLite declares them: (name, declared type), and (column, enum type)
+/// for the columns whose `pg_enum_check` check names an enum type.
+#[derive(Clone, Debug, Default)]
+pub struct TableColumns {
+    /// (name, declared type), in order.
+    pub decls: Vec<(String, String)>,
+    /// (column, enum type name) read from the table's checks.
+    pub enum_checks: Vec<(String, String)>,
+}
+
+/// The columns of each table, read once per SQLite schema version (`PRAGMA schema_version`,
+/// which every DDL statement changes) instead of on every policy of every request.
+/// [`ColumnCache::invalidate`] empties it (after DDL that was rolled back, when SQLite's
+/// version number goes back to a value it had before).
+#[derive(Clone, Debug, Default)]
+pub struct ColumnCache(Arc<Mutex<(Option<i64>, BTreeMap<String, Option<Arc<TableColumns>>>)>>);
+
+impl ColumnCache {
+    /// The columns of `table` at schema version `version`, read with `read` when not cached.
+    pub fn get(
+        &self,
+        version: i64,
+        table: &str,
+        read: impl FnOnce() -> Option<TableColumns>,
+    ) -> Option<Arc<TableColumns>> {
+        {
+            let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            if g.0 != Some(version) {
+                *g = (Some(version), BTreeMap::new());
+            }
+            if let Some(hit) = g.1.get(table) {
+                return hit.clone();
+            }
+        }
+        let cols = read().map(Arc::new);
+        let mut g = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if g.0 == Some(version) {
+            g.1.insert(table.to_string(), cols.clone());
+        }
+        cols
+    }
+
+    /// Forgets every table.
+    pub fn invalidate(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = (None, BTreeMap::new());
+    }
+
+    /// How many tables are cached (for tests).
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).1.len()
+    }
+
+    /// Whether no table is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -55,6 +116,11 @@ impl Enums {
     /// Defines (or redefines) enum `name`.
     pub fn define(&self, name: &str, values: Vec<String>) {
         self.map().insert(name.to_string(), values);
+    }
+
+    /// Whether the project has no enum type.
+    pub fn is_empty(&self) -> bool {
+        self.map().is_empty()
     }
 
     /// Whether `name` is an enum type.
@@ -95,9 +161,13 @@ impl Enums {
 
     /// Registers `pg_enum_check(type, value)` on `conn`: true, or Postgres's 22P02
     /// `invalid input value for enum mood: "x"` (NULL passes).
+    /// Also registers the typed translator's string functions
+    /// ([`crate::pgexpr::register_functions`]), which every connection with a catalog needs.
     pub fn register(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
         use rusqlite::functions::FunctionFlags;
         self.register_ord(conn)?;
+        self.register_label(conn)?;
+        crate::pgexpr::register_functions(conn)?;
         let me = self.clone();
         conn.create_scalar_function(
             "pg_enum_check",
@@ -147,6 +217,27 @@ impl Enums {
                         .into(),
                     )),
                 }
+            },
+        )
+    }
+
+    /// Registers `pg_enum_label(type, position)` on `conn`: the label at that position (the
+    /// inverse of `pg_enum_ord`, for `greatest`/`least`/`min`/`max` of enum values).
+    pub fn register_label(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        use rusqlite::functions::FunctionFlags;
+        let me = self.clone();
+        conn.create_scalar_function(
+            "pg_enum_label",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            move |ctx| {
+                let ty: String = ctx.get(0)?;
+                let pos: Option<i64> = ctx.get(1)?;
+                Ok(pos.and_then(|p| {
+                    let m = me.map();
+                    let vs = m.get(&ty)?;
+                    usize::try_from(p).ok().and_then(|p| vs.get(p).cloned())
+                }))
             },
         )
     }

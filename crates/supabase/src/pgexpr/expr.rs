@@ -359,6 +359,134 @@ pub fn compare(op: &str, l: Typed, r: Typed) -> R<Typed> {
     Ok(t(format!("({} {op} {})", l.sql, r.sql), Ty::Bool))
 }
 
+/// The two sides of an ordering (`<`, `>`, `<=`, `>=`, `between`, `greatest`/`least`, `any`),
+/// as they can be compared faithfully. A side whose Postgres type the translator does not
+/// know (`Any`: a record field, a function result it cannot type) may be an enum (ordered by
+/// label position), a date or a number in Postgres, where SQLite would compare stored forms:
+/// - against an enum: both are ordered by that enum's labels (a value that is not one is
+///   22P02);
+/// - against a number: it must hold a number when it runs (`pg_expect_number`: a text value,
+///   which Postgres could not have compared with a number, is 42883, never a comparison);
+/// - against text, in a project without enum types: compared as text (Postgres resolves it
+///   as text too, or refuses it);
+/// - anything else is refused (a policy denies; a view or function query is refused), never
+///   compared as text.
+pub fn order_operands(op: &str, l: Typed, r: Typed, has_enums: bool) -> R<(Typed, Typed)> {
+    let (la, ra) = (l.ty == Ty::Any, r.ty == Ty::Any);
+    if !la && !ra {
+        return Ok((l, r));
+    }
+    if !(la && ra) {
+        let other = if la { &r.ty } else { &l.ty };
+        let guard = |x: Typed| Typed {
+            sql: format!("pg_expect_number({})", x.sql),
+            lit: None,
+            ..x
+        };
+        match other {
+            Ty::Enum(_) => return Ok((l, r)),
+            Ty::Text if !has_enums => return Ok((l, r)),
+            o if o.is_number() => {
+                return Ok(if la { (guard(l), r) } else { (l, guard(r)) });
+            }
+            _ => {}
+        }
+    }
+    Err(unsupported(format!(
+        "`{op}` of {} and {}: the mock does not know the Postgres type of a side (it may be \
+         an enum, ordered by label position, a date or a number; cast it, e.g. \
+         `my_fn()::my_enum`)",
+        l.ty.pg_name(),
+        r.ty.pg_name()
+    )))
+}
+
+/// A sort key for `order by x` (and `min`/`max`): an enum value sorts by its label position;
+/// a value of unknown type is refused when the project has enum types (it may be one).
+pub fn sort_key(x: Typed, has_enums: bool) -> R<Typed> {
+    match &x.ty {
+        Ty::Enum(n) => Ok(t(
+            format!("pg_enum_ord({}, {})", literal(n), x.sql),
+            x.ty.clone(),
+        )),
+        Ty::Any if has_enums => Err(unsupported(
+            "ordering by a value whose Postgres type the mock does not know (it may be an \
+             enum, ordered by label position)",
+        )),
+        _ => Ok(x),
+    }
+}
+
+/// `greatest(...)` / `least(...)` with Postgres's typing: arguments converted to their common
+/// type, nulls ignored (null only when all are), enum values by label position.
+pub fn extremum(greatest: bool, args: Vec<Typed>, has_enums: bool) -> R<Typed> {
+    let common = args
+        .iter()
+        .map(|a| a.ty.clone())
+        .find(Ty::known)
+        .unwrap_or(Ty::Unknown);
+    let name = if greatest { "greatest" } else { "least" };
+    let mut args = args
+        .into_iter()
+        .map(|a| coerce(a, &common))
+        .collect::<R<Vec<_>>>()?;
+    if args.iter().any(|a| a.ty == Ty::Any) {
+        // Each unknown argument is ordered against the common type.
+        let other = t(
+            "NULL",
+            if common.known() {
+                common.clone()
+            } else {
+                Ty::Any
+            },
+        );
+        args = args
+            .into_iter()
+            .map(|a| {
+                if a.ty == Ty::Any {
+                    order_operands(name, a, other.clone(), has_enums).map(|(a, _)| a)
+                } else {
+                    Ok(a)
+                }
+            })
+            .collect::<R<Vec<_>>>()?;
+    }
+    if args.is_empty() {
+        return Err(unsupported(name));
+    }
+    let keyed = matches!(common, Ty::Enum(_));
+    let sqls: Vec<String> = args
+        .into_iter()
+        .map(|a| sort_key(a, false).map(|k| k.sql))
+        .collect::<R<Vec<_>>>()?;
+    let f = if greatest { "max" } else { "min" };
+    let n = sqls.len();
+    let body = if n == 1 {
+        sqls[0].clone()
+    } else {
+        // Postgres ignores nulls; SQLite's max/min do not: each argument first, the others
+        // standing in for it when it is null.
+        let rot: Vec<String> = (0..n)
+            .map(|i| {
+                let mut v = vec![sqls[i].clone()];
+                v.extend(
+                    sqls.iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, s)| s.clone()),
+                );
+                format!("coalesce({})", v.join(", "))
+            })
+            .collect();
+        format!("{f}({})", rot.join(", "))
+    };
+    let sql = match &common {
+        Ty::Enum(e) if keyed => format!("pg_enum_label({}, {body})", literal(e)),
+        _ => body,
+    };
+    Ok(t(sql, common))
+}
+
 /// `x op any(arr)` / `x op all(arr)` over an array (stored as a JSON array), with Postgres's
 /// three-valued answer: a null array, or no decisive element and a null comparison, is null
 /// (so `not (x = any(arr))` never admits a row Postgres would not).
@@ -545,6 +673,23 @@ impl Tr<'_> {
                 let lo = coerce(self.expr(low)?, &x.ty)?;
                 let hi = coerce(self.expr(high)?, &x.ty)?;
                 let x = coerce(x, &lo.ty)?;
+                let has_enums = self.env.has_enums();
+                let (x, lo) = order_operands("between", x, lo, has_enums)?;
+                let (x, hi) = order_operands("between", x, hi, has_enums)?;
+                if matches!(x.ty, Ty::Enum(_)) || matches!(lo.ty, Ty::Enum(_)) {
+                    // `x between a and b` is `x >= a and x <= b`, by label position.
+                    let ge = compare(">=", x.clone(), lo)?;
+                    let le = compare("<=", x, hi)?;
+                    let both = format!("({} AND {})", ge.sql, le.sql);
+                    return Ok(t(
+                        if *negated {
+                            format!("(NOT {both})")
+                        } else {
+                            both
+                        },
+                        Ty::Bool,
+                    ));
+                }
                 Ok(t(
                     format!(
                         "({} {}BETWEEN {} AND {})",
@@ -649,11 +794,20 @@ impl Tr<'_> {
                 if !matches!(op.as_str(), "=" | "<>" | "!=" | "<" | ">" | "<=" | ">=") {
                     return Err(unsupported(format!("{op} any/all")));
                 }
+                let ordering = matches!(op.as_str(), "<" | ">" | "<=" | ">=");
+                let has_enums = self.env.has_enums();
                 match &**right {
                     Expr::Subquery(q) => {
-                        let (sql, _) = self.subquery(q)?;
+                        let (sql, ety) = self.subquery(q)?;
+                        let v = t("_any.value", ety.clone());
+                        let x = coerce(x, &ety)?;
+                        let (x, v) = if ordering {
+                            order_operands(&op, x, v, has_enums)?
+                        } else {
+                            (x, v)
+                        };
                         let inner = format!("SELECT 1 FROM ({sql}) AS _any(value)");
-                        let cmp = compare(&op, x, t("_any.value", Ty::Any))?;
+                        let cmp = compare(&op, x, v)?;
                         let sql = if all {
                             format!("(NOT EXISTS ({inner} WHERE NOT {}))", cmp.sql)
                         } else {
@@ -664,6 +818,16 @@ impl Tr<'_> {
                     other => {
                         let arr = self.expr(other)?;
                         let arr = coerce(arr, &Ty::Array(Box::new(x.ty.clone())))?;
+                        let x = if ordering {
+                            let ety = match &arr.ty {
+                                Ty::Array(e) => (**e).clone(),
+                                _ => Ty::Any,
+                            };
+                            let x = coerce(x, &ety)?;
+                            order_operands(&op, x, t("_any.value", ety), has_enums)?.0
+                        } else {
+                            x
+                        };
                         quantified(&op, all, x, arr)
                     }
                 }
@@ -803,7 +967,14 @@ impl Tr<'_> {
                 let o = if *op == B::And { "AND" } else { "OR" };
                 Ok(t(format!("({} {o} {})", l.sql, r.sql), Ty::Bool))
             }
-            B::Eq | B::NotEq | B::Lt | B::Gt | B::LtEq | B::GtEq => compare(&op.to_string(), l, r),
+            B::Lt | B::Gt | B::LtEq | B::GtEq => {
+                let op = op.to_string();
+                let (lt, rt) = (l.ty.clone(), r.ty.clone());
+                let (l, r) = (coerce(l, &rt)?, coerce(r, &lt)?);
+                let (l, r) = order_operands(&op, l, r, self.env.has_enums())?;
+                compare(&op, l, r)
+            }
+            B::Eq | B::NotEq => compare(&op.to_string(), l, r),
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo => {
                 arith(&op.to_string(), l, r)
             }

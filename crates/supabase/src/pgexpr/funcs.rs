@@ -122,7 +122,25 @@ impl Tr<'_> {
                 };
                 t(format!("avg({d}{}){filter}", join(args)), ty)
             }
-            ("min" | "max", 1) => t(format!("{name}({d}{}){filter}", join(args)), first_ty),
+            ("min" | "max", 1) => {
+                // An enum's min/max is by label position; an unknown type may be an enum.
+                let a = args
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| t("NULL", Ty::Unknown));
+                let key = super::expr::sort_key(a, self.env.has_enums())?;
+                match &first_ty {
+                    Ty::Enum(e) => t(
+                        format!(
+                            "pg_enum_label({}, {name}({d}{}){filter})",
+                            crate::sql::literal(e),
+                            key.sql
+                        ),
+                        first_ty.clone(),
+                    ),
+                    _ => t(format!("{name}({d}{}){filter}", key.sql), first_ty),
+                }
+            }
             ("bool_and" | "every", 1) => t(format!("min({}){filter}", join(args)), Ty::Bool),
             ("bool_or", 1) => t(format!("max({}){filter}", join(args)), Ty::Bool),
             ("string_agg", 2) => t(format!("group_concat({d}{}){filter}", join(args)), Ty::Text),
@@ -162,27 +180,7 @@ impl Tr<'_> {
                 common_ty.clone(),
             ),
             ("greatest" | "least", 1..) => {
-                // Postgres ignores nulls (null only when all are); SQLite's max/min do not.
-                let args = coerced(args)?;
-                let sqls: Vec<String> = args.iter().map(|a| a.sql.clone()).collect();
-                let f = if name == "greatest" { "max" } else { "min" };
-                if n == 1 {
-                    t(sqls[0].clone(), common_ty.clone())
-                } else {
-                    let rot: Vec<String> = (0..n)
-                        .map(|i| {
-                            let mut v = vec![sqls[i].clone()];
-                            v.extend(
-                                sqls.iter()
-                                    .enumerate()
-                                    .filter(|(j, _)| *j != i)
-                                    .map(|(_, s)| s.clone()),
-                            );
-                            format!("coalesce({})", v.join(", "))
-                        })
-                        .collect();
-                    t(format!("{f}({})", rot.join(", ")), common_ty.clone())
-                }
+                super::expr::extremum(name == "greatest", args, self.env.has_enums())?
             }
             ("lower", 1) => t(format!("pg_lower({})", join(coerced_text(args)?)), Ty::Text),
             ("upper", 1) => t(format!("pg_upper({})", join(coerced_text(args)?)), Ty::Text),
@@ -228,20 +226,53 @@ impl Tr<'_> {
                 )
             }
             ("replace", 3) => t(format!("replace({})", join(coerced_text(args)?)), Ty::Text),
-            ("left" | "right", 2) => {
+            ("left" | "right" | "repeat", 2) => {
+                let (s, k) = text_int(args)?;
+                t(format!("pg_{name}({s}, {k})"), Ty::Text)
+            }
+            ("strpos", 2) => {
+                let a = coerced_text(args)?;
+                t(format!("pg_strpos({})", join(a)), Ty::Int("integer"))
+            }
+            ("split_part", 3) => {
+                let mut it = args.into_iter();
+                let (s, d, k) = (
+                    coerce(
+                        it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)),
+                        &Ty::Text,
+                    )?,
+                    coerce(
+                        it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)),
+                        &Ty::Text,
+                    )?,
+                    int_arg(it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)))?,
+                );
+                t(
+                    format!("pg_split_part({}, {}, {k})", s.sql, d.sql),
+                    Ty::Text,
+                )
+            }
+            ("lpad" | "rpad", 2 | 3) => {
                 let mut it = args.into_iter();
                 let s = coerce(
                     it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)),
                     &Ty::Text,
                 )?;
-                let k = it.next().map(|a| a.sql).unwrap_or_default();
-                let sql = if name == "left" {
-                    format!("substr({}, 1, {k})", s.sql)
-                } else {
-                    format!("substr({}, -({k}))", s.sql)
+                let k = int_arg(it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)))?;
+                let fill = match it.next() {
+                    Some(f) => coerce(f, &Ty::Text)?.sql,
+                    None => "' '".into(),
                 };
-                t(sql, Ty::Text)
+                t(format!("pg_{name}({}, {k}, {fill})", s.sql), Ty::Text)
             }
+            ("initcap" | "reverse", 1) => t(
+                format!("pg_{name}({})", join(coerced_text(args)?)),
+                Ty::Text,
+            ),
+            ("translate", 3) => t(
+                format!("pg_translate({})", join(coerced_text(args)?)),
+                Ty::Text,
+            ),
             ("jsonb_build_object" | "json_build_object", _) => {
                 let a: Vec<String> = args.into_iter().map(|a| self.json_value(a)).collect();
                 t(format!("json_object({})", a.join(", ")), Ty::Jsonb)
@@ -298,5 +329,44 @@ impl Tr<'_> {
 }
 
 fn coerced_text(args: Vec<Typed>) -> R<Vec<Typed>> {
-    args.into_iter().map(|a| coerce(a, &Ty::Text)).collect()
+    args.into_iter()
+        .map(|a| {
+            let a = coerce(a, &Ty::Text)?;
+            match a.ty {
+                Ty::Text | Ty::Unknown | Ty::Any | Ty::Uuid | Ty::Enum(_) => Ok(a),
+                // Postgres has no implicit cast to text for these: `left(5, 1)` is an error.
+                other => Err(unsupported(format!(
+                    "a {} where text is expected",
+                    other.pg_name()
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// An integer argument (an untyped literal is read as one); numbers of other types refused.
+fn int_arg(a: Typed) -> R<String> {
+    let a = coerce(a, &Ty::Int("integer"))?;
+    match a.ty {
+        Ty::Int(_) | Ty::Any => Ok(a.sql),
+        other => Err(unsupported(format!(
+            "a {} where an integer is expected",
+            other.pg_name()
+        ))),
+    }
+}
+
+/// `(text, int)` arguments of `left`, `right`, `repeat`.
+fn text_int(args: Vec<Typed>) -> R<(String, String)> {
+    let mut it = args.into_iter();
+    let s = coerced_text(vec![it.next().unwrap_or_else(|| t("NULL", Ty::Unknown))])?;
+    let k = int_arg(it.next().unwrap_or_else(|| t("NULL", Ty::Unknown)))?;
+    Ok((s.into_iter().map(|a| a.sql).collect(), k))
+}
+
+/// Registers the Postgres string functions the translator calls (`pg_left`, `pg_split_part`,
+/// ...; deterministic, NULL in, NULL out, counting characters as Postgres does in UTF-8) on
+/// `conn`.
+pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    super::strings::register(conn)
 }

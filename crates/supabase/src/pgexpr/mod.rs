@@ -21,9 +21,13 @@ mod expr;
 mod funcs;
 mod query;
 mod regex;
+mod strings;
 mod ty;
 
-pub use expr::{arith, cast, coerce, compare, quantified, subscript};
+pub use expr::{
+    arith, cast, coerce, compare, extremum, order_operands, quantified, sort_key, subscript,
+};
+pub use funcs::register as register_functions;
 pub use regex::are_to_rust;
 pub use ty::{Ty, interval_modifiers};
 
@@ -95,6 +99,11 @@ pub trait Env {
     fn function_type(&self, _name: &str) -> Ty {
         Ty::Any
     }
+    /// Whether the project has enum types (a value of unknown type may then be one, so
+    /// ordering it is refused rather than compared as text). Conservatively `true`.
+    fn has_enums(&self) -> bool {
+        true
+    }
     /// The type of a variable or parameter called `name` (PL/pgSQL, SQL function bodies);
     /// `None` when no variable has that name.
     fn var(&self, _name: &str) -> Option<Ty> {
@@ -138,6 +147,12 @@ impl<'a> Tr<'a> {
         }
         if qual.is_none()
             && let Some(ty) = self.env.var(name)
+        {
+            return Typed::new(sql, ty);
+        }
+        // A field of a record variable (`new.score`): its type when the variable's is known.
+        if let Some(q) = qual
+            && let Some(ty) = self.env.var(&format!("{q}.{name}"))
         {
             return Typed::new(sql, ty);
         }
@@ -294,63 +309,93 @@ pub struct DbEnv<'a> {
 }
 
 impl DbEnv<'_> {
-    /// (column, enum type) of `table`'s enum columns, read from their `pg_enum_check` checks.
-    fn enum_columns(&self, table: &str) -> Vec<(String, String)> {
-        let Some(cat) = self.catalog else {
-            return Vec::new();
-        };
-        let sql: Option<String> = self
-            .conn
-            .prepare_cached("SELECT sql FROM sqlite_master WHERE name = ?1 AND type = 'table'")
-            .and_then(|mut st| st.query_row([table], |r| r.get(0)))
-            .ok();
-        let Some(sql) = sql else { return Vec::new() };
-        let re = ::regex::Regex::new(
-            r#"pg_enum_check"?\s*\(\s*'((?:[^']|'')+)'\s*,\s*"((?:[^"]|"")+)"\s*\)"#,
-        );
-        let Ok(re) = re else { return Vec::new() };
-        re.captures_iter(&sql)
-            .map(|c| (c[2].replace("\"\"", "\""), c[1].replace("''", "'")))
-            .filter(|(_, e)| cat.enums.contains(e))
-            .collect()
+    /// The columns of `table` as SQLite declares them, with the enum types their
+    /// `pg_enum_check` checks name: read from the schema once per schema version (cached in
+    /// the catalog), not on every use.
+    fn table_columns(&self, table: &str) -> Option<std::sync::Arc<crate::catalog::TableColumns>> {
+        let read = || read_table_columns(self.conn, table);
+        match self.catalog {
+            Some(cat) => {
+                let version: i64 = self
+                    .conn
+                    .query_row("PRAGMA schema_version", [], |r| r.get(0))
+                    .ok()?;
+                cat.columns.get(version, table, read)
+            }
+            None => read().map(std::sync::Arc::new),
+        }
     }
+}
+
+/// Reads `table`'s columns and the enum types its `pg_enum_check` checks name.
+fn read_table_columns(
+    conn: &rusqlite::Connection,
+    table: &str,
+) -> Option<crate::catalog::TableColumns> {
+    static ENUM_CHECK: std::sync::OnceLock<Option<::regex::Regex>> = std::sync::OnceLock::new();
+    let mut st = conn
+        .prepare_cached("SELECT name, type FROM pragma_table_xinfo(?1)")
+        .ok()?;
+    let decls: Vec<(String, String)> = st
+        .query_map([table], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .ok()?
+        .filter_map(Result::ok)
+        .collect();
+    if decls.is_empty() {
+        return None;
+    }
+    // A column of an enum type is stored as text with `CHECK (pg_enum_check('mood', col))`.
+    let sql: Option<String> = conn
+        .prepare_cached("SELECT sql FROM sqlite_master WHERE name = ?1 AND type = 'table'")
+        .and_then(|mut st| st.query_row([table], |r| r.get(0)))
+        .ok();
+    let re = ENUM_CHECK.get_or_init(|| {
+        ::regex::Regex::new(
+            r#"pg_enum_check"?\s*\(\s*'((?:[^']|'')+)'\s*,\s*"((?:[^"]|"")+)"\s*\)"#,
+        )
+        .ok()
+    });
+    let enum_checks = match (sql, re) {
+        (Some(sql), Some(re)) => re
+            .captures_iter(&sql)
+            .map(|c| (c[2].replace("\"\"", "\""), c[1].replace("''", "'")))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(crate::catalog::TableColumns { decls, enum_checks })
 }
 
 impl Env for DbEnv<'_> {
     fn columns(&self, table: &str) -> Option<Vec<(String, Ty)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT name, type FROM pragma_table_xinfo(?1)")
-            .ok()?;
-        let rows = st
-            .query_map([table], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .ok()?;
-        let cols: Vec<(String, Ty)> = rows
-            .filter_map(Result::ok)
+        let tc = self.table_columns(table)?;
+        let is_enum = |e: &str| self.catalog.is_some_and(|c| c.enums.contains(e));
+        let cols = tc
+            .decls
+            .iter()
             .map(|(n, d)| {
-                let ty = match self.catalog {
-                    Some(c) if c.enums.contains(&d) => Ty::Enum(d),
-                    _ => Ty::from_decl(&d),
+                let ty = if is_enum(d) {
+                    Ty::Enum(d.clone())
+                } else {
+                    Ty::from_decl(d)
                 };
-                (n, ty)
-            })
-            .collect();
-        // A column of an enum type is stored as text with `CHECK (pg_enum_check('mood', col))`.
-        let enum_cols = self.enum_columns(table);
-        let cols = cols
-            .into_iter()
-            .map(|(n, ty)| match enum_cols.iter().find(|(c, _)| *c == n) {
-                Some((_, e)) if ty == Ty::Text => (n, Ty::Enum(e.clone())),
-                _ => (n, ty),
+                let ty = match tc.enum_checks.iter().find(|(c, e)| c == n && is_enum(e)) {
+                    Some((_, e)) if ty == Ty::Text => Ty::Enum(e.clone()),
+                    _ => ty,
+                };
+                (n.clone(), ty)
             })
             .collect::<Vec<_>>();
-        (!cols.is_empty()).then_some(cols)
+        Some(cols)
     }
 
     fn is_enum(&self, name: &str) -> bool {
         self.catalog.is_some_and(|c| c.enums.contains(name))
+    }
+
+    fn has_enums(&self) -> bool {
+        self.catalog.is_some_and(|c| !c.enums.is_empty())
     }
 
     fn has_function(&self, name: &str) -> bool {

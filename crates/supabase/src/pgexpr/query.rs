@@ -179,7 +179,9 @@ impl Tr<'_> {
             return Err(unsupported("order by all"));
         };
         for it in items {
-            it.expr = raw(self.expr(&it.expr)?.sql);
+            // Enum values sort by label position; an unknown type may be an enum.
+            let key = super::expr::sort_key(self.expr(&it.expr)?, self.env.has_enums())?;
+            it.expr = raw(key.sql);
             // Postgres sorts nulls as larger than any value; SQLite as smaller.
             if matches!(it.options.sort, Some(sqlparser::ast::OrderBySort::Using(_))) {
                 return Err(unsupported("order by ... using"));

@@ -86,6 +86,12 @@ fn builtin(name: &str, args: &[String]) -> Option<String> {
         ("length" | "char_length", 1) => format!("length({})", a(0)),
         ("trim" | "btrim", 1) => format!("trim({})", a(0)),
         ("abs", 1) => format!("abs({})", a(0)),
+        ("left" | "right" | "repeat" | "strpos", 2)
+        | ("initcap" | "reverse", 1)
+        | ("split_part" | "translate" | "lpad" | "rpad", 3) => {
+            format!("pg_{name}({})", args.join(", "))
+        }
+        ("lpad" | "rpad", 2) => format!("pg_{name}({}, {}, ' ')", a(0), a(1)),
         _ => return None,
     })
 }
@@ -170,6 +176,11 @@ impl<'a> Emitter<'a> {
     }
 
     fn select(&mut self, s: &Select, scopes: &[Vec<Entry<'a>>]) -> R<String> {
+        Ok(self.select_typed(s, scopes)?.0)
+    }
+
+    /// A subquery's SQL and the Postgres type of its (first) output column.
+    fn select_typed(&mut self, s: &Select, scopes: &[Vec<Entry<'a>>]) -> R<(String, Ty)> {
         let mut level = Vec::new();
         let mut conds = Vec::new();
         let mut from_sql = Vec::new();
@@ -213,13 +224,23 @@ impl<'a> Emitter<'a> {
             }
             from_sql.push(part);
         }
+        let mut first_ty = Ty::Any;
         let items = match &s.items {
             None => "*".to_string(),
-            Some(items) => items
-                .iter()
-                .map(|e| self.expr(e, &inner))
-                .collect::<R<Vec<_>>>()?
-                .join(", "),
+            Some(items) => {
+                let typed = items
+                    .iter()
+                    .map(|e| self.typed(e, &inner))
+                    .collect::<R<Vec<_>>>()?;
+                if let Some(f) = typed.first() {
+                    first_ty = f.ty.clone();
+                }
+                typed
+                    .into_iter()
+                    .map(|t| t.sql)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
         };
         if let Some(f) = &s.filter {
             conds.insert(0, self.expr(f, &inner)?);
@@ -235,7 +256,7 @@ impl<'a> Emitter<'a> {
         if let Some(l) = &s.limit {
             sql.push_str(&format!(" LIMIT {}", self.expr(l, &inner)?));
         }
-        Ok(sql)
+        Ok((sql, first_ty))
     }
 
     /// The row filter of `cmd` on `t` for this caller (`None` when RLS does not apply), with
@@ -358,6 +379,13 @@ impl<'a> Emitter<'a> {
                 let ty = self
                     .column_kind(qual.as_deref(), name, sc)
                     .map_or(Ty::Any, |k| kind_ty(&k));
+                // The schema reads enum columns as text; the typed view knows their enum.
+                let ty = match ty {
+                    Ty::Text => self
+                        .enum_of(e, &Typed::new(String::new(), Ty::Text), sc)
+                        .map_or(Ty::Text, Ty::Enum),
+                    other => other,
+                };
                 Typed::new(sql, ty)
             }
             Expr::Lit(Lit::Str(s)) => Typed {
@@ -388,13 +416,40 @@ impl<'a> Emitter<'a> {
                     .map(|a| a.ty.clone())
                     .find(Ty::known)
                     .unwrap_or(Ty::Unknown);
+                let has_enums = self.has_enums();
+                match (name, typed.len()) {
+                    ("greatest" | "least", 1..) => {
+                        return pgexpr::extremum(name == "greatest", typed, has_enums)
+                            .map_err(unsupported);
+                    }
+                    ("min" | "max", 1) => {
+                        let a = typed
+                            .into_iter()
+                            .next()
+                            .unwrap_or_else(|| Typed::new("NULL", Ty::Unknown));
+                        let ty = a.ty.clone();
+                        let key = pgexpr::sort_key(a, has_enums).map_err(unsupported)?;
+                        let sql = format!("{name}({})", key.sql);
+                        return Ok(match &ty {
+                            Ty::Enum(n) => Typed::new(
+                                format!("pg_enum_label({}, {sql})", literal(n)),
+                                ty.clone(),
+                            ),
+                            _ => Typed::new(sql, ty),
+                        });
+                    }
+                    _ => {}
+                }
                 let ty = match name {
+                    "count" => Ty::Int("bigint"),
                     "auth.uid" => Ty::Uuid,
                     "auth.jwt" => Ty::Jsonb,
                     "auth.role" | "auth.email" | "current_setting" | "current_user" | "lower"
                     | "upper" | "trim" | "btrim" => Ty::Text,
                     "now" | "statement_timestamp" | "transaction_timestamp" => Ty::Timestamptz,
-                    "length" | "char_length" => Ty::Int("integer"),
+                    "length" | "char_length" | "strpos" => Ty::Int("integer"),
+                    "left" | "right" | "repeat" | "initcap" | "reverse" | "translate"
+                    | "split_part" | "lpad" | "rpad" => Ty::Text,
                     "coalesce" | "nullif" | "abs" => common.clone(),
                     _ => Ty::Any,
                 };
@@ -466,7 +521,14 @@ impl<'a> Emitter<'a> {
                              `'x'::type`)"
                         )));
                     }
-                    "=" | "<>" | "<" | ">" | "<=" | ">=" => pgexpr::compare(op, lt, rt),
+                    "<" | ">" | "<=" | ">=" => {
+                        let (l2, r2) = (lt.ty.clone(), rt.ty.clone());
+                        let lt = pgexpr::coerce(lt, &r2).map_err(unsupported)?;
+                        let rt = pgexpr::coerce(rt, &l2).map_err(unsupported)?;
+                        pgexpr::order_operands(op, lt, rt, self.has_enums())
+                            .and_then(|(lt, rt)| pgexpr::compare(op, lt, rt))
+                    }
+                    "=" | "<>" => pgexpr::compare(op, lt, rt),
                     "+" | "-" | "*" | "/" | "%" => pgexpr::arith(op, lt, rt),
                     "||" => {
                         let txt = |x: Typed| {
@@ -595,6 +657,11 @@ impl<'a> Emitter<'a> {
                 }
                 let lo = pgexpr::coerce(lo, &x.ty).map_err(unsupported)?;
                 let hi = pgexpr::coerce(hi, &x.ty).map_err(unsupported)?;
+                let x = pgexpr::coerce(x, &lo.ty).map_err(unsupported)?;
+                let (x, lo) = pgexpr::order_operands("between", x, lo, self.has_enums())
+                    .map_err(unsupported)?;
+                let (x, hi) = pgexpr::order_operands("between", x, hi, self.has_enums())
+                    .map_err(unsupported)?;
                 b(format!(
                     "({} {}BETWEEN {} AND {})",
                     x.sql,
@@ -633,7 +700,10 @@ impl<'a> Emitter<'a> {
                 })
             }
             Expr::Exists(s) => b(format!("(EXISTS ({}))", self.select(s, sc)?)),
-            Expr::Scalar(s) => Typed::new(format!("({})", self.select(s, sc)?), Ty::Any),
+            Expr::Scalar(s) => {
+                let (sql, ty) = self.select_typed(s, sc)?;
+                Typed::new(format!("({sql})"), ty)
+            }
             Expr::Case(op, whens, els) => {
                 let mut out = String::from("(CASE");
                 if let Some(o) = op {
@@ -684,6 +754,19 @@ impl<'a> Emitter<'a> {
                 let (x, a) = (self.typed(x, sc)?, self.typed(a, sc)?);
                 let a =
                     pgexpr::coerce(a, &Ty::Array(Box::new(x.ty.clone()))).map_err(unsupported)?;
+                let x = if matches!(op.as_str(), "<" | ">" | "<=" | ">=") {
+                    let ety = match &a.ty {
+                        Ty::Array(e) => (**e).clone(),
+                        _ => Ty::Any,
+                    };
+                    let x = pgexpr::coerce(x, &ety).map_err(unsupported)?;
+                    let v = Typed::new("_any.value", ety);
+                    pgexpr::order_operands(op, x, v, self.has_enums())
+                        .map_err(unsupported)?
+                        .0
+                } else {
+                    x
+                };
                 pgexpr::quantified(op, *all, x, a).map_err(unsupported)?
             }
             Expr::Cast(x, ty) => {
@@ -874,6 +957,11 @@ impl<'a> Emitter<'a> {
                 name(&re, &rt)
             ))),
         }
+    }
+
+    /// Whether the project has enum types (without the catalog, assume it may).
+    fn has_enums(&self) -> bool {
+        self.enums.as_ref().is_none_or(|e| !e.is_empty())
     }
 
     /// Whether `name` is an enum type of the project (stored as text; a cast to it is checked

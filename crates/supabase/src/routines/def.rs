@@ -23,6 +23,8 @@ enum Mode {
     In,
     Out,
     InOut,
+    /// `variadic`: an IN parameter of an array type taking the trailing arguments.
+    Variadic,
 }
 
 /// What a function returns.
@@ -82,6 +84,9 @@ pub struct FunctionDef {
     /// `security definer`: runs with the owner's rights (else the caller's: its reads see only
     /// the rows the caller's policies allow, see [`super::invoker`]).
     pub security_definer: bool,
+    /// The last parameter of `params` is `variadic` (an array taking the trailing arguments
+    /// of a positional call; `variadic <array>` passes the array itself).
+    pub variadic: bool,
 }
 
 /// Row-level trigger timing.
@@ -264,9 +269,7 @@ fn param(item: &[Tok], n: usize) -> Result<(Mode, Param), String> {
         Some(t) if t.is("in") => Mode::In,
         Some(t) if t.is("out") => Mode::Out,
         Some(t) if t.is("inout") => Mode::InOut,
-        Some(t) if t.is("variadic") => {
-            return Err("VARIADIC parameters are not supported by the mock".into());
-        }
+        Some(t) if t.is("variadic") => Mode::Variadic,
         _ => {
             i = 0;
             Mode::In
@@ -338,9 +341,21 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         .collect();
     let outs: Vec<Param> = all
         .iter()
-        .filter(|(m, _)| *m != Mode::In)
+        .filter(|(m, _)| matches!(m, Mode::Out | Mode::InOut))
         .map(|(_, p)| p.clone())
         .collect();
+    // Postgres: the VARIADIC parameter is the last input one, of an array type.
+    let variadic = all.iter().any(|(m, _)| *m == Mode::Variadic);
+    if variadic {
+        let last_in = all.iter().rposition(|(m, _)| *m != Mode::Out);
+        match last_in.map(|i| &all[i]) {
+            Some((Mode::Variadic, p)) if p.ty.ends_with("[]") => {}
+            Some((Mode::Variadic, _)) => {
+                return Err("VARIADIC parameter must be an array (42P13)".into());
+            }
+            _ => return Err("VARIADIC parameter must be the last input parameter (42P13)".into()),
+        }
+    }
     let mut k = close + 1;
     let mut returns = None;
     let mut language = None;
@@ -427,6 +442,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         body,
         replace,
         security_definer,
+        variadic,
     })
 }
 

@@ -154,7 +154,14 @@ impl<'a> Ctx<'a> {
         let vars = |n: &str| match env.lookup(n) {
             Some(Var::Scalar(_)) => Some(env.types.get(n).cloned().unwrap_or(Ty::Any)),
             Some(Var::Row(_)) => Some(Ty::Any),
-            None => None,
+            // `rec.field`: typed when the record's table is known (`new`, `old`, `%rowtype`).
+            None => {
+                let (rec, _) = n.split_once('.')?;
+                match env.lookup(rec) {
+                    Some(Var::Row(_)) => env.types.get(n).cloned(),
+                    _ => None,
+                }
+            }
         };
         let key = format!("{text}\u{0}{:?}", env.types);
         match self.db.typed_query(&key, &text, &vars) {

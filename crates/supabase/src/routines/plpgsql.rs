@@ -652,3 +652,79 @@ mod tests {
         assert!(parse("begin return 1; end").is_ok());
     }
 }
+
+/// Postgres's creation-time check of `return` statements (`make_return_stmt` in
+/// `pl_gram.y`): a `return <expr>` is refused (42804) in a function returning a set, returning
+/// `void`, or with OUT parameters, as is `return next <expr>` with OUT parameters. `None`
+/// when the body passes.
+pub fn return_shape_error(def: &super::def::FunctionDef, block: &Block) -> Option<String> {
+    use super::def::Returns;
+    let set = matches!(
+        def.returns,
+        Returns::Scalar { set: true, .. } | Returns::Rows { set: true, .. } | Returns::Table(_)
+    );
+    let void = def.returns == Returns::Void && def.outs.is_empty();
+    let outs = !def.outs.is_empty();
+    let mut found: Option<&str> = None;
+    let mut check = |s: &Stmt| {
+        if found.is_some() {
+            return;
+        }
+        found = match s {
+            Stmt::Return(Some(_)) if set => Some(
+                "RETURN cannot have a parameter in function returning set (42804; use RETURN \
+                 NEXT or RETURN QUERY)",
+            ),
+            Stmt::Return(Some(_)) if void => {
+                Some("RETURN cannot have a parameter in function returning void (42804)")
+            }
+            Stmt::Return(Some(_)) if outs => {
+                Some("RETURN cannot have a parameter in function with OUT parameters (42804)")
+            }
+            Stmt::ReturnNext(Some(_)) if outs => {
+                Some("RETURN NEXT cannot have a parameter in function with OUT parameters (42804)")
+            }
+            _ => None,
+        };
+    };
+    walk(&block.body, &mut check);
+    for (_, h) in &block.handlers {
+        walk(h, &mut check);
+    }
+    found.map(str::to_string)
+}
+
+/// Calls `f` on every statement of `body`, nested ones included.
+fn walk(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
+    for s in body {
+        f(s);
+        match s {
+            Stmt::If { arms, otherwise } => {
+                for (_, b) in arms {
+                    walk(b, f);
+                }
+                walk(otherwise, f);
+            }
+            Stmt::Case {
+                arms, otherwise, ..
+            } => {
+                for (_, b) in arms {
+                    walk(b, f);
+                }
+                if let Some(o) = otherwise {
+                    walk(o, f);
+                }
+            }
+            Stmt::Loop { body, .. } | Stmt::ForQuery { body, .. } | Stmt::ForRange { body, .. } => {
+                walk(body, f)
+            }
+            Stmt::Block(b) => {
+                walk(&b.body, f);
+                for (_, h) in &b.handlers {
+                    walk(h, f);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -91,6 +91,13 @@ pub fn handle(db: &mut Db, text: &str) -> Result<Handled, String> {
 
 fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
     let d = def::create_function(text)?;
+    // Postgres refuses some bodies at creation: so does the mock (the function is not created).
+    if d.language == def::Language::Plpgsql
+        && let Ok(block) = super::plpgsql::parse(&d.body)
+        && let Some(why) = super::plpgsql::return_shape_error(&d, &block)
+    {
+        return Err(why);
+    }
     if !d.replace && db.routines.functions.contains_key(&d.name) {
         return Err(format!(
             "function \"{}\" already exists with same argument types",
@@ -176,7 +183,37 @@ fn run_do(db: &mut Db, text: &str) -> Result<Handled, String> {
 fn call_with_exprs(db: &Db, f: &super::Function, args: &[Tok]) -> Result<(), ApiError> {
     let parts = crate::migrate::lex::split_top(args);
     let mut values: Vec<Option<Value>> = vec![None; f.def.params.len()];
+    // A VARIADIC parameter takes the trailing positional arguments as one array.
+    let vslot = f.def.variadic.then(|| f.def.params.len().saturating_sub(1));
+    let mut spread: Option<Vec<serde_json::Value>> = None;
     for (k, p) in parts.iter().enumerate() {
+        if let Some(v) = vslot
+            && k >= v
+            && !(p.len() > 2 && p[1].is_p("=") && p[2].is_p(">"))
+        {
+            if p.first().is_some_and(|t| t.is("variadic")) {
+                // `f(variadic array[...])`: the array itself, as the last argument.
+                if k != v || k + 1 != parts.len() {
+                    return Err(crate::sqlerr::pg(
+                        "42883",
+                        format!("function {}() does not exist", f.def.name),
+                    ));
+                }
+                values[v] = Some(eval_arg(db, &p[1..])?);
+            } else {
+                let x = eval_arg(db, p)?;
+                spread.get_or_insert_with(Vec::new).push(match x {
+                    Value::Null => serde_json::Value::Null,
+                    Value::Integer(i) => serde_json::Value::from(i),
+                    Value::Real(r) => serde_json::Value::from(r),
+                    Value::Text(t) => serde_json::Value::String(t),
+                    Value::Blob(b) => {
+                        serde_json::Value::String(String::from_utf8_lossy(&b).into_owned())
+                    }
+                });
+            }
+            continue;
+        }
         // Named notation: `name => value`.
         let (slot, expr) = if p.len() > 2 && p[1].is_p("=") && p[2].is_p(">") {
             let n = p[0].name().unwrap_or_default();
@@ -201,17 +238,23 @@ fn call_with_exprs(db: &Db, f: &super::Function, args: &[Tok]) -> Result<(), Api
                 format!("function {}() called with too many arguments", f.def.name),
             ));
         }
-        let bound =
-            super::sqlbind::bind_new(expr, &NoVars).map_err(|m| crate::sqlerr::pg("0A000", m))?;
-        let mut st = db
-            .prepare(&format!("SELECT {}", bound.sql))
-            .map_err(|e| crate::sqlerr::map(&e, &Default::default()))?;
-        let v = st
-            .query_row([], |r| Ok(Value::from(r.get_ref(0)?)))
-            .map_err(|e| crate::sqlerr::map(&e, &Default::default()))?;
-        values[slot] = Some(v);
+        values[slot] = Some(eval_arg(db, expr)?);
+    }
+    if let (Some(v), Some(items)) = (vslot, spread) {
+        values[v] = Some(Value::Text(serde_json::Value::Array(items).to_string()));
     }
     exec::call(db, f, values, 1).map(|_| ())
+}
+
+/// The value of one argument expression of a top-level `select f(...)`.
+fn eval_arg(db: &Db, expr: &[Tok]) -> Result<Value, ApiError> {
+    let bound =
+        super::sqlbind::bind_new(expr, &NoVars).map_err(|m| crate::sqlerr::pg("0A000", m))?;
+    let mut st = db
+        .prepare(&format!("SELECT {}", bound.sql))
+        .map_err(|e| crate::sqlerr::map(&e, &Default::default()))?;
+    st.query_row([], |r| Ok(Value::from(r.get_ref(0)?)))
+        .map_err(|e| crate::sqlerr::map(&e, &Default::default()))
 }
 
 struct NoVars;

@@ -204,6 +204,13 @@ pub fn fire(
     env.set_found(false);
     env.declare("new", Var::Row(new.cloned()));
     env.declare("old", Var::Row(old.cloned()));
+    // `new.col` / `old.col` have the table's column types (ordering and casts need them).
+    for (c, ty) in crate::pgexpr::Env::columns(&db.typed_env(None), &t.table).unwrap_or_default() {
+        if ty.known() {
+            env.types.insert(format!("new.{c}"), ty.clone());
+            env.types.insert(format!("old.{c}"), ty);
+        }
+    }
     let text = |s: &str| Var::Scalar(Value::Text(s.to_string()));
     env.declare("tg_op", text(op));
     env.declare("tg_name", text(&t.name));
@@ -225,6 +232,16 @@ pub fn fire(
     env.types
         .insert("tg_nargs".into(), crate::pgexpr::Ty::Int("integer"));
     env.tg_argv = Some(t.args.clone());
+    // Bare `TG_ARGV`: the arguments as a text array (NULL without arguments, as in Postgres).
+    let argv = (!t.args.is_empty()).then(|| serde_json::Value::from(t.args.clone()).to_string());
+    env.declare(
+        "tg_argv",
+        Var::Scalar(argv.map_or(Value::Null, Value::Text)),
+    );
+    env.types.insert(
+        "tg_argv".into(),
+        crate::pgexpr::Ty::Array(Box::new(crate::pgexpr::Ty::Text)),
+    );
     env.declare(
         "tg_level",
         text(if t.for_each_row { "ROW" } else { "STATEMENT" }),
