@@ -128,17 +128,47 @@ impl crate::pgexpr::Env for TableEnv<'_> {
 /// translator; a construct it cannot keep faithful refuses the table (never a different
 /// answer); one `sqlparser` cannot parse keeps the token rewrite.
 pub(super) fn typed_expr(expr: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
+    typed_expr_to(expr, env, None)
+}
+
+/// [`typed_expr`] of a generated column's expression, whose value Postgres converts to the
+/// column's type `to` (an assignment cast: a `numeric` into an `int` column rounds); a
+/// conversion the translator refuses leaves the value as computed.
+fn typed_expr_to(
+    expr: &[Tok],
+    env: Option<&TableEnv<'_>>,
+    to: Option<&crate::pgexpr::Ty>,
+) -> Result<Vec<Tok>, String> {
     let Some(env) = env else {
         return rewrite(expr);
     };
     let table = env.table.clone();
     match crate::pgexpr::translate_expr(&render(expr), env, &[table.as_str()]) {
-        Ok(t) => super::lex::tokenize(&t.sql),
+        Ok(t) => {
+            let t = match to {
+                Some(to) => to_column_type(t.clone(), to).unwrap_or(t),
+                None => t,
+            };
+            super::lex::tokenize(&t.sql)
+        }
         Err(crate::pgexpr::PgExprError::Parse(_)) => rewrite(expr),
         Err(e) => Err(format!(
             "`{}` cannot be translated faithfully: {e}",
             render(expr)
         )),
+    }
+}
+
+/// A value converted to a column's type `to`, as Postgres's assignment cast does.
+fn to_column_type(
+    t: crate::pgexpr::Typed,
+    to: &crate::pgexpr::Ty,
+) -> Result<crate::pgexpr::Typed, crate::pgexpr::PgExprError> {
+    use crate::pgexpr::Ty;
+    if t.ty.known() && to.known() && t.ty != *to && !matches!(to, Ty::Array(_)) {
+        crate::pgexpr::cast(t, to)
+    } else {
+        crate::pgexpr::coerce(t, to)
     }
 }
 
@@ -167,12 +197,20 @@ fn typed_inlined(
     expr: &[Tok],
     inlined: &[Tok],
     env: Option<&TableEnv<'_>>,
+    to: Option<&crate::pgexpr::Ty>,
 ) -> Result<Vec<Tok>, String> {
     let Some(env) = env else {
         return Err("project functions need the table's columns in scope".into());
     };
     let table = env.table.clone();
-    match crate::pgexpr::translate_expr(&render(inlined), env, &[table.as_str()]) {
+    let typed =
+        crate::pgexpr::translate_expr(&render(inlined), env, &[table.as_str()]).and_then(|t| {
+            match to {
+                Some(to) => to_column_type(t, to),
+                None => Ok(t),
+            }
+        });
+    match typed {
         Ok(t) => super::lex::tokenize(&t.sql),
         Err(e) => Err(format!(
             "`{}` cannot be translated faithfully: {e}",
@@ -184,6 +222,16 @@ fn typed_inlined(
 /// Rewrites each `check (...)` and `generated always as (...)` expression of `toks` with
 /// [`typed_expr`] (project functions they call inlined first).
 pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
+    typed_checks_col(toks, env, None)
+}
+
+/// [`typed_checks`] of a column of type `col_ty`: its generated expression's value is
+/// converted to that type.
+fn typed_checks_col(
+    toks: &[Tok],
+    env: Option<&TableEnv<'_>>,
+    col_ty: Option<&crate::pgexpr::Ty>,
+) -> Result<Vec<Tok>, String> {
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;
     while i < toks.len() {
@@ -196,9 +244,10 @@ pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<V
             let close = matching(toks, open).ok_or("unbalanced parentheses")?;
             out.extend(toks[i..=open].iter().cloned());
             let expr = &toks[open + 1..close];
+            let to = col_ty.filter(|_| generated);
             match inline_calls(expr, env, generated)? {
-                Some(inlined) => out.extend(typed_inlined(expr, &inlined, env)?),
-                None => out.extend(typed_expr(expr, env)?),
+                Some(inlined) => out.extend(typed_inlined(expr, &inlined, env, to)?),
+                None => out.extend(typed_expr_to(expr, env, to)?),
             }
             out.push(toks[close].clone());
             i = close + 1;
@@ -557,7 +606,8 @@ pub(super) fn column_def_typed(
         rest.push(t.clone());
         i += 1;
     }
-    let rest = render(&rewrite(&typed_checks(&rest, env)?)?);
+    let col_ty = env.and_then(|e| e.cols.iter().find(|(c, _)| *c == name).map(|(_, t)| t));
+    let rest = render(&rewrite(&typed_checks_col(&rest, env, col_ty)?)?);
     let qname = qcol.sql();
     if identity {
         if pk || table_pk == Some(name.as_str()) {
