@@ -448,6 +448,7 @@ impl<'a> Emitter<'a> {
                     | "upper" | "trim" | "btrim" => Ty::Text,
                     "now" | "statement_timestamp" | "transaction_timestamp" => Ty::Timestamptz,
                     "length" | "char_length" | "strpos" => Ty::Int("integer"),
+                    "substr" | "substring" | "replace" if typed.len() >= 2 => Ty::Text,
                     "left" | "right" | "repeat" | "initcap" | "reverse" | "translate"
                     | "split_part" | "lpad" | "rpad" => Ty::Text,
                     "coalesce" | "nullif" | "abs" => common.clone(),

@@ -349,7 +349,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
     if variadic {
         let last_in = all.iter().rposition(|(m, _)| *m != Mode::Out);
         match last_in.map(|i| &all[i]) {
-            Some((Mode::Variadic, p)) if p.ty.ends_with("[]") => {}
+            Some((Mode::Variadic, p)) if p.ty.replace(' ', "").ends_with("[]") => {}
             Some((Mode::Variadic, _)) => {
                 return Err("VARIADIC parameter must be an array (42P13)".into());
             }

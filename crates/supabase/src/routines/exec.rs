@@ -754,6 +754,14 @@ fn tg_argv(toks: &[Tok], args: &[String]) -> Vec<Tok> {
                     }
                 }
             }
+            if let Some(end) = end
+                && args.is_empty()
+            {
+                // No arguments: every subscript is NULL.
+                out.push(Tok::Word("NULL".into()));
+                i = end + 1;
+                continue;
+            }
             if let Some(end) = end {
                 let index = tg_argv(&toks[i + 2..end], args);
                 let w = |s: &str| Tok::Word(s.to_string());

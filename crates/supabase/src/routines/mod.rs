@@ -71,6 +71,19 @@ pub fn is_scalar_type(ty: &str) -> bool {
         || ty.ends_with("[]")
 }
 
+/// A declared `returns <name>` that names no table or view (an enum, a domain) is a scalar
+/// result, not a row type: Postgres requires the type to exist when the function is created.
+pub fn resolve_returns(def: &mut FunctionDef, is_table: impl Fn(&str) -> bool) {
+    if let def::Returns::Rows { table, set } = &def.returns
+        && !is_table(table)
+    {
+        def.returns = def::Returns::Scalar {
+            ty: table.clone(),
+            set: *set,
+        };
+    }
+}
+
 /// Parses a function body into its program.
 pub fn compile(def: &FunctionDef) -> Result<Program, String> {
     match def.language {
@@ -102,7 +115,15 @@ impl Routines {
             .query_map([], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         for s in sources {
-            if let Ok(def) = def::create_function(&s) {
+            if let Ok(mut def) = def::create_function(&s) {
+                resolve_returns(&mut def, |t| {
+                    conn.query_row(
+                        "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1",
+                        [t],
+                        |_| Ok(()),
+                    )
+                    .is_ok()
+                });
                 r.add_function(def);
             }
         }

@@ -90,7 +90,12 @@ pub fn handle(db: &mut Db, text: &str) -> Result<Handled, String> {
 }
 
 fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
-    let d = def::create_function(text)?;
+    let mut d = def::create_function(text)?;
+    super::resolve_returns(&mut d, |t| {
+        db.schema.tables.contains_key(t)
+            || db.schema.hidden.contains_key(t)
+            || db.schema.views.contains(t)
+    });
     // Postgres refuses some bodies at creation: so does the mock (the function is not created).
     if d.language == def::Language::Plpgsql
         && let Ok(block) = super::plpgsql::parse(&d.body)
