@@ -610,7 +610,9 @@ pub(super) fn column_def_typed(
     let rest = render(&rewrite(&typed_checks_col(&rest, env, col_ty)?)?);
     let qname = qcol.sql();
     if identity {
-        if pk || table_pk == Some(name.as_str()) {
+        // The primary key without sequence options: SQLite's own rowid sequence. With
+        // options (`start with 100`), a sequence as for other columns.
+        if (pk || table_pk == Some(name.as_str())) && (seq_opts.is_empty() || env.is_none()) {
             return Ok((
                 format!("{qname} INTEGER PRIMARY KEY AUTOINCREMENT {rest}")
                     .trim()
@@ -618,7 +620,7 @@ pub(super) fn column_def_typed(
                 pk,
             ));
         }
-        // Not the primary key: a sequence of its own (`super::identity`).
+        // A sequence of its own (`super::identity`).
         let Some(env) = env else {
             return Err(format!(
                 "adding the identity/serial column {name} with `alter table` is not supported by the mock"
@@ -638,11 +640,12 @@ pub(super) fn column_def_typed(
             })
         });
         let default = super::identity::default_sql(&env.table, &name);
+        let pk_sql = if pk { " PRIMARY KEY" } else { "" };
         return Ok((
-            format!("{qname} {sqlite_ty} NOT NULL DEFAULT ({default}) {rest}")
+            format!("{qname} {sqlite_ty}{pk_sql} NOT NULL DEFAULT ({default}) {rest}")
                 .trim()
                 .to_string(),
-            false,
+            pk,
         ));
     }
     let ty = match ty.as_str() {
