@@ -41,7 +41,8 @@ create table public.people (
   first text,
   last text,
   full_name text generated always as (public.join_names(first, last)) stored,
-  inits text generated always as (initials(first, last)) stored
+  inits text generated always as (initials(first, last)) stored,
+  constraint short_name check (length(join_names(first, last)) < 20)
 );
 
 create table public.tickets (
@@ -120,6 +121,12 @@ fn steps() -> Vec<Step> {
             path: "/rest/v1/people?select=seq",
             body: json!([{"first": "X", "last": "Y", "seq": 99}]),
             sql: "insert into people (first, last, seq) values ('X', 'Y', 99) returning seq",
+        },
+        Step {
+            method: "POST",
+            path: "/rest/v1/people?select=seq",
+            body: json!([{"first": "Bartholomew", "last": "Longname"}]),
+            sql: "insert into people (first, last) values ('Bartholomew', 'Longname') returning seq",
         },
         Step {
             method: "PATCH",

@@ -126,14 +126,10 @@ impl crate::pgexpr::Env for TableEnv<'_> {
 
 /// The expression tokens `expr` (a `check` or a generated column) through the typed
 /// translator; a construct it cannot keep faithful refuses the table (never a different
-/// answer); one `sqlparser` cannot parse keeps the token rewrite.
-pub(super) fn typed_expr(expr: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
-    typed_expr_to(expr, env, None)
-}
-
-/// [`typed_expr`] of a generated column's expression, whose value Postgres converts to the
-/// column's type `to` (an assignment cast: a `numeric` into an `int` column rounds); a
-/// conversion the translator refuses leaves the value as computed.
+/// answer); one `sqlparser` cannot parse keeps the token rewrite. A generated column's value
+/// is converted to the column's type `to`, as Postgres's assignment cast does (a `numeric`
+/// into an `int` column rounds); a conversion the translator refuses leaves the value as
+/// computed.
 fn typed_expr_to(
     expr: &[Tok],
     env: Option<&TableEnv<'_>>,
@@ -220,7 +216,7 @@ fn typed_inlined(
 }
 
 /// Rewrites each `check (...)` and `generated always as (...)` expression of `toks` with
-/// [`typed_expr`] (project functions they call inlined first).
+/// [`typed_expr_to`] (project functions they call inlined first).
 pub(super) fn typed_checks(toks: &[Tok], env: Option<&TableEnv<'_>>) -> Result<Vec<Tok>, String> {
     typed_checks_col(toks, env, None)
 }
