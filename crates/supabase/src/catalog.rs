@@ -60,7 +60,10 @@ pub struct TableColumns {
 /// [`ColumnCache::invalidate`] empties it (after DDL that was rolled back, when SQLite's
 /// version number goes back to a value it had before).
 #[derive(Clone, Debug, Default)]
-pub struct ColumnCache(Arc<Mutex<(Option<i64>, BTreeMap<String, Option<Arc<TableColumns>>>)>>);
+pub struct ColumnCache(Arc<Mutex<CachedColumns>>);
+
+/// The schema version the cache is for, and each table's columns (`None`: no such table).
+type CachedColumns = (Option<i64>, BTreeMap<String, Option<Arc<TableColumns>>>);
 
 impl ColumnCache {
     /// The columns of `table` at schema version `version`, read with `read` when not cached.

@@ -247,6 +247,9 @@ create policy "by ltrim" on notes for select to anon using (ltrim(body) > 'b');
 create policy "by function" on notes for select to authenticated
   using (rank <= coalesce(nullif(current_setting('my.rank', true), ''), 'high'));
 create view by_unknown as select id from notes order by sign(id - 1);
+create function signed() returns setof notes language sql stable as $$
+  select * from notes where sign(id - 1) > '0'
+$$;
 "#;
 
 #[test]
@@ -268,6 +271,13 @@ fn orderings_of_unknown_types_deny() {
         warnings.contains("20240101000000_unknown.sql:9"),
         "{warnings}"
     );
+    // The `language sql` function ordering an unknown value (line 10): refused at load.
+    assert!(
+        warnings.contains("20240101000000_unknown.sql:10") && warnings.contains("`signed`"),
+        "{warnings}"
+    );
+    let got = ask(&sb, "POST", "rpc/signed", "{}", ANON_KEY);
+    assert!(got.get("error").is_some(), "{got}");
     let got = ask(&sb, "GET", "notes?select=id", "", ANON_KEY);
     assert_eq!(got, json!([]));
     let got = ask(&sb, "GET", "by_unknown?select=id", "", ANON_KEY);

@@ -609,50 +609,6 @@ impl Parser {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_common_shapes() {
-        let b = parse(
-            "declare n int := 0; r record; begin
-               if new.title is null then raise exception 'title required for %', new.id;
-               elsif n > 1 then n := n + 1; else null; end if;
-               for r in select * from t loop n := n + 1; exit when n > 3; end loop;
-               for i in 1..10 loop continue; end loop;
-               select count(*) into n from t where x = $1;
-               insert into log (m) values ('x') returning id into n;
-               perform pg_sleep(0);
-               new.updated_at := now();
-               case n when 1, 2 then null; else n = 3; end case;
-               while n < 5 loop n := n + 1; end loop;
-               return new;
-             exception when others then return null;
-             end;",
-        )
-        .unwrap();
-        assert_eq!(b.decls.len(), 2);
-        assert!(b.decls[1].record);
-        assert_eq!(b.body.len(), 10);
-        assert_eq!(b.handlers.len(), 1);
-        match &b.body[3] {
-            Stmt::Sql { into, .. } => assert_eq!(into, &vec!["n".to_string()]),
-            other => panic!("{other:?}"),
-        }
-        match &b.body[4] {
-            Stmt::Sql { into, sql, .. } => {
-                assert_eq!(into, &vec!["n".to_string()]);
-                assert_eq!(sql.iter().filter(|t| t.is("into")).count(), 1);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(&b.body[6], Stmt::Assign { field: Some(f), .. } if f == "updated_at"));
-        assert!(parse("begin execute 'drop table x'; end").is_err());
-        assert!(parse("begin return 1; end").is_ok());
-    }
-}
-
 /// Postgres's creation-time check of `return` statements (`make_return_stmt` in
 /// `pl_gram.y`): a `return <expr>` is refused (42804) in a function returning a set, returning
 /// `void`, or with OUT parameters, as is `return next <expr>` with OUT parameters. `None`
@@ -726,5 +682,49 @@ fn walk(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_common_shapes() {
+        let b = parse(
+            "declare n int := 0; r record; begin
+               if new.title is null then raise exception 'title required for %', new.id;
+               elsif n > 1 then n := n + 1; else null; end if;
+               for r in select * from t loop n := n + 1; exit when n > 3; end loop;
+               for i in 1..10 loop continue; end loop;
+               select count(*) into n from t where x = $1;
+               insert into log (m) values ('x') returning id into n;
+               perform pg_sleep(0);
+               new.updated_at := now();
+               case n when 1, 2 then null; else n = 3; end case;
+               while n < 5 loop n := n + 1; end loop;
+               return new;
+             exception when others then return null;
+             end;",
+        )
+        .unwrap();
+        assert_eq!(b.decls.len(), 2);
+        assert!(b.decls[1].record);
+        assert_eq!(b.body.len(), 10);
+        assert_eq!(b.handlers.len(), 1);
+        match &b.body[3] {
+            Stmt::Sql { into, .. } => assert_eq!(into, &vec!["n".to_string()]),
+            other => panic!("{other:?}"),
+        }
+        match &b.body[4] {
+            Stmt::Sql { into, sql, .. } => {
+                assert_eq!(into, &vec!["n".to_string()]);
+                assert_eq!(sql.iter().filter(|t| t.is("into")).count(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&b.body[6], Stmt::Assign { field: Some(f), .. } if f == "updated_at"));
+        assert!(parse("begin execute 'drop table x'; end").is_err());
+        assert!(parse("begin return 1; end").is_ok());
     }
 }

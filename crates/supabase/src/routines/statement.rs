@@ -111,7 +111,17 @@ fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
     }
     super::store_function(db, &d.name, text).map_err(|e| e.to_string())?;
     let name = d.name.clone();
-    let f = db.routines.add_function(d);
+    let mut f = db.routines.add_function(d);
+    // A `language sql` body the typed translator refuses (an ordering of a value of unknown
+    // type, a window function, ...) is refused now, with the statement's file and line, not
+    // only when called.
+    if let Some(why) = sql_body_error(db, &f) {
+        f = std::sync::Arc::new(super::Function {
+            def: f.def.clone(),
+            program: Err(why),
+        });
+        db.routines.functions.insert(name.clone(), f.clone());
+    }
     let mut warnings = Vec::new();
     if let Err(why) = &f.program {
         let consequence = if f.def.returns == Returns::Trigger {
@@ -124,6 +134,43 @@ fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
         ));
     }
     Ok(Handled::Done { warnings })
+}
+
+/// Why the typed translator refuses a statement of `f`'s `language sql` body, its parameters
+/// typed as declared (`None`: every statement translates, or is not a query).
+fn sql_body_error(db: &Db, f: &super::Function) -> Option<String> {
+    let Ok(super::Program::Sql(stmts)) = &f.program else {
+        return None;
+    };
+    let cat = &db.catalog;
+    let mut types = std::collections::BTreeMap::new();
+    for (n, p) in f.def.params.iter().enumerate() {
+        let ty = crate::pgexpr::Ty::from_cast_name(&p.ty, &|e| cat.enums.contains(e))
+            .unwrap_or(crate::pgexpr::Ty::Any);
+        types.insert(def::positional_name(n + 1), ty.clone());
+        if !p.name.starts_with('$') {
+            types.insert(p.name.clone(), ty);
+        }
+    }
+    let vars = |n: &str| types.get(n).cloned();
+    for toks in stmts {
+        let is_query = toks.first().is_some_and(|t| {
+            ["select", "with", "values", "insert", "update", "delete"]
+                .iter()
+                .any(|w| t.is(w))
+        });
+        if !is_query {
+            continue;
+        }
+        let toks = crate::migrate::dispatch::qualify_schemas(toks, &cat.schemas);
+        let text = crate::migrate::lex::render(&toks);
+        if let Err(e @ crate::pgexpr::PgExprError::Unsupported { .. }) =
+            crate::pgexpr::translate_query(&text, &db.typed_env(Some(&vars)))
+        {
+            return Some(e.to_string());
+        }
+    }
+    None
 }
 
 fn create_trigger(db: &mut Db, text: &str) -> Result<Handled, String> {
