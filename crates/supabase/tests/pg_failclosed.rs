@@ -359,6 +359,28 @@ insert into items (id) values (1);
 drop trigger tag on items;
 create trigger tag0 before insert on items for each row execute function tagged();
 insert into items (id) values (2);
+create type mood as enum ('sad', 'ok', 'happy');
+create table events (id int primary key, at date not null, feel mood not null,
+  label text not null);
+insert into events values (1, '2024-01-05', 'happy', 'b'), (2, '2023-12-31', 'sad', 'a'),
+  (3, '2024-02-01', 'ok', 'c');
+create function recent(since date) returns int language plpgsql stable as $$
+declare
+  r record;
+  n int := 0;
+  e events%rowtype;
+begin
+  for r in select at, feel, label from events order by id loop
+    if r.at > since and r.feel >= 'ok' and r.label < 'c' then
+      n := n + 1;
+    end if;
+  end loop;
+  select * into e from events where id = 3;
+  if e.feel > 'sad'::mood and e.at > since then
+    n := n + 10;
+  end if;
+  return n;
+end $$;
 "#;
 
 /// Refused by PostgreSQL at creation (42804), one per migration so the others still load.
@@ -393,6 +415,7 @@ fn plpgsql_edges_answer_as_postgres() {
     let rpc = ask(&sb, "POST", "rpc/total", r#"{"xs": [10, 20]}"#, svc);
     let log = ask(&sb, "GET", "log?select=what,n&order=id", "", svc);
     let items = ask(&sb, "GET", "items?select=id,note&order=id", "", svc);
+    let recent = ask(&sb, "POST", "rpc/recent", r#"{"since": "2024-01-01"}"#, svc);
     let cases = [
         case(
             Role::Service,
@@ -412,6 +435,7 @@ fn plpgsql_edges_answer_as_postgres() {
             "",
             "select total(variadic array[10, 20]) as v",
         ),
+        case(Role::Service, None, "", "select recent('2024-01-01') as v"),
     ];
     let Some(pg) = pg::start_or_skip("plpgsql_edges_answer_as_postgres") else {
         return;
@@ -448,4 +472,6 @@ fn plpgsql_edges_answer_as_postgres() {
     assert_eq!(Value::from(log_before), want[0]);
     assert_eq!(items, want[1]);
     assert_eq!(json!([{ "v": rpc }]), want[2]);
+    // Record fields typed from the query (a date, an enum, text) and from `%rowtype`.
+    assert_eq!(json!([{ "v": recent }]), want[3]);
 }

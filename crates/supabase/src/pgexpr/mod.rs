@@ -224,6 +224,20 @@ pub fn translate_query(text: &str, env: &dyn Env) -> Result<(String, Ty), PgExpr
     ))
 }
 
+/// The output columns (name, Postgres type) of a query or of a write's `returning` list, as
+/// [`translate_query`] types them (a PL/pgSQL `record` filled by it gets these field types).
+pub fn query_columns(text: &str, env: &dyn Env) -> Result<Vec<(String, Ty)>, PgExprError> {
+    let mut st = parse_one(text)?;
+    let mut tr = Tr::new(env);
+    match &mut st {
+        sqlparser::ast::Statement::Query(q) => tr.query(q),
+        sqlparser::ast::Statement::Insert(_)
+        | sqlparser::ast::Statement::Update(_)
+        | sqlparser::ast::Statement::Delete(_) => tr.statement(&mut st),
+        _ => Err(PgExprError::Parse("expected a query".into())),
+    }
+}
+
 /// Postgres `upper()` in a UTF-8 database (glibc's `towupper` per character): a character
 /// whose upper case is one character takes it; one whose upper case is longer (`ß`) stays.
 pub fn pg_upper(s: &str) -> String {

@@ -171,6 +171,34 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Gives record variable `var` the field types of `query`'s output columns (so orderings
+    /// and casts of `var.field` are typed); fields of unknown type stay untyped.
+    fn type_row_var(&self, var: &str, query: &[Tok], env: &mut Env) {
+        let toks = match &env.tg_argv {
+            Some(args) => tg_argv(query, args),
+            None => query.to_vec(),
+        };
+        let toks = crate::migrate::dispatch::qualify_schemas(&toks, &self.db.catalog.schemas);
+        let text = crate::migrate::lex::render(&toks);
+        let types = &env.types;
+        let scopes = &env.scopes;
+        let lookup = |n: &str| scopes.iter().rev().find_map(|s| s.get(n));
+        let vars = |n: &str| match lookup(n) {
+            Some(Var::Scalar(_)) => Some(types.get(n).cloned().unwrap_or(Ty::Any)),
+            Some(Var::Row(_)) => Some(Ty::Any),
+            None => {
+                let (rec, _) = n.split_once('.')?;
+                match lookup(rec) {
+                    Some(Var::Row(_)) => types.get(n).cloned(),
+                    _ => None,
+                }
+            }
+        };
+        let cols = crate::pgexpr::query_columns(&text, &self.db.typed_env(Some(&vars)))
+            .unwrap_or_default();
+        set_row_types(env, var, cols);
+    }
+
     /// Evaluates an expression to one value.
     fn eval(&self, toks: &[Tok], env: &Env) -> Result<Value, ApiError> {
         let mut params = Vec::new();
@@ -403,6 +431,16 @@ impl<'a> Ctx<'a> {
             }
             if d.record {
                 env.declare(&d.name, Var::Row(None));
+                // `t%rowtype`: the table's column types.
+                let table = d.ty.as_deref().and_then(|t| {
+                    let t = t.trim().to_ascii_lowercase();
+                    let t = t.strip_suffix("%rowtype")?.trim().to_string();
+                    Some(t.strip_prefix("public.").map(str::to_string).unwrap_or(t))
+                });
+                let cols = table
+                    .and_then(|t| crate::pgexpr::Env::columns(&self.db.typed_env(None), &t))
+                    .unwrap_or_default();
+                set_row_types(env, &d.name, cols);
                 continue;
             }
             let v = match &d.init {
@@ -615,6 +653,9 @@ impl<'a> Ctx<'a> {
                 if env.lookup(var).is_none() {
                     env.declare(var, Var::Row(None));
                 }
+                if is_row {
+                    self.type_row_var(var, query, env);
+                }
                 for vals in rows {
                     self.step()?;
                     if is_row {
@@ -721,6 +762,9 @@ impl<'a> Ctx<'a> {
                             .hint("Make sure the query returns a single row, or use LIMIT 1."));
                     }
                     let first = rows.into_iter().next();
+                    if into.len() == 1 && env.is_row(&into[0]) {
+                        self.type_row_var(&into[0], sql, env);
+                    }
                     self.assign_into(env, into, &cols, first)?;
                 }
                 Ok(Flow::Next)
@@ -736,6 +780,18 @@ impl<'a> Ctx<'a> {
 
 /// Rewrites `TG_ARGV[i]` into `CASE (i) WHEN 0 THEN 'a' ... END`: the trigger's literal
 /// arguments by 0-based subscript, NULL out of range.
+/// Records the field types of record variable `var` (`var.col` in `env.types`), replacing
+/// those it had.
+fn set_row_types(env: &mut Env, var: &str, cols: Vec<(String, Ty)>) {
+    let prefix = format!("{var}.");
+    env.types.retain(|k, _| !k.starts_with(&prefix));
+    for (c, ty) in cols {
+        if ty.known() {
+            env.types.insert(format!("{prefix}{c}"), ty);
+        }
+    }
+}
+
 fn tg_argv(toks: &[Tok], args: &[String]) -> Vec<Tok> {
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;

@@ -212,7 +212,8 @@ impl Parser {
         let ty = &ty[..ty_end];
         let record = ty.first().is_some_and(|t| t.is("record"))
             || ty.windows(2).any(|w| w[0].is_p("%") && w[1].is("rowtype"));
-        let ty = (!record && !ty.is_empty()).then(|| {
+        let plain_record = ty.first().is_some_and(|t| t.is("record"));
+        let ty = (!plain_record && !ty.is_empty()).then(|| {
             ty.iter()
                 .map(Tok::sql)
                 .collect::<Vec<_>>()

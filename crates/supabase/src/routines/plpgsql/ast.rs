@@ -26,7 +26,8 @@ pub struct Decl {
     /// `alias for $n`.
     pub alias_of: Option<String>,
     /// The declared type as written (`int`, `numeric(10,2)`, `posts.title%type`); values
-    /// assigned to the variable are cast to it, as Postgres's assignment casts do.
+    /// assigned to the variable are cast to it, as Postgres's assignment casts do. For a row
+    /// variable, `t%rowtype` (its fields have `t`'s column types); `None` for `record`.
     pub ty: Option<String>,
     /// `constant`: assignments are refused.
     pub constant: bool,
