@@ -381,6 +381,15 @@ begin
   end if;
   return n;
 end $$;
+create table moods (id int primary key, feel mood not null, flagged boolean not null default false);
+create function flag() returns trigger language plpgsql as $$
+begin
+  new.flagged := true;
+  return new;
+end $$;
+create trigger flag_happy before insert on moods for each row when (new.feel > 'ok')
+  execute function flag();
+insert into moods (id, feel) values (1, 'sad'), (2, 'happy'), (3, 'ok');
 "#;
 
 /// Refused by PostgreSQL at creation (42804), one per migration so the others still load.
@@ -416,6 +425,7 @@ fn plpgsql_edges_answer_as_postgres() {
     let log = ask(&sb, "GET", "log?select=what,n&order=id", "", svc);
     let items = ask(&sb, "GET", "items?select=id,note&order=id", "", svc);
     let recent = ask(&sb, "POST", "rpc/recent", r#"{"since": "2024-01-01"}"#, svc);
+    let moods = ask(&sb, "GET", "moods?select=id,flagged&order=id", "", svc);
     let cases = [
         case(
             Role::Service,
@@ -436,6 +446,12 @@ fn plpgsql_edges_answer_as_postgres() {
             "select total(variadic array[10, 20]) as v",
         ),
         case(Role::Service, None, "", "select recent('2024-01-01') as v"),
+        case(
+            Role::Service,
+            None,
+            "",
+            "select id, flagged from moods order by id",
+        ),
     ];
     let Some(pg) = pg::start_or_skip("plpgsql_edges_answer_as_postgres") else {
         return;
@@ -474,4 +490,6 @@ fn plpgsql_edges_answer_as_postgres() {
     assert_eq!(json!([{ "v": rpc }]), want[2]);
     // Record fields typed from the query (a date, an enum, text) and from `%rowtype`.
     assert_eq!(json!([{ "v": recent }]), want[3]);
+    // A trigger's `when (new.feel > 'ok')` orders the enum column by label position.
+    assert_eq!(moods, want[4]);
 }

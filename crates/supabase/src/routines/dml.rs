@@ -464,7 +464,7 @@ pub fn execute(
                 let mut skip = false;
                 for tr in fired.matching(Timing::Before, "DELETE", &[]) {
                     if let Some(w) = &tr.when
-                        && !when_holds(db, w, Some(&old), None)?
+                        && !when_holds(db, &tr.table, w, Some(&old), None)?
                     {
                         continue;
                     }

@@ -49,7 +49,7 @@ impl Fired<'_> {
         let mut new = new;
         for t in self.matching(Timing::Before, op, set_cols) {
             if let Some(w) = &t.when
-                && !when_holds(self.db, w, old, new.as_ref())?
+                && !when_holds(self.db, &t.table, w, old, new.as_ref())?
             {
                 continue;
             }
@@ -77,7 +77,7 @@ impl Fired<'_> {
         for (op, set_cols, old, new) in events {
             for t in self.matching(Timing::After, op, set_cols) {
                 if let Some(w) = &t.when
-                    && !when_holds(self.db, w, old.as_ref(), new.as_ref())?
+                    && !when_holds(self.db, &t.table, w, old.as_ref(), new.as_ref())?
                 {
                     continue;
                 }
@@ -106,7 +106,7 @@ impl Fired<'_> {
                         || t.update_of.iter().any(|c| set_cols.contains(c)))
             }) {
                 if let Some(w) = &t.when
-                    && !when_holds(self.db, w, None, None)?
+                    && !when_holds(self.db, &t.table, w, None, None)?
                 {
                     continue;
                 }

@@ -204,13 +204,7 @@ pub fn fire(
     env.set_found(false);
     env.declare("new", Var::Row(new.cloned()));
     env.declare("old", Var::Row(old.cloned()));
-    // `new.col` / `old.col` have the table's column types (ordering and casts need them).
-    for (c, ty) in crate::pgexpr::Env::columns(&db.typed_env(None), &t.table).unwrap_or_default() {
-        if ty.known() {
-            env.types.insert(format!("new.{c}"), ty.clone());
-            env.types.insert(format!("old.{c}"), ty);
-        }
-    }
+    type_new_old(db, &mut env, &t.table);
     let text = |s: &str| Var::Scalar(Value::Text(s.to_string()));
     env.declare("tg_op", text(op));
     env.declare("tg_name", text(&t.name));
@@ -265,9 +259,20 @@ pub fn fire(
     }
 }
 
-/// Evaluates a trigger's `when (...)` condition for one row.
+/// `new.col` / `old.col` get the column types of `table` (orderings and casts need them).
+fn type_new_old(db: &Db, env: &mut Env, table: &str) {
+    for (c, ty) in crate::pgexpr::Env::columns(&db.typed_env(None), table).unwrap_or_default() {
+        if ty.known() {
+            env.types.insert(format!("new.{c}"), ty.clone());
+            env.types.insert(format!("old.{c}"), ty);
+        }
+    }
+}
+
+/// Evaluates a trigger's `when (...)` condition for one row of `table`.
 pub fn when_holds(
     db: &Db,
+    table: &str,
     cond: &[Tok],
     old: Option<&Row>,
     new: Option<&Row>,
@@ -276,6 +281,7 @@ pub fn when_holds(
     let mut env = Env::default();
     env.declare("new", Var::Row(new.cloned()));
     env.declare("old", Var::Row(old.cloned()));
+    type_new_old(db, &mut env, table);
     ctx.cond(cond, &env)
 }
 
