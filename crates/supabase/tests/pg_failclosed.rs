@@ -39,7 +39,8 @@ create policy "up to my clearance" on docs for select to authenticated
 create policy "greatest" on docs for select to anon
   using (greatest(doc_level, 'low'::lvl) <= 'mid'::lvl or split_part(title, ',', -1) = 'c');
 create view doc_levels as
-  select id, greatest(doc_level, 'mid') as g, least(doc_level, 'mid'::lvl) as l
+  select id, greatest(doc_level, 'mid') as g, least(doc_level, 'mid'::lvl) as l,
+         doc_level between 'low' and 'mid' as lowish
   from docs;
 create view docs_by_level as select id from docs order by doc_level desc, id;
 create function top_level() returns lvl language sql stable security definer as $$
@@ -153,8 +154,8 @@ fn cases() -> Vec<Case> {
         case(
             Service,
             None,
-            "doc_levels?select=id,g,l&order=id",
-            "select id, g, l from doc_levels order by id",
+            "doc_levels?select=id,g,l,lowish&order=id",
+            "select id, g, l, lowish from doc_levels order by id",
         ),
         case(
             Service,
