@@ -38,6 +38,33 @@ create policy "up to my clearance" on docs for select to authenticated
   using (doc_level <= (select max(level) from clearances where id = auth.uid()));
 create policy "greatest" on docs for select to anon
   using (greatest(doc_level, 'low'::lvl) <= 'mid'::lvl or split_part(title, ',', -1) = 'c');
+-- Policies calling the project's own `language sql` functions (inlined; an enum result orders
+-- by label position; `strict`; `security definer` reads without the caller's policies).
+create function my_clearance() returns lvl language sql stable as $$
+  select level from clearances where id = auth.uid()
+$$;
+create function above(a lvl, b lvl) returns boolean language sql immutable strict as $$
+  select a > b
+$$;
+create function fixed_level() returns lvl language sql immutable as $$ select 'mid' $$;
+create table secrets (id int primary key, lvl_needed lvl not null);
+insert into secrets values (1, 'high');
+alter table secrets enable row level security;
+create function needed() returns lvl language sql stable security definer as $$
+  select lvl_needed from secrets where id = 1
+$$;
+create function needed_invoker() returns lvl language sql stable as $$
+  select lvl_needed from secrets where id = 1
+$$;
+create table reports (id int primary key, rl lvl);
+insert into reports values (1, 'low'), (2, 'mid'), (3, 'high'), (4, null);
+alter table reports enable row level security;
+create policy "fn clearance" on reports for select to authenticated
+  using (rl <= my_clearance() and rl < needed());
+create policy "fn compare" on reports for select to anon
+  using (above(rl, fixed_level()) or my_clearance() is null and rl < fixed_level()
+         or above(null, rl) is null and rl is null);
+create policy "invoker" on reports for select to anon using (rl >= needed_invoker());
 create view doc_levels as
   select id, greatest(doc_level, 'mid') as g, least(doc_level, 'mid'::lvl) as l,
          doc_level between 'low' and 'mid' as lowish
@@ -150,6 +177,24 @@ fn cases() -> Vec<Case> {
             None,
             "docs?select=id&order=id",
             "select id from docs order by id",
+        ),
+        case(
+            Authenticated,
+            Some(MID),
+            "reports?select=id&order=id",
+            "select id from reports order by id",
+        ),
+        case(
+            Authenticated,
+            Some(HIGH),
+            "reports?select=id&order=id",
+            "select id from reports order by id",
+        ),
+        case(
+            Anon,
+            None,
+            "reports?select=id&order=id",
+            "select id from reports order by id",
         ),
         case(
             Service,

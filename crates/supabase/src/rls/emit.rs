@@ -9,6 +9,7 @@ use super::expr::{Expr, FromItem, Lit, Select};
 use super::{Cmd, Model};
 use crate::errors::ApiError;
 use crate::gateway::auth::Role;
+use crate::migrate::lex::Tok;
 use crate::pgexpr::{self, Ty, Typed};
 use crate::schema::{Schema, Table};
 use crate::sql::{ident, like_to_glob, literal};
@@ -66,6 +67,22 @@ pub struct Emitter<'a> {
     /// The typed view of the database: which columns are of an enum type (the schema reads
     /// them as text). Without it, an ordering comparison that may involve an enum denies.
     pub env: Option<&'a dyn pgexpr::Env>,
+    /// The project's functions a policy may call (inlined, see [`Emitter::inline_call`]).
+    pub project_fn: Option<&'a ProjectFns<'a>>,
+    /// Project functions being inlined (a recursive one denies).
+    pub inlining: Vec<String>,
+}
+
+/// Looks up a project function by name.
+pub type ProjectFns<'a> = dyn Fn(&str) -> Option<ProjectFn> + 'a;
+
+/// A project function as a policy sees it.
+#[derive(Clone, Debug)]
+pub struct ProjectFn {
+    /// The registered function.
+    pub f: std::sync::Arc<crate::routines::Function>,
+    /// Declared `strict` / `returns null on null input`.
+    pub strict: bool,
 }
 
 /// A SQLite function for a Postgres built-in the policies commonly call.
@@ -113,7 +130,15 @@ impl<'a> Emitter<'a> {
             n: 0,
             enums: None,
             env: None,
+            project_fn: None,
+            inlining: Vec::new(),
         }
+    }
+
+    /// The writer, inlining calls of the project's `language sql` functions.
+    pub fn with_functions(mut self, f: &'a ProjectFns<'a>) -> Self {
+        self.project_fn = Some(f);
+        self
     }
 
     /// The writer, knowing the project's enum types (without them, casts to enums deny).
@@ -467,6 +492,11 @@ impl<'a> Emitter<'a> {
                     .map_err(unsupported)?;
                 if let Some(s) = builtin(name, &args) {
                     Typed::new(s, ty)
+                } else if let Some(pf) = self.project_fn.and_then(|f| f(name)) {
+                    let Expr::Func { args, .. } = e else {
+                        return Err(no("internal: not a call"));
+                    };
+                    return self.inline_call(name, &pf, args, sc);
                 } else if (self.has_function)(name) {
                     Typed::new(format!("{}({})", ident(name), args.join(", ")), Ty::Any)
                 } else {
@@ -960,6 +990,113 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// A call of the project's function `name`, inlined as Postgres inlines SQL functions: a
+    /// `language sql` body `select <expr>` (or a query, as a scalar subquery; its tables get
+    /// the caller's policies unless the function is `security definer`), each parameter
+    /// replaced by its argument cast to the parameter's type, the result cast to the declared
+    /// return type (so an enum result orders by label position); `strict` gives NULL for a
+    /// NULL argument. Any other function denies.
+    fn inline_call(
+        &mut self,
+        name: &str,
+        pf: &ProjectFn,
+        args: &[Expr],
+        sc: &[Vec<Entry<'a>>],
+    ) -> R<Typed> {
+        use crate::routines::Program;
+        use crate::routines::def::{Language, Returns};
+        let def = &pf.f.def;
+        let refuse = |why: &str| {
+            no(format!(
+                "function {name}() cannot be inlined in a policy ({why})"
+            ))
+        };
+        let stmts = match (&def.language, &pf.f.program) {
+            (Language::Sql, Ok(Program::Sql(stmts))) if stmts.len() == 1 => &stmts[0],
+            (Language::Sql, _) => return Err(refuse("its body is not one query")),
+            _ => return Err(refuse("only `language sql` functions are")),
+        };
+        let Returns::Scalar { ty, set: false } = &def.returns else {
+            return Err(refuse("it does not return one scalar"));
+        };
+        if !def.outs.is_empty() || args.len() != def.params.len() {
+            return Err(refuse(
+                "OUT parameters, defaults or a different argument count",
+            ));
+        }
+        if self.inlining.iter().any(|n| n == name) || self.inlining.len() > 16 {
+            return Err(refuse("it calls itself"));
+        }
+        if !stmts.first().is_some_and(|t| t.is("select")) {
+            return Err(refuse("its body is not a select"));
+        }
+        let mut toks = vec![Tok::Punct("(".into())];
+        toks.extend(stmts.iter().cloned());
+        toks.push(Tok::Punct(")".into()));
+        let body = super::expr::parse(&toks).map_err(|e| refuse(&e))?;
+        let Expr::Scalar(sel) = body else {
+            return Err(refuse("its body is not a select"));
+        };
+        let from_cols: Vec<String> = sel
+            .from
+            .iter()
+            .filter_map(|f| self.table(f).ok())
+            .flat_map(|t| t.columns.iter().map(|c| c.name.clone()))
+            .collect();
+        // Parameters by name and by position (`$1` is `_edgesim_p1` in a stored body).
+        let mut subst: Vec<(String, Expr)> = Vec::new();
+        for (i, (p, a)) in def.params.iter().zip(args).enumerate() {
+            let arg = Expr::Cast(Box::new(a.clone()), p.ty.clone());
+            if !p.name.starts_with('$') {
+                if from_cols.contains(&p.name) {
+                    return Err(refuse("a parameter named like a column of its query"));
+                }
+                subst.push((p.name.clone(), arg.clone()));
+            }
+            subst.push((crate::routines::def::positional_name(i + 1), arg));
+        }
+        let simple = sel.from.is_empty()
+            && sel.filter.is_none()
+            && sel.limit.is_none()
+            && sel.items.as_ref().is_some_and(|i| i.len() == 1);
+        let mut inner = if simple {
+            sel.items.unwrap_or_default().remove(0)
+        } else {
+            if sel.items.as_ref().is_none_or(|i| i.len() != 1) {
+                return Err(refuse("its query has more than one column"));
+            }
+            Expr::Scalar(sel)
+        };
+        substitute(&mut inner, &subst);
+        let mut out = Expr::Cast(Box::new(inner), ty.clone());
+        if pf.strict && !args.is_empty() {
+            let any_null = args
+                .iter()
+                .map(|a| Expr::IsNull(Box::new(a.clone()), false))
+                .reduce(|x, y| Expr::Bin("or".into(), Box::new(x), Box::new(y)))
+                .unwrap_or(Expr::Lit(Lit::Bool(false)));
+            out = Expr::Case(
+                None,
+                vec![(any_null, Expr::Lit(Lit::Null))],
+                Some(Box::new(out)),
+            );
+        }
+        // A `security definer` body reads its tables with the owner's rights (no policies).
+        let role = self.role;
+        if def.security_definer {
+            self.role = None;
+        }
+        self.inlining.push(name.to_string());
+        let r = self.typed(&out, sc);
+        self.inlining.pop();
+        self.role = role;
+        let r = r?;
+        // The CASE of a strict call is typed by its first branch (NULL): keep the cast's type.
+        let has_enum = |n: &str| self.model_enum(n);
+        let rty = Ty::from_cast_name(ty, &has_enum).unwrap_or(r.ty.clone());
+        Ok(Typed { ty: rty, ..r })
+    }
+
     /// Whether the project has enum types (without the catalog, assume it may).
     fn has_enums(&self) -> bool {
         self.enums.as_ref().is_none_or(|e| !e.is_empty())
@@ -969,6 +1106,74 @@ impl<'a> Emitter<'a> {
     /// by `pg_enum_check`, and `<`/`>` compare by position with `pg_enum_ord`).
     fn model_enum(&self, name: &str) -> bool {
         self.enums.as_ref().is_some_and(|e| e.contains(name))
+    }
+}
+
+/// Replaces unqualified column references named like a parameter with its argument
+/// (subqueries included).
+fn substitute(e: &mut Expr, subst: &[(String, Expr)]) {
+    let sub = |x: &mut Expr| substitute(x, subst);
+    match e {
+        Expr::Col { qual: None, name } => {
+            if let Some((_, a)) = subst.iter().find(|(n, _)| n == name) {
+                *e = a.clone();
+            }
+        }
+        Expr::Col { .. } | Expr::Lit(_) => {}
+        Expr::Func { args, .. } | Expr::Array(args) => args.iter_mut().for_each(sub),
+        Expr::Not(x) | Expr::Neg(x) | Expr::IsNull(x, _) | Expr::IsBool(x, _, _) => sub(x),
+        Expr::Cast(x, _) => sub(x),
+        Expr::Bin(_, a, b)
+        | Expr::IsDistinct(a, b, _)
+        | Expr::Like(a, b, _, _)
+        | Expr::Subscript(a, b)
+        | Expr::Quantified(a, _, b, _) => {
+            sub(a);
+            sub(b);
+        }
+        Expr::InList(x, items, _) => {
+            sub(x);
+            items.iter_mut().for_each(sub);
+        }
+        Expr::InSelect(x, s, _) => {
+            sub(x);
+            substitute_select(s, subst);
+        }
+        Expr::Between(a, b, c, _) => {
+            sub(a);
+            sub(b);
+            sub(c);
+        }
+        Expr::Exists(s) | Expr::Scalar(s) => substitute_select(s, subst),
+        Expr::Case(op, whens, els) => {
+            if let Some(o) = op {
+                sub(o);
+            }
+            for (c, v) in whens {
+                sub(c);
+                sub(v);
+            }
+            if let Some(x) = els {
+                sub(x);
+            }
+        }
+    }
+}
+
+fn substitute_select(s: &mut Select, subst: &[(String, Expr)]) {
+    if let Some(items) = &mut s.items {
+        items.iter_mut().for_each(|x| substitute(x, subst));
+    }
+    for f in &mut s.from {
+        if let Some(on) = &mut f.on {
+            substitute(on, subst);
+        }
+    }
+    if let Some(x) = &mut s.filter {
+        substitute(x, subst);
+    }
+    if let Some(x) = &mut s.limit {
+        substitute(x, subst);
     }
 }
 

@@ -277,15 +277,26 @@ fn has_function(db: &Db) -> impl Fn(&str) -> bool + '_ {
     move |name: &str| db.has_function(name)
 }
 
+/// The project's functions, for policies calling them (inlined by the emitter).
+pub(crate) fn project_fns(db: &Db) -> impl Fn(&str) -> Option<emit::ProjectFn> + '_ {
+    move |name: &str| {
+        let f = db.routines.functions.get(name)?.clone();
+        let strict = f.def.strict;
+        Some(emit::ProjectFn { f, strict })
+    }
+}
+
 /// The row filter the caller's `cmd` policies put on `t` (`None` when RLS does not apply: the
 /// owner, `service_role`, or RLS disabled), with `qual` naming the row (`"t"`, an alias).
 pub fn using(db: &Db, t: &Table, cmd: Cmd, qual: &str) -> Result<Option<String>, ApiError> {
     let role = db.auth.role();
     let f = has_function(db);
     let env = db.typed_env(None);
+    let pf = project_fns(db);
     let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
         .with_enums(&db.catalog.enums)
-        .with_env(&env);
+        .with_env(&env)
+        .with_functions(&pf);
     e.using(t, cmd, qual)
 }
 
@@ -362,9 +373,11 @@ pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
     let role = db.auth.role();
     let f = has_function(db);
     let env = db.typed_env(None);
+    let pf = project_fns(db);
     let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
         .with_enums(&db.catalog.enums)
-        .with_env(&env);
+        .with_env(&env)
+        .with_functions(&pf);
     // (trigger timing/event, row name, [(cmd, force_using, using-expression message)])
     type Spec = (&'static str, &'static str, Vec<(Cmd, bool, bool)>);
     let mut specs: Vec<Spec> = Vec::new();

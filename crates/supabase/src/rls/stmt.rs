@@ -306,9 +306,11 @@ fn validate(
                 .or_else(|| db.schema.hidden.get(table))?;
             let f = super::has_function(db);
             let env = db.typed_env(None);
+            let pf = super::project_fns(db);
             let mut em = Emitter::new(&db.schema, &db.rls, None, &f)
                 .with_enums(&db.catalog.enums)
-                .with_env(&env);
+                .with_env(&env)
+                .with_functions(&pf);
             match em.policy_expr(e, t, &crate::sql::ident(table)) {
                 Ok(_) => {
                     if p.text.contains("request.jwt.claim.") {

@@ -87,6 +87,8 @@ pub struct FunctionDef {
     /// The last parameter of `params` is `variadic` (an array taking the trailing arguments
     /// of a positional call; `variadic <array>` passes the array itself).
     pub variadic: bool,
+    /// `strict` / `returns null on null input`: NULL when an argument is NULL.
+    pub strict: bool,
 }
 
 /// Row-level trigger timing.
@@ -360,6 +362,10 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
     let mut returns = None;
     let mut language = None;
     let mut security_definer = false;
+    let strict = t[close..].iter().any(|x| x.is("strict"))
+        || t[close..]
+            .windows(4)
+            .any(|w| w[0].is("null") && w[1].is("on") && w[2].is("null") && w[3].is("input"));
     while k < t.len() {
         let x = &t[k];
         if x.is("security") {
@@ -443,6 +449,7 @@ pub fn create_function(stmt: &str) -> Result<FunctionDef, String> {
         replace,
         security_definer,
         variadic,
+        strict,
     })
 }
 
