@@ -55,21 +55,39 @@ pub struct TableColumns {
     pub enum_checks: Vec<(String, String)>,
 }
 
-/// The columns of each table, read once per SQLite schema version (`PRAGMA schema_version`,
-/// which every DDL statement changes) instead of on every policy of every request.
-/// [`ColumnCache::invalidate`] empties it (after DDL that was rolled back, when SQLite's
-/// version number goes back to a value it had before).
+/// The columns of each table, read once per schema version instead of on every policy of every
+/// request. The version is SQLite's `PRAGMA schema_version` (every DDL statement changes it)
+/// with [`schema_generation`], which every re-read of the schema bumps: a rolled-back DDL
+/// statement takes SQLite's number back to a value it had before, and the re-read that follows
+/// the rollback keeps a later, different schema from reusing it.
 #[derive(Clone, Debug, Default)]
 pub struct ColumnCache(Arc<Mutex<CachedColumns>>);
 
 /// The schema version the cache is for, and each table's columns (`None`: no such table).
-type CachedColumns = (Option<i64>, BTreeMap<String, Option<Arc<TableColumns>>>);
+type CachedColumns = (
+    Option<(i64, u64)>,
+    BTreeMap<String, Option<Arc<TableColumns>>>,
+);
+
+static SCHEMA_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Marks that a database's schema was re-read (after DDL or a rollback): cached columns are
+/// read again. Shared by every database of the process (another's re-read only costs a read).
+pub fn schema_changed() {
+    SCHEMA_GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// How many times a schema was re-read (see [`schema_changed`]).
+pub fn schema_generation() -> u64 {
+    SCHEMA_GENERATION.load(std::sync::atomic::Ordering::SeqCst)
+}
 
 impl ColumnCache {
-    /// The columns of `table` at schema version `version`, read with `read` when not cached.
+    /// The columns of `table` at schema version `version` (SQLite's number and
+    /// [`schema_generation`]), read with `read` when not cached.
     pub fn get(
         &self,
-        version: i64,
+        version: (i64, u64),
         table: &str,
         read: impl FnOnce() -> Option<TableColumns>,
     ) -> Option<Arc<TableColumns>> {

@@ -379,6 +379,38 @@ create policy "below high" on docs for select to anon using (doc_level < 'high':
     );
 }
 
+/// A rolled-back transaction takes SQLite's schema version back; a later, different column of
+/// the same name must not reuse the columns cached inside it (the cache is also keyed by
+/// `catalog::schema_generation`, which the re-read after the rollback bumps; here other lookups
+/// at the older version already empty it, so this guards the answer, not that key alone).
+#[test]
+fn enum_cache_survives_a_rolled_back_column() {
+    let sb = open_project(&[(
+        "supabase/migrations/20240101000000_lvl.sql",
+        "create type lvl as enum ('low', 'high');
+         create table t2 (id int primary key);",
+    )]);
+    // The view reads t2's columns (l: lvl) into the cache; the bad label rolls it all back.
+    let failed = sb.execute(
+        "alter table t2 add column l lvl;
+         create view v2 as select id from t2 where l > 'low';
+         insert into t2 values (1, 'nope');",
+    );
+    assert!(failed.is_err());
+    // Now `l` is text: 'zoo' > 'low' as text ('apple' is not).
+    sb.execute(
+        "alter table t2 add column l text;
+         create view v2 as select id from t2 where l > 'low';
+         insert into t2 values (1, 'apple'), (2, 'zoo');",
+    )
+    .unwrap();
+    let svc = edgesim_supabase::SERVICE_ROLE_KEY;
+    assert_eq!(
+        ask(&sb, "GET", "v2?select=id&order=id", "", svc),
+        json!([{"id": 2}])
+    );
+}
+
 /// PL/pgSQL edges, each with PostgreSQL's answer.
 const PLPGSQL: &str = r#"
 create table log (id serial primary key, what text not null, n int);

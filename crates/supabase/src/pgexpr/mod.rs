@@ -334,7 +334,8 @@ impl DbEnv<'_> {
                     .conn
                     .query_row("PRAGMA schema_version", [], |r| r.get(0))
                     .ok()?;
-                cat.columns.get(version, table, read)
+                let generation = crate::catalog::schema_generation();
+                cat.columns.get((version, generation), table, read)
             }
             None => read().map(std::sync::Arc::new),
         }

@@ -177,6 +177,9 @@ impl Model {
     /// Creates the state tables (if needed) and reads them; state of tables that no longer
     /// exist is dropped first (as `drop table` drops a table's policies and grants).
     pub fn load(conn: &Connection) -> rusqlite::Result<Model> {
+        // Read on every re-read of the schema (after DDL, and after a rollback that undid
+        // some): the typed translator's cached columns follow it.
+        crate::catalog::schema_changed();
         conn.execute_batch(TABLES)?;
         conn.execute_batch(
             "DELETE FROM _edgesim_rls WHERE tbl NOT IN (SELECT name FROM sqlite_master WHERE type = 'table');
