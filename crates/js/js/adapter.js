@@ -118,9 +118,47 @@ async function kvCall(binding, op, params, value) {
   return meta;
 }
 
+/**
+ * `get` of one key, without an `async` frame: the host answers at once, so the promise is made
+ * here and settles after the model's latency on the guest's clock (each `async` function and
+ * `await` costs the engine a promise, a generator and a saved stack).
+ */
+function kvGet(path, key, opts) {
+  let result;
+  let failure;
+  let latencyMs = 0;
+  try {
+    const params = { key: String(key), type: opts.type };
+    if (opts.cacheTtl !== undefined) params.cacheTtl = opts.cacheTtl;
+    const answer = hostCall(path, encoder.encode(JSON.stringify(params)));
+    const bytes = answer[1];
+    latencyMs = answer[2];
+    if (answer[0] !== 200) throw new Error(`edgesim: the KV call failed: ${decoder.decode(bytes)}`);
+    let nl = bytes.indexOf(10);
+    if (nl < 0) nl = bytes.length;
+    const meta = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
+    if (meta.error !== undefined) {
+      throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
+    }
+    result = meta.found ? decodeValue(bytes.subarray(nl + 1), opts.type) : null;
+  } catch (error) {
+    failure = error;
+  }
+  if (failure !== undefined) {
+    return latencyMs > 0
+      ? new Promise((resolve, reject) => nativeSetTimeout(reject, latencyMs, failure))
+      : Promise.reject(failure);
+  }
+  return latencyMs > 0
+    ? new Promise((resolve) => nativeSetTimeout(resolve, latencyMs, result))
+    : Promise.resolve(result);
+}
+
+const TEXT = { type: "text" };
+
 /** `type` or `{type, cacheTtl}`, as `get` and `getWithMetadata` take them. */
 function readOptions(options) {
-  if (options === undefined || options === null) return { type: "text" };
+  if (options === undefined || options === null) return TEXT;
   if (typeof options === "string") return { type: options };
   const out = { type: options.type === undefined ? "text" : String(options.type) };
   if (options.cacheTtl !== undefined) out.cacheTtl = Number(options.cacheTtl);
@@ -160,15 +198,21 @@ function optionalNumber(v) {
 /** A KV namespace binding (`env.ARTICLES`), with the Workers KV API. */
 class KVNamespace {
   #binding;
+  #getPath;
   constructor(binding) {
     this.#binding = binding;
+    this.#getPath = `/kv/${encodeURIComponent(binding)}/get`;
   }
 
-  async get(key, options) {
-    const opts = readOptions(options);
+  get(key, options) {
+    let opts;
+    try {
+      opts = readOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (Array.isArray(key)) return this.#bulk(key, opts, false);
-    const r = await kvCall(this.#binding, "get", { key: String(key), ...opts });
-    return r.found ? decodeValue(r.value, opts.type) : null;
+    return kvGet(this.#getPath, key, opts);
   }
 
   async getWithMetadata(key, options) {
@@ -424,13 +468,15 @@ function writeResponse(response, out, sent = () => {}) {
   }
   // A body made from a string and not read since (reading disturbs the stream: `bodyUsed`) is
   // sent as that string; any other body is read to its end.
+  // (`body` is read only when there is no such string: reading it makes the body's stream.)
   const text = textBodies.get(response);
-  if ((text !== undefined && !response.bodyUsed) || response.body === null) {
+  const whole = text !== undefined && !response.bodyUsed;
+  if (whole || response.body === null) {
     // The whole response in one host call (`/respond`): the head as a JSON line, then the body.
     const list = [];
     for (const entry of response.headers) list.push(entry);
     let payload = JSON.stringify([response.status, list]) + "\n";
-    if (response.body !== null) payload += text;
+    if (whole) payload += text;
     const answer = hostCall("/respond", encoder.encode(payload));
     if (answer[0] !== 200) throw new TypeError(decoder.decode(answer[1]));
     sent();
@@ -740,12 +786,18 @@ async function handleScheduled(worker, incoming, head, out) {
 /** The `wasi:http/incoming-handler` export for `worker` (the user's module namespace). */
 export function serve(worker) {
   return {
+    // Called by a synchronous export glue (bindings.mjs): a throw becomes a rejection, as it
+    // was when the glue awaited this call.
     handle(incoming, out) {
-      const head = requestHead();
-      if (headerIn(head.headers, SCHEDULED_HEADER) !== undefined) {
-        return handleScheduled(worker, incoming, head, out);
+      try {
+        const head = requestHead();
+        if (headerIn(head.headers, SCHEDULED_HEADER) !== undefined) {
+          return handleScheduled(worker, incoming, head, out);
+        }
+        return handle(worker, incoming, head, out);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return handle(worker, incoming, head, out);
     },
   };
 }

@@ -11,6 +11,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import { resolve, isAbsolute } from "node:path";
 import { intlPlugin, regexPlugin, usesIntl } from "./polyfills/rewrite-regex.mjs";
+import { leanBindings } from "./bindings.mjs";
 
 const [command, ...args] = process.argv.slice(2);
 
@@ -122,6 +123,19 @@ async function bundle(entry, adapter, outFile) {
 
 async function componentize(bundlePath, witPath, outFile) {
   const { componentize } = await import("@bytecodealliance/componentize-js");
+  // The generated glue, leaner (bindings.mjs): componentize-js reads `spliceBindings` from the
+  // splicer object it imports, so wrapping it here rewrites the bindings it then snapshots.
+  const splicerUrl = new URL(
+    "../lib/spidermonkey-embedding-splicer.js",
+    import.meta.resolve("@bytecodealliance/componentize-js"),
+  );
+  const { splicer } = await import(splicerUrl.href);
+  const splice = splicer.spliceBindings;
+  splicer.spliceBindings = (...spliceArgs) => {
+    const spliced = splice(...spliceArgs);
+    spliced.jsBindings = leanBindings(spliced.jsBindings);
+    return spliced;
+  };
   try {
     const { component } = await componentize({
       sourcePath: bundlePath,

@@ -42,6 +42,8 @@ pub const ADAPTER_JS: &str = include_str!("../js/adapter.js");
 /// path): `(file name, contents)`. Part of each component's cache key.
 pub const RUNTIME_JS: &[(&str, &str)] = &[
     ("adapter.js", ADAPTER_JS),
+    // The leaner glue between the engine and the component (driver.mjs applies it).
+    ("bindings.mjs", include_str!("../js/bindings.mjs")),
     // `navigator` and `request.cf` as workerd has them.
     ("platform.js", include_str!("../js/platform.js")),
     // What the engine lacks (Intl, normalize, URLPattern, crypto.subtle, ...), snapshotted at
