@@ -913,11 +913,11 @@ empty and no response was returned). The soak expects the status and the `error 
 | Worker, route | production | edgesim (what this soak expects) |
 |---|---|---|
 | rust-trap `/` | 1101, 500 | 1101, 500 |
-| rust-loop `/` | 1102 `exceededCpu`, 503 | 1102 (fuel), 503 |
-| rust-membomb `/?mib=512` | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms the fixture's page touching uses up the fuel before 128 MB (the log says `exceeded CPU time limit`) |
+| rust-loop `/` | 1102 `exceededCpu`, 503 | 1102 (CPU: fuel in simulation, epoch ticks in `edgesim dev`), 503 |
+| rust-membomb `/?mib=512` | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms the fixture's page touching uses up the CPU time before 128 MB (the log says `exceeded CPU time limit`) |
 | js-misbehaving `/throw` | 1101, 500 | 1101, 500; the page names the exception |
-| js-misbehaving `/cpu` | 1102 `exceededCpu`, 503 | 1102 (fuel), 503 |
-| js-misbehaving `/mem` (32 MiB `ArrayBuffer`s, up to 512 MiB) | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms, zeroing the buffers uses up the fuel before 128 MB is reached. Deviation seen by hand with `cpu_ms = 200`: SpiderMonkey turns the refused `memory.grow` into a JS `out of memory` exception and edgesim answers 1101 `Uncaught out of memory` (500) where production answers 1102 |
+| js-misbehaving `/cpu` | 1102 `exceededCpu`, 503 | 1102 (CPU: fuel in simulation, epoch ticks in `edgesim dev`), 503 |
+| js-misbehaving `/mem` (32 MiB `ArrayBuffer`s, up to 512 MiB) | 1102 `exceededMemory`, 503 | 1102, 503, but for CPU: on the Free plan's 10 ms, zeroing the buffers uses up the CPU time before 128 MB is reached. Deviation seen by hand with `cpu_ms = 200`: SpiderMonkey turns the refused `memory.grow` into a JS `out of memory` exception and edgesim answers 1101 `Uncaught out of memory` (500) where production answers 1102 |
 | js-misbehaving `/never` (awaits a promise nothing settles) | 1101 `The script will never generate a response.`, 500 | 1101, 500 with the reason `Worker threw exception` (log: `event loop error, but no exception is pending`): code and status match, the message does not |
 | js-misbehaving `/rearm` (re-arms a 100 ms timer, never answers) | no answer: the event loop is never empty, each tick's CPU is far under the limit and an HTTP request has no wall-clock limit while the client is connected, so the client's own timeout ends it | no answer; the client gives up after 3 s (`client timeout` below) |
 ";

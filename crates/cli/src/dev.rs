@@ -15,7 +15,7 @@ mod webhooks;
 
 use anyhow::{Context, Result, bail};
 use edgesim_core::{OffsetWallClock, SharedClock, SimRng};
-use edgesim_host::{Control, Host, HostSlot, HttpUpstream, InProcessUpstream, Upstream};
+use edgesim_host::{Control, CpuMeter, Host, HostSlot, HttpUpstream, InProcessUpstream, Upstream};
 use edgesim_workers::{Component, ProjectOptions, Worker, WorkerError, WorkerSpec};
 use edgesim_world::{Layout, Plan, Runtime, Settings, WorldSpec, discover};
 use std::path::{Path, PathBuf};
@@ -81,13 +81,19 @@ pub struct DevArgs {
     /// Worker threads of the server's runtime.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Measure the Worker's CPU limit with fuel, as simulation does (deterministic, about 10 %
+    /// slower for a JavaScript Worker; GET /__edgesim/status then reports guest_fuel_total).
+    /// By default dev counts CPU time with epoch interruption (a millisecond tick).
+    #[arg(long)]
+    fuel: bool,
 }
 
 /// Runs `edgesim dev`.
 pub fn main(args: DevArgs) -> ExitCode {
     init_tracing();
-    // A few worker threads; guests yield every ~0.2 ms of CPU (fuel), so a busy Worker cannot
-    // starve the servers. (The simulation runs its own single-threaded runtime on paused time.)
+    // A few worker threads; guests yield every millisecond of CPU (an epoch tick; ~0.2 ms with
+    // --fuel), so a busy Worker cannot starve the servers. (The simulation runs its own
+    // single-threaded runtime on paused time.)
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads.max(1))
         .enable_all()
@@ -231,6 +237,11 @@ async fn run(args: DevArgs) -> Result<()> {
     let builder = HostBuilder {
         world: project.world.clone(),
         plan: plan.clone(),
+        cpu_meter: if args.fuel {
+            CpuMeter::Fuel
+        } else {
+            CpuMeter::Epoch
+        },
         instances: (
             !args.fresh_instances,
             args.max_live.max(1),
@@ -416,6 +427,8 @@ struct HostBuilder {
     plan: Plan,
     /// (reuse instances, live requests at most, instances at most).
     instances: (bool, usize, usize),
+    /// How the CPU limit is measured (`--fuel`).
+    cpu_meter: CpuMeter,
     kv: edgesim_kv::KvStore,
     upstream: Arc<dyn Upstream>,
     clock: SharedClock,
@@ -431,6 +444,7 @@ impl HostBuilder {
     /// cache, off the async threads).
     async fn build(&self, worker: Worker, plan: &Plan) -> Result<Host> {
         let mut config = plan.host.clone();
+        config.cpu_meter = self.cpu_meter;
         config.instances.reuse = self.instances.0;
         config.instances.max_live = Some(self.instances.1);
         config.instances.max_instances = Some(self.instances.2);

@@ -17,6 +17,20 @@ pub const FUEL_PER_CPU_MS: u64 = 5_000_000;
 /// so an infinite loop cannot starve other requests, timers or the simulation.
 pub const FUEL_YIELD_INTERVAL: u64 = 1_000_000;
 
+/// How the CPU limit is measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CpuMeter {
+    /// Wasmtime fuel at [`FUEL_PER_CPU_MS`]: deterministic (the same guest runs out at the same
+    /// operator on every machine and under virtual time), so simulation and tests use it. It
+    /// costs an interpreter such as a JavaScript Worker's engine about 10 % of its speed.
+    #[default]
+    Fuel,
+    /// Epoch interruption: a thread ticks every millisecond, and each tick that finds the guest
+    /// running counts one millisecond of CPU (waiting on I/O or timers is not counted, as in
+    /// production). Cheaper than fuel but not deterministic: `edgesim dev` uses it.
+    Epoch,
+}
+
 /// A data center a request can run at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Colo {
@@ -95,7 +109,8 @@ const WELL_KNOWN: &[(&str, &str)] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// CPU time per invocation (response and waitUntil work together), in milliseconds,
-    /// enforced with fuel at [`FUEL_PER_CPU_MS`]. Exceeding it gives error 1102.
+    /// enforced with fuel at [`FUEL_PER_CPU_MS`] (or epochs, [`CpuMeter`]). Exceeding it gives
+    /// error 1102.
     pub cpu_ms: u64,
     /// Linear memory per instance, in bytes. Exceeding it gives error 1102.
     pub memory_bytes: usize,
@@ -174,6 +189,8 @@ pub struct HostConfig {
     /// such as the Rust ones, which have no scheduled entry point: their runs end
     /// [`ScheduledStatus::Unsupported`](crate::ScheduledStatus::Unsupported) without a call.
     pub scheduled_events: bool,
+    /// How [`Limits::cpu_ms`] is measured (fuel by default; `edgesim dev` uses epochs).
+    pub cpu_meter: CpuMeter,
 }
 
 impl HostConfig {
@@ -194,6 +211,7 @@ impl HostConfig {
             outbound: crate::rules::OutboundRules::none(),
             instances: InstancePolicy::default(),
             scheduled_events: false,
+            cpu_meter: CpuMeter::Fuel,
         }
     }
 

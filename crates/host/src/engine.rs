@@ -8,6 +8,7 @@
 //! once. Below that, single functions are cached too ([`crate::function_cache`]), so components
 //! that share most of their code (every JS Worker) compile only what is new.
 
+use crate::config::CpuMeter;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -30,27 +31,52 @@ const KEEP_RESIDENT: usize = 128 << 10;
 /// Freed slots the pooling allocator keeps warm (its default is 100).
 const WARM_SLOTS: u32 = 16;
 
-/// The engine for instances limited to `memory_bytes` of linear memory.
+/// The engine for instances limited to `memory_bytes` of linear memory whose CPU is measured
+/// by `meter`.
 ///
-/// Fuel is always on (the CPU limit), and so are wasm backtraces with details (traps are
-/// logged with them). The pooling allocator is used when the machine can reserve its address
-/// space; otherwise instances are allocated on demand.
-pub(crate) fn engine(memory_bytes: usize) -> Result<Engine> {
-    static ENGINES: OnceLock<Mutex<BTreeMap<usize, Engine>>> = OnceLock::new();
+/// Fuel or epoch interruption is on (the CPU limit, [`CpuMeter`]), and so are wasm backtraces
+/// with details (traps are logged with them). The pooling allocator is used when the machine
+/// can reserve its address space; otherwise instances are allocated on demand. An epoch engine
+/// gets a thread that advances its epoch every [`EPOCH_TICK`].
+pub(crate) fn engine(memory_bytes: usize, meter: CpuMeter) -> Result<Engine> {
+    static ENGINES: OnceLock<Mutex<BTreeMap<(usize, CpuMeter), Engine>>> = OnceLock::new();
     let engines = ENGINES.get_or_init(Default::default);
     let mut engines = engines.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(engine) = engines.get(&memory_bytes) {
+    if let Some(engine) = engines.get(&(memory_bytes, meter)) {
         return Ok(engine.clone());
     }
-    let engine = match Engine::new(&config(memory_bytes, true)) {
+    let engine = match Engine::new(&config(memory_bytes, true, meter)) {
         Ok(engine) => engine,
         Err(err) => {
             tracing::debug!("pooling allocator unavailable ({err}); allocating on demand");
-            Engine::new(&config(memory_bytes, false)).context("creating the wasmtime engine")?
+            Engine::new(&config(memory_bytes, false, meter))
+                .context("creating the wasmtime engine")?
         }
     };
-    engines.insert(memory_bytes, engine.clone());
+    if meter == CpuMeter::Epoch {
+        start_epoch_ticker(&engine)?;
+    }
+    engines.insert((memory_bytes, meter), engine.clone());
     Ok(engine)
+}
+
+/// How often an epoch engine's epoch advances: the granularity of [`CpuMeter::Epoch`].
+pub(crate) const EPOCH_TICK: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// A thread that advances `engine`'s epoch every [`EPOCH_TICK`] while the engine lives.
+fn start_epoch_ticker(engine: &Engine) -> Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("edgesim-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .context("starting the epoch thread")?;
+    Ok(())
 }
 
 /// `EDGESIM_PROFILE=perfmap` writes `/tmp/perf-<pid>.map`, so `perf record` and `perf report`
@@ -65,10 +91,11 @@ fn profiler_from_env() -> Option<wasmtime::ProfilingStrategy> {
     }
 }
 
-fn config(memory_bytes: usize, pooling: bool) -> Config {
+fn config(memory_bytes: usize, pooling: bool, meter: CpuMeter) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.consume_fuel(true);
+    config.consume_fuel(meter == CpuMeter::Fuel);
+    config.epoch_interruption(meter == CpuMeter::Epoch);
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
     if let Some(strategy) = profiler_from_env() {
         config.profiler(strategy);
@@ -193,9 +220,10 @@ pub(crate) fn cache_key(engine: &Engine, bytes: &[u8]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether a compiled artifact for `bytes` is already in `cache_dir` (for tests and `edgesim dev`).
+/// Whether a compiled artifact for `bytes` is already in `cache_dir`, for a fuel-metered host
+/// (tests).
 pub fn is_cached(bytes: &[u8], memory_bytes: usize, cache_dir: &Path) -> anyhow::Result<bool> {
-    let engine = engine(memory_bytes).map_err(crate::host::to_anyhow)?;
+    let engine = engine(memory_bytes, CpuMeter::Fuel).map_err(crate::host::to_anyhow)?;
     Ok(cache_dir
         .join(format!("{}.cwasm", cache_key(&engine, bytes)))
         .exists())
@@ -216,7 +244,7 @@ mod tests {
 
     #[test]
     fn caches_others_can_write_are_neither_read_nor_written() {
-        let engine = engine(128 << 20).unwrap();
+        let engine = engine(128 << 20, CpuMeter::Fuel).unwrap();
         let bytes = edgesim_guests::fixtures::HELLO;
         let key = cache_key(&engine, bytes);
         let dir = std::env::temp_dir().join(format!("edgesim-engine-cache-{}", std::process::id()));

@@ -2,7 +2,7 @@
 //! instance's store is built from.
 
 use crate::capture::Capture;
-use crate::config::{FUEL_YIELD_INTERVAL, HostConfig};
+use crate::config::HostConfig;
 use crate::kv::{HasKv, KvCtx, KvView};
 use crate::observer::{NoopObserver, SharedObserver};
 use crate::outbound::{OutboundHooks, Upstream, authority_of};
@@ -124,7 +124,7 @@ impl Host {
         // This host counts its rules' `times` apart from other hosts built from the config.
         let mut config = config;
         config.outbound = config.outbound.fresh();
-        let engine = crate::engine::engine(config.limits.memory_bytes)?;
+        let engine = crate::engine::engine(config.limits.memory_bytes, config.cpu_meter)?;
         let component = crate::engine::component(&engine, component, cache_dir)?;
         let uses_link = component
             .component_type()
@@ -358,11 +358,11 @@ impl Host {
             kv,
             limiter: Limiter::new(inner.config.limits.memory_bytes, parts.stats.clone()),
             link: None,
+            epoch: Default::default(),
         };
         let mut store = Store::new(inner.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
-        store.set_fuel(parts.fuel)?;
-        store.fuel_async_yield_interval(Some(FUEL_YIELD_INTERVAL))?;
+        crate::cpu::arm(&mut store, inner.config.cpu_meter, parts.fuel)?;
         let proxy = inner.pre.instantiate_async(&mut store).await?;
         let ticket = inner.census.register(store.data().limiter.used());
         Ok(Instance {
@@ -392,7 +392,7 @@ impl Host {
         state.kv = kv;
         state.http = WasiHttpCtx::new();
         state.limiter.stats = parts.stats.clone();
-        instance.store.set_fuel(parts.fuel)
+        crate::cpu::arm(&mut instance.store, self.inner.config.cpu_meter, parts.fuel)
     }
 
     /// The outbound hooks and KV context of one invocation.

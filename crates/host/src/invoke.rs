@@ -485,10 +485,8 @@ impl Host {
             }
             .await;
             store.data_mut().link = None;
-            let left = store.get_fuel().unwrap_or(0);
-            host.inner
-                .census
-                .call_ended(parts.fuel.saturating_sub(left));
+            let used = crate::cpu::fuel_used(store, host.inner.config.cpu_meter, parts.fuel);
+            host.inner.census.call_ended(used);
             let exit = GuestExit {
                 stdout: instance.stdout.take(),
                 stderr: instance.stderr.take(),

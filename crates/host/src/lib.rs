@@ -42,6 +42,7 @@ mod capture;
 pub mod cf;
 mod config;
 pub mod control;
+mod cpu;
 mod cron;
 mod engine;
 mod function_cache;
@@ -62,7 +63,9 @@ mod serve;
 mod state;
 mod subtle;
 
-pub use config::{Colo, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits};
+pub use config::{
+    Colo, CpuMeter, FUEL_PER_CPU_MS, FUEL_YIELD_INTERVAL, HostConfig, InstancePolicy, Limits,
+};
 pub use cron::{CronSchedule, DEV_CLOCK_POLL, DevCron, run_due, spawn_dev_cron};
 pub use engine::is_cached;
 pub use host::Host;

@@ -45,7 +45,9 @@ impl Failure {
                 code: 1102,
                 reason: format!("{OVERLOADED} {err}"),
             }
-        } else if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+        } else if err.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel)
+            || err.downcast_ref::<crate::cpu::CpuLimitExceeded>().is_some()
+        {
             Self::cpu()
         } else if memory_exceeded {
             Self::memory()

@@ -50,6 +50,8 @@ pub(crate) struct StoreState {
     /// The request of the call in progress, for a JavaScript Worker's host link
     /// ([`crate::js_link::Exchange`]); `None` between calls.
     pub link: Option<crate::js_link::Exchange>,
+    /// The invocation's CPU count under [`crate::CpuMeter::Epoch`] (unused under fuel).
+    pub epoch: crate::cpu::EpochBudget,
 }
 
 impl WasiView for StoreState {

@@ -185,3 +185,39 @@ async fn hundreds_of_pending_wait_until_tasks_do_not_exhaust_the_host() {
     }
     still_serves(&t, "/").await;
 }
+
+/// `edgesim dev`'s meter (epoch interruption instead of fuel): a loop still ends in 1102 CPU
+/// after its limit, a request within it is answered, and the host keeps serving.
+#[tokio::test]
+async fn the_epoch_meter_stops_a_loop_and_serves_hello() {
+    let looping = host_with(fixtures::LOOP, |c| {
+        c.cpu_meter = edgesim_host::CpuMeter::Epoch;
+        c.limits = Limits {
+            cpu_ms: 50,
+            ..Limits::paid()
+        };
+    });
+    let started = std::time::Instant::now();
+    let inv = looping.host.handle(get("/", &[])).await;
+    assert_eq!(inv.response.status(), 503);
+    assert_eq!(
+        body(&inv),
+        "error code: 1102\nWorker exceeded CPU time limit.\n"
+    );
+    // Counted in real milliseconds: 50 ms of looping, not the seconds fuel would allow a slow
+    // machine, nor forever.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let hello = host_with(fixtures::HELLO, |c| {
+        c.cpu_meter = edgesim_host::CpuMeter::Epoch;
+        c.limits = Limits::free();
+    });
+    for _ in 0..3 {
+        let inv = hello.host.handle(get("/hello", &[])).await;
+        assert_eq!(inv.response.status(), 200, "{}", body(&inv));
+        assert_eq!(body(&inv), "ok");
+    }
+}
