@@ -87,10 +87,10 @@ impl Db {
         crate::claims::register(&conn, &auth).map_err(err)?;
         let pending = Arc::new(Mutex::new(Vec::new()));
         capture::install(&conn, pending.clone()).map_err(err)?;
-        let schema = Schema::load(&conn).map_err(err)?;
+        let catalog = Catalog::default();
+        let schema = Schema::load(&conn, &catalog.enums).map_err(err)?;
         capture::create_triggers(&conn, &schema).map_err(err)?;
         let rls = crate::rls::Model::load(&conn).map_err(err)?;
-        let catalog = Catalog::default();
         catalog.enums.register(&conn).map_err(err)?;
         let routines = Routines::load(&conn).map_err(err)?;
         Ok(Db {
@@ -157,7 +157,7 @@ impl Db {
     /// Re-reads the schema after DDL.
     pub fn refresh_schema(&mut self) -> rusqlite::Result<()> {
         self.typed.borrow_mut().clear();
-        self.schema = Schema::load(&self.conn)?;
+        self.schema = Schema::load(&self.conn, &self.catalog.enums)?;
         capture::create_triggers(&self.conn, &self.schema)?;
         self.reload_rls()
     }

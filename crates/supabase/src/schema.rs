@@ -16,6 +16,35 @@ pub struct Column {
     pub notnull: bool,
     /// Part of the primary key.
     pub pk: bool,
+    /// The enum type of a column of one (stored as text with `CHECK (pg_enum_check('t',
+    /// "col"))`): `order=` and comparison filters use the label position, as Postgres does.
+    pub enum_type: Option<EnumType>,
+}
+
+/// A column's enum type: its name, and the project's enum labels (shared with the catalog, so
+/// `alter type ... add value` is seen at once).
+#[derive(Clone, Debug)]
+pub struct EnumType {
+    /// The type's name.
+    pub name: String,
+    /// The project's enum types.
+    pub enums: crate::catalog::Enums,
+}
+
+impl EnumType {
+    /// `Ok` when `v` is a label of the type, else Postgres's 22P02 `invalid input value for
+    /// enum lvl: "x"` (HTTP 400, as PostgREST answers it).
+    pub fn check(&self, v: &str) -> Result<(), ApiError> {
+        if self.enums.accepts(&self.name, v) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                400,
+                "22P02",
+                format!("invalid input value for enum {}: \"{v}\"", self.name),
+            ))
+        }
+    }
 }
 
 /// A foreign key `table(cols) references parent(cols)`.
@@ -96,14 +125,36 @@ pub struct Schema {
     pub views: std::collections::BTreeSet<String>,
 }
 
+/// The (column, enum type) pairs of `table`: the `pg_enum_check('type', "col")` checks the
+/// migration translator writes for columns of an enum type.
+fn enum_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    static CHECK: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let sql: Option<String> = conn
+        .prepare_cached("SELECT sql FROM sqlite_master WHERE name = ?1 AND type = 'table'")?
+        .query_row([table], |r| r.get(0))
+        .ok();
+    let re = CHECK.get_or_init(|| {
+        regex::Regex::new(r#"pg_enum_check"?\s*\(\s*'((?:[^']|'')+)'\s*,\s*"((?:[^"]|"")+)"\s*\)"#)
+            .ok()
+    });
+    Ok(match (sql, re) {
+        (Some(sql), Some(re)) if sql.contains("pg_enum_check") => re
+            .captures_iter(&sql)
+            .map(|c| (c[2].replace("\"\"", "\""), c[1].replace("''", "'")))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
 /// Whether a SQLite table is internal (never exposed over REST or webhooks).
 pub fn is_internal(name: &str) -> bool {
     name.starts_with("sqlite_") || name.starts_with("_edgesim")
 }
 
 impl Schema {
-    /// Reads the schema from the database.
-    pub fn load(conn: &Connection) -> rusqlite::Result<Schema> {
+    /// Reads the schema from the database; `enums` are the project's enum types (columns of
+    /// them know their type).
+    pub fn load(conn: &Connection, enums: &crate::catalog::Enums) -> rusqlite::Result<Schema> {
         let mut names: Vec<String> = conn
             .prepare(
                 "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
@@ -147,10 +198,21 @@ impl Schema {
                     kind: Kind::from_decl(&decl),
                     notnull: r.get::<_, i64>(2)? != 0 || pk > 0,
                     pk: pk > 0,
+                    enum_type: None,
                 })
             })?;
             for c in rows {
                 columns.push(c?);
+            }
+            if !views.contains(&name) {
+                for (col, ty) in enum_columns(conn, &name)? {
+                    if let Some(c) = columns.iter_mut().find(|c| c.name == col) {
+                        c.enum_type = Some(EnumType {
+                            name: ty,
+                            enums: enums.clone(),
+                        });
+                    }
+                }
             }
             let fks = foreign_keys(conn, &name)?;
             let uniques = unique_sets(conn, &name, &columns)?;

@@ -4,7 +4,7 @@ use crate::errors::ApiError;
 use crate::query::ast::{
     CmpOp, Field, Filter, IsVal, JsonKey, Op, OrderTerm, Quant, SelectItem, SetOp,
 };
-use crate::schema::Table;
+use crate::schema::{EnumType, Table};
 use crate::sqlerr::pg;
 use crate::types::Kind;
 use rusqlite::types::Value;
@@ -132,6 +132,30 @@ pub fn field_expr_in(t: &Table, qual: Option<&str>, f: &Field) -> Result<(String
     } else {
         Ok((base, Kind::Json("jsonb")))
     }
+}
+
+/// The enum type of `f` when it names a column of one (without a JSON path).
+pub fn field_enum<'t>(t: &'t Table, f: &Field) -> Option<&'t EnumType> {
+    if !f.path.is_empty() {
+        return None;
+    }
+    t.column(&f.name)?.enum_type.as_ref()
+}
+
+/// The sort key of `f` for `order=`: [`field_expr_in`], except that a column of an enum type
+/// sorts by its label's position in the type (`pg_enum_ord`), as Postgres orders enums.
+pub fn order_key_in(t: &Table, qual: Option<&str>, f: &Field) -> Result<String, ApiError> {
+    let (sql, _) = field_expr_in(t, qual, f)?;
+    Ok(match field_enum(t, f) {
+        Some(e) => enum_ord(&e.name, &sql),
+        None => sql,
+    })
+}
+
+/// `pg_enum_ord('type', sql)`: the position of a label in enum `ty` (22P02 for a value that is
+/// not one of its labels, NULL for NULL).
+fn enum_ord(ty: &str, sql: &str) -> String {
+    format!("pg_enum_ord({}, {sql})", literal(ty))
 }
 
 fn known_cast(name: &str) -> bool {
@@ -265,28 +289,53 @@ fn filter_sql(t: &Table, f: &Filter, params: &mut Vec<Value>) -> Result<String, 
         }
         Filter::Cond { field, negate, op } => {
             let (lhs, kind) = field_expr(t, field)?;
-            (format!("({})", cond_sql(&lhs, &kind, op, params)?), *negate)
+            let e = field_enum(t, field);
+            (
+                format!("({})", cond_sql(&lhs, &kind, e, op, params)?),
+                *negate,
+            )
         }
     };
     Ok(if negate { format!("NOT {sql}") } else { sql })
 }
 
-/// The SQL condition `op` on the expression `lhs` of kind `kind` (without the `not.` prefix).
+/// The SQL condition `op` on the expression `lhs` of kind `kind` (without the `not.` prefix);
+/// `enum_ty` is the enum type of `lhs` when it is a column of one (its values compare by label
+/// position, and a value that is not a label is Postgres's 22P02, as PostgREST answers it).
 pub fn cond_sql(
     lhs: &str,
     kind: &Kind,
+    enum_ty: Option<&EnumType>,
     op: &Op,
     params: &mut Vec<Value>,
 ) -> Result<String, ApiError> {
+    let ord_lhs = enum_ty.map(|e| enum_ord(&e.name, lhs));
+    let lhs_cmp = ord_lhs.as_deref().unwrap_or(lhs);
+    // A value compared with an enum column: its label position (22P02 when not a label).
+    let mark = |v: &str, params: &mut Vec<Value>| -> Result<String, ApiError> {
+        params.push(kind.from_text(v)?);
+        Ok(match enum_ty {
+            Some(e) => {
+                e.check(v)?;
+                enum_ord(&e.name, "?")
+            }
+            None => "?".into(),
+        })
+    };
     match op {
-        Op::Cmp(c, v) => cmp_sql(lhs, kind, *c, Some(v), params),
+        Op::Cmp(c, v) => cmp_sql(lhs, kind, enum_ty, *c, Some(v), params),
         Op::Quant(c, q, items) => {
+            if let Some(e) = enum_ty
+                && matches!(c, CmpOp::Like | CmpOp::Ilike | CmpOp::Match | CmpOp::Imatch)
+            {
+                return Err(no_operator(&e.name, cmp_symbol(*c)));
+            }
             if items.is_empty() {
                 return Ok(if *q == Quant::Any { "0" } else { "1" }.into());
             }
             let parts = items
                 .iter()
-                .map(|v| cmp_sql(lhs, kind, *c, v.as_deref(), params))
+                .map(|v| cmp_sql(lhs, kind, enum_ty, *c, v.as_deref(), params))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(parts.join(if *q == Quant::Any { " OR " } else { " AND " }))
         }
@@ -297,14 +346,11 @@ pub fn cond_sql(
             let mut marks = Vec::new();
             for v in items {
                 match v {
-                    Some(v) => {
-                        params.push(kind.from_text(v)?);
-                        marks.push("?");
-                    }
-                    None => marks.push("NULL"),
+                    Some(v) => marks.push(mark(v, params)?),
+                    None => marks.push("NULL".into()),
                 }
             }
-            Ok(format!("{lhs} IN ({})", marks.join(", ")))
+            Ok(format!("{lhs_cmp} IN ({})", marks.join(", ")))
         }
         Op::Is(v) => {
             let need_bool = |word: &str| -> Result<(), ApiError> {
@@ -338,10 +384,13 @@ pub fn cond_sql(
             })
         }
         Op::IsDistinct(v) => {
-            params.push(kind.from_text(v)?);
-            Ok(format!("{lhs} IS NOT ?"))
+            let m = mark(v, params)?;
+            Ok(format!("{lhs_cmp} IS NOT {m}"))
         }
-        Op::Set(op, v) => set_sql(lhs, kind, *op, v, params),
+        Op::Set(op, v) => match enum_ty {
+            Some(e) => Err(no_operator(&e.name, op.symbol())),
+            None => set_sql(lhs, kind, *op, v, params),
+        },
         Op::Unsupported(name) => Err(pg(
             "0A000",
             format!("edgesim: the \"{name}\" operator is not supported by the mock Supabase"),
@@ -391,22 +440,16 @@ fn set_sql(
     }
 }
 
-fn cmp_sql(
-    lhs: &str,
-    kind: &Kind,
-    op: CmpOp,
-    v: Option<&str>,
-    params: &mut Vec<Value>,
-) -> Result<String, ApiError> {
-    let text_only = |sym: &str| -> Result<(), ApiError> {
-        if kind.is_text() {
-            Ok(())
-        } else {
-            Err(pg("42883", format!("operator does not exist: {} {sym} unknown", kind.pg_name()))
-                .hint("No operator matches the given name and argument types. You might need to add explicit type casts."))
-        }
-    };
-    let sym = match op {
+/// Postgres's 42883 for `<ty> <sym> unknown` (an operator the type lacks).
+fn no_operator(ty: &str, sym: &str) -> ApiError {
+    pg("42883", format!("operator does not exist: {ty} {sym} unknown")).hint(
+        "No operator matches the given name and argument types. You might need to add explicit type casts.",
+    )
+}
+
+/// The Postgres operator of a comparison.
+fn cmp_symbol(op: CmpOp) -> &'static str {
+    match op {
         CmpOp::Eq => "=",
         CmpOp::Neq => "<>",
         CmpOp::Gt => ">",
@@ -417,7 +460,26 @@ fn cmp_sql(
         CmpOp::Ilike => "~~*",
         CmpOp::Match => "~",
         CmpOp::Imatch => "~*",
+    }
+}
+
+fn cmp_sql(
+    lhs: &str,
+    kind: &Kind,
+    enum_ty: Option<&EnumType>,
+    op: CmpOp,
+    v: Option<&str>,
+    params: &mut Vec<Value>,
+) -> Result<String, ApiError> {
+    let text_only = |sym: &str| -> Result<(), ApiError> {
+        match enum_ty {
+            // Enums have no LIKE or regular-expression operators (Postgres: 42883).
+            Some(e) => Err(no_operator(&e.name, sym)),
+            None if kind.is_text() => Ok(()),
+            None => Err(no_operator(kind.pg_name(), sym)),
+        }
     };
+    let sym = cmp_symbol(op);
     if matches!(
         op,
         CmpOp::Like | CmpOp::Ilike | CmpOp::Match | CmpOp::Imatch
@@ -451,7 +513,18 @@ fn cmp_sql(
         }
         _ => {
             params.push(kind.from_text(v)?);
-            Ok(format!("{lhs} {sym} ?"))
+            Ok(match enum_ty {
+                // Enum values compare by label position; the value must be a label (22P02).
+                Some(e) => {
+                    e.check(v)?;
+                    format!(
+                        "{} {sym} {}",
+                        enum_ord(&e.name, lhs),
+                        enum_ord(&e.name, "?")
+                    )
+                }
+                None => format!("{lhs} {sym} ?"),
+            })
         }
     }
 }
@@ -492,7 +565,7 @@ pub fn order_clause(t: &Table, order: &[OrderTerm]) -> Result<Option<String>, Ap
     }
     let mut parts = Vec::new();
     for o in order {
-        let (lhs, _) = field_expr(t, &o.field)?;
+        let lhs = order_key_in(t, None, &o.field)?;
         let nulls_first = o.nulls_first.unwrap_or(o.desc);
         parts.push(format!(
             "{lhs} {} NULLS {}",

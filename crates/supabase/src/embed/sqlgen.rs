@@ -10,7 +10,10 @@ use crate::query::ast::{Filter, IsVal, Op, OrderTerm};
 use crate::query::not_embedded;
 use crate::relations::Card;
 use crate::scope::Scope;
-use crate::sql::{OutCol, cond_sql, field_expr_in, ident, inline, literal, select_columns};
+use crate::sql::{
+    OutCol, cond_sql, field_enum, field_expr_in, ident, inline, literal, order_key_in,
+    select_columns,
+};
 use crate::types::Kind;
 
 /// Builds SQL for plan nodes under one request's scope.
@@ -91,7 +94,7 @@ impl Gen<'_> {
 
     fn order_expr(&self, n: &Node<'_>, o: &OrderTerm) -> Result<String, ApiError> {
         let Some(rel) = &o.relation else {
-            return Ok(field_expr_in(n.table, Some(&n.alias), &o.field)?.0);
+            return order_key_in(n.table, Some(&n.alias), &o.field);
         };
         let c = n
             .children
@@ -109,7 +112,7 @@ impl Gen<'_> {
                 n.table.name
             )));
         }
-        let (expr, _) = field_expr_in(c.node.table, Some(&c.node.alias), &o.field)?;
+        let expr = order_key_in(c.node.table, Some(&c.node.alias), &o.field)?;
         Ok(format!("({})", self.rows(n, c, &expr, false)?))
     }
 
@@ -148,7 +151,8 @@ impl Gen<'_> {
                     _ => {
                         let (lhs, kind) = field_expr_in(n.table, Some(&n.alias), field)?;
                         let mut params = Vec::new();
-                        let s = cond_sql(&lhs, &kind, op, &mut params)?;
+                        let e = field_enum(n.table, field);
+                        let s = cond_sql(&lhs, &kind, e, op, &mut params)?;
                         (format!("({})", inline(&s, &params)), *negate)
                     }
                 }

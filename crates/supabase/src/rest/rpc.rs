@@ -298,6 +298,14 @@ fn result_table(db: &Db, f: &Function) -> Result<Table, ApiError> {
                     kind: Kind::from_decl(ty),
                     notnull: false,
                     pk: false,
+                    enum_type: db
+                        .catalog
+                        .enums
+                        .contains(ty)
+                        .then(|| crate::schema::EnumType {
+                            name: ty.clone(),
+                            enums: db.catalog.enums.clone(),
+                        }),
                 })
                 .collect(),
             fks: Vec::new(),
