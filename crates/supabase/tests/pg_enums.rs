@@ -36,6 +36,14 @@ create function levels() returns table (id int, l lvl) language sql stable as $$
 $$;
 "#;
 
+/// One PostgreSQL cluster at a time: `pg::Pg` names its directory by process id, so the tests of
+/// this file must not start theirs concurrently.
+static PG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn pg_lock() -> std::sync::MutexGuard<'static, ()> {
+    PG.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn open_project(files: &[(&str, &str)]) -> Supabase {
     let dir = common::project(files);
     let clock: SharedClock = Arc::new(ManualClock::new());
@@ -216,6 +224,7 @@ const CASES: &[Case] = &[
 
 /// Runs `schema` in PostgreSQL and `cases` there; `None` without PostgreSQL.
 fn postgres_answers(test: &str, schema: &str, cases: Vec<PgCase>) -> Option<Vec<Value>> {
+    let _one = pg_lock();
     let pg = pg::start_or_skip(test)?;
     pg.exec(pg::SUPABASE_PRELUDE).expect("prelude");
     pg.exec(&format!(
@@ -319,4 +328,141 @@ fn enum_orders_and_filters_answer_as_postgres() {
         CASES.len(),
         failures.join("\n")
     );
+}
+
+/// The statements of a migration, each on its own line; `true` for those PostgreSQL refuses
+/// with 22P02 because a literal is not a label of the enum it is compared with.
+const POLICY_STMTS: &[(&str, bool)] = &[
+    ("create type st as enum ('open', 'closed');", false),
+    (
+        "create table tickets (id int primary key, status st not null, note text);",
+        false,
+    ),
+    (
+        "insert into tickets values (1, 'open', 'a'), (2, 'closed', 'b');",
+        false,
+    ),
+    ("alter table tickets enable row level security;", false),
+    (
+        "create policy \"open ones\" on tickets for select to anon using (status = 'open');",
+        false,
+    ),
+    (
+        "create policy \"bogus\" on tickets for select to anon using (status = 'bogus');",
+        true,
+    ),
+    (
+        "create policy \"bogus order\" on tickets for select to authenticated using (status > 'zzz' or true);",
+        true,
+    ),
+    (
+        "create policy \"bogus in\" on tickets for select to authenticated using (status in ('closed', 'nah'));",
+        true,
+    ),
+    (
+        "create policy \"bogus cast\" on tickets for insert to anon with check ('x'::st = status);",
+        true,
+    ),
+    (
+        "create policy \"closed\" on tickets for select to authenticated using (status = 'closed' and note <> 'zzz');",
+        false,
+    ),
+    (
+        "alter policy \"open ones\" on tickets using (status = 'shut');",
+        true,
+    ),
+];
+
+#[test]
+fn policies_with_a_literal_that_is_not_a_label_are_refused_as_postgres_refuses_them() {
+    let file: String = POLICY_STMTS.iter().map(|(s, _)| format!("{s}\n")).collect();
+    let sb = open_project(&[("supabase/migrations/20240101000000_st.sql", &file)]);
+    let warnings = sb.load_report().render_warnings();
+    for (i, (stmt, refused)) in POLICY_STMTS.iter().enumerate() {
+        let at = format!("20240101000000_st.sql:{}: ", i + 1);
+        assert_eq!(warnings.contains(&at), *refused, "{stmt}\n{warnings}");
+    }
+    for label in ["bogus", "zzz", "nah", "x", "shut"] {
+        let msg = format!("invalid input value for enum st: \"{label}\"");
+        assert!(warnings.contains(&msg), "{msg}\n{warnings}");
+    }
+    // Requests are answered by the policies that remain, never with 22P02.
+    let auth = edgesim_supabase::gateway::auth::sign_jwt(
+        &json!({"sub": "aaaaaaaa-0000-4000-8000-000000000001", "role": "authenticated",
+                "aud": "authenticated", "exp": 4_000_000_000u64}),
+        edgesim_supabase::JWT_SECRET.as_bytes(),
+    );
+    let mine = [
+        ask(&sb, "GET", "tickets?select=id&order=id", "", ANON_KEY),
+        ask(&sb, "GET", "tickets?select=id&order=id", "", &auth),
+        ask(
+            &sb,
+            "POST",
+            "tickets?select=id",
+            r#"{"id": 3, "status": "open", "note": "c"}"#,
+            ANON_KEY,
+        ),
+    ];
+    assert_eq!(mine[0], json!([{"id": 1}]));
+    assert_eq!(mine[1], json!([{"id": 2}]));
+    assert_eq!(mine[2]["error"], "42501", "{}", mine[2]);
+
+    let _one = pg_lock();
+    let Some(pg) = pg::start_or_skip(
+        "policies_with_a_literal_that_is_not_a_label_are_refused_as_postgres_refuses_them",
+    ) else {
+        return;
+    };
+    pg.exec(pg::SUPABASE_PRELUDE).expect("prelude");
+    let kept: String = POLICY_STMTS
+        .iter()
+        .filter(|(_, refused)| !refused)
+        .map(|(s, _)| format!("{s}\n"))
+        .collect();
+    pg.exec(&format!(
+        "begin;\n{kept}\n{}\ncommit;\n",
+        pg::SUPABASE_GRANTS
+    ))
+    .unwrap_or_else(|e| panic!("schema in Postgres: {e}"));
+    // PostgreSQL refuses each of the others with the error the mock reports.
+    for (stmt, _) in POLICY_STMTS.iter().filter(|(_, refused)| *refused) {
+        let err = pg
+            .exec(&format!("\\set VERBOSITY verbose\n{stmt}\n"))
+            .expect_err(stmt);
+        let line = err
+            .lines()
+            .find(|l| l.contains("ERROR:"))
+            .unwrap_or_default();
+        let msg = line.split("ERROR:").nth(1).unwrap_or_default().trim();
+        let msg = msg
+            .strip_prefix("22P02: ")
+            .unwrap_or_else(|| panic!("{stmt}: {err}"));
+        assert!(warnings.contains(msg), "{stmt}: {msg}\n{warnings}");
+    }
+    let claims_auth =
+        json!({"role": "authenticated", "sub": "aaaaaaaa-0000-4000-8000-000000000001"});
+    let cases = vec![
+        PgCase {
+            role: Role::Anon,
+            claims: json!({"role": "anon"}),
+            sql: "select id from tickets order by id".into(),
+            write: None,
+        },
+        PgCase {
+            role: Role::Authenticated,
+            claims: claims_auth,
+            sql: "select id from tickets order by id".into(),
+            write: None,
+        },
+        PgCase {
+            role: Role::Anon,
+            claims: json!({"role": "anon"}),
+            sql: "select id from tickets order by id".into(),
+            write: Some("insert into tickets values (3, 'open', 'c') returning id".into()),
+        },
+    ];
+    let want = pg.run_cases(&cases).expect("cases in Postgres");
+    assert_eq!(want[0], mine[0]);
+    assert_eq!(want[1], mine[1]);
+    assert_eq!(want[2]["error"], mine[2]["error"], "{}", want[2]);
 }

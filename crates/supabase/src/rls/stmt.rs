@@ -156,6 +156,8 @@ pub fn error_code(message: &str) -> &'static str {
         "42710"
     } else if message.starts_with("syntax error") {
         "42601"
+    } else if message.starts_with("invalid input value for enum") {
+        "22P02"
     } else {
         "0A000"
     }
@@ -331,6 +333,48 @@ fn validate(
     ))
 }
 
+/// Postgres's 22P02 `invalid input value for enum lvl: "x"` when the policy's `text` compares
+/// or casts a literal to an enum type that lacks it: Postgres coerces such literals when it
+/// parses `create policy`/`alter policy` and refuses the statement (the mock's translation
+/// would answer that error on every request instead).
+fn invalid_enum_literal(db: &Db, table: &str, text: &str) -> Result<(), String> {
+    static LABEL: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Ok(e) = Parsed::new(text).expr else {
+        return Ok(());
+    };
+    let Some(t) = db
+        .schema
+        .tables
+        .get(table)
+        .or_else(|| db.schema.hidden.get(table))
+    else {
+        return Ok(());
+    };
+    let f = super::has_function(db);
+    let env = db.typed_env(None);
+    let pf = super::project_fns(db);
+    let mut em = Emitter::new(&db.schema, &db.rls, None, &f)
+        .with_enums(&db.catalog.enums)
+        .with_env(&env)
+        .with_functions(&pf);
+    let Ok(sql) = em.policy_expr(&e, t, &crate::sql::ident(table)) else {
+        return Ok(());
+    };
+    // A literal read as a label is written `pg_enum_check('lvl', 'x')` (a cast or comparison)
+    // or `pg_enum_ord('lvl', 'x')` (an ordering) by the typed translator.
+    let re = LABEL.get_or_init(|| {
+        regex::Regex::new(r"pg_enum_(?:check|ord)\('((?:[^']|'')+)', '((?:[^']|'')*)'\)").ok()
+    });
+    let Some(re) = re else { return Ok(()) };
+    for c in re.captures_iter(&sql) {
+        let (ty, label) = (c[1].replace("''", "'"), c[2].replace("''", "'"));
+        if !db.catalog.enums.accepts(&ty, &label) {
+            return Err(format!("invalid input value for enum {ty}: \"{label}\""));
+        }
+    }
+    Ok(())
+}
+
 fn create_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
     let name = c.name()?;
     c.expect("on")?;
@@ -382,6 +426,9 @@ fn create_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
         return Err(format!(
             "policy \"{name}\" for table \"{table}\" already exists"
         ));
+    }
+    for text in [&using, &check].into_iter().flatten() {
+        invalid_enum_literal(db, &table, text)?;
     }
     exec(
         db,
@@ -501,6 +548,9 @@ fn alter_policy(db: &mut Db, c: &mut Cur<'_>) -> Result<Outcome, String> {
     }
     if !c.done() {
         return Err(format!("syntax error at {}", c.here()));
+    }
+    for text in [&using, &check].into_iter().flatten() {
+        invalid_enum_literal(db, &table, text)?;
     }
     exec(
         db,
