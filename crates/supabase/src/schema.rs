@@ -146,6 +146,17 @@ fn enum_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<(String,
     })
 }
 
+/// The (column, enum type) pairs of view `view`, as its migration recorded them
+/// (`pgexpr::view_types_sql`: every declared type but `boolean` is an enum's name).
+fn view_enum_columns(conn: &Connection, view: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    conn.prepare_cached(&format!(
+        "SELECT col, decl FROM {} WHERE view = ?1 AND decl <> 'boolean'",
+        crate::pgexpr::VIEW_TYPES
+    ))?
+    .query_map([view], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect()
+}
+
 /// Whether a SQLite table is internal (never exposed over REST or webhooks).
 pub fn is_internal(name: &str) -> bool {
     name.starts_with("sqlite_") || name.starts_with("_edgesim")
@@ -204,14 +215,17 @@ impl Schema {
             for c in rows {
                 columns.push(c?);
             }
-            if !views.contains(&name) {
-                for (col, ty) in enum_columns(conn, &name)? {
-                    if let Some(c) = columns.iter_mut().find(|c| c.name == col) {
-                        c.enum_type = Some(EnumType {
-                            name: ty,
-                            enums: enums.clone(),
-                        });
-                    }
+            let enum_cols = match (views.contains(&name), typed_views) {
+                (false, _) => enum_columns(conn, &name)?,
+                (true, true) => view_enum_columns(conn, &name)?,
+                (true, false) => Vec::new(),
+            };
+            for (col, ty) in enum_cols {
+                if let Some(c) = columns.iter_mut().find(|c| c.name == col) {
+                    c.enum_type = Some(EnumType {
+                        name: ty,
+                        enums: enums.clone(),
+                    });
                 }
             }
             let fks = foreign_keys(conn, &name)?;

@@ -31,6 +31,7 @@ create table parts (id int primary key, doc_id int not null references docs (id)
 insert into parts values (1, 1, 'high'), (2, 1, 'low'), (3, 1, 'mid'), (4, 2, 'mid'),
   (5, 3, 'low'), (6, 2, 'high');
 create table empty (id int primary key, l lvl);
+create view doc_view as select id, doc_level, greatest(doc_level, 'mid') as g from docs;
 create function levels() returns table (id int, l lvl) language sql stable as $$
   select id, doc_level from docs
 $$;
@@ -210,6 +211,19 @@ const CASES: &[Case] = &[
         "parts?select=id,docs(id)&order=docs(doc_level).desc,id",
         "select p.id, json_build_object('id', d.id) as docs from parts p \
          join docs d on d.id = p.doc_id order by d.doc_level desc, p.id",
+    ),
+    // A view's enum columns (a column of the table, and a computed one).
+    c(
+        "doc_view?select=id,doc_level&order=doc_level.desc,id",
+        "select id, doc_level from doc_view order by doc_level desc, id",
+    ),
+    c(
+        "doc_view?select=id,g&g=gt.mid&order=g,id",
+        "select id, g from doc_view where g > 'mid' order by g, id",
+    ),
+    c(
+        "doc_view?select=id&doc_level=lte.bogus",
+        "select id from doc_view where doc_level <= 'bogus'",
     ),
     // A function's result rows.
     c(

@@ -285,6 +285,17 @@ pub fn view_types_sql(view: &str, types: &[Ty]) -> String {
             bools.join(", ")
         ));
     }
+    // Columns of an enum type (declared `text` in SQLite): the enum's name, so PostgREST's
+    // `order=` and comparison filters on the view use label positions.
+    for (i, t) in types.iter().enumerate() {
+        if let Ty::Enum(n) = t {
+            sql.push_str(&format!(
+                " INSERT INTO {VIEW_TYPES} SELECT {v}, name, {} FROM pragma_table_info({v}) \
+                 WHERE cid = {i};",
+                crate::sql::literal(n)
+            ));
+        }
+    }
     sql
 }
 
