@@ -46,7 +46,7 @@ $$;
 create function above(a lvl, b lvl) returns boolean language sql immutable strict as $$
   select a > b
 $$;
-create function fixed_level() returns lvl language sql immutable as $$ select 'mid' $$;
+create function fixed_level() returns lvl language sql immutable as $$ select 'mid'::lvl $$;
 create table secrets (id int primary key, lvl_needed lvl not null);
 insert into secrets values (1, 'high');
 alter table secrets enable row level security;
@@ -264,6 +264,7 @@ fn enum_orderings_and_string_functions_answer_as_postgres() {
     ) else {
         return;
     };
+    assert_eq!(want.len(), cases.len());
     let mut failures = Vec::new();
     for (c, want) in cases.iter().zip(want) {
         let method = if c.scalar { "POST" } else { "GET" };
@@ -284,6 +285,8 @@ fn enum_orderings_and_string_functions_answer_as_postgres() {
 
 /// Orderings of values whose Postgres type the mock cannot establish: the policy denies (a
 /// warning names file and line) where PostgreSQL admits rows; never more rows than PostgreSQL.
+/// An ordering whose type Postgres resolves (`coalesce` of a cast enum and a literal) admits
+/// exactly PostgreSQL's rows.
 const UNKNOWN: &str = r#"
 create type lvl as enum ('low', 'mid', 'high');
 create table notes (id int primary key, body text not null, rank lvl not null);
@@ -291,7 +294,7 @@ insert into notes values (1, 'apple', 'low'), (2, 'kiwi', 'high');
 alter table notes enable row level security;
 create policy "by ltrim" on notes for select to anon using (ltrim(body) > 'b');
 create policy "by function" on notes for select to authenticated
-  using (rank <= coalesce(nullif(current_setting('my.rank', true), ''), 'high'));
+  using (rank <= coalesce(nullif(current_setting('my.rank', true), '')::lvl, 'high'));
 create view by_unknown as select id from notes order by sign(id - 1);
 create function signed() returns setof notes language sql stable as $$
   select * from notes where sign(id - 1) > '0'
@@ -328,16 +331,40 @@ fn orderings_of_unknown_types_deny() {
     assert_eq!(got, json!([]));
     let got = ask(&sb, "GET", "by_unknown?select=id", "", ANON_KEY);
     assert!(got.get("error").is_some(), "{got}");
-    let cases = vec![case(
-        Role::Anon,
-        None,
-        "notes?select=id",
-        "select id from notes order by id",
-    )];
+    // The coalesce policy is typed (no warning for its lines 7-8): with `my.rank` unset it
+    // admits every rank up to 'high'.
+    assert!(
+        !warnings.contains("20240101000000_unknown.sql:7"),
+        "{warnings}"
+    );
+    let signed_in = ask(
+        &sb,
+        "GET",
+        "notes?select=id&order=id",
+        "",
+        &bearer(Role::Authenticated, Some(MID)),
+    );
+    assert_eq!(signed_in, json!([{"id": 1}, {"id": 2}]));
+    let cases = vec![
+        case(
+            Role::Anon,
+            None,
+            "notes?select=id",
+            "select id from notes order by id",
+        ),
+        case(
+            Role::Authenticated,
+            Some(MID),
+            "notes?select=id&order=id",
+            "select id from notes order by id",
+        ),
+    ];
     if let Some(want) = postgres_answers("orderings_of_unknown_types_deny", UNKNOWN, &cases) {
+        assert_eq!(want.len(), 2);
         // PostgreSQL admits the kiwi row: the mock's denial is the documented fail-closed
         // answer (fewer rows, never more).
         assert_eq!(want[0], json!([{"id": 2}]));
+        assert_eq!(want[1], signed_in);
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! PostgreSQL comes from Debian's `postgresql` package, installed by `scripts/postgres.sh` when
 //! missing. Without it the caller skips with a visible line, except under `CI=true`, where a
-//! missing PostgreSQL is a failure.
+//! missing PostgreSQL is a failure. An installed PostgreSQL whose cluster does not start is
+//! always a failure. Each cluster has its own directory (process id and a counter), as the tests
+//! of one file run concurrently in one process.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -131,7 +133,14 @@ pub struct Pg {
 
 /// Why PostgreSQL could not be used.
 #[derive(Debug)]
-pub struct Unavailable(pub String);
+pub enum Unavailable {
+    /// PostgreSQL is not installed and `scripts/postgres.sh` could not install it: the caller
+    /// may skip (visibly; a failure under `CI=true`).
+    Missing(String),
+    /// PostgreSQL is installed but the cluster did not start: a failure of the harness, never
+    /// a skip (else a broken harness would turn every comparison into a passing test).
+    Broken(String),
+}
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -152,9 +161,9 @@ impl Pg {
             .arg(repo_root().join("scripts/postgres.sh"))
             .stderr(Stdio::inherit())
             .output()
-            .map_err(|e| Unavailable(format!("cannot run scripts/postgres.sh: {e}")))?;
+            .map_err(|e| Unavailable::Missing(format!("cannot run scripts/postgres.sh: {e}")))?;
         if !out.status.success() {
-            return Err(Unavailable(
+            return Err(Unavailable::Missing(
                 "scripts/postgres.sh could not provide PostgreSQL".into(),
             ));
         }
@@ -165,17 +174,20 @@ impl Pg {
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
         let run_as = root.then_some("postgres");
-        let dir = std::env::temp_dir().join(format!("edgesim-pg-{}", std::process::id()));
+        // One directory per cluster: the tests of one file run in one process, concurrently.
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("edgesim-pg-{}-{seq}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
-            .map_err(|e| Unavailable(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Unavailable::Broken(format!("{}: {e}", dir.display())))?;
         if let Some(user) = run_as {
             let ok = Command::new("chown")
                 .args([user, &dir.display().to_string()])
                 .status()
                 .is_ok_and(|s| s.success());
             if !ok {
-                return Err(Unavailable(format!(
+                return Err(Unavailable::Broken(format!(
                     "cannot chown {} to {user}",
                     dir.display()
                 )));
@@ -244,12 +256,12 @@ impl Pg {
             .args(args)
             .current_dir(&self.dir)
             .output()
-            .map_err(|e| Unavailable(format!("cannot run {tool}: {e}")))?;
+            .map_err(|e| Unavailable::Broken(format!("cannot run {tool}: {e}")))?;
         if out.status.success() {
             Ok(())
         } else {
             let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
-            Err(Unavailable(format!(
+            Err(Unavailable::Broken(format!(
                 "{tool} failed: {}{}\n{log}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
@@ -378,11 +390,15 @@ impl Drop for Pg {
 }
 
 /// Starts PostgreSQL, or records a visible skip (`edgesim_testkit::require_tool`) and returns
-/// `None`; under `CI=true` a missing PostgreSQL fails the test instead.
+/// `None` when it is missing; under `CI=true` a missing PostgreSQL fails the test instead. An
+/// installed PostgreSQL whose cluster does not start fails the test (never a skip).
 pub fn start_or_skip(test: &str) -> Option<Pg> {
     match Pg::start() {
         Ok(pg) => Some(pg),
-        Err(Unavailable(why)) => {
+        Err(Unavailable::Broken(why)) => {
+            panic!("{test}: PostgreSQL is installed but its cluster did not start: {why}")
+        }
+        Err(Unavailable::Missing(why)) => {
             edgesim_testkit::require_tool(
                 test,
                 "postgresql",
