@@ -19,7 +19,9 @@ import {
   ResponseOutparam,
 } from "wasi:http/types@0.2.10";
 // The synchronous host link (crates/host/src/js_link.rs): `/config` and KV calls in one call each.
-import { call as hostCall } from "edgesim:js-worker/link";
+// `hostText` is the same call answering a string (the answer decoded in place); both take the
+// body as a string or bytes (js/bindings.mjs writes this glue).
+import { call as hostCall, callText as hostText } from "edgesim:js-worker/link";
 import { attachCf, platformConfig, requestCf, startServiceWorker } from "./platform.js";
 import "./polyfills/index.js"; // what the engine lacks (Intl, crypto.subtle, ...)
 import "./cache.js"; // `caches` (the Cache API, answered by the host per colo)
@@ -130,16 +132,13 @@ function kvGet(path, key, opts) {
   try {
     const params = { key: String(key), type: opts.type };
     if (opts.cacheTtl !== undefined) params.cacheTtl = opts.cacheTtl;
-    const answer = hostCall(path, encoder.encode(JSON.stringify(params)));
+    const answer = hostCall(path, JSON.stringify(params));
     const bytes = answer[1];
     latencyMs = answer[2];
     if (answer[0] !== 200) throw new Error(`edgesim: the KV call failed: ${decoder.decode(bytes)}`);
     let nl = bytes.indexOf(10);
     if (nl < 0) nl = bytes.length;
-    const meta = JSON.parse(decoder.decode(bytes.subarray(0, nl)));
-    if (meta.error !== undefined) {
-      throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
-    }
+    const meta = kvMeta(decoder.decode(bytes.subarray(0, nl)));
     result = meta.found ? decodeValue(bytes.subarray(nl + 1), opts.type) : null;
   } catch (error) {
     failure = error;
@@ -152,6 +151,15 @@ function kvGet(path, key, opts) {
   return latencyMs > 0
     ? new Promise((resolve) => nativeSetTimeout(resolve, latencyMs, result))
     : Promise.resolve(result);
+}
+
+/** The meta line of a KV answer, or the throw of the error it carries. */
+function kvMeta(line) {
+  const meta = JSON.parse(line);
+  if (meta.error !== undefined) {
+    throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
+  }
+  return meta;
 }
 
 const TEXT = { type: "text" };
@@ -366,8 +374,6 @@ for (const Body of [Response, Request]) {
   };
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * The request's head in one host call (crates/host/src/js_link.rs, `/request`): method, path
  * with query, authority and the headers as strings. Reading them from the wasi:http resources
@@ -378,11 +384,11 @@ function requestHead() {
   // Indexing, not destructuring: the engine interprets this code, and destructuring an array
   // runs the iteration protocol (measured: the hot path's loops and destructuring cost more
   // than building the Request).
-  const answer = hostCall("/request", EMPTY);
+  const answer = hostText("/request", "");
   if (answer[0] !== 200) {
-    throw new Error(`edgesim: the request's head is missing: ${decoder.decode(answer[1])}`);
+    throw new Error(`edgesim: the request's head is missing: ${answer[1]}`);
   }
-  const head = JSON.parse(decoder.decode(answer[1]));
+  const head = JSON.parse(answer[1]);
   return { method: head[0], path: head[1], authority: head[2], headers: head[3] };
 }
 
@@ -477,8 +483,8 @@ function writeResponse(response, out, sent = () => {}) {
     for (const entry of response.headers) list.push(entry);
     let payload = JSON.stringify([response.status, list]) + "\n";
     if (whole) payload += text;
-    const answer = hostCall("/respond", encoder.encode(payload));
-    if (answer[0] !== 200) throw new TypeError(decoder.decode(answer[1]));
+    const answer = hostText("/respond", payload);
+    if (answer[0] !== 200) throw new TypeError(answer[1]);
     sent();
     return undefined;
   }
