@@ -598,3 +598,123 @@ fn plpgsql_edges_answer_as_postgres() {
     // A trigger's `when (new.feel > 'ok')` orders the enum column by label position.
     assert_eq!(moods, want[4]);
 }
+
+/// `language sql` results of the declared type or with an assignment cast to it (PostgreSQL
+/// creates these), then ones it refuses at creation (42P13), one per migration.
+const SQL_RESULTS: &str = r#"
+create type tier as enum ('low', 'mid', 'high');
+create function as_text() returns text language sql as $$ select 5 $$;
+create function as_int() returns int language sql as $$ select 5.5::numeric $$;
+create function as_date() returns date language sql as $$ select '2024-03-04'::date $$;
+create function as_jsonb() returns jsonb language sql as $$ select '{"a": 1}'::json $$;
+create function tier_text() returns text language sql as $$ select 'mid'::tier $$;
+create function as_tier() returns tier language sql as $$ select 'mid'::tier $$;
+create function to_date() returns date language sql as $$ select '2024-03-04 05:06:07+00'::timestamptz $$;
+"#;
+
+const SQL_MISMATCHES: [(&str, &str); 4] = [
+    (
+        "create function bare_label() returns tier language sql as $$ select 'mid' $$;",
+        "return type mismatch in function declared to return tier",
+    ),
+    (
+        "create function text_int() returns int language sql as $$ select 'x'::text $$;",
+        "return type mismatch in function declared to return integer",
+    ),
+    (
+        "create function int_bool() returns boolean language sql as $$ select 1 $$;",
+        "return type mismatch in function declared to return boolean",
+    ),
+    (
+        "create function null_int() returns int language sql as $$ select null $$;",
+        "return type mismatch in function declared to return integer",
+    ),
+];
+
+#[test]
+fn sql_function_results_are_checked_as_postgres_checks_them() {
+    let mut files = vec![(
+        "supabase/migrations/20240101000000_results.sql".to_string(),
+        SQL_RESULTS.to_string(),
+    )];
+    for (i, (sql, _)) in SQL_MISMATCHES.iter().enumerate() {
+        files.push((
+            format!("supabase/migrations/2024010200000{i}_refused.sql"),
+            sql.to_string(),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let sb = open_project(&refs);
+    let warnings = sb.load_report().render_warnings();
+    assert!(
+        warnings.matches("20240101000000_results.sql:").count() == 1,
+        "{warnings}"
+    );
+    for (i, (_, message)) in SQL_MISMATCHES.iter().enumerate() {
+        assert!(
+            warnings.contains(&format!("2024010200000{i}_refused.sql:1"))
+                && warnings.contains(message),
+            "{message}: {warnings}"
+        );
+    }
+    let svc = edgesim_supabase::SERVICE_ROLE_KEY;
+    // Postgres converts a timestamptz result of a `returns date` function; the mock does not,
+    // so it refuses the function (file and line) and calling it answers an error, never a
+    // different value.
+    assert!(
+        warnings.contains("20240101000000_results.sql:9")
+            && warnings.contains("timestamp with time zone to the declared date is not emulated"),
+        "{warnings}"
+    );
+    let converted = ask(&sb, "POST", "rpc/to_date", "{}", svc);
+    assert!(converted.get("error").is_some(), "{converted}");
+    // Not created, as in Postgres: PostgREST answers PGRST202.
+    for name in ["bare_label", "text_int", "int_bool", "null_int"] {
+        let got = ask(&sb, "POST", &format!("rpc/{name}"), "{}", svc);
+        assert_eq!(got, json!({"error": "PGRST202"}), "rpc/{name}");
+    }
+    let names = [
+        "as_text",
+        "as_int",
+        "as_date",
+        "as_jsonb",
+        "tier_text",
+        "as_tier",
+    ];
+    let got: Vec<Value> = names
+        .iter()
+        .map(|n| json!([{ "v": ask(&sb, "POST", &format!("rpc/{n}"), "{}", svc) }]))
+        .collect();
+    let Some(pg) = pg::start_or_skip("sql_function_results_are_checked_as_postgres_checks_them")
+    else {
+        return;
+    };
+    pg.exec(pg::SUPABASE_PRELUDE).expect("prelude");
+    pg.exec(&format!(
+        "begin;\n{SQL_RESULTS}\n{}\ncommit;\n",
+        pg::SUPABASE_GRANTS
+    ))
+    .unwrap_or_else(|e| panic!("schema in Postgres: {e}"));
+    for (sql, message) in SQL_MISMATCHES {
+        let refused = pg.exec(sql).unwrap_err();
+        assert!(refused.contains(message), "{refused}");
+    }
+    let sqls: Vec<String> = names.iter().map(|n| format!("select {n}() as v")).collect();
+    let pg_cases: Vec<PgCase> = sqls
+        .iter()
+        .map(|sql| PgCase {
+            role: Role::Service,
+            claims: claims(Role::Service, None),
+            sql: sql.clone(),
+            write: None,
+        })
+        .collect();
+    let want = pg.run_cases(&pg_cases).expect("cases");
+    assert_eq!(want.len(), names.len());
+    for ((name, got), want) in names.iter().zip(&got).zip(&want) {
+        assert_eq!(got, want, "rpc/{name}");
+    }
+}

@@ -111,11 +111,22 @@ fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
     }
     super::store_function(db, &d.name, text).map_err(|e| e.to_string())?;
     let name = d.name.clone();
+    let previous = db.routines.functions.get(&name).cloned();
     let mut f = db.routines.add_function(d);
+    let body = sql_body_check(db, &f);
+    // A result of the wrong type: Postgres does not create the function (the statement's
+    // savepoint takes back the stored text; the previous definition, if any, stays).
+    if let Some(why) = body.mismatch {
+        match previous {
+            Some(old) => db.routines.functions.insert(name, old),
+            None => db.routines.functions.remove(&name),
+        };
+        return Err(why);
+    }
     // A `language sql` body the typed translator refuses (an ordering of a value of unknown
     // type, a window function, ...) is refused now, with the statement's file and line, not
     // only when called.
-    if let Some(why) = sql_body_error(db, &f) {
+    if let Some(why) = body.refused {
         f = std::sync::Arc::new(super::Function {
             def: f.def.clone(),
             program: Err(why),
@@ -136,11 +147,37 @@ fn create_function(db: &mut Db, text: &str) -> Result<Handled, String> {
     Ok(Handled::Done { warnings })
 }
 
-/// Why the typed translator refuses a statement of `f`'s `language sql` body, its parameters
-/// typed as declared (`None`: every statement translates, or is not a query).
-fn sql_body_error(db: &Db, f: &super::Function) -> Option<String> {
+/// What the creation-time checks of a `language sql` body found.
+#[derive(Default)]
+struct SqlBodyCheck {
+    /// Why the typed translator refuses one of its statements (the function is kept; calling
+    /// it answers the refusal).
+    refused: Option<String>,
+    /// Postgres's refusal of its result type (the function is not created).
+    mismatch: Option<String>,
+}
+
+/// Checks `f`'s `language sql` body, its parameters typed as declared: each query through the
+/// typed translator, and the last one's result against the declared type.
+fn sql_body_check(db: &Db, f: &super::Function) -> SqlBodyCheck {
+    match sql_body_error(db, f) {
+        Ok(mismatch) => SqlBodyCheck {
+            refused: None,
+            mismatch,
+        },
+        Err(refused) => SqlBodyCheck {
+            refused: Some(refused),
+            mismatch: None,
+        },
+    }
+}
+
+/// `Err`: why the typed translator refuses a statement of `f`'s `language sql` body; `Ok`:
+/// Postgres's refusal of its result type, if any (`Ok(None)`: nothing to refuse, or not a
+/// `language sql` function).
+fn sql_body_error(db: &Db, f: &super::Function) -> Result<Option<String>, String> {
     let Ok(super::Program::Sql(stmts)) = &f.program else {
-        return None;
+        return Ok(None);
     };
     let cat = &db.catalog;
     let mut types = std::collections::BTreeMap::new();
@@ -153,7 +190,8 @@ fn sql_body_error(db: &Db, f: &super::Function) -> Option<String> {
         }
     }
     let vars = |n: &str| types.get(n).cloned();
-    for toks in stmts {
+    let mut last = None;
+    for (i, toks) in stmts.iter().enumerate() {
         let is_query = toks.first().is_some_and(|t| {
             ["select", "with", "values", "insert", "update", "delete"]
                 .iter()
@@ -164,13 +202,63 @@ fn sql_body_error(db: &Db, f: &super::Function) -> Option<String> {
         }
         let toks = crate::migrate::dispatch::qualify_schemas(toks, &cat.schemas);
         let text = crate::migrate::lex::render(&toks);
-        if let Err(e @ crate::pgexpr::PgExprError::Unsupported { .. }) =
-            crate::pgexpr::translate_query(&text, &db.typed_env(Some(&vars)))
-        {
-            return Some(e.to_string());
+        match crate::pgexpr::translate_query(&text, &db.typed_env(Some(&vars))) {
+            Err(e @ crate::pgexpr::PgExprError::Unsupported { .. }) => return Err(e.to_string()),
+            Ok((_, ty)) if i + 1 == stmts.len() => last = Some(ty),
+            _ => {}
         }
     }
-    None
+    let Returns::Scalar { ty: declared, .. } = &f.def.returns else {
+        return Ok(None);
+    };
+    let is_enum = |e: &str| cat.enums.contains(e);
+    let (Some(actual), Some(declared)) =
+        (last, crate::pgexpr::Ty::from_cast_name(declared, &is_enum))
+    else {
+        return Ok(None);
+    };
+    // A date/time result of another date/time type: Postgres converts it by the assignment
+    // cast; the mock does not, so it refuses the function rather than answer differently.
+    if actual.is_datetime() && declared.is_datetime() && actual != declared {
+        return Err(format!(
+            "the conversion of the result from {} to the declared {} is not emulated",
+            actual.pg_name(),
+            declared.pg_name()
+        ));
+    }
+    Ok(return_type_mismatch(&actual, &declared))
+}
+
+/// Postgres's creation-time check of a `language sql` function's result
+/// (`check_sql_fn_retval`): the last query's column must be the declared type or have an
+/// assignment cast to it. An untyped literal or `null` there is `text` (Postgres 10+). Types
+/// the translator does not know pass.
+fn return_type_mismatch(
+    actual: &crate::pgexpr::Ty,
+    declared: &crate::pgexpr::Ty,
+) -> Option<String> {
+    use crate::pgexpr::Ty;
+    let actual = if *actual == Ty::Unknown {
+        Ty::Text
+    } else {
+        actual.clone()
+    };
+    let assignable = actual == *declared
+        || matches!(actual, Ty::Any | Ty::Array(_) | Ty::Interval(_))
+        || matches!(
+            declared,
+            Ty::Text | Ty::Any | Ty::Array(_) | Ty::Interval(_)
+        )
+        || (actual.is_number() && declared.is_number())
+        || (actual.is_datetime() && declared.is_datetime())
+        || (actual.is_json() && declared.is_json());
+    (!assignable).then(|| {
+        format!(
+            "return type mismatch in function declared to return {} (Actual return type is {}.) (42P13)",
+            declared.pg_name(),
+            actual.pg_name()
+        )
+    })
 }
 
 fn create_trigger(db: &mut Db, text: &str) -> Result<Handled, String> {
