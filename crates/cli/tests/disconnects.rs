@@ -161,6 +161,9 @@ fn a_js_worker_whose_client_goes_away_is_canceled_and_its_wait_until_work_lands(
     assert_eq!(s["limits"]["max_instances"], 64, "{s:#}");
     assert!(s["instances"].as_u64() <= Some(64), "{s:#}");
     assert_eq!(s["limits"]["reuse"], true, "{s:#}");
+    // dev counts CPU with epochs (no fuel, so no fuel total).
+    assert_eq!(s["limits"]["cpu_meter"], "epoch", "{s:#}");
+    assert_eq!(s["guest_fuel_total"], 0, "{s:#}");
 }
 
 /// A handler that never answers and keeps re-arming a timer: after its client goes away it runs

@@ -316,6 +316,10 @@ impl Host {
                 max_uses: config.instances.max_uses,
                 max_instances: config.instances.max_instances,
                 memory_bytes_per_instance: config.limits.memory_bytes,
+                cpu_meter: match config.cpu_meter {
+                    crate::CpuMeter::Fuel => "fuel",
+                    crate::CpuMeter::Epoch => "epoch",
+                },
             },
         )
     }

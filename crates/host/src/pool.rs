@@ -204,7 +204,8 @@ pub struct InstanceStatus {
     /// waitUntil work).
     pub calls_total: u64,
     /// Fuel those calls used: wasm operators the guest executed, a deterministic measure of
-    /// its work (divide by `calls_total` for the work per call).
+    /// its work (divide by `calls_total` for the work per call). 0 when CPU is metered with
+    /// epochs (`limits.cpu_meter`, `edgesim dev` without `--fuel`).
     pub guest_fuel_total: u64,
     /// The limits in force.
     pub limits: StatusLimits,
@@ -225,6 +226,8 @@ pub struct StatusLimits {
     pub max_instances: Option<usize>,
     /// The memory limit of one instance, bytes.
     pub memory_bytes_per_instance: usize,
+    /// How the CPU limit is measured: `"fuel"` or `"epoch"` ([`crate::CpuMeter`]).
+    pub cpu_meter: &'static str,
 }
 
 impl Census {
