@@ -14,12 +14,9 @@
 mod common;
 mod pg;
 
-use bytes::Bytes;
-use edgesim_core::{ManualClock, SharedClock};
-use edgesim_supabase::{ANON_KEY, NoopDispatcher, SERVICE_ROLE_KEY, Supabase};
+use edgesim_supabase::{ANON_KEY, SERVICE_ROLE_KEY, Supabase};
 use pg::{PgCase, Role};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 const SCHEMA: &str = r#"
 create type lvl as enum ('low', 'mid', 'high');
@@ -37,39 +34,15 @@ create function levels() returns table (id int, l lvl) language sql stable as $$
 $$;
 "#;
 
-/// One PostgreSQL cluster at a time: `pg::Pg` names its directory by process id, so the tests of
-/// this file must not start theirs concurrently.
-static PG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn pg_lock() -> std::sync::MutexGuard<'static, ()> {
-    PG.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn open_project(files: &[(&str, &str)]) -> Supabase {
-    let dir = common::project(files);
-    let clock: SharedClock = Arc::new(ManualClock::new());
-    Supabase::open(&dir, None, clock, Arc::new(NoopDispatcher)).unwrap()
-}
-
 /// The mock's answer: the rows, or `{"error": code, "message": message}` (with the HTTP status
 /// checked: 400 for 22P02).
 fn ask(sb: &Supabase, method: &str, path: &str, body: &str, key: &str) -> Value {
-    let req = http::Request::builder()
-        .method(method)
-        .uri(format!("/rest/v1/{path}"))
-        .header("apikey", ANON_KEY)
-        .header("Authorization", format!("Bearer {key}"))
-        .header("Content-Type", "application/json")
-        .header("Prefer", "return=representation")
-        .body(Bytes::from(body.to_string()))
-        .unwrap();
-    let resp = sb.handle(req);
-    let v: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
-    if resp.status().is_success() {
+    let (status, v) = common::rest(sb, method, path, body, key, Some("return=representation"));
+    if (200..300).contains(&status) {
         v
     } else {
         if v["code"] == "22P02" {
-            assert_eq!(resp.status(), 400, "{path}: {v}");
+            assert_eq!(status, 400, "{path}: {v}");
         }
         json!({"error": v["code"], "message": v["message"]})
     }
@@ -238,7 +211,6 @@ const CASES: &[Case] = &[
 
 /// Runs `schema` in PostgreSQL and `cases` there; `None` without PostgreSQL.
 fn postgres_answers(test: &str, schema: &str, cases: Vec<PgCase>) -> Option<Vec<Value>> {
-    let _one = pg_lock();
     let pg = pg::start_or_skip(test)?;
     pg.exec(pg::SUPABASE_PRELUDE).expect("prelude");
     pg.exec(&format!(
@@ -269,7 +241,7 @@ fn expected(v: Value) -> Value {
 
 #[test]
 fn enum_orders_and_filters_answer_as_postgres() {
-    let sb = open_project(&[("supabase/migrations/20240101000000_lvl.sql", SCHEMA)]);
+    let sb = common::open_project(&[("supabase/migrations/20240101000000_lvl.sql", SCHEMA)]);
     let warnings = sb.load_report().render_warnings();
     assert!(warnings.is_empty(), "{warnings}");
     // Mock-only: the orders and errors the bug report names.
@@ -390,7 +362,7 @@ const POLICY_STMTS: &[(&str, bool)] = &[
 #[test]
 fn policies_with_a_literal_that_is_not_a_label_are_refused_as_postgres_refuses_them() {
     let file: String = POLICY_STMTS.iter().map(|(s, _)| format!("{s}\n")).collect();
-    let sb = open_project(&[("supabase/migrations/20240101000000_st.sql", &file)]);
+    let sb = common::open_project(&[("supabase/migrations/20240101000000_st.sql", &file)]);
     let warnings = sb.load_report().render_warnings();
     for (i, (stmt, refused)) in POLICY_STMTS.iter().enumerate() {
         let at = format!("20240101000000_st.sql:{}: ", i + 1);
@@ -421,7 +393,6 @@ fn policies_with_a_literal_that_is_not_a_label_are_refused_as_postgres_refuses_t
     assert_eq!(mine[1], json!([{"id": 2}]));
     assert_eq!(mine[2]["error"], "42501", "{}", mine[2]);
 
-    let _one = pg_lock();
     let Some(pg) = pg::start_or_skip(
         "policies_with_a_literal_that_is_not_a_label_are_refused_as_postgres_refuses_them",
     ) else {

@@ -12,13 +12,10 @@
 mod common;
 mod pg;
 
-use bytes::Bytes;
-use edgesim_core::{ManualClock, SharedClock};
 use edgesim_supabase::gateway::auth::sign_jwt;
-use edgesim_supabase::{ANON_KEY, JWT_SECRET, NoopDispatcher, Supabase};
+use edgesim_supabase::{ANON_KEY, JWT_SECRET, Supabase};
 use pg::{PgCase, Role};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 const MID: &str = "aaaaaaaa-0000-4000-8000-000000000001";
 const HIGH: &str = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -86,12 +83,6 @@ create view strs as
   from docs;
 "#;
 
-fn open_project(files: &[(&str, &str)]) -> Supabase {
-    let dir = common::project(files);
-    let clock: SharedClock = Arc::new(ManualClock::new());
-    Supabase::open(&dir, None, clock, Arc::new(NoopDispatcher)).unwrap()
-}
-
 fn bearer(role: Role, sub: Option<&str>) -> String {
     match role {
         Role::Anon => ANON_KEY.to_string(),
@@ -114,17 +105,8 @@ fn claims(role: Role, sub: Option<&str>) -> Value {
 
 /// The mock's answer: the rows (or the value), or `{"error": code}`.
 fn ask(sb: &Supabase, method: &str, path: &str, body: &str, bearer: &str) -> Value {
-    let req = http::Request::builder()
-        .method(method)
-        .uri(format!("/rest/v1/{path}"))
-        .header("apikey", ANON_KEY)
-        .header("Authorization", format!("Bearer {bearer}"))
-        .header("Content-Type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .unwrap();
-    let resp = sb.handle(req);
-    let v: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
-    if resp.status().is_success() {
+    let (status, v) = common::rest(sb, method, path, body, bearer, None);
+    if (200..300).contains(&status) {
         v
     } else {
         json!({"error": v["code"]})
@@ -253,7 +235,7 @@ fn postgres_answers(test: &str, schema: &str, cases: &[Case]) -> Option<Vec<Valu
 
 #[test]
 fn enum_orderings_and_string_functions_answer_as_postgres() {
-    let sb = open_project(&[("supabase/migrations/20240101000000_lvl.sql", SCHEMA)]);
+    let sb = common::open_project(&[("supabase/migrations/20240101000000_lvl.sql", SCHEMA)]);
     let warnings = sb.load_report().render_warnings();
     assert!(warnings.is_empty(), "{warnings}");
     let cases = cases();
@@ -303,7 +285,7 @@ $$;
 
 #[test]
 fn orderings_of_unknown_types_deny() {
-    let sb = open_project(&[("supabase/migrations/20240101000000_unknown.sql", UNKNOWN)]);
+    let sb = common::open_project(&[("supabase/migrations/20240101000000_unknown.sql", UNKNOWN)]);
     let warnings = sb.load_report().render_warnings();
     // The ltrim policy (line 6): the policy emitter calls SQLite's `ltrim` without knowing the
     // type of its result.
@@ -372,7 +354,7 @@ fn orderings_of_unknown_types_deny() {
 /// moves the others' positions) and a new table with an enum column are seen at once.
 #[test]
 fn enum_cache_follows_migrations() {
-    let sb = open_project(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_lvl.sql",
         r#"
 create type lvl as enum ('low', 'high');
@@ -412,7 +394,7 @@ create policy "below high" on docs for select to anon using (doc_level < 'high':
 /// at the older version already empty it, so this guards the answer, not that key alone).
 #[test]
 fn enum_cache_survives_a_rolled_back_column() {
-    let sb = open_project(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_lvl.sql",
         "create type lvl as enum ('low', 'high');
          create table t2 (id int primary key);",
@@ -505,7 +487,7 @@ end $$;"#;
 
 #[test]
 fn plpgsql_edges_answer_as_postgres() {
-    let sb = open_project(&[
+    let sb = common::open_project(&[
         ("supabase/migrations/20240101000000_pl.sql", PLPGSQL),
         ("supabase/migrations/20240102000000_refused.sql", REFUSED),
     ]);
@@ -647,7 +629,7 @@ fn sql_function_results_are_checked_as_postgres_checks_them() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let sb = open_project(&refs);
+    let sb = common::open_project(&refs);
     let warnings = sb.load_report().render_warnings();
     assert!(
         warnings.matches("20240101000000_results.sql:").count() == 1,

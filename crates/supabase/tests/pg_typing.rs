@@ -4,12 +4,9 @@
 
 mod common;
 
-use bytes::Bytes;
-use edgesim_core::{ManualClock, SharedClock};
 use edgesim_supabase::gateway::auth::sign_jwt;
-use edgesim_supabase::{ANON_KEY, JWT_SECRET, NoopDispatcher, Supabase};
+use edgesim_supabase::{ANON_KEY, JWT_SECRET, Supabase};
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 const MIGRATION: &str = r#"
 create table public.notes (id int primary key, body text);
@@ -45,14 +42,8 @@ insert into scores values (1, '2024-01-31', 3);
 create view score_view as select id, (made + 1)::text as next_day, score::numeric / 4 as quarter from scores;
 "#;
 
-fn open(files: &[(&str, &str)]) -> Supabase {
-    let dir = common::project(files);
-    let clock: SharedClock = Arc::new(ManualClock::new());
-    Supabase::open(&dir, None, clock, Arc::new(NoopDispatcher)).unwrap()
-}
-
 fn typing_project() -> Supabase {
-    open(&[("supabase/migrations/20240101000000_typing.sql", MIGRATION)])
+    common::open_project(&[("supabase/migrations/20240101000000_typing.sql", MIGRATION)])
 }
 
 fn token(claims: Value) -> String {
@@ -60,22 +51,9 @@ fn token(claims: Value) -> String {
 }
 
 fn call(sb: &Supabase, method: &str, path: &str, bearer: &str) -> (u16, Value) {
-    let req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("apikey", ANON_KEY)
-        .header("Authorization", format!("Bearer {bearer}"))
-        .header("Content-Type", "application/json")
-        .body(Bytes::from_static(if method == "POST" {
-            b"{}"
-        } else {
-            b""
-        }))
-        .unwrap();
-    let resp = sb.handle(req);
-    let status = resp.status().as_u16();
-    let body = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
-    (status, body)
+    let path = path.strip_prefix("/rest/v1/").expect("a /rest/v1/ path");
+    let body = if method == "POST" { "{}" } else { "" };
+    common::rest(sb, method, path, body, bearer, None)
 }
 
 fn anonymous_user() -> String {
@@ -146,7 +124,7 @@ fn row_4_view_columns_keep_date_and_numeric_meaning() {
 
 #[test]
 fn untranslatable_constructs_fail_closed() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_closed.sql",
         r#"
 create table public.items (id int primary key, at timestamptz, made date);
@@ -183,7 +161,7 @@ create function odd_fn() returns int language sql as $$ select count(*)::point f
 
 #[test]
 fn a_doubled_comma_in_create_table_is_an_error() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_comma.sql",
         "create table public.t (id int,, x text);\n",
     )]);
@@ -203,7 +181,7 @@ fn a_doubled_comma_in_create_table_is_an_error() {
 /// PostgREST `match` filter answers 0A000; never a different answer.
 #[test]
 fn untranslatable_regular_expressions_fail_closed() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_regex.sql",
         r#"
 create table public.words (id int primary key, w text);
@@ -262,7 +240,7 @@ $$;
 /// claims carry it; the others are admitted by enum order.
 #[test]
 fn enum_casts_in_policies_check_labels() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_enum.sql",
         r#"
 create type app_role as enum ('viewer', 'member', 'admin');
@@ -325,7 +303,7 @@ create policy "anon by label" on docs for select to anon using (min_role < 'memb
 /// refuses). Two columns of the same enum type, or one and a cast, order by label position.
 #[test]
 fn enum_ordering_of_unknown_types_fails_closed() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_lvl.sql",
         r#"
 create type lvl as enum ('low', 'mid', 'high');
@@ -377,7 +355,7 @@ create policy "in band" on open_docs for select to anon
 /// cast to the column's own type, and a default without casts, keep the fallback.
 #[test]
 fn defaults_whose_fallback_drops_a_cast_are_refused() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_defaults.sql",
         r#"
 create type status as enum ('open', 'closed');
@@ -431,7 +409,7 @@ alter table tickets add column late text default (now()::time)::text;
 /// gets a value Postgres would not write. One without casts still runs through the fallback.
 #[test]
 fn writes_whose_fallback_drops_a_cast_are_refused() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_writes.sql",
         r#"
 create table public.nums (id int primary key, n int, s text);
@@ -463,7 +441,7 @@ update nums set (n, s) = ('7.9'::numeric, 'b') where id = 1;
 /// Generated columns are read over REST like any column; writing one is PostgreSQL's error.
 #[test]
 fn generated_columns_are_read_and_not_written() {
-    let sb = open(&[(
+    let sb = common::open_project(&[(
         "supabase/migrations/20240101000000_gen.sql",
         r#"
 create table public.priced (id int primary key, price numeric,
@@ -474,18 +452,16 @@ insert into priced (id, price) values (1, 3);
     let (status, body) = call(&sb, "GET", "/rest/v1/priced?select=id,half", ANON_KEY);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body[0]["half"].as_f64(), Some(1.5), "{body}");
-    let req = http::Request::builder()
-        .method("POST")
-        .uri("/rest/v1/priced")
-        .header("apikey", ANON_KEY)
-        .header("Authorization", format!("Bearer {ANON_KEY}"))
-        .header("Content-Type", "application/json")
-        .body(Bytes::from_static(br#"{"id": 2, "price": 4, "half": 9}"#))
-        .unwrap();
-    let resp = sb.handle(req);
-    let body: Value = serde_json::from_slice(resp.body()).unwrap_or(Value::Null);
+    let (status, body) = common::rest(
+        &sb,
+        "POST",
+        "priced",
+        r#"{"id": 2, "price": 4, "half": 9}"#,
+        ANON_KEY,
+        None,
+    );
     // PostgREST over PostgreSQL 15: 400, 428C9.
-    assert_eq!(resp.status().as_u16(), 400, "{body}");
+    assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], json!("428C9"), "{body}");
     assert_eq!(
         body["message"],

@@ -272,3 +272,35 @@ pub fn supabase_js_dir() -> std::path::PathBuf {
     edgesim_testkit::npm_ci_if_needed(&dir);
     dir
 }
+
+/// The project of `files` (see [`project`]) opened in-process, on a manual clock, with webhooks
+/// discarded.
+pub fn open_project(files: &[(&str, &str)]) -> Supabase {
+    let dir = project(files);
+    let clock: SharedClock = Arc::new(ManualClock::new());
+    Supabase::open(&dir, None, clock, Arc::new(NoopDispatcher)).expect("the project opens")
+}
+
+/// One in-process request to `/rest/v1/{path}` as `bearer` (with a `Prefer` header when given):
+/// its status and its body as JSON (`null` when the body is not JSON).
+pub fn rest(
+    sb: &Supabase,
+    method: &str,
+    path: &str,
+    body: &str,
+    bearer: &str,
+    prefer: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(format!("/rest/v1/{path}"))
+        .header("apikey", ANON_KEY)
+        .header("Authorization", format!("Bearer {bearer}"))
+        .header("Content-Type", "application/json");
+    if let Some(prefer) = prefer {
+        req = req.header("Prefer", prefer);
+    }
+    let resp = sb.handle(req.body(bytes::Bytes::from(body.to_string())).unwrap());
+    let value = serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null);
+    (resp.status().as_u16(), value)
+}
