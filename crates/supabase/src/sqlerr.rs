@@ -93,54 +93,33 @@ pub fn map(e: &rusqlite::Error, ctx: &ErrCtx<'_>) -> ApiError {
             ),
         );
     }
-    // A `generated always` identity column written (`migrate::identity`'s triggers).
-    for (prefix, text) in [
-        (
-            "cannot INSERT into identity column ",
-            "cannot insert a non-DEFAULT value into column",
-        ),
-        (
-            "cannot UPDATE identity column ",
-            "column {} can only be updated to DEFAULT",
-        ),
+    // A `generated always` identity column (`migrate::identity`'s triggers) or a generated
+    // column written (PostgREST sends every payload key).
+    for (kind, what) in [
+        ("identity", "an identity column defined as GENERATED ALWAYS"),
+        ("generated", "a generated column"),
     ] {
-        if let Some(col) = msg.strip_prefix(prefix) {
-            let col = col.trim_matches('"');
-            let message = if text.contains("{}") {
-                text.replace("{}", &format!("\"{col}\""))
+        for insert in [true, false] {
+            let prefix = if insert {
+                format!("cannot INSERT into {kind} column ")
             } else {
-                format!("{text} \"{col}\"")
+                format!("cannot UPDATE {kind} column ")
             };
-            let err = pg("428C9", message).details(format!(
-                "Column \"{col}\" is an identity column defined as GENERATED ALWAYS."
-            ));
-            return if prefix.contains("INSERT") {
+            let Some(col) = msg.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
+            let col = col.trim_matches('"');
+            let message = if insert {
+                format!("cannot insert a non-DEFAULT value into column \"{col}\"")
+            } else {
+                format!("column \"{col}\" can only be updated to DEFAULT")
+            };
+            let err = pg("428C9", message).details(format!("Column \"{col}\" is {what}."));
+            return if insert && kind == "identity" {
                 err.hint("Use OVERRIDING SYSTEM VALUE to override.")
             } else {
                 err
             };
-        }
-    }
-    // A generated column written (PostgREST sends every payload key).
-    for (prefix, text) in [
-        (
-            "cannot INSERT into generated column ",
-            "cannot insert a non-DEFAULT value into column",
-        ),
-        (
-            "cannot UPDATE generated column ",
-            "column {} can only be updated to DEFAULT",
-        ),
-    ] {
-        if let Some(col) = msg.strip_prefix(prefix) {
-            let col = col.trim_matches('"');
-            let message = if text.contains("{}") {
-                text.replace("{}", &format!("\"{col}\""))
-            } else {
-                format!("{text} \"{col}\"")
-            };
-            return pg("428C9", message)
-                .details(format!("Column \"{col}\" is a generated column."));
         }
     }
     if msg.starts_with("FOREIGN KEY constraint failed") {
