@@ -276,31 +276,52 @@ pub fn require(db: &Db, table: &str, privileges: &[Privilege]) -> Result<(), Api
     }
 }
 
-fn has_function(db: &Db) -> impl Fn(&str) -> bool + '_ {
-    move |name: &str| db.has_function(name)
+/// What a policy emitter over `db` borrows: its function lookups and its typed environment.
+/// [`emit_context`] makes it and [`EmitContext::emitter`] the emitter, the one way every
+/// policy translation builds one.
+pub(crate) struct EmitContext<'d, H, P> {
+    db: &'d Db,
+    has_function: H,
+    env: crate::pgexpr::DbEnv<'d>,
+    project_fns: P,
 }
 
-/// The project's functions, for policies calling them (inlined by the emitter).
-pub(crate) fn project_fns(db: &Db) -> impl Fn(&str) -> Option<emit::ProjectFn> + '_ {
-    move |name: &str| {
-        let f = db.routines.functions.get(name)?.clone();
-        let strict = f.def.strict;
-        Some(emit::ProjectFn { f, strict })
+/// The context for `db`: whether a function exists, the project's functions (inlined by the
+/// emitter when a policy calls them) and the typed environment.
+pub(crate) fn emit_context(
+    db: &Db,
+) -> EmitContext<'_, impl Fn(&str) -> bool + '_, impl Fn(&str) -> Option<emit::ProjectFn> + '_> {
+    EmitContext {
+        db,
+        has_function: move |name: &str| db.has_function(name),
+        env: db.typed_env(None),
+        project_fns: move |name: &str| {
+            let f = db.routines.functions.get(name)?.clone();
+            let strict = f.def.strict;
+            Some(emit::ProjectFn { f, strict })
+        },
+    }
+}
+
+impl<'d, H, P> EmitContext<'d, H, P>
+where
+    H: Fn(&str) -> bool + 'd,
+    P: Fn(&str) -> Option<emit::ProjectFn> + 'd,
+{
+    /// The policy emitter for `role`, with the project's enums, typed columns and functions.
+    pub(crate) fn emitter(&self, role: Option<Role>) -> Emitter<'_> {
+        Emitter::new(&self.db.schema, &self.db.rls, role, &self.has_function)
+            .with_enums(&self.db.catalog.enums)
+            .with_env(&self.env)
+            .with_functions(&self.project_fns)
     }
 }
 
 /// The row filter the caller's `cmd` policies put on `t` (`None` when RLS does not apply: the
 /// owner, `service_role`, or RLS disabled), with `qual` naming the row (`"t"`, an alias).
 pub fn using(db: &Db, t: &Table, cmd: Cmd, qual: &str) -> Result<Option<String>, ApiError> {
-    let role = db.auth.role();
-    let f = has_function(db);
-    let env = db.typed_env(None);
-    let pf = project_fns(db);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
-        .with_enums(&db.catalog.enums)
-        .with_env(&env)
-        .with_functions(&pf);
-    e.using(t, cmd, qual)
+    let cx = emit_context(db);
+    cx.emitter(db.auth.role()).using(t, cmd, qual)
 }
 
 /// The filter of rows a PATCH (`Cmd::Update`) or DELETE may touch: its USING policies and,
@@ -373,14 +394,8 @@ fn wco_message(table: &str, policy: Option<&str>, using_expr: bool) -> String {
 
 /// The checks a write of kind `w` on `t` needs for the caller (none when RLS does not apply).
 pub fn write_checks(db: &Db, t: &Table, w: Write) -> Result<Checks, ApiError> {
-    let role = db.auth.role();
-    let f = has_function(db);
-    let env = db.typed_env(None);
-    let pf = project_fns(db);
-    let mut e = Emitter::new(&db.schema, &db.rls, role, &f)
-        .with_enums(&db.catalog.enums)
-        .with_env(&env)
-        .with_functions(&pf);
+    let cx = emit_context(db);
+    let mut e = cx.emitter(db.auth.role());
     // (trigger timing/event, row name, [(cmd, force_using, using-expression message)])
     type Spec = (&'static str, &'static str, Vec<(Cmd, bool, bool)>);
     let mut specs: Vec<Spec> = Vec::new();

@@ -4,7 +4,7 @@
 //! schema public`). Grants of other objects (schemas, sequences, functions) and to roles the
 //! mock does not model are accepted and noted.
 
-use super::emit::{EmitErr, Emitter};
+use super::emit::EmitErr;
 use super::{API_ROLES, Cmd, PRIVILEGES, Parsed};
 use crate::db::Db;
 use crate::migrate::lex::{Tok, render, tokenize};
@@ -306,14 +306,11 @@ fn validate(
                 .tables
                 .get(table)
                 .or_else(|| db.schema.hidden.get(table))?;
-            let f = super::has_function(db);
-            let env = db.typed_env(None);
-            let pf = super::project_fns(db);
-            let mut em = Emitter::new(&db.schema, &db.rls, None, &f)
-                .with_enums(&db.catalog.enums)
-                .with_env(&env)
-                .with_functions(&pf);
-            match em.policy_expr(e, t, &crate::sql::ident(table)) {
+            let cx = super::emit_context(db);
+            match cx
+                .emitter(None)
+                .policy_expr(e, t, &crate::sql::ident(table))
+            {
                 Ok(_) => {
                     if p.text.contains("request.jwt.claim.") {
                         return Some(format!(
@@ -350,14 +347,11 @@ fn invalid_enum_literal(db: &Db, table: &str, text: &str) -> Result<(), String> 
     else {
         return Ok(());
     };
-    let f = super::has_function(db);
-    let env = db.typed_env(None);
-    let pf = super::project_fns(db);
-    let mut em = Emitter::new(&db.schema, &db.rls, None, &f)
-        .with_enums(&db.catalog.enums)
-        .with_env(&env)
-        .with_functions(&pf);
-    let Ok(sql) = em.policy_expr(&e, t, &crate::sql::ident(table)) else {
+    let cx = super::emit_context(db);
+    let Ok(sql) = cx
+        .emitter(None)
+        .policy_expr(&e, t, &crate::sql::ident(table))
+    else {
         return Ok(());
     };
     // A literal read as a label is written `pg_enum_check('lvl', 'x')` (a cast or comparison)
