@@ -75,9 +75,9 @@ let instance = null; // { env, globalsInstalled }
 
 function loadInstance() {
   if (instance) return instance;
-  const [status, body] = hostCall("/config", new Uint8Array(0));
-  if (status !== 200) throw new Error(`edgesim: the host's configuration failed: ${decoder.decode(body)}`);
-  const config = JSON.parse(decoder.decode(body));
+  const [status, text] = hostText("/config", "");
+  if (status !== 200) throw new Error(`edgesim: the host's configuration failed: ${text}`);
+  const config = JSON.parse(text);
   platformConfig(config);
   const env = {};
   for (const [name, value] of Object.entries(config.vars || {})) env[name] = value;
@@ -95,7 +95,7 @@ function loadInstance() {
  * the call resolves after that long on the guest's clock (virtual under simulation), so other
  * promises, including other KV calls, run meanwhile.
  */
-async function kvCall(binding, op, params, value) {
+async function kvCall(routes, op, params, value) {
   const head = encoder.encode(JSON.stringify(params) + "\n");
   let body = head;
   if (value && value.length) {
@@ -103,15 +103,22 @@ async function kvCall(binding, op, params, value) {
     body.set(head, 0);
     body.set(value, head.length);
   }
-  const answer = hostCall(`/kv/${encodeURIComponent(binding)}/${op}`, body);
-  const status = answer[0];
-  const bytes = answer[1];
+  const answer = hostCall(routes + op, body);
   const latencyMs = answer[2];
   if (latencyMs > 0) await new Promise((resolve) => nativeSetTimeout(resolve, latencyMs));
+  return kvAnswer(answer);
+}
+
+/**
+ * A KV answer (`[status, "meta JSON\nvalue", latency]`) as its meta object with `value` (the
+ * bytes after the meta line), or the throw of the error it carries.
+ */
+function kvAnswer(answer) {
+  const bytes = answer[1];
   let nl = bytes.indexOf(10);
   if (nl < 0) nl = bytes.length;
   const text = decoder.decode(bytes.subarray(0, nl));
-  if (status !== 200) throw new Error(`edgesim: the KV call failed: ${text}`);
+  if (answer[0] !== 200) throw new Error(`edgesim: the KV call failed: ${text}`);
   const meta = JSON.parse(text);
   if (meta.error !== undefined) {
     throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
@@ -133,13 +140,9 @@ function kvGet(path, key, opts) {
     const params = { key: String(key), type: opts.type };
     if (opts.cacheTtl !== undefined) params.cacheTtl = opts.cacheTtl;
     const answer = hostCall(path, JSON.stringify(params));
-    const bytes = answer[1];
     latencyMs = answer[2];
-    if (answer[0] !== 200) throw new Error(`edgesim: the KV call failed: ${decoder.decode(bytes)}`);
-    let nl = bytes.indexOf(10);
-    if (nl < 0) nl = bytes.length;
-    const meta = kvMeta(decoder.decode(bytes.subarray(0, nl)));
-    result = meta.found ? decodeValue(bytes.subarray(nl + 1), opts.type) : null;
+    const meta = kvAnswer(answer);
+    result = meta.found ? decodeValue(meta.value, opts.type) : null;
   } catch (error) {
     failure = error;
   }
@@ -151,15 +154,6 @@ function kvGet(path, key, opts) {
   return latencyMs > 0
     ? new Promise((resolve) => nativeSetTimeout(resolve, latencyMs, result))
     : Promise.resolve(result);
-}
-
-/** The meta line of a KV answer, or the throw of the error it carries. */
-function kvMeta(line) {
-  const meta = JSON.parse(line);
-  if (meta.error !== undefined) {
-    throw meta.name === "TypeError" ? new TypeError(meta.error) : new Error(meta.error);
-  }
-  return meta;
 }
 
 const TEXT = { type: "text" };
@@ -205,11 +199,10 @@ function optionalNumber(v) {
 
 /** A KV namespace binding (`env.ARTICLES`), with the Workers KV API. */
 class KVNamespace {
-  #binding;
-  #getPath;
+  /** `/kv/<BINDING>/`: the host's routes for this binding (an operation's name follows). */
+  #routes;
   constructor(binding) {
-    this.#binding = binding;
-    this.#getPath = `/kv/${encodeURIComponent(binding)}/get`;
+    this.#routes = `/kv/${encodeURIComponent(binding)}/`;
   }
 
   get(key, options) {
@@ -220,13 +213,13 @@ class KVNamespace {
       return Promise.reject(error);
     }
     if (Array.isArray(key)) return this.#bulk(key, opts, false);
-    return kvGet(this.#getPath, key, opts);
+    return kvGet(this.#routes + "get", key, opts);
   }
 
   async getWithMetadata(key, options) {
     const opts = readOptions(options);
     if (Array.isArray(key)) return this.#bulk(key, opts, true);
-    const r = await kvCall(this.#binding, "getWithMetadata", { key: String(key), ...opts });
+    const r = await kvCall(this.#routes, "getWithMetadata", { key: String(key), ...opts });
     return {
       value: r.found ? decodeValue(r.value, opts.type) : null,
       metadata: r.metadata ?? null,
@@ -235,7 +228,7 @@ class KVNamespace {
   }
 
   async #bulk(keys, opts, withMetadata) {
-    const r = await kvCall(this.#binding, "getBulk", {
+    const r = await kvCall(this.#routes, "getBulk", {
       keys: keys.map(String),
       ...opts,
     });
@@ -255,11 +248,11 @@ class KVNamespace {
     if (o.expiration !== undefined) params.expiration = optionalNumber(o.expiration);
     if (o.expirationTtl !== undefined) params.expirationTtl = optionalNumber(o.expirationTtl);
     if (o.metadata !== undefined && o.metadata !== null) params.metadata = o.metadata;
-    await kvCall(this.#binding, "put", params, bytes);
+    await kvCall(this.#routes, "put", params, bytes);
   }
 
   async delete(key) {
-    await kvCall(this.#binding, "delete", { key: String(key) });
+    await kvCall(this.#routes, "delete", { key: String(key) });
   }
 
   async list(options = {}) {
@@ -268,7 +261,7 @@ class KVNamespace {
     if (o.prefix !== undefined && o.prefix !== null) params.prefix = String(o.prefix);
     if (o.limit !== undefined && o.limit !== null) params.limit = Number(o.limit);
     if (o.cursor !== undefined && o.cursor !== null) params.cursor = String(o.cursor);
-    const r = await kvCall(this.#binding, "list", params);
+    const r = await kvCall(this.#routes, "list", params);
     const page = { keys: r.keys, list_complete: r.list_complete };
     if (r.cursor !== undefined) page.cursor = r.cursor;
     page.cacheStatus = r.cacheStatus ?? null;

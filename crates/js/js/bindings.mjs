@@ -52,30 +52,26 @@ const LEAN_LINK_CALL = `function import_edgesim_js_worker_link$lower(path, body)
   }
   return $import_edgesim_js_worker_link$call(ptr0, len0, ptr1, len1);
 }
-function import_edgesim_js_worker_link$call(arg0, arg1) {
-  const ret = import_edgesim_js_worker_link$lower(arg0, arg1);
+function import_edgesim_js_worker_link$lift(ret, text) {
   const view = dataView($memory);
   const ptr2 = view.getUint32(ret + 4, true);
   const len2 = view.getUint32(ret + 8, true);
-  const body = new Uint8Array($memory.buffer.slice(ptr2, ptr2 + len2));
+  let body;
+  if (text) {
+    body = len2 === 0 ? "" : TEXT_DECODER_UTF8.decode(new Uint8Array($memory.buffer, ptr2, len2));
+  } else {
+    body = new Uint8Array($memory.buffer.slice(ptr2, ptr2 + len2));
+  }
   if (len2 !== 0) $dealloc(ptr2, len2, 1);
   const answer = [view.getUint16(ret, true), body, view.getInt32(ret + 12, true) >>> 0];
   $dealloc(ret);
   return answer;
 }
+function import_edgesim_js_worker_link$call(arg0, arg1) {
+  return import_edgesim_js_worker_link$lift(import_edgesim_js_worker_link$lower(arg0, arg1), false);
+}
 function import_edgesim_js_worker_link$callText(arg0, arg1) {
-  const ret = import_edgesim_js_worker_link$lower(arg0, arg1);
-  const view = dataView($memory);
-  const ptr2 = view.getUint32(ret + 4, true);
-  const len2 = view.getUint32(ret + 8, true);
-  let text = "";
-  if (len2 !== 0) {
-    text = TEXT_DECODER_UTF8.decode(new Uint8Array($memory.buffer, ptr2, len2));
-    $dealloc(ptr2, len2, 1);
-  }
-  const answer = [view.getUint16(ret, true), text, view.getInt32(ret + 12, true) >>> 0];
-  $dealloc(ret);
-  return answer;
+  return import_edgesim_js_worker_link$lift(import_edgesim_js_worker_link$lower(arg0, arg1), true);
 }
 `;
 
